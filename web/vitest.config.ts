@@ -3,7 +3,7 @@ import { defineProject } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 export default defineProject({
-  plugins: [svelte({ hot: false })],
+  plugins: [svelte()],
   resolve: {
     alias: { $lib: fileURLToPath(new URL('./src/lib', import.meta.url)) },
   },

@@ -1,0 +1,34 @@
+// `pnpm start`: builds the web app when it is missing or older than its sources, then runs the
+// server (API + built app on one origin) on the embedded SQLite default.
+import { spawnSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const builtIndex = join(root, 'web/build/index.html');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function webIsStale() {
+  if (!existsSync(builtIndex)) return true;
+  const built = statSync(builtIndex).mtimeMs;
+  const sources = ['web/src', 'web/static', 'models'].map((dir) => join(root, dir)).filter(existsSync);
+  return sources.some((dir) => newestMtime(dir) > built);
+}
+
+if (webIsStale()) {
+  console.log('Building the web app…');
+  const build = spawnSync('pnpm', ['--filter', 'web', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const server = spawn('pnpm', ['--filter', 'sync-server', 'start'], { cwd: root, stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+server.on('exit', (code) => process.exit(code ?? 0));

@@ -1,0 +1,32 @@
+// Writes .br and .gz siblings of the built text and WASM assets; the server serves them when the
+// browser accepts them, so nothing is compressed per request.
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const root = new URL('../build/', import.meta.url).pathname;
+const compressible = /\.(js|mjs|css|html|json|svg|webmanifest|wasm|txt)$/;
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else yield path;
+  }
+}
+
+let count = 0;
+for (const path of files(root)) {
+  if (!compressible.test(path)) continue;
+  const raw = readFileSync(path);
+  if (raw.length < 1024) continue;
+  writeFileSync(`${path}.gz`, gzipSync(raw, { level: 9 }));
+  writeFileSync(
+    `${path}.br`,
+    brotliCompressSync(raw, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+    }),
+  );
+  count++;
+}
+console.log(`precompressed ${count} files in ${root}`);

@@ -1,0 +1,65 @@
+import { hc } from 'hono/client';
+import type { AppType } from 'sync-server/app';
+import type {
+  AdminUser,
+  Invitation,
+  InvitationCreateRequest,
+  InvitationListResponse,
+  LoginRequest,
+  MeResponse,
+  MembershipUpsertRequest,
+  Role,
+  SignupRequest,
+  Team,
+  TeamCreateRequest,
+  TeamListResponse,
+  TeamUpdateRequest,
+  UserListResponse,
+  UserUpdateRequest,
+} from 'sync-server/protocol';
+import type { z } from 'zod';
+import { readResponse } from './errors';
+
+export { LoginRequest, SignupRequest } from 'sync-server/protocol';
+export type { AdminUser, Invitation, Role, Team };
+export type Me = MeResponse;
+
+/** Typed from the server's routes: a renamed route or field fails the type check here. */
+const client = hc<AppType>('/');
+
+export const api = {
+  me: () => readResponse<MeResponse>(client.api.auth.me.$get()),
+  login: (json: LoginRequest) => readResponse<MeResponse>(client.api.auth.login.$post({ json })),
+  signup: (json: SignupRequest) => readResponse<MeResponse>(client.api.auth.signup.$post({ json })),
+  logout: () => readResponse<void>(client.api.auth.logout.$post()),
+  admin: {
+    listTeams: async () =>
+      (await readResponse<TeamListResponse>(client.api.admin.teams.$get())).teams,
+    createTeam: (json: TeamCreateRequest) =>
+      readResponse<Team>(client.api.admin.teams.$post({ json })),
+    renameTeam: (id: string, json: TeamUpdateRequest) =>
+      readResponse<Team>(client.api.admin.teams[':id'].$patch({ param: { id }, json })),
+    addMember: (id: string, json: MembershipUpsertRequest) =>
+      readResponse<unknown>(client.api.admin.teams[':id'].members.$post({ param: { id }, json })),
+    removeMember: (id: string, userId: string) =>
+      readResponse<unknown>(
+        client.api.admin.teams[':id'].members[':userId'].$delete({ param: { id, userId } }),
+      ),
+    listInvitations: async () =>
+      (await readResponse<InvitationListResponse>(client.api.admin.invitations.$get())).invitations,
+    createInvitation: (json: InvitationCreateRequest) =>
+      readResponse<Invitation>(client.api.admin.invitations.$post({ json })),
+    revokeInvitation: (code: string) =>
+      readResponse<unknown>(client.api.admin.invitations[':code'].$delete({ param: { code } })),
+    listUsers: async () => (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
+    setUserDisabled: (id: string, json: UserUpdateRequest) =>
+      readResponse<AdminUser>(client.api.admin.users[':id'].$patch({ param: { id }, json })),
+  },
+};
+
+/** The first problem in a form, worded like the server's own messages ("password: must be …"). */
+export function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'Please check the form.';
+  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}

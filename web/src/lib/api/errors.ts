@@ -1,0 +1,46 @@
+/** An error the server answered with (`{"error": {"code", "message"}}`), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** True when the server could not be reached at all (offline, DNS, server down). */
+  get isNetwork() {
+    return this.status === 0;
+  }
+}
+
+export const NETWORK_ERROR_MESSAGE = 'Cannot reach the server. Check the connection and try again.';
+
+/** What fetch and hono's typed client both return. */
+type ResponseLike = Pick<Response, 'ok' | 'status' | 'json'>;
+
+/** Turns a fetch outcome into the parsed JSON body, or throws an ApiError with the server's words. */
+export async function readResponse<T>(response: Promise<ResponseLike>): Promise<T> {
+  let res: ResponseLike;
+  try {
+    res = await response;
+  } catch {
+    throw new ApiError(0, 'network', NETWORK_ERROR_MESSAGE);
+  }
+  if (res.status === 204) return undefined as T;
+  const body: unknown = await res.json().catch(() => undefined);
+  if (res.ok) return body as T;
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
+  const message =
+    typeof error?.message === 'string' ? error.message : `The server answered ${res.status}.`;
+  throw new ApiError(res.status, code, message);
+}
+
+/** A message fit to show a user for any thrown value. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}

@@ -1,0 +1,30 @@
+export interface NavLink {
+  href: string;
+  label: string;
+}
+
+interface NavUser {
+  isAdmin: boolean;
+  memberships: { role: string }[];
+}
+
+/** The links a user's roles give them: each role sees only what it needs. */
+export function navigationFor(me: NavUser | null): NavLink[] {
+  if (!me) return [];
+  const links: NavLink[] = [{ href: '/', label: 'Home' }];
+  if (me.isAdmin) {
+    links.push(
+      { href: '/admin/teams', label: 'Teams' },
+      { href: '/admin/invitations', label: 'Invitations' },
+      { href: '/admin/users', label: 'Users' },
+    );
+  }
+  return links;
+}
+
+const PUBLIC_PATHS = new Set(['/signin', '/signup']);
+
+/** Pages anyone may open; every other page needs a signed-in user. */
+export function isPublicPath(pathname: string): boolean {
+  return PUBLIC_PATHS.has(pathname.replace(/\/$/, '') || '/');
+}

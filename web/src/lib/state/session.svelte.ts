@@ -1,0 +1,90 @@
+import { api, type Me, type SignupRequest } from '$lib/api/client';
+import { ApiError } from '$lib/api/errors';
+import { getDatabase } from '$lib/db/database';
+import {
+  clearProfile,
+  hasPendingSignOut,
+  loadProfile,
+  saveProfile,
+  setPendingSignOut,
+} from '$lib/db/profile';
+
+export type SessionStatus = 'loading' | 'online' | 'offline' | 'signed-out';
+
+/**
+ * Who is signed in. Online, the server says; offline, the device remembers the last signed-in
+ * user so a clinician keeps working with no signal.
+ */
+export class SessionState {
+  me = $state<Me | null>(null);
+  status = $state<SessionStatus>('loading');
+  /** Why the user was sent to the sign-in page, when it was not their choice. */
+  notice = $state<string | null>(null);
+
+  isAdmin = $derived(this.me?.isAdmin ?? false);
+
+  async restore() {
+    if (await hasPendingSignOut(getDatabase())) {
+      await this.signOut();
+      return;
+    }
+    try {
+      await this.#remember(await api.me());
+      this.status = 'online';
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        if (this.me || (await loadProfile(getDatabase()))) {
+          this.notice = 'Your session has ended. Sign in again to continue.';
+        }
+        await this.#forget();
+        return;
+      }
+      // Unreachable or failing server: carry on with what the device knows.
+      const cached = await loadProfile<Me>(getDatabase());
+      this.me = cached?.me ?? null;
+      this.status = cached ? 'offline' : 'signed-out';
+    }
+  }
+
+  async signIn(email: string, password: string) {
+    await this.#remember(await api.login({ email, password }));
+    await setPendingSignOut(getDatabase(), false);
+    this.status = 'online';
+    this.notice = null;
+  }
+
+  async signUp(request: SignupRequest) {
+    await this.#remember(await api.signup(request));
+    await setPendingSignOut(getDatabase(), false);
+    this.status = 'online';
+    this.notice = null;
+  }
+
+  async signOut() {
+    const db = getDatabase();
+    try {
+      await api.logout();
+      await setPendingSignOut(db, false);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      // Offline: forget the user now and end the server session at the next chance. (A 401 means
+      // the server session had already ended.)
+      await setPendingSignOut(db, error.isNetwork);
+    } finally {
+      await this.#forget();
+    }
+  }
+
+  async #remember(me: Me) {
+    this.me = me;
+    await saveProfile(getDatabase(), me);
+  }
+
+  async #forget() {
+    this.me = null;
+    this.status = 'signed-out';
+    await clearProfile(getDatabase());
+  }
+}
+
+export const session = new SessionState();
