@@ -42,8 +42,8 @@ export default defineConfig({
   },
   webServer: {
     // The real server serving the built app (pnpm test builds it first), as a user runs it.
-    command: 'pnpm --filter sync-server start',
-    cwd: '..',
+    command: 'npx tsx src/index.ts',
+    cwd: '../sync-server',
     url: `${origin}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
