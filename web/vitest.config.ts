@@ -12,5 +12,7 @@ export default defineProject({
     environment: 'node',
     include: ['src/**/*.test.ts'],
     testTimeout: 30_000,
+    // IndexedDB for Dexie in Node; it must exist before Dexie is first imported.
+    setupFiles: ['fake-indexeddb/auto'],
   },
 });

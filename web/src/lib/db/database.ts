@@ -1,6 +1,47 @@
 import Dexie, { type Table } from 'dexie';
+import type {
+  Attachment,
+  Diagnosis,
+  Encounter,
+  Patient,
+  Report,
+  Review,
+  SyncedTable,
+} from '$lib/domain/records';
 
 export interface SettingRow {
+  key: string;
+  value: unknown;
+}
+
+/** A patient as stored here: the synced record plus local-only index fields. */
+export interface PatientRow extends Patient {
+  /** Folded words the list search looks up (multi-entry index). */
+  searchTokens: string[];
+  /** Date of the latest visit, or of registration: the list's sort order. */
+  lastVisitAt: string;
+}
+
+/** A mutation waiting to reach the server (DESIGN 4), written in the same transaction as its record. */
+export interface OutboxRow {
+  seq?: number;
+  mutationId: string;
+  table: SyncedTable;
+  recordId: string;
+  op: 'put' | 'delete';
+  /** The server version this edit started from (0 = new record). */
+  baseVersion: number;
+  /** The record's synced fields at the time of the edit. */
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface BlobRow {
+  sha256: string;
+  blob: Blob;
+}
+
+export interface SyncStateRow {
   key: string;
   value: unknown;
 }
@@ -11,10 +52,30 @@ export interface SettingRow {
  */
 export class FieldDxDatabase extends Dexie {
   settings!: Table<SettingRow, string>;
+  patients!: Table<PatientRow, string>;
+  encounters!: Table<Encounter, string>;
+  diagnoses!: Table<Diagnosis, string>;
+  reports!: Table<Report, string>;
+  reviews!: Table<Review, string>;
+  attachments!: Table<Attachment, string>;
+  outbox!: Table<OutboxRow, number>;
+  blobs!: Table<BlobRow, string>;
+  syncState!: Table<SyncStateRow, string>;
 
   constructor(name = 'fielddx') {
     super(name);
     this.version(1).stores({ settings: 'key' });
+    this.version(2).stores({
+      patients: 'id, lastVisitAt, *searchTokens',
+      encounters: 'id, patientId, [patientId+date]',
+      diagnoses: 'id, patientId, encounterId',
+      reports: 'id, patientId, status',
+      reviews: 'id, reportId',
+      attachments: 'id, patientId, sha256',
+      outbox: '++seq, [table+recordId]',
+      blobs: 'sha256',
+      syncState: 'key',
+    });
     // A newer app version in another tab wants to upgrade the schema: let it.
     this.on('versionchange', () => {
       this.close();

@@ -1,0 +1,73 @@
+import { uuidv7 } from 'uuidv7';
+import type { Author, RecordMeta, SyncedTable, TableRecord } from '$lib/domain/records';
+import type { FieldDxDatabase, OutboxRow } from './database';
+import { guardQuota } from './errors';
+
+/** Fields kept on the device only (indexes), never sent to the server. */
+const LOCAL_FIELDS = new Set(['searchTokens', 'lastVisitAt']);
+
+export function syncedFields(row: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([key]) => !LOCAL_FIELDS.has(key)));
+}
+
+/**
+ * Writes a record and its outbox mutation in one transaction: both or neither. A pending,
+ * unsent mutation of the same record is replaced, so typing in a draft does not pile up edits.
+ */
+export async function writeRecord<T extends SyncedTable, Row extends TableRecord[T]>(
+  db: FieldDxDatabase,
+  table: T,
+  row: Row,
+  op: 'put' | 'delete' = 'put',
+): Promise<Row> {
+  return guardQuota(() =>
+    db.transaction('rw', [db.table(table), db.outbox], async () => {
+      await db.table(table).put(row);
+      await db.outbox.where('[table+recordId]').equals([table, row.id]).delete();
+      const mutation: OutboxRow = {
+        mutationId: uuidv7(),
+        table,
+        recordId: row.id,
+        op,
+        baseVersion: row.version,
+        data: syncedFields(row),
+        createdAt: new Date().toISOString(),
+      };
+      await db.outbox.add(mutation);
+      return row;
+    }),
+  );
+}
+
+export function newId(): string {
+  return uuidv7();
+}
+
+/** The common fields after an edit by this author. */
+export function touched<R extends RecordMeta>(record: R, author: Author, now: Date): R {
+  return { ...record, updatedAt: now.toISOString(), updatedBy: author.userId };
+}
+
+/** Marks a record deleted (a tombstone the server keeps), or brings it back. */
+export async function setDeleted<T extends SyncedTable>(
+  db: FieldDxDatabase,
+  table: T,
+  id: string,
+  deleted: boolean,
+  author: Author,
+  now: Date,
+): Promise<TableRecord[T]> {
+  const current = (await db.table(table).get(id)) as TableRecord[T] | undefined;
+  if (!current) throw new Error(`No such record in ${table}: ${id}`);
+  return writeRecord(
+    db,
+    table,
+    { ...touched(current, author, now), deleted },
+    deleted ? 'delete' : 'put',
+  );
+}
+
+/** How many edits wait for the server. */
+export function pendingCount(db: FieldDxDatabase): Promise<number> {
+  return db.outbox.count();
+}

@@ -1,0 +1,78 @@
+import {
+  newMeta,
+  type Author,
+  type Report,
+  type ReportFields,
+  type Review,
+} from '$lib/domain/records';
+import type { FieldDxDatabase } from './database';
+import { newId, setDeleted, touched, writeRecord } from './records';
+
+export type ReportDraft = Pick<ReportFields, 'encounterId' | 'diagnosisIds' | 'summary' | 'plan'>;
+
+export async function createReport(
+  db: FieldDxDatabase,
+  patientId: string,
+  draft: ReportDraft,
+  author: Author & { name: string },
+  now = new Date(),
+): Promise<Report> {
+  return writeRecord(db, 'reports', {
+    ...newMeta(newId(), author, now),
+    patientId,
+    ...draft,
+    status: 'draft',
+    authorName: author.name,
+    sharedAt: null,
+  });
+}
+
+export async function updateReport(
+  db: FieldDxDatabase,
+  id: string,
+  draft: ReportDraft,
+  author: Author,
+  now = new Date(),
+): Promise<Report> {
+  const current = await db.reports.get(id);
+  if (!current) throw new Error('This report no longer exists on this device.');
+  if (current.status !== 'draft') throw new Error('A shared report can no longer be edited.');
+  return writeRecord(db, 'reports', { ...touched(current, author, now), ...draft });
+}
+
+/** Marks the report ready for the supervisor; sync uploads it. */
+export async function shareReport(
+  db: FieldDxDatabase,
+  id: string,
+  author: Author,
+  now = new Date(),
+): Promise<Report> {
+  const current = await db.reports.get(id);
+  if (!current) throw new Error('This report no longer exists on this device.');
+  if (current.status !== 'draft') return current;
+  if (!current.summary.trim()) throw new Error('Write a summary before sharing the report.');
+  return writeRecord(db, 'reports', {
+    ...touched(current, author, now),
+    status: 'shared',
+    sharedAt: now.toISOString(),
+  });
+}
+
+export function getReport(db: FieldDxDatabase, id: string) {
+  return db.reports.get(id);
+}
+
+export async function listReports(db: FieldDxDatabase, patientId: string): Promise<Report[]> {
+  const rows = await db.reports.where('patientId').equals(patientId).toArray();
+  return rows.filter((r) => !r.deleted).sort((a, b) => b.id.localeCompare(a.id));
+}
+
+export function deleteReport(db: FieldDxDatabase, id: string, author: Author, now = new Date()) {
+  return setDeleted(db, 'reports', id, true, author, now);
+}
+
+/** Supervisors' reviews of a report (written on the server, arriving by sync). */
+export async function listReviews(db: FieldDxDatabase, reportId: string): Promise<Review[]> {
+  const rows = await db.reviews.where('reportId').equals(reportId).toArray();
+  return rows.filter((r) => !r.deleted).sort((a, b) => a.id.localeCompare(b.id));
+}

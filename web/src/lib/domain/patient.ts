@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import type { Patient, PatientFields } from './records';
+import { foldText, words } from './text';
+
+const MAX_AGE_YEARS = 130;
+
+/** ISO date (YYYY-MM-DD) of a Date, in UTC. */
+export function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** A birth date from an estimated age, counted back from today (day of month kept). */
+export function estimateBirthDate(years: number, months: number, today: Date): string {
+  const date = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1));
+  date.setUTCMonth(date.getUTCMonth() - (years * 12 + months));
+  const lastDay = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+  date.setUTCDate(Math.min(today.getUTCDate(), lastDay));
+  return isoDate(date);
+}
+
+/** Completed months between a birth date and a day; null when the birth date is unknown. */
+export function ageInMonths(birthDate: string | null, day: Date): number | null {
+  if (!birthDate) return null;
+  const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
+  let months = (day.getUTCFullYear() - y) * 12 + (day.getUTCMonth() + 1 - m);
+  if (day.getUTCDate() < d) months -= 1;
+  return Math.max(0, months);
+}
+
+/** Completed years and months between a birth date and a day. */
+export function ageAt(birthDate: string, day: Date): { years: number; months: number } {
+  const months = ageInMonths(birthDate, day) ?? 0;
+  return { years: Math.floor(months / 12), months: months % 12 };
+}
+
+export function formatAge(birthDate: string | null, estimated: boolean, day: Date): string {
+  if (!birthDate) return 'age unknown';
+  const { years, months } = ageAt(birthDate, day);
+  const text = years >= 2 ? `${years} y` : `${years * 12 + months} mo`;
+  return estimated ? `~${text}` : text;
+}
+
+const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+
+/** What the registration form gives: either a birth date or an estimated age. */
+export const PatientForm = z
+  .object({
+    givenName: trimmed(100).min(1, 'is required'),
+    familyName: trimmed(100).min(1, 'is required'),
+    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'choose one' }),
+    birthDate: z.string().trim(),
+    ageYears: z.string().trim(),
+    ageMonths: z.string().trim(),
+    village: trimmed(200),
+    phone: trimmed(40).regex(/^[+\d\s()-]*$/, 'may hold only digits, spaces, +, ( ) and -'),
+    identifiers: z
+      .array(z.object({ kind: trimmed(60), value: trimmed(100) }))
+      .transform((list) => list.filter((id) => id.value !== '')),
+  })
+  .superRefine((form, ctx) => {
+    if (!form.birthDate && !form.ageYears && !form.ageMonths) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['birthDate'],
+        message: 'give a date of birth or an estimated age',
+      });
+    }
+  });
+
+export type PatientFormInput = z.input<typeof PatientForm>;
+
+export type FormResult<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
+function issuesByField(error: z.ZodError): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of error.issues) errors[issue.path.join('.')] ??= issue.message;
+  return errors;
+}
+
+/** Validates the form and turns it into patient fields. */
+export function parsePatientForm(input: PatientFormInput, today: Date): FormResult<PatientFields> {
+  const parsed = PatientForm.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: issuesByField(parsed.error) };
+  const form = parsed.data;
+  let birthDate: string | null = null;
+  let estimated = false;
+  if (form.birthDate) {
+    const date = new Date(`${form.birthDate}T00:00:00Z`);
+    if (Number.isNaN(date.getTime()) || isoDate(date) !== form.birthDate) {
+      return { ok: false, errors: { birthDate: 'is not a valid date' } };
+    }
+    if (date > today) return { ok: false, errors: { birthDate: 'is in the future' } };
+    if (ageAt(form.birthDate, today).years > MAX_AGE_YEARS) {
+      return { ok: false, errors: { birthDate: `is more than ${MAX_AGE_YEARS} years ago` } };
+    }
+    birthDate = form.birthDate;
+  } else {
+    const years = form.ageYears ? Number(form.ageYears) : 0;
+    const months = form.ageMonths ? Number(form.ageMonths) : 0;
+    if (!Number.isInteger(years) || years < 0 || years > MAX_AGE_YEARS) {
+      return {
+        ok: false,
+        errors: { ageYears: `must be a whole number from 0 to ${MAX_AGE_YEARS}` },
+      };
+    }
+    if (!Number.isInteger(months) || months < 0 || months > 11) {
+      return { ok: false, errors: { ageMonths: 'must be a whole number from 0 to 11' } };
+    }
+    birthDate = estimateBirthDate(years, months, today);
+    estimated = true;
+  }
+  return {
+    ok: true,
+    value: {
+      givenName: form.givenName,
+      familyName: form.familyName,
+      sex: form.sex,
+      birthDate,
+      birthDateEstimated: estimated,
+      village: form.village,
+      phone: form.phone,
+      identifiers: form.identifiers,
+    },
+  };
+}
+
+/** The form filled from a stored patient, for editing. */
+export function patientToForm(patient: PatientFields): PatientFormInput {
+  return {
+    givenName: patient.givenName,
+    familyName: patient.familyName,
+    sex: patient.sex,
+    birthDate: patient.birthDateEstimated ? '' : (patient.birthDate ?? ''),
+    ageYears: '',
+    ageMonths: '',
+    village: patient.village,
+    phone: patient.phone,
+    identifiers: patient.identifiers.map((id) => ({ ...id })),
+  };
+}
+
+/** Words a patient can be found by: names, village, identifiers (also without separators). */
+export function searchTokens(patient: PatientFields): string[] {
+  const tokens = new Set([
+    ...words(patient.givenName),
+    ...words(patient.familyName),
+    ...words(patient.village),
+  ]);
+  for (const id of patient.identifiers) {
+    for (const word of words(id.value)) tokens.add(word);
+    const compact = foldText(id.value).replace(/[^\p{L}\p{N}]/gu, '');
+    if (compact) tokens.add(compact);
+  }
+  return [...tokens];
+}
+
+/** True when every word of the query starts some token of the patient. */
+export function matchesQuery(tokens: readonly string[], query: string): boolean {
+  return words(query).every((word) => tokens.some((token) => token.startsWith(word)));
+}
+
+/** Patients that look like the same person: same names and birth year, in the same village. */
+export function findSimilar<P extends Patient>(
+  candidate: PatientFields,
+  patients: readonly P[],
+  excludeId?: string,
+): P[] {
+  const key = (p: PatientFields) =>
+    [
+      foldText(p.givenName),
+      foldText(p.familyName),
+      p.birthDate?.slice(0, 4) ?? '',
+      foldText(p.village),
+    ].join('|');
+  const wanted = key(candidate);
+  return patients.filter((p) => !p.deleted && p.id !== excludeId && key(p) === wanted);
+}
+
+export function fullName(patient: Pick<PatientFields, 'givenName' | 'familyName'>): string {
+  return `${patient.givenName} ${patient.familyName}`.trim();
+}

@@ -1,0 +1,176 @@
+/**
+ * The records of DESIGN 2 as the device holds them. Pure types and constructors: no Dexie, no fetch.
+ */
+export type SyncedTable =
+  'patients' | 'encounters' | 'diagnoses' | 'reports' | 'reviews' | 'attachments';
+
+/** Fields every synced record carries. */
+export interface RecordMeta {
+  /** UUIDv7, made on the device. */
+  id: string;
+  teamId: string;
+  /** Assigned by the server; 0 = never synced. */
+  version: number;
+  /** Device clock, informational only. */
+  updatedAt: string;
+  updatedBy: string;
+  deleted: boolean;
+}
+
+export type Sex = 'female' | 'male' | 'other' | 'unknown';
+
+export interface Identifier {
+  /** e.g. "National ID", "Clinic number". */
+  kind: string;
+  value: string;
+}
+
+export interface PatientFields {
+  givenName: string;
+  familyName: string;
+  sex: Sex;
+  /** ISO date (YYYY-MM-DD); derived from the estimated age when the exact date is unknown. */
+  birthDate: string | null;
+  birthDateEstimated: boolean;
+  village: string;
+  phone: string;
+  identifiers: Identifier[];
+}
+
+export interface Patient extends RecordMeta, PatientFields {}
+
+export interface Vitals {
+  temperatureC: number | null;
+  pulseBpm: number | null;
+  respiratoryRate: number | null;
+  spo2: number | null;
+  systolicBp: number | null;
+  diastolicBp: number | null;
+  weightKg: number | null;
+  heightCm: number | null;
+  muacMm: number | null;
+}
+
+export interface EncounterFields {
+  patientId: string;
+  /** ISO date of the visit. */
+  date: string;
+  complaint: string;
+  vitals: Vitals;
+  symptoms: string[];
+  notes: string;
+}
+
+export interface Encounter extends RecordMeta, EncounterFields {}
+
+export type Verdict = 'agree' | 'disagree' | 'unsure';
+
+export interface Assessment {
+  verdict: Verdict;
+  note: string;
+  at: string;
+  by: string;
+}
+
+export type DiagnosisInputs =
+  | { kind: 'tabular'; values: Record<string, number | null> }
+  | { kind: 'image'; attachmentId: string; sha256: string };
+
+export interface DiagnosisFields {
+  patientId: string;
+  encounterId: string | null;
+  modelId: string;
+  modelVersion: string;
+  modelName: string;
+  inputs: DiagnosisInputs;
+  /** Probability per label. */
+  outputs: Record<string, number>;
+  positiveLabel: string;
+  threshold: number;
+  /** Tabular: change in probability per field; image: occlusion heatmap rows. */
+  explanation:
+    | { kind: 'contributions'; values: Record<string, number> }
+    | { kind: 'heatmap'; width: number; height: number; values: number[] }
+    | null;
+  /** The clinician's view of the result; required before it counts as reviewed by the clinician. */
+  assessment: Assessment | null;
+}
+
+export interface Diagnosis extends RecordMeta, DiagnosisFields {}
+
+export type ReportStatus = 'draft' | 'shared' | 'reviewed';
+
+export interface ReportFields {
+  patientId: string;
+  encounterId: string | null;
+  diagnosisIds: string[];
+  summary: string;
+  plan: string;
+  status: ReportStatus;
+  authorName: string;
+  sharedAt: string | null;
+}
+
+export interface Report extends RecordMeta, ReportFields {}
+
+export type ReviewVerdict = 'approved' | 'needs-follow-up' | 'disagree';
+
+export interface ReviewFields {
+  reportId: string;
+  reportVersion: number;
+  verdict: ReviewVerdict;
+  comment: string;
+  reviewerName: string;
+}
+
+export interface Review extends RecordMeta, ReviewFields {}
+
+export interface AttachmentFields {
+  patientId: string;
+  sha256: string;
+  mime: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+}
+
+export interface Attachment extends RecordMeta, AttachmentFields {}
+
+export interface TableRecord {
+  patients: Patient;
+  encounters: Encounter;
+  diagnoses: Diagnosis;
+  reports: Report;
+  reviews: Review;
+  attachments: Attachment;
+}
+
+export const EMPTY_VITALS: Vitals = {
+  temperatureC: null,
+  pulseBpm: null,
+  respiratoryRate: null,
+  spo2: null,
+  systolicBp: null,
+  diastolicBp: null,
+  weightKg: null,
+  heightCm: null,
+  muacMm: null,
+};
+
+/** Who is writing and for which team: every new record needs both. */
+export interface Author {
+  userId: string;
+  teamId: string;
+}
+
+/** Common fields of a record made on this device now. */
+export function newMeta(id: string, author: Author, now: Date): RecordMeta {
+  return {
+    id,
+    teamId: author.teamId,
+    version: 0,
+    updatedAt: now.toISOString(),
+    updatedBy: author.userId,
+    deleted: false,
+  };
+}
