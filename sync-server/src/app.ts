@@ -1,0 +1,106 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
+import { HTTPException } from 'hono/http-exception';
+import { existsSync } from 'node:fs';
+import { loadSession } from './auth/middleware';
+import { createPasswordHasher, type PasswordHasher } from './auth/password';
+import type { AppDeps, AppEnv } from './context';
+import type { Db } from './db/connection';
+import type { Env } from './env';
+import { ApiError, errorBody } from './errors';
+import { silentLogger, type Logger } from './logger';
+import { originCheck } from './middleware/origin';
+import { requestLog } from './middleware/request-log';
+import { securityHeaders } from './middleware/security-headers';
+import { adminRoutes } from './routes/admin';
+import { authRoutes } from './routes/auth';
+import { healthRoutes } from './routes/health';
+import { buildCsp } from './static/csp';
+import { readIndexScriptHashes, serveWebApp } from './static/serve';
+
+/** JSON bodies on /api. Future blob uploads (PUT /api/blobs/:sha256) will get their own limit. */
+export const API_BODY_LIMIT = 1024 * 1024;
+
+export interface CreateAppOptions {
+  db: Db;
+  env: Env;
+  logger?: Logger;
+  now?: () => Date;
+  /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
+  passwords?: PasswordHasher;
+}
+
+export function createApp(options: CreateAppOptions) {
+  const deps: AppDeps = {
+    db: options.db,
+    env: options.env,
+    logger: options.logger ?? silentLogger,
+    now: options.now ?? (() => new Date()),
+    passwords: options.passwords ?? createPasswordHasher(),
+  };
+  const { env, logger } = deps;
+  const webBuilt = existsSync(env.WEB_DIR);
+  const csp = buildCsp(webBuilt ? readIndexScriptHashes(env.WEB_DIR) : []);
+
+  const api = new Hono<AppEnv>()
+    .route('/health', healthRoutes())
+    .route('/auth', authRoutes(deps))
+    .route('/admin', adminRoutes(deps));
+
+  const app = new Hono<AppEnv>()
+    .use(requestLog(logger))
+    .use(securityHeaders(csp))
+    .use(originCheck(env.PUBLIC_ORIGIN))
+    .use('/api/*', async (c, next) => {
+      c.header('Cache-Control', 'no-store');
+      await next();
+    })
+    .use('/api/*', compress())
+    .use(
+      '/api/*',
+      bodyLimit({
+        maxSize: API_BODY_LIMIT,
+        onError: () => {
+          throw new ApiError(413, 'payload_too_large', 'The request body is larger than 1 MiB');
+        },
+      }),
+    )
+    .use('/api/*', loadSession(deps))
+    .route('/api', api);
+
+  if (webBuilt) app.use(serveWebApp(env.WEB_DIR));
+
+  app.notFound((c) => {
+    const isApi = c.req.path === '/api' || c.req.path.startsWith('/api/');
+    return c.json(
+      errorBody('not_found', isApi ? `No route for ${c.req.method} ${c.req.path}` : 'Not found'),
+      404,
+    );
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+      return c.json(errorBody(err.code, err.message), err.status);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      if (err.message.startsWith('Malformed JSON')) {
+        // hono's validator throws this for a body that is not JSON.
+        return c.json(errorBody('invalid_json', 'The request body is not valid JSON'), 400);
+      }
+      return c.json(errorBody('invalid_request', err.message || 'Bad request'), err.status);
+    }
+    logger.error('unhandled error', {
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    return c.json(errorBody('internal', 'Something went wrong on the server'), 500);
+  });
+
+  return app;
+}
+
+/** Typed routes for `hono/client` in the web app: `hc<AppType>('/')`. */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,25 @@
+import type { PasswordHasher } from './auth/password';
+import type { Db } from './db/connection';
+import type { SessionRow, UserRow } from './db/schema';
+import type { Env } from './env';
+import type { Logger } from './logger';
+
+/** Everything the app needs from outside; tests inject their own. */
+export interface AppDeps {
+  db: Db;
+  env: Env;
+  logger: Logger;
+  now: () => Date;
+  passwords: PasswordHasher;
+}
+
+export type AppEnv = {
+  Variables: {
+    /** The signed-in user, set by the session middleware on /api. */
+    user: UserRow | null;
+    session: SessionRow | null;
+  };
+};
+
+/** Variables after requireUser / requireAdmin. */
+export type AuthedEnv = { Variables: { user: UserRow; session: SessionRow } };

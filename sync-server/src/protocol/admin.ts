@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { Id, MembershipSummary, Role, Timestamp } from './common';
+
+export const TeamName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+
+export const Team = z.object({
+  id: z.string(),
+  name: z.string(),
+  memberCount: z.number().int(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Team = z.infer<typeof Team>;
+
+export const TeamListResponse = z.object({ teams: z.array(Team) });
+export type TeamListResponse = z.infer<typeof TeamListResponse>;
+
+export const TeamCreateRequest = z.object({ name: TeamName });
+export type TeamCreateRequest = z.input<typeof TeamCreateRequest>;
+
+export const TeamUpdateRequest = z.object({ name: TeamName });
+export type TeamUpdateRequest = z.input<typeof TeamUpdateRequest>;
+
+export const InvitationStatus = z.enum(['active', 'used', 'expired', 'revoked']);
+export type InvitationStatus = z.infer<typeof InvitationStatus>;
+
+export const Invitation = z.object({
+  /** XXXX-XXXX-XXXX */
+  code: z.string(),
+  teamId: z.string(),
+  teamName: z.string(),
+  role: Role,
+  status: InvitationStatus,
+  createdAt: Timestamp,
+  createdBy: z.string().nullable(),
+  expiresAt: Timestamp,
+  usedAt: Timestamp.nullable(),
+  usedBy: z.string().nullable(),
+  revokedAt: Timestamp.nullable(),
+});
+export type Invitation = z.infer<typeof Invitation>;
+
+export const InvitationListResponse = z.object({ invitations: z.array(Invitation) });
+export type InvitationListResponse = z.infer<typeof InvitationListResponse>;
+
+export const InvitationCreateRequest = z.object({
+  teamId: Id,
+  role: Role,
+  expiresInDays: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 90')
+    .max(90, 'must be between 1 and 90')
+    .default(7),
+});
+export type InvitationCreateRequest = z.input<typeof InvitationCreateRequest>;
+
+export const AdminUser = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  isAdmin: z.boolean(),
+  disabled: z.boolean(),
+  createdAt: Timestamp,
+  memberships: z.array(MembershipSummary),
+});
+export type AdminUser = z.infer<typeof AdminUser>;
+
+export const UserListResponse = z.object({ users: z.array(AdminUser) });
+export type UserListResponse = z.infer<typeof UserListResponse>;
+
+export const UserUpdateRequest = z.object({
+  disabled: z.boolean({ error: 'must be true or false' }),
+});
+export type UserUpdateRequest = z.input<typeof UserUpdateRequest>;
+
+export const MembershipUpsertRequest = z.object({ userId: Id, role: Role });
+export type MembershipUpsertRequest = z.input<typeof MembershipUpsertRequest>;
+
+export const Membership = z.object({ teamId: z.string(), userId: z.string(), role: Role });
+export type Membership = z.infer<typeof Membership>;
+
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  at: Timestamp,
+  userId: z.string().nullable(),
+  action: z.string(),
+  target: z.string().nullable(),
+  ip: z.string(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditListResponse = z.object({ entries: z.array(AuditEntry) });
+export type AuditListResponse = z.infer<typeof AuditListResponse>;
+
+export const AuditQuery = z.object({
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 500')
+    .max(500, 'must be between 1 and 500')
+    .default(100),
+});
+export type AuditQuery = z.input<typeof AuditQuery>;

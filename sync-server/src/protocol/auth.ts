@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { isCommonPassword } from './common-passwords';
+import { MembershipSummary } from './common';
+import { normalizeInvitationCode } from './invitation-code';
+
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+
+/** Trimmed and lower-cased before it is checked, stored or compared. */
+export const Email = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .toLowerCase()
+  .pipe(z.email({ error: 'must be a valid email address' }));
+
+/** The policy for a new password (sign-up). Login accepts any non-empty password up to the max. */
+export const NewPassword = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
+  .refine((p) => !isCommonPassword(p), 'is too common; choose a less predictable password');
+
+export const PersonName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+
+/** Any case, with or without dashes; normalised to XXXX-XXXX-XXXX. An empty string means none. */
+export const InvitationCodeInput = z
+  .string()
+  .max(64, 'must be at most 64 characters')
+  .transform(normalizeInvitationCode);
+
+export const SignupRequest = z.object({
+  email: Email,
+  password: NewPassword,
+  name: PersonName,
+  invitationCode: InvitationCodeInput.optional(),
+});
+export type SignupRequest = z.input<typeof SignupRequest>;
+
+export const LoginRequest = z.object({
+  email: Email,
+  password: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
+});
+export type LoginRequest = z.input<typeof LoginRequest>;
+
+export const MeUser = z.object({ id: z.string(), email: z.string(), name: z.string() });
+export type MeUser = z.infer<typeof MeUser>;
+
+/** Body of GET /api/auth/me, and of a successful sign-up or login. */
+export const MeResponse = z.object({
+  user: MeUser,
+  memberships: z.array(MembershipSummary),
+  isAdmin: z.boolean(),
+});
+export type MeResponse = z.infer<typeof MeResponse>;

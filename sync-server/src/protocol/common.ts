@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Every error the API returns has this body: `{"error": {"code", "message"}}`. */
+export const ErrorCode = z.enum([
+  'invalid_json',
+  'invalid_request',
+  'unsupported_media_type',
+  'payload_too_large',
+  'forbidden_origin',
+  'unauthenticated',
+  'forbidden',
+  'not_found',
+  'invalid_credentials',
+  'account_disabled',
+  'rate_limited',
+  'email_taken',
+  'invalid_invitation',
+  'team_name_taken',
+  'cannot_disable_self',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.object({ code: ErrorCode, message: z.string() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const Role = z.enum(['clinician', 'supervisor'], {
+  error: "must be 'clinician' or 'supervisor'",
+});
+export type Role = z.infer<typeof Role>;
+
+/** Timestamps on the wire are ISO 8601 strings in UTC. */
+export const Timestamp = z.iso.datetime();
+
+export const Id = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(100, 'must be at most 100 characters');
+
+export const HealthResponse = z.object({ status: z.literal('ok') });
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const MembershipSummary = z.object({
+  teamId: z.string(),
+  teamName: z.string(),
+  role: Role,
+});
+export type MembershipSummary = z.infer<typeof MembershipSummary>;

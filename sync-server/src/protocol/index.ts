@@ -1,0 +1,14 @@
+/**
+ * The wire protocol of the sync server: zod schemas of every request and response body, with their
+ * TypeScript types. Imported by the web app as `sync-server/protocol`, so this folder imports
+ * nothing but zod.
+ */
+export * from './common';
+export * from './auth';
+export * from './admin';
+export { COMMON_PASSWORDS, isCommonPassword } from './common-passwords';
+export {
+  INVITATION_ALPHABET,
+  INVITATION_CODE_LENGTH,
+  normalizeInvitationCode,
+} from './invitation-code';

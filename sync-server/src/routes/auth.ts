@@ -1,0 +1,36 @@
+import { Hono } from 'hono';
+import { clearSessionCookie, setSessionCookie } from '../auth/cookie';
+import { isSecureOrigin, requireUser } from '../auth/middleware';
+import type { AppDeps, AppEnv } from '../context';
+import { clientIp } from '../middleware/client-ip';
+import { validate } from '../middleware/validate';
+import { LoginRequest, SignupRequest } from '../protocol';
+import { login, logout, signup } from '../services/auth';
+import { meOf } from '../services/users';
+
+export const authRoutes = (deps: AppDeps) => {
+  const { db, env, now } = deps;
+  const secure = isSecureOrigin(env.PUBLIC_ORIGIN);
+  const actor = (c: Parameters<typeof clientIp>[0]) => ({
+    ip: clientIp(c, env.TRUST_PROXY),
+    at: now(),
+  });
+  return new Hono<AppEnv>()
+    .post('/signup', validate('json', SignupRequest), async (c) => {
+      const { token, me } = await signup(deps, c.req.valid('json'), actor(c));
+      setSessionCookie(c, token, secure);
+      return c.json(me, 201);
+    })
+    .post('/login', validate('json', LoginRequest), async (c) => {
+      const { token, me } = await login(deps, c.req.valid('json'), actor(c));
+      setSessionCookie(c, token, secure);
+      return c.json(me, 200);
+    })
+    .post('/logout', async (c) => {
+      const session = c.get('session');
+      if (session) logout(db, session, actor(c));
+      clearSessionCookie(c, secure);
+      return c.body(null, 204);
+    })
+    .get('/me', requireUser, (c) => c.json(meOf(db, c.get('user')), 200));
+};

@@ -1,0 +1,146 @@
+import { count, eq } from 'drizzle-orm';
+import type { PasswordHasher } from '../auth/password';
+import { loginLockout, recordLoginFailure } from '../auth/rate-limit';
+import { createSession, invalidateSession } from '../auth/session';
+import type { Db } from '../db/connection';
+import { teamMemberships, users, type SessionRow, type UserRow } from '../db/schema';
+import { ApiError } from '../errors';
+import type { LoginRequest, MeResponse, SignupRequest } from '../protocol';
+import type { z } from 'zod';
+import { writeAudit, type Actor } from './audit';
+import { isUniqueViolation } from './db-errors';
+import { findRedeemableInvitation, markInvitationUsed } from './invitations';
+import { meOf } from './users';
+
+export interface AuthDeps {
+  db: Db;
+  passwords: PasswordHasher;
+}
+
+export interface SignedIn {
+  /** The session token for the cookie; never stored or logged. */
+  token: string;
+  me: MeResponse;
+}
+
+const emailTaken = () =>
+  new ApiError(409, 'email_taken', 'An account with this email already exists');
+
+/**
+ * The first account on an empty server becomes admin without a code; every later one needs a
+ * valid invitation, which fixes its team and role. The emptiness check, the insert and marking the
+ * invitation used happen in one IMMEDIATE transaction, so two concurrent first sign-ups cannot
+ * both become admin and one invitation cannot be used twice.
+ */
+export async function signup(
+  { db, passwords }: AuthDeps,
+  input: z.output<typeof SignupRequest>,
+  actor: Omit<Actor, 'userId'>,
+): Promise<SignedIn> {
+  const passwordHash = await passwords.hash(input.password); // slow: outside the transaction
+  try {
+    return db.transaction(
+      (tx) => {
+        const userCount = tx.select({ n: count() }).from(users).get()?.n ?? 0;
+        const isFirst = userCount === 0;
+        let invitation = null;
+        if (!isFirst) {
+          if (!input.invitationCode) {
+            throw new ApiError(400, 'invalid_invitation', 'An invitation code is required');
+          }
+          invitation = findRedeemableInvitation(tx, input.invitationCode, actor.at);
+        }
+        if (tx.select({ id: users.id }).from(users).where(eq(users.email, input.email)).get()) {
+          throw emailTaken();
+        }
+        const user: UserRow = {
+          id: crypto.randomUUID(),
+          email: input.email,
+          name: input.name,
+          passwordHash,
+          isAdmin: isFirst,
+          disabledAt: null,
+          createdAt: actor.at,
+        };
+        tx.insert(users).values(user).run();
+        if (invitation) {
+          markInvitationUsed(tx, invitation.code, user.id, actor.at);
+          tx.insert(teamMemberships)
+            .values({
+              teamId: invitation.teamId,
+              userId: user.id,
+              role: invitation.role,
+              createdAt: actor.at,
+            })
+            .run();
+        }
+        writeAudit(
+          tx,
+          { ...actor, userId: user.id },
+          'auth.signup',
+          user.id,
+          invitation
+            ? { teamId: invitation.teamId, role: invitation.role }
+            : { firstAccount: true, isAdmin: true },
+        );
+        const { token } = createSession(tx, user.id, actor.at);
+        return { token, me: meOf(tx, user) };
+      },
+      { behavior: 'immediate' },
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw emailTaken();
+    throw err;
+  }
+}
+
+/**
+ * Same 401 for an unknown email and a wrong password, with the same argon2 work for both.
+ * Rate limit first: during a lockout even the right password is refused.
+ */
+export async function login(
+  { db, passwords }: AuthDeps,
+  input: z.output<typeof LoginRequest>,
+  actor: Omit<Actor, 'userId'>,
+): Promise<SignedIn> {
+  const { email, password } = input;
+  const retryAfter = loginLockout(db, email, actor.ip, actor.at);
+  if (retryAfter !== null) {
+    writeAudit(db, { ...actor, userId: null }, 'auth.login_rate_limited', email);
+    throw new ApiError(
+      429,
+      'rate_limited',
+      `Too many failed sign-in attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`,
+      { 'Retry-After': String(retryAfter) },
+    );
+  }
+  const user = db.select().from(users).where(eq(users.email, email)).get();
+  const ok = user
+    ? await passwords.verify(user.passwordHash, password)
+    : await passwords.verifyDummy(password);
+  if (!user || !ok) {
+    db.transaction((tx) => {
+      recordLoginFailure(tx, email, actor.ip, actor.at);
+      writeAudit(tx, { ...actor, userId: user?.id ?? null }, 'auth.login_failed', email, {
+        reason: user ? 'wrong_password' : 'unknown_email',
+      });
+    });
+    throw new ApiError(401, 'invalid_credentials', 'Wrong email or password');
+  }
+  if (user.disabledAt) {
+    writeAudit(db, { ...actor, userId: user.id }, 'auth.login_disabled', user.id);
+    throw new ApiError(403, 'account_disabled', 'This account has been disabled');
+  }
+  return db.transaction((tx) => {
+    const { token } = createSession(tx, user.id, actor.at);
+    writeAudit(tx, { ...actor, userId: user.id }, 'auth.login', user.id);
+    return { token, me: meOf(tx, user) };
+  });
+}
+
+export function logout(db: Db, session: SessionRow, actor: Omit<Actor, 'userId'>): void {
+  db.transaction((tx) => {
+    invalidateSession(tx, session.id);
+    writeAudit(tx, { ...actor, userId: session.userId }, 'auth.logout', session.userId);
+  });
+}

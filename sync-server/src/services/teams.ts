@@ -1,0 +1,129 @@
+import { and, asc, count, eq, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../db/connection';
+import { teamMemberships, teams, users, type TeamRow } from '../db/schema';
+import { ApiError, notFound } from '../errors';
+import type { Membership, Role, Team } from '../protocol';
+import { writeAudit, type Actor } from './audit';
+import { isUniqueViolation } from './db-errors';
+
+function toTeam(row: TeamRow, memberCount: number): Team {
+  return {
+    id: row.id,
+    name: row.name,
+    memberCount,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const nameTaken = (name: string) =>
+  new ApiError(409, 'team_name_taken', `A team named "${name}" already exists`);
+
+function memberCount(db: DbOrTx, teamId: string): number {
+  const row = db
+    .select({ n: count() })
+    .from(teamMemberships)
+    .where(eq(teamMemberships.teamId, teamId))
+    .get();
+  return row?.n ?? 0;
+}
+
+export function getTeamRow(db: DbOrTx, teamId: string): TeamRow {
+  const team = db.select().from(teams).where(eq(teams.id, teamId)).get();
+  if (!team) throw notFound('Team');
+  return team;
+}
+
+export function listTeams(db: Db): Team[] {
+  const counts = db
+    .select({ teamId: teamMemberships.teamId, n: count().as('n') })
+    .from(teamMemberships)
+    .groupBy(teamMemberships.teamId)
+    .as('counts');
+  return db
+    .select({ team: teams, n: counts.n })
+    .from(teams)
+    .leftJoin(counts, eq(counts.teamId, teams.id))
+    .orderBy(asc(sql`lower(${teams.name})`))
+    .all()
+    .map(({ team, n }) => toTeam(team, n ?? 0));
+}
+
+export function createTeam(db: Db, name: string, actor: Actor): Team {
+  try {
+    return db.transaction(
+      (tx) => {
+        const row: TeamRow = {
+          id: crypto.randomUUID(),
+          name,
+          createdAt: actor.at,
+          updatedAt: actor.at,
+        };
+        tx.insert(teams).values(row).run();
+        writeAudit(tx, actor, 'team.create', row.id, { name });
+        return toTeam(row, 0);
+      },
+      { behavior: 'immediate' },
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw nameTaken(name);
+    throw err;
+  }
+}
+
+export function renameTeam(db: Db, teamId: string, name: string, actor: Actor): Team {
+  try {
+    return db.transaction(
+      (tx) => {
+        const team = getTeamRow(tx, teamId);
+        tx.update(teams).set({ name, updatedAt: actor.at }).where(eq(teams.id, teamId)).run();
+        writeAudit(tx, actor, 'team.update', teamId, { name, previousName: team.name });
+        return toTeam({ ...team, name, updatedAt: actor.at }, memberCount(tx, teamId));
+      },
+      { behavior: 'immediate' },
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw nameTaken(name);
+    throw err;
+  }
+}
+
+/** Adds the user to the team, or changes their role there. An admin may add themselves. */
+export function upsertMembership(
+  db: Db,
+  teamId: string,
+  userId: string,
+  role: Role,
+  actor: Actor,
+): Membership {
+  return db.transaction(
+    (tx) => {
+      getTeamRow(tx, teamId);
+      const user = tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).get();
+      if (!user) throw notFound('User');
+      tx.insert(teamMemberships)
+        .values({ teamId, userId, role, createdAt: actor.at })
+        .onConflictDoUpdate({
+          target: [teamMemberships.teamId, teamMemberships.userId],
+          set: { role },
+        })
+        .run();
+      writeAudit(tx, actor, 'team.member_upsert', teamId, { userId, role });
+      return { teamId, userId, role };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export function removeMembership(db: Db, teamId: string, userId: string, actor: Actor): void {
+  db.transaction(
+    (tx) => {
+      getTeamRow(tx, teamId);
+      const where = and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.userId, userId));
+      const result = tx.delete(teamMemberships).where(where).run();
+      if (result.changes === 0) throw notFound('Membership');
+      writeAudit(tx, actor, 'team.member_remove', teamId, { userId });
+    },
+    { behavior: 'immediate' },
+  );
+}

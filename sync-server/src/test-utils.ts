@@ -1,0 +1,148 @@
+// Helpers for the Vitest suites (not imported by the server).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createApp } from './app';
+import { createPasswordHasher, type Argon2Params, type PasswordHasher } from './auth/password';
+import { SESSION_COOKIE } from './auth/cookie';
+import { openDatabase } from './db/connection';
+import { parseEnv, type Env } from './env';
+import type { Logger } from './logger';
+
+/**
+ * Much cheaper than PRODUCTION_ARGON2, so that the suites stay fast on two cores. Only the tests
+ * that check production parameters or timing use the real cost.
+ */
+export const TEST_ARGON2: Argon2Params = { memoryCost: 256, timeCost: 1, parallelism: 1 };
+export const testPasswords: PasswordHasher = createPasswordHasher(TEST_ARGON2);
+
+export const ORIGIN = 'http://localhost:8787';
+export const PASSWORD = 'correct horse battery staple';
+
+export function tempDir(prefix = 'fdx-test-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function testEnv(overrides: Partial<Env> = {}): Env {
+  return {
+    ...parseEnv({ LOG_LEVEL: 'silent', WEB_DIR: '/nonexistent/fielddx-web-build' }, tmpdir()),
+    ...overrides,
+  };
+}
+
+/** A settable clock for sessions, invitations and the rate limit. */
+export class TestClock {
+  constructor(public t = new Date('2026-01-15T10:00:00.000Z')) {}
+  now = () => new Date(this.t);
+  advance(ms: number) {
+    this.t = new Date(this.t.getTime() + ms);
+  }
+}
+
+export const MINUTE = 60_000;
+export const DAY = 24 * 60 * MINUTE;
+
+export interface TestAppOptions {
+  env?: Partial<Env>;
+  passwords?: PasswordHasher;
+  logger?: Logger;
+  file?: string;
+}
+
+export function makeTestApp(options: TestAppOptions = {}) {
+  const database = openDatabase(options.file ?? ':memory:');
+  const clock = new TestClock();
+  const env = testEnv(options.env);
+  const app = createApp({
+    db: database.db,
+    env,
+    now: clock.now,
+    passwords: options.passwords ?? testPasswords,
+    logger: options.logger,
+  });
+  return { app, env, clock, ...database };
+}
+
+export type TestApp = ReturnType<typeof makeTestApp>['app'];
+
+/** The session token a response sets; '' when it clears the cookie; undefined when untouched. */
+export function sessionCookieOf(res: Response): string | undefined {
+  for (const c of res.headers.getSetCookie()) {
+    const m = new RegExp(`^${SESSION_COOKIE}=([^;]*)`).exec(c);
+    if (m) return /max-age=0/i.test(c) ? '' : m[1];
+  }
+  return undefined;
+}
+
+/** A browser-like client: sends the Origin on writes and keeps the session cookie. */
+export class TestClient {
+  token: string | undefined;
+  constructor(
+    readonly app: TestApp,
+    readonly headers: Record<string, string> = {},
+  ) {}
+
+  async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+    const h: Record<string, string> = { ...this.headers, ...headers };
+    if (method !== 'GET' && method !== 'HEAD' && !('origin' in h)) h.origin = ORIGIN;
+    if (body !== undefined) h['content-type'] ??= 'application/json';
+    if (this.token) h.cookie = `${SESSION_COOKIE}=${this.token}`;
+    const res = await this.app.request(url, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const set = sessionCookieOf(res);
+    if (set !== undefined) this.token = set || undefined;
+    return res;
+  }
+  get = (url: string, headers?: Record<string, string>) =>
+    this.request('GET', url, undefined, headers);
+  post = (url: string, body?: unknown, headers?: Record<string, string>) =>
+    this.request('POST', url, body, headers);
+  patch = (url: string, body?: unknown) => this.request('PATCH', url, body);
+  delete = (url: string) => this.request('DELETE', url);
+
+  signup(email: string, name = 'Test User', invitationCode?: string, password = PASSWORD) {
+    return this.post('/api/auth/signup', { email, password, name, invitationCode });
+  }
+  login(email: string, password = PASSWORD) {
+    return this.post('/api/auth/login', { email, password });
+  }
+}
+
+/** An admin (the first account) signed in, plus helpers to make teams and invited members. */
+export async function withAdmin(app: TestApp) {
+  const admin = new TestClient(app);
+  const res = await admin.signup('admin@example.org', 'Ada Admin');
+  if (res.status !== 201) throw new Error(`admin signup failed: ${res.status}`);
+  const adminId = ((await res.json()) as { user: { id: string } }).user.id;
+
+  async function createTeam(name: string): Promise<string> {
+    const r = await admin.post('/api/admin/teams', { name });
+    if (r.status !== 201) throw new Error(`team creation failed: ${r.status}`);
+    return ((await r.json()) as { id: string }).id;
+  }
+  async function invite(teamId: string, role = 'clinician', expiresInDays?: number) {
+    const r = await admin.post('/api/admin/invitations', { teamId, role, expiresInDays });
+    if (r.status !== 201) throw new Error(`invitation failed: ${r.status}`);
+    return ((await r.json()) as { code: string }).code;
+  }
+  /** A new user invited into a new (or given) team, signed in. */
+  async function member(email: string, role = 'clinician', teamId?: string) {
+    const team = teamId ?? (await createTeam(`Team of ${email}`));
+    const code = await invite(team, role);
+    const client = new TestClient(app);
+    const r = await client.signup(email, 'Member', code);
+    if (r.status !== 201) throw new Error(`member signup failed: ${r.status}`);
+    const id = ((await r.json()) as { user: { id: string } }).user.id;
+    return { client, id, teamId: team };
+  }
+  return { admin, adminId, createTeam, invite, member };
+}
+
+export async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  return body.error;
+}
