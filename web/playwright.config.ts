@@ -39,6 +39,7 @@ export default defineConfig({
       ],
     },
     trace: 'off',
+    screenshot: 'only-on-failure',
   },
   webServer: {
     // The real server serving the built app (pnpm test builds it first), as a user runs it.

@@ -6,16 +6,27 @@ describe('navigationFor', () => {
     expect(navigationFor(null)).toEqual([]);
   });
 
-  it('keeps admin pages from clinicians and supervisors', () => {
-    for (const role of ['clinician', 'supervisor']) {
-      const hrefs = navigationFor({ isAdmin: false, memberships: [{ role }] }).map((l) => l.href);
-      expect(hrefs).toEqual(['/']);
-    }
+  it('gives clinicians patients and models, and no admin pages', () => {
+    const hrefs = navigationFor({ isAdmin: false, memberships: [{ role: 'clinician' }] }).map(
+      (l) => l.href,
+    );
+    expect(hrefs).toEqual(['/', '/patients', '/diagnose', '/settings']);
   });
 
-  it('gives admins the admin pages', () => {
+  it('keeps patient records and admin pages from a supervisor', () => {
+    const hrefs = navigationFor({ isAdmin: false, memberships: [{ role: 'supervisor' }] }).map(
+      (l) => l.href,
+    );
+    expect(hrefs).toEqual(['/', '/settings']);
+  });
+
+  it('gives admins the admin pages, and clinical pages only with a clinical role', () => {
     const hrefs = navigationFor({ isAdmin: true, memberships: [] }).map((l) => l.href);
-    expect(hrefs).toEqual(['/', '/admin/teams', '/admin/invitations', '/admin/users']);
+    expect(hrefs).toEqual(['/', '/admin/teams', '/admin/invitations', '/admin/users', '/settings']);
+    const both = navigationFor({ isAdmin: true, memberships: [{ role: 'clinician' }] }).map(
+      (l) => l.href,
+    );
+    expect(both).toContain('/patients');
   });
 });
 

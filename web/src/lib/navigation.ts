@@ -12,6 +12,9 @@ interface NavUser {
 export function navigationFor(me: NavUser | null): NavLink[] {
   if (!me) return [];
   const links: NavLink[] = [{ href: '/', label: 'Home' }];
+  if (me.memberships.some((m) => m.role === 'clinician')) {
+    links.push({ href: '/patients', label: 'Patients' }, { href: '/diagnose', label: 'Diagnose' });
+  }
   if (me.isAdmin) {
     links.push(
       { href: '/admin/teams', label: 'Teams' },
@@ -19,6 +22,7 @@ export function navigationFor(me: NavUser | null): NavLink[] {
       { href: '/admin/users', label: 'Users' },
     );
   }
+  links.push({ href: '/settings', label: 'Settings' });
   return links;
 }
 

@@ -1,9 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
+import { E2E_ADMIN, E2E_TEAM } from './support';
 
 // One server with an empty data folder per run: these steps build on each other, in order.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { name: 'Ada Admin', email: 'ada@example.org', password: 'correct horse battery' };
+const admin = E2E_ADMIN;
 const clinician = {
   name: 'Chidi Clinician',
   email: 'chidi@example.org',
@@ -33,9 +34,9 @@ test('the first sign-up becomes admin, creates a team and an invitation', async 
   await expect(page.getByRole('link', { name: 'Teams' })).toBeVisible();
 
   await page.getByRole('link', { name: 'Teams' }).click();
-  await page.getByLabel('Team name').fill('Northern district');
+  await page.getByLabel('Team name').fill(E2E_TEAM);
   await page.getByRole('button', { name: 'Create team' }).click();
-  await expect(page.getByRole('heading', { name: 'Northern district' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: E2E_TEAM })).toBeVisible();
 
   await page.getByRole('link', { name: 'Invitations' }).click();
   await page.getByLabel('Role').selectOption('clinician');
@@ -49,7 +50,7 @@ test('a clinician signs up with the code, signs out and in again', async ({ brow
   const context = await browser.newContext();
   const page = await context.newPage();
   await signUp(page, clinician, invitationCode.toLowerCase());
-  await expect(page.getByText('Northern district')).toBeVisible();
+  await expect(page.getByText(E2E_TEAM)).toBeVisible();
   await expect(page.getByText('clinician', { exact: true })).toBeVisible();
   // No admin pages for a clinician.
   await expect(page.getByRole('link', { name: 'Teams' })).toHaveCount(0);

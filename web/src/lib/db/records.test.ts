@@ -219,6 +219,7 @@ describe('encounters, diagnoses, reports', () => {
         positiveLabel: 'positive',
         threshold: 0.5,
         explanation: { kind: 'contributions', values: { glucose: 0.2 } },
+        modelNotice: { intendedUse: 'Screening aid', limitations: 'Pima women only' },
         assessment: null,
       },
       author,

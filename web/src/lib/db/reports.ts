@@ -51,6 +51,10 @@ export async function shareReport(
   if (!current) throw new Error('This report no longer exists on this device.');
   if (current.status !== 'draft') return current;
   if (!current.summary.trim()) throw new Error('Write a summary before sharing the report.');
+  const diagnoses = await db.diagnoses.bulkGet(current.diagnosisIds);
+  if (diagnoses.some((d) => d && !d.deleted && !d.assessment)) {
+    throw new Error('Give your assessment of every model result in the report before sharing it.');
+  }
   return writeRecord(db, 'reports', {
     ...touched(current, author, now),
     status: 'shared',

@@ -40,6 +40,11 @@ export function formatAge(birthDate: string | null, estimated: boolean, day: Dat
   return estimated ? `~${text}` : text;
 }
 
+/** A number field: number inputs bind numbers (null when empty), text inputs bind strings. */
+const numberText = z
+  .union([z.string(), z.number(), z.null(), z.undefined()])
+  .transform((v) => (v === null || v === undefined ? '' : String(v).trim()));
+
 const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 
 /** What the registration form gives: either a birth date or an estimated age. */
@@ -49,8 +54,8 @@ export const PatientForm = z
     familyName: trimmed(100).min(1, 'is required'),
     sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'choose one' }),
     birthDate: z.string().trim(),
-    ageYears: z.string().trim(),
-    ageMonths: z.string().trim(),
+    ageYears: numberText,
+    ageMonths: numberText,
     village: trimmed(200),
     phone: trimmed(40).regex(/^[+\d\s()-]*$/, 'may hold only digits, spaces, +, ( ) and -'),
     identifiers: z

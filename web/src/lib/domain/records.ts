@@ -87,16 +87,29 @@ export interface DiagnosisFields {
   outputs: Record<string, number>;
   positiveLabel: string;
   threshold: number;
-  /** Tabular: change in probability per field; image: occlusion heatmap rows. */
-  explanation:
-    | { kind: 'contributions'; values: Record<string, number> }
-    | { kind: 'heatmap'; width: number; height: number; values: number[] }
-    | null;
+  /** Why the result looks as it does (DESIGN 6): per-field changes, or an occlusion map. */
+  explanation: DiagnosisExplanation | null;
+  /** The model's intended use and limitations as shown with the result, kept with it. */
+  modelNotice: { intendedUse: string; limitations: string };
   /** The clinician's view of the result; required before it counts as reviewed by the clinician. */
   assessment: Assessment | null;
 }
 
 export interface Diagnosis extends RecordMeta, DiagnosisFields {}
+
+export type DiagnosisExplanation =
+  /** Change in the positive probability when each field is left out (key → delta). */
+  | { kind: 'contributions'; values: Record<string, number> }
+  /** Occlusion sensitivity over the exact model input (both row-major, width × height). */
+  | {
+      kind: 'heatmap';
+      width: number;
+      height: number;
+      channels: 1 | 3;
+      input: number[];
+      values: number[];
+      maxAbs: number;
+    };
 
 export type ReportStatus = 'draft' | 'shared' | 'reviewed';
 

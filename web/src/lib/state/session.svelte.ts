@@ -22,6 +22,20 @@ export class SessionState {
   notice = $state<string | null>(null);
 
   isAdmin = $derived(this.me?.isAdmin ?? false);
+  /**
+   * Who writes clinical records on this device, and for which team: the first team where the user
+   * is a clinician. Null for users without a clinical role (they cannot register patients).
+   */
+  author = $derived.by(() => {
+    const team = this.me?.memberships.find((m) => m.role === 'clinician');
+    if (!this.me || !team) return null;
+    return {
+      userId: this.me.user.id,
+      teamId: team.teamId,
+      teamName: team.teamName,
+      name: this.me.user.name,
+    };
+  });
 
   async restore() {
     if (await hasPendingSignOut(getDatabase())) {

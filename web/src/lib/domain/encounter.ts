@@ -1,0 +1,66 @@
+import type { EncounterFields, Vitals } from './records';
+import { implausibleVitals, VITAL_FIELDS } from './vitals';
+
+/** The visit form as typed: numbers are still text, so nothing typed is lost while invalid. */
+export interface EncounterForm {
+  date: string;
+  complaint: string;
+  vitals: Record<keyof Vitals, string>;
+  symptoms: string[];
+  notes: string;
+}
+
+export type EncounterFormResult =
+  | { ok: true; value: Omit<EncounterFields, 'patientId'> }
+  | { ok: false; errors: Record<string, string> };
+
+/** "37,5" and " 37.5 " both mean 37.5; an empty field is "not measured". */
+export function parseDecimal(text: string): number | null | typeof NaN {
+  const trimmed = text.trim().replace(',', '.');
+  if (trimmed === '') return null;
+  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : NaN;
+}
+
+export function encounterToForm(encounter: Omit<EncounterFields, 'patientId'>): EncounterForm {
+  const vitals = Object.fromEntries(
+    VITAL_FIELDS.map((f) => [f.key, encounter.vitals[f.key]?.toString() ?? '']),
+  ) as Record<keyof Vitals, string>;
+  return {
+    date: encounter.date,
+    complaint: encounter.complaint,
+    vitals,
+    symptoms: [...encounter.symptoms],
+    notes: encounter.notes,
+  };
+}
+
+export function parseEncounterForm(form: EncounterForm, today: Date): EncounterFormResult {
+  const errors: Record<string, string> = {};
+  const date = new Date(`${form.date}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== form.date) {
+    errors.date = 'Visit date is not a valid date';
+  } else if (form.date > today.toISOString().slice(0, 10)) {
+    errors.date = 'Visit date is in the future';
+  }
+  const vitals = {} as Vitals;
+  for (const field of VITAL_FIELDS) {
+    const value = parseDecimal(form.vitals[field.key]);
+    if (Number.isNaN(value)) errors[field.key] = `${field.label} must be a number`;
+    vitals[field.key] = Number.isNaN(value) ? null : value;
+  }
+  for (const [key, message] of Object.entries(implausibleVitals(vitals))) errors[key] ??= message;
+  if (form.complaint.length > 500)
+    errors.complaint = 'Chief complaint must be at most 500 characters';
+  if (form.notes.length > 10_000) errors.notes = 'Notes must be at most 10,000 characters';
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      date: form.date,
+      complaint: form.complaint.trim(),
+      vitals,
+      symptoms: [...form.symptoms],
+      notes: form.notes,
+    },
+  };
+}
