@@ -48,3 +48,40 @@ export async function getAttachmentBlob(
 export function getAttachment(db: FieldDxDatabase, id: string) {
   return db.attachments.get(id);
 }
+
+/**
+ * An attachment's bytes: from this device, or downloaded on demand (then verified against the
+ * hash and kept for offline use). `download` is the sync transport's blob fetch.
+ */
+export async function loadAttachmentBlob(
+  db: FieldDxDatabase,
+  sha256: string,
+  download: (sha256: string) => Promise<Blob>,
+): Promise<Blob> {
+  const local = await getAttachmentBlob(db, sha256);
+  if (local) return local;
+  const blob = await download(sha256);
+  if ((await sha256Hex(blob)) !== sha256) {
+    throw new Error('The downloaded image does not match its fingerprint; it was not kept.');
+  }
+  await guardQuota(() => db.blobs.put({ sha256, blob }));
+  return blob;
+}
+
+/** Downloads every image of this device's records that is not here yet (for a day offline). */
+export async function downloadAllAttachments(
+  db: FieldDxDatabase,
+  download: (sha256: string) => Promise<Blob>,
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<number> {
+  const wanted = new Set(
+    (await db.attachments.toArray()).filter((a) => !a.deleted).map((a) => a.sha256),
+  );
+  const missing: string[] = [];
+  for (const sha256 of wanted) if (!(await db.blobs.get(sha256))) missing.push(sha256);
+  for (const [index, sha256] of missing.entries()) {
+    await loadAttachmentBlob(db, sha256, download);
+    onProgress(index + 1, missing.length);
+  }
+  return missing.length;
+}

@@ -34,6 +34,24 @@ export interface OutboxRow {
   /** The record's synced fields at the time of the edit. */
   data: Record<string, unknown>;
   createdAt: string;
+  /** Set on the edit that resolves a conflict; the server closes the conflict when it applies it. */
+  resolvesConflictId?: string;
+  /** The server refused this edit (scope, immutability…): kept, shown, and not sent again as is. */
+  rejected?: { code: string; reason: string };
+}
+
+/** A conflict the server reported for one of this device's edits, until the clinician resolves it. */
+export interface ConflictRow {
+  id: string;
+  table: SyncedTable;
+  recordId: string;
+  /** The fields both sides changed to different values. */
+  fields: string[];
+  /** This device's values of those fields (the server kept its own). */
+  deviceValues: Record<string, unknown>;
+  /** The record's server version when the conflict was made: the resolution's base. */
+  serverVersion: number;
+  createdAt: string;
 }
 
 export interface BlobRow {
@@ -61,6 +79,7 @@ export class FieldDxDatabase extends Dexie {
   outbox!: Table<OutboxRow, number>;
   blobs!: Table<BlobRow, string>;
   syncState!: Table<SyncStateRow, string>;
+  conflicts!: Table<ConflictRow, string>;
 
   constructor(name = 'fielddx') {
     super(name);
@@ -76,6 +95,7 @@ export class FieldDxDatabase extends Dexie {
       blobs: 'sha256',
       syncState: 'key',
     });
+    this.version(3).stores({ conflicts: 'id, [table+recordId]' });
     // A newer app version in another tab wants to upgrade the schema: let it.
     this.on('versionchange', () => {
       this.close();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FieldDxDatabase } from './database';
 
 describe('schema upgrades', () => {
-  it('opens a version 1 database (settings only) and keeps its data at version 2', async () => {
+  it('opens a version 1 database (settings only) and keeps its data through the latest version', async () => {
     const name = `migration-${Date.now()}`;
     const v1 = new Dexie(name);
     v1.version(1).stores({ settings: 'key' });
@@ -13,7 +13,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(3);
     expect(await db.settings.get('profile')).toEqual({
       key: 'profile',
       value: { me: { user: { id: 'u1' } } },

@@ -1,0 +1,154 @@
+import type { PushRequest } from 'sync-server/protocol';
+import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
+import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
+import type { SyncTransport } from './transport';
+
+/** Server limits (sync-server/protocol): at most 500 mutations and 5 MiB per push. */
+export const PUSH_BATCH = 500;
+export const PUSH_MAX_BYTES = 4 * 1024 * 1024;
+export const PULL_PAGE = 500;
+
+export interface SyncProgress {
+  phase: 'upload' | 'download';
+  /** Records done and known so far in this phase. */
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+export interface SyncSummary extends PushOutcome {
+  pushed: number;
+  pulled: number;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/** This installation's id, made once; the server remembers each push by (device, mutation). */
+export async function deviceId(db: FieldDxDatabase): Promise<string> {
+  const stored = (await db.syncState.get('deviceId'))?.value;
+  if (typeof stored === 'string') return stored;
+  const id = crypto.randomUUID();
+  await db.syncState.put({ key: 'deviceId', value: id });
+  return id;
+}
+
+/** The next batch of the outbox, oldest first, within the server's count and size limits. */
+export async function nextBatch(db: FieldDxDatabase): Promise<OutboxRow[]> {
+  const batch: OutboxRow[] = [];
+  let bytes = 0;
+  let full = false;
+  // Stop at the first row that does not fit: the outbox order is the order of the edits.
+  await db.outbox
+    .orderBy('seq')
+    .filter((row) => !row.rejected)
+    .until(() => full || batch.length >= PUSH_BATCH)
+    .each((row) => {
+      const size = JSON.stringify(row.data).length;
+      if (batch.length > 0 && bytes + size > PUSH_MAX_BYTES) {
+        full = true;
+        return;
+      }
+      bytes += size;
+      batch.push(row);
+    });
+  return batch;
+}
+
+/**
+ * One sync: drain the outbox in order (each attachment's bytes before its record), then pull
+ * pages until the server has no more. Throws on the first failure; what was acknowledged before
+ * it stays acknowledged, and a retry resumes.
+ */
+export async function syncOnce(
+  db: FieldDxDatabase,
+  transport: SyncTransport,
+  onProgress: (progress: SyncProgress) => void = () => {},
+): Promise<SyncSummary> {
+  const device = await deviceId(db);
+  const summary: SyncSummary = {
+    applied: 0,
+    merged: 0,
+    conflicts: 0,
+    rejected: [],
+    pushed: 0,
+    pulled: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+  };
+
+  const waiting = await db.outbox.filter((row) => !row.rejected).count();
+  for (let batch = await nextBatch(db); batch.length > 0; batch = await nextBatch(db)) {
+    for (const row of batch) {
+      if (row.table === 'attachments' && row.op === 'put')
+        await uploadBlob(db, transport, row, summary);
+    }
+    const request: PushRequest = {
+      deviceId: device,
+      mutations: batch.map((row) => ({
+        mutationId: row.mutationId,
+        table: row.table,
+        id: row.recordId,
+        baseVersion: row.baseVersion,
+        op: row.op,
+        data: row.data,
+        ...(row.resolvesConflictId ? { resolvesConflictId: row.resolvesConflictId } : {}),
+      })),
+    };
+    const body = JSON.stringify(request);
+    const response = await transport.push(request);
+    const outcome = await applyPushResults(db, batch, response.results);
+    summary.applied += outcome.applied;
+    summary.merged += outcome.merged;
+    summary.conflicts += outcome.conflicts;
+    summary.rejected.push(...outcome.rejected);
+    summary.pushed += batch.length;
+    summary.bytesUp += body.length;
+    onProgress({
+      phase: 'upload',
+      done: summary.pushed,
+      total: Math.max(waiting, summary.pushed),
+      bytes: summary.bytesUp,
+    });
+    // Every row of the batch is now acknowledged or rejected, so the next batch moves on.
+  }
+
+  let cursor = await readCursor(db);
+  for (;;) {
+    const page = await transport.pull(device, cursor, PULL_PAGE);
+    if (page.reset) {
+      if (cursor === 0)
+        throw new Error('The server asked to restart a download that had just started.');
+      await db.syncState.put({ key: 'cursor', value: 0 });
+      cursor = 0;
+      continue;
+    }
+    await applyPullPage(db, page.changes, page.cursor);
+    summary.pulled += page.changes.length;
+    summary.bytesDown += JSON.stringify(page.changes).length;
+    cursor = page.cursor;
+    onProgress({
+      phase: 'download',
+      done: summary.pulled,
+      total: summary.pulled,
+      bytes: summary.bytesDown,
+    });
+    if (!page.hasMore) break;
+  }
+  await db.syncState.put({ key: 'lastSuccessAt', value: new Date().toISOString() });
+  return summary;
+}
+
+async function uploadBlob(
+  db: FieldDxDatabase,
+  transport: SyncTransport,
+  row: OutboxRow,
+  summary: SyncSummary,
+) {
+  const sha256 = row.data.sha256 as string;
+  const stored = await db.blobs.get(sha256);
+  // Without its bytes the record would point at nothing on the server: the push then fails here
+  // and the clinician sees why (this happens only if the device lost the blob).
+  if (!stored) throw new Error(`The image ${sha256.slice(0, 8)}… is missing on this device.`);
+  await transport.putBlob(sha256, stored.blob, row.data.teamId as string);
+  summary.bytesUp += stored.blob.size;
+}

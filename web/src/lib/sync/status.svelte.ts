@@ -1,0 +1,106 @@
+import { ApiError, messageOf } from '$lib/api/errors';
+import { getDatabase, type FieldDxDatabase } from '$lib/db/database';
+import { retryDelay } from './backoff';
+import { syncOnce, type SyncProgress, type SyncSummary } from './engine';
+import { httpTransport, type SyncTransport } from './transport';
+
+const EVERY_FEW_MINUTES = 3 * 60_000;
+
+/**
+ * When and how syncs run, and what the user is told about them. One sync at a time across tabs
+ * (Web Locks); automatic runs at start, when the connection returns and every few minutes;
+ * exponential back-off after failures; a lost session pauses sync until the user signs in.
+ */
+export class SyncStatus {
+  running = $state(false);
+  progress = $state.raw<SyncProgress | null>(null);
+  lastSuccessAt = $state<string | null>(null);
+  lastSummary = $state.raw<SyncSummary | null>(null);
+  /** The real reason the last sync failed; cleared only by a sync that succeeded. */
+  lastError = $state<string | null>(null);
+  needsSignIn = $state(false);
+
+  #failures = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stop: (() => void) | undefined;
+
+  constructor(
+    private readonly db: () => FieldDxDatabase = getDatabase,
+    private readonly transport: SyncTransport = httpTransport(),
+  ) {}
+
+  /** Starts automatic syncing for the signed-in user. */
+  start() {
+    if (this.#stop) return;
+    const online = () => void this.syncNow();
+    window.addEventListener('online', online);
+    const interval = setInterval(() => {
+      if (navigator.onLine) void this.syncNow();
+    }, EVERY_FEW_MINUTES);
+    this.#stop = () => {
+      window.removeEventListener('online', online);
+      clearInterval(interval);
+      clearTimeout(this.#timer);
+    };
+    void this.#loadLastSuccess();
+    void this.syncNow();
+  }
+
+  stop() {
+    this.#stop?.();
+    this.#stop = undefined;
+  }
+
+  /** The user signed in again: sync resumes with nothing lost (the outbox waited). */
+  resume() {
+    this.needsSignIn = false;
+    this.#failures = 0;
+    void this.syncNow();
+  }
+
+  async syncNow(): Promise<void> {
+    if (this.running || this.needsSignIn) return;
+    const locks = globalThis.navigator?.locks;
+    if (locks) {
+      await locks.request('fielddx-sync', { ifAvailable: true }, async (lock) => {
+        if (lock) await this.#run();
+      });
+    } else {
+      await this.#run();
+    }
+  }
+
+  async #run() {
+    this.running = true;
+    this.progress = null;
+    clearTimeout(this.#timer);
+    try {
+      this.lastSummary = await syncOnce(this.db(), this.transport, (p) => (this.progress = p));
+      this.lastSuccessAt = new Date().toISOString(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a string is stored
+      this.lastError = this.lastSummary.rejected.length
+        ? `${this.lastSummary.rejected.length} edit(s) were refused by the server: ${this.lastSummary.rejected[0]!.reason}`
+        : null;
+      this.#failures = 0;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        this.needsSignIn = true;
+        this.lastError =
+          'Your session has ended: sign in again to sync. Your work stays on this device.';
+      } else {
+        this.lastError = `Sync failed: ${messageOf(error)}`;
+        this.#failures++;
+        this.#timer = setTimeout(() => void this.syncNow(), retryDelay(this.#failures));
+      }
+    } finally {
+      this.running = false;
+      this.progress = null;
+    }
+  }
+
+  async #loadLastSuccess() {
+    const value = (await this.db().syncState.get('lastSuccessAt'))?.value;
+    if (typeof value === 'string' && !this.lastSuccessAt) this.lastSuccessAt = value;
+  }
+}
+
+export const syncStatus = new SyncStatus();

@@ -1,0 +1,240 @@
+import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
+import type { FieldDxDatabase } from '$lib/db/database';
+import { saveDiagnosis } from '$lib/db/diagnoses';
+import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
+import { freshDatabase } from '$lib/db/test-db';
+import type { PatientFields } from '$lib/domain/records';
+import { syncOnce } from './engine';
+import { resolveConflict } from './resolve';
+import { httpTransport, type SyncTransport } from './transport';
+
+const fields: PatientFields = {
+  givenName: 'Awa',
+  familyName: 'Traoré',
+  sex: 'female',
+  birthDate: '1990-05-01',
+  birthDateEstimated: false,
+  village: 'Ségou',
+  phone: '',
+  identifiers: [],
+};
+
+/** The real server, in process; each device talks to it with its user's session cookie. */
+function transportFor(
+  app: ReturnType<typeof makeTestApp>['app'],
+  client: TestClient,
+): SyncTransport {
+  return httpTransport('http://localhost', async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('origin', ORIGIN);
+    if (client.token) headers.set('cookie', `fdx_session=${client.token}`);
+    return app.request(String(input), { ...init, headers });
+  });
+}
+
+const cookieOf = (who: { client: TestClient }) => ({ cookie: `fdx_session=${who.client.token}` });
+
+let databases: FieldDxDatabase[] = [];
+function device() {
+  const db = freshDatabase();
+  databases.push(db);
+  return db;
+}
+beforeEach(() => {
+  databases = [];
+});
+afterEach(async () => {
+  await Promise.all(databases.map((db) => db.delete()));
+});
+
+async function setup() {
+  const server = makeTestApp();
+  const admin = await withAdmin(server.app);
+  const a = await admin.member('a@example.org');
+  const b = await admin.member('b@example.org', 'clinician', a.teamId);
+  const other = await admin.member('other@example.org');
+  return {
+    server,
+    a: {
+      author: { userId: a.id, teamId: a.teamId },
+      client: a.client,
+      transport: transportFor(server.app, a.client),
+    },
+    b: {
+      author: { userId: b.id, teamId: b.teamId },
+      client: b.client,
+      transport: transportFor(server.app, b.client),
+    },
+    other: {
+      author: { userId: other.id, teamId: other.teamId },
+      transport: transportFor(server.app, other.client),
+    },
+  };
+}
+
+describe('sync with the real server', () => {
+  it('backs up a new patient and brings it to a teammate, not to another team', async () => {
+    const { a, b, other } = await setup();
+    const tabletA = device();
+    const patient = await createPatient(tabletA, fields, a.author);
+    const summary = await syncOnce(tabletA, a.transport);
+    expect(summary).toMatchObject({ pushed: 1, applied: 1, rejected: [] });
+    expect(await tabletA.outbox.count()).toBe(0);
+    expect((await getPatient(tabletA, patient.id))?.version).toBeGreaterThan(0);
+
+    const tabletB = device();
+    await syncOnce(tabletB, b.transport);
+    expect((await getPatient(tabletB, patient.id))?.givenName).toBe('Awa');
+
+    const tabletOther = device();
+    await syncOnce(tabletOther, other.transport);
+    expect(await tabletOther.patients.count()).toBe(0);
+  });
+
+  it('a sync with nothing to do changes nothing', async () => {
+    const { a } = await setup();
+    const tablet = device();
+    await createPatient(tablet, fields, a.author);
+    await syncOnce(tablet, a.transport);
+    const again = await syncOnce(tablet, a.transport);
+    expect(again).toMatchObject({ pushed: 0, pulled: 0 });
+  });
+
+  it('merges disjoint edits from two tablets and reports overlapping ones as a conflict', async () => {
+    const { server, a, b } = await setup();
+    const tabletA = device();
+    const tabletB = device();
+    const patient = await createPatient(tabletA, fields, a.author);
+    await syncOnce(tabletA, a.transport);
+    await syncOnce(tabletB, b.transport);
+
+    await updatePatient(tabletA, patient.id, { ...fields, phone: '+223 1234' }, a.author);
+    await updatePatient(tabletB, patient.id, { ...fields, village: 'Mopti' }, b.author);
+    await syncOnce(tabletA, a.transport);
+    const merged = await syncOnce(tabletB, b.transport);
+    expect(merged.merged).toBe(1);
+    await syncOnce(tabletA, a.transport);
+    for (const tablet of [tabletA, tabletB]) {
+      expect(await getPatient(tablet, patient.id)).toMatchObject({
+        phone: '+223 1234',
+        village: 'Mopti',
+      });
+    }
+
+    await updatePatient(
+      tabletA,
+      patient.id,
+      { ...fields, phone: '+223 1234', village: 'Gao' },
+      a.author,
+    );
+    await updatePatient(
+      tabletB,
+      patient.id,
+      { ...fields, phone: '+223 1234', village: 'Kayes' },
+      b.author,
+    );
+    await syncOnce(tabletA, a.transport);
+    const conflicted = await syncOnce(tabletB, b.transport);
+    expect(conflicted.conflicts).toBe(1);
+    const [conflict] = await tabletB.conflicts.toArray();
+    expect(conflict).toMatchObject({
+      recordId: patient.id,
+      fields: ['village'],
+      deviceValues: { village: 'Kayes' },
+    });
+    // The server's value stands until the clinician resolves; the device's value is in the conflict.
+    expect((await getPatient(tabletB, patient.id))?.village).toBe('Gao');
+
+    // B keeps its own value; the resolution is an edit that closes the conflict on the server.
+    await resolveConflict(tabletB, conflict!, { village: 'Kayes' }, b.author);
+    expect(await tabletB.conflicts.count()).toBe(0);
+    const resolved = await syncOnce(tabletB, b.transport);
+    expect(resolved).toMatchObject({ applied: 1, conflicts: 0, rejected: [] });
+    await syncOnce(tabletA, a.transport);
+    for (const tablet of [tabletA, tabletB]) {
+      expect((await getPatient(tablet, patient.id))?.village).toBe('Kayes');
+    }
+    const open = await server.app.request('/api/sync/conflicts', { headers: cookieOf(b) });
+    expect(((await open.json()) as { conflicts: unknown[] }).conflicts).toEqual([]);
+  });
+
+  it('uploads an image before its record and a teammate downloads it by hash', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    const patient = await createPatient(tabletA, fields, a.author);
+    const blob = new Blob([new Uint8Array([137, 80, 78, 71, 1, 2, 3])], { type: 'image/png' });
+    const attachment = await saveAttachment(
+      tabletA,
+      patient.id,
+      blob,
+      { width: 1, height: 1 },
+      a.author,
+    );
+    await saveDiagnosis(
+      tabletA,
+      {
+        patientId: patient.id,
+        encounterId: null,
+        modelId: 'pneumonia-cxr',
+        modelVersion: '1.0.0',
+        modelName: 'Pneumonia',
+        inputs: { kind: 'image', attachmentId: attachment.id, sha256: attachment.sha256 },
+        outputs: { normal: 0.2, pneumonia: 0.8 },
+        positiveLabel: 'pneumonia',
+        threshold: 0.5,
+        explanation: null,
+        modelNotice: { intendedUse: 'x', limitations: 'y' },
+        assessment: null,
+      },
+      a.author,
+    );
+    const summary = await syncOnce(tabletA, a.transport);
+    expect(summary).toMatchObject({ pushed: 3, applied: 3, rejected: [] });
+    const tabletB = device();
+    await syncOnce(tabletB, b.transport);
+    expect(await tabletB.attachments.count()).toBe(1);
+    expect(await tabletB.blobs.count()).toBe(0);
+    expect(await downloadAllAttachments(tabletB, b.transport.getBlob)).toBe(1);
+    const downloaded = await loadAttachmentBlob(tabletB, attachment.sha256, () => {
+      throw new Error('already here: no download');
+    });
+    expect(new Uint8Array(await downloaded.arrayBuffer())).toEqual(
+      new Uint8Array([137, 80, 78, 71, 1, 2, 3]),
+    );
+    // A tampered download is refused and not kept.
+    await tabletB.blobs.clear();
+    await expect(
+      loadAttachmentBlob(tabletB, attachment.sha256, async () => new Blob([new Uint8Array([0])])),
+    ).rejects.toThrow(/does not match/);
+    expect(await tabletB.blobs.count()).toBe(0);
+  });
+
+  it('keeps an edit made while its push was in flight', async () => {
+    const { a } = await setup();
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, a.author);
+    // The user types again while the first push is on the wire.
+    let typed = false;
+    const slow: SyncTransport = {
+      ...a.transport,
+      async push(request) {
+        const response = await a.transport.push(request);
+        if (!typed) {
+          typed = true;
+          await updatePatient(tablet, patient.id, { ...fields, phone: '555' }, a.author);
+          const [pending] = await tablet.outbox.toArray();
+          expect(pending?.baseVersion).toBe(0);
+        }
+        return response;
+      },
+    };
+    // The same sync pushes the newer edit too, based on the version the first push created.
+    const summary = await syncOnce(tablet, slow);
+    expect(summary).toMatchObject({ pushed: 2, applied: 2 });
+    expect(await tablet.outbox.count()).toBe(0);
+    expect(await tablet.conflicts.count()).toBe(0);
+    expect((await getPatient(tablet, patient.id))?.phone).toBe('555');
+  });
+});
