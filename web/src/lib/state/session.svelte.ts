@@ -1,6 +1,7 @@
 import { api, type Me, type SignupRequest } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
 import { getDatabase } from '$lib/db/database';
+import { claimDevice, DeviceInUseError } from '$lib/db/ownership';
 import {
   clearProfile,
   hasPendingSignOut,
@@ -46,6 +47,12 @@ export class SessionState {
       await this.#remember(await api.me());
       this.status = 'online';
     } catch (error) {
+      if (error instanceof DeviceInUseError) {
+        this.notice = error.message;
+        this.me = null;
+        this.status = 'signed-out';
+        return;
+      }
       if (error instanceof ApiError && error.status === 401) {
         if (this.me || (await loadProfile(getDatabase()))) {
           this.notice = 'Your session has ended. Sign in again to continue.';
@@ -90,6 +97,13 @@ export class SessionState {
   }
 
   async #remember(me: Me) {
+    try {
+      await claimDevice(getDatabase(), me.user.id);
+    } catch (error) {
+      // Someone else's unsynced work is on this tablet: do not let this user in on it.
+      await api.logout().catch(() => {});
+      throw error;
+    }
     this.me = me;
     await saveProfile(getDatabase(), me);
   }
