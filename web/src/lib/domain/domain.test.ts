@@ -7,6 +7,7 @@ import {
   formatAge,
   matchesQuery,
   parsePatientForm,
+  patientToForm,
   searchTokens,
   type PatientFormInput,
 } from './patient';
@@ -110,6 +111,22 @@ describe('patient form', () => {
     expect(parsePatientForm(form({ sex: 'x' as never }), today)).toMatchObject({
       ok: false,
       errors: { sex: expect.any(String) },
+    });
+  });
+
+  it('edits an estimated age without moving the birth date', () => {
+    const first = parsePatientForm(form({ ageYears: '34' }), today);
+    if (!first.ok) throw new Error('invalid');
+    const later = new Date('2027-03-10T00:00:00Z');
+    const edit = patientToForm(first.value, later);
+    expect(edit).toMatchObject({ birthDate: '', ageYears: '34', ageMonths: '3' });
+    expect(parsePatientForm(edit, later)).toMatchObject({
+      ok: true,
+      value: { birthDate: '1992-11-26' },
+    });
+    expect(parsePatientForm({ ...edit, ageYears: '40' }, later)).toMatchObject({
+      ok: true,
+      value: { birthDate: '1986-12-10', birthDateEstimated: true },
     });
   });
 

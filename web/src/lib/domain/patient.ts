@@ -61,6 +61,8 @@ export const PatientForm = z
     identifiers: z
       .array(z.object({ kind: trimmed(60), value: trimmed(100) }))
       .transform((list) => list.filter((id) => id.value !== '')),
+    /** The stored estimated birth date when editing: kept while the age shown is unchanged. */
+    estimatedFrom: z.string().optional(),
   })
   .superRefine((form, ctx) => {
     if (!form.birthDate && !form.ageYears && !form.ageMonths) {
@@ -111,7 +113,11 @@ export function parsePatientForm(input: PatientFormInput, today: Date): FormResu
     if (!Number.isInteger(months) || months < 0 || months > 11) {
       return { ok: false, errors: { ageMonths: 'must be a whole number from 0 to 11' } };
     }
-    birthDate = estimateBirthDate(years, months, today);
+    const unchanged =
+      form.estimatedFrom &&
+      ageAt(form.estimatedFrom, today).years === years &&
+      ageAt(form.estimatedFrom, today).months === months;
+    birthDate = unchanged ? form.estimatedFrom! : estimateBirthDate(years, months, today);
     estimated = true;
   }
   return {
@@ -129,15 +135,18 @@ export function parsePatientForm(input: PatientFormInput, today: Date): FormResu
   };
 }
 
-/** The form filled from a stored patient, for editing. */
-export function patientToForm(patient: PatientFields): PatientFormInput {
+/** The form filled from a stored patient, for editing (an estimated age shows as an age). */
+export function patientToForm(patient: PatientFields, today: Date): PatientFormInput {
+  const estimate =
+    patient.birthDateEstimated && patient.birthDate ? ageAt(patient.birthDate, today) : null;
   return {
     givenName: patient.givenName,
     familyName: patient.familyName,
     sex: patient.sex,
     birthDate: patient.birthDateEstimated ? '' : (patient.birthDate ?? ''),
-    ageYears: '',
-    ageMonths: '',
+    ageYears: estimate ? String(estimate.years) : '',
+    ageMonths: estimate && estimate.months ? String(estimate.months) : '',
+    estimatedFrom: estimate ? (patient.birthDate ?? undefined) : undefined,
     village: patient.village,
     phone: patient.phone,
     identifiers: patient.identifiers.map((id) => ({ ...id })),
