@@ -51,7 +51,8 @@ export const api = {
       readResponse<Invitation>(client.api.admin.invitations.$post({ json })),
     revokeInvitation: (code: string) =>
       readResponse<unknown>(client.api.admin.invitations[':code'].$delete({ param: { code } })),
-    listUsers: async () => (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
+    listUsers: async () =>
+      (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
     setUserDisabled: (id: string, json: UserUpdateRequest) =>
       readResponse<AdminUser>(client.api.admin.users[':id'].$patch({ param: { id }, json })),
   },

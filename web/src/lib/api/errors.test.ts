@@ -12,7 +12,9 @@ describe('readResponse', () => {
   });
 
   it('returns undefined for 204', async () => {
-    expect(await readResponse(Promise.resolve(new Response(null, { status: 204 })))).toBeUndefined();
+    expect(
+      await readResponse(Promise.resolve(new Response(null, { status: 204 }))),
+    ).toBeUndefined();
   });
 
   it("throws the server's code and message", async () => {
@@ -25,9 +27,9 @@ describe('readResponse', () => {
   });
 
   it('copes with a non-JSON error body', async () => {
-    const error = await readResponse(Promise.resolve(new Response('<html>', { status: 502 }))).catch(
-      (e: unknown) => e,
-    );
+    const error = await readResponse(
+      Promise.resolve(new Response('<html>', { status: 502 })),
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 502, code: 'http_502' });
   });
 
