@@ -1,4 +1,4 @@
-import type { MutationResult, PullChange } from 'sync-server/protocol';
+import { SYNC_TABLES, type MutationResult, type PullChange } from 'sync-server/protocol';
 import { searchTokens } from '$lib/domain/patient';
 import type { Patient, SyncedTable } from '$lib/domain/records';
 import type { ConflictRow, FieldDxDatabase, OutboxRow } from '$lib/db/database';
@@ -7,17 +7,8 @@ import { rebase } from './rebase';
 
 type Row = Record<string, unknown> & { id: string };
 
-const SYNCED_TABLES: SyncedTable[] = [
-  'patients',
-  'encounters',
-  'diagnoses',
-  'reports',
-  'reviews',
-  'attachments',
-];
-
 function syncedTables(db: FieldDxDatabase) {
-  return SYNCED_TABLES.map((table) => db.table(table));
+  return SYNC_TABLES.map((table) => db.table(table));
 }
 
 /** A record from the server as this device stores it (patients get their local index fields). */
