@@ -15,12 +15,18 @@ import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
+import { blobRoutes } from './routes/blobs';
 import { healthRoutes } from './routes/health';
+import { syncRoutes } from './routes/sync';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
 
-/** JSON bodies on /api. Future blob uploads (PUT /api/blobs/:sha256) will get their own limit. */
+/** JSON bodies on /api, except the routes with their own limit (hasOwnBodyLimit). */
 export const API_BODY_LIMIT = 1024 * 1024;
+
+/** Push (5 MiB, routes/sync.ts) and blob uploads (25 MB, streamed, services/blobs.ts). */
+const hasOwnBodyLimit = (path: string) =>
+  path === '/api/sync/push' || path.startsWith('/api/blobs/');
 
 export interface CreateAppOptions {
   db: Db;
@@ -46,7 +52,16 @@ export function createApp(options: CreateAppOptions) {
   const api = new Hono<AppEnv>()
     .route('/health', healthRoutes())
     .route('/auth', authRoutes(deps))
-    .route('/admin', adminRoutes(deps));
+    .route('/admin', adminRoutes(deps))
+    .route('/sync', syncRoutes(deps))
+    .route('/blobs', blobRoutes(deps));
+
+  const jsonBodyLimit = bodyLimit({
+    maxSize: API_BODY_LIMIT,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', 'The request body is larger than 1 MiB');
+    },
+  });
 
   const app = new Hono<AppEnv>()
     .use(requestLog(logger))
@@ -57,15 +72,7 @@ export function createApp(options: CreateAppOptions) {
       await next();
     })
     .use('/api/*', compress())
-    .use(
-      '/api/*',
-      bodyLimit({
-        maxSize: API_BODY_LIMIT,
-        onError: () => {
-          throw new ApiError(413, 'payload_too_large', 'The request body is larger than 1 MiB');
-        },
-      }),
-    )
+    .use('/api/*', (c, next) => (hasOwnBodyLimit(c.req.path) ? next() : jsonBodyLimit(c, next)))
     .use('/api/*', loadSession(deps))
     .route('/api', api);
 

@@ -126,8 +126,168 @@ export const loginAttempts = sqliteTable(
   ],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Sync (DESIGN 4)
+
+export const SYNC_TABLE_NAMES = [
+  'patients',
+  'encounters',
+  'diagnoses',
+  'reports',
+  'reviews',
+  'attachments',
+] as const;
+
+/**
+ * The current state of every synced record, of all six tables, keyed by (table, id).
+ *
+ * One generic table rather than six: the server never queries inside a record (scope is the
+ * team_id column, order is seq), every table follows the same push/merge/pull path, and a pull
+ * reads one index in seq order instead of merging six. The record's own fields stay in `data`, the
+ * JSON the device sent (with the meta fields the server owns overwritten), so a new field on the
+ * device needs no migration here. Team ids have no foreign key: clinical records outlive teams.
+ */
+export const records = sqliteTable(
+  'records',
+  {
+    /**
+     * The global change sequence number of the record's latest write: unique and increasing, the
+     * order of pulls. It is the rowid, so the table is stored in pull order and max(seq) is free.
+     */
+    seq: integer('seq').primaryKey(),
+    tableName: text('table_name', { enum: SYNC_TABLE_NAMES }).notNull(),
+    id: text('id').notNull(),
+    teamId: text('team_id').notNull(),
+    /** 1 on the first write, +1 on each write. */
+    version: integer('version').notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull(),
+    /** Server clock (the record's own `updatedAt` inside data is the device's). */
+    updatedAt: timestamp('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    /** The whole record as JSON, meta fields included, exactly what a pull returns. */
+    data: text('data').notNull(),
+  },
+  // No (team_id, seq) index: a pull walks the rowid (= seq) range after its cursor and keeps the
+  // caller's teams, so its cost follows the changes since the cursor; an extra index would cost
+  // every push ~10% (more pages per commit). Add one if a server holds many large teams.
+  (t) => [uniqueIndex('records_table_id').on(t.tableName, t.id)],
+);
+
+/**
+ * Every version ever written (the current one included): the base of three-way merges, and the
+ * proof that an acknowledged edit was kept. `deviceId` / `mutationId` say which push wrote it.
+ */
+export const recordHistory = sqliteTable(
+  'record_history',
+  {
+    /** The seq of the write that made this version (every write makes exactly one). */
+    seq: integer('seq').primaryKey(),
+    tableName: text('table_name', { enum: SYNC_TABLE_NAMES }).notNull(),
+    id: text('id').notNull(),
+    version: integer('version').notNull(),
+    teamId: text('team_id').notNull(),
+    data: text('data').notNull(),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull(),
+    at: timestamp('at').notNull(),
+    by: text('by').notNull(),
+    deviceId: text('device_id').notNull(),
+    mutationId: text('mutation_id').notNull(),
+  },
+  (t) => [uniqueIndex('record_history_version').on(t.tableName, t.id, t.version)],
+);
+
+/** The result of every mutation a device pushed, so that a retry returns it again. */
+export const appliedMutations = sqliteTable(
+  'applied_mutations',
+  {
+    deviceId: text('device_id').notNull(),
+    mutationId: text('mutation_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** StoredResult as JSON (a merged/conflict record is read back from history). */
+    result: text('result').notNull(),
+    at: timestamp('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.mutationId] })],
+);
+
+export const CONFLICT_STATUSES = ['open', 'resolved'] as const;
+
+/** A device edit whose fields overlapped changes it had not seen: kept until resolved. */
+export const conflicts = sqliteTable(
+  'conflicts',
+  {
+    id: text('id').primaryKey(), // UUID
+    tableName: text('table_name', { enum: SYNC_TABLE_NAMES }).notNull(),
+    recordId: text('record_id').notNull(),
+    teamId: text('team_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    userId: text('user_id').notNull(),
+    mutationId: text('mutation_id').notNull(),
+    baseVersion: integer('base_version').notNull(),
+    serverVersion: integer('server_version').notNull(),
+    fields: text('fields', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The device's record as pushed (JSON). */
+    data: text('data').notNull(),
+    status: text('status', { enum: CONFLICT_STATUSES }).notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    resolvedAt: timestamp('resolved_at'),
+    resolvedByMutation: text('resolved_by_mutation'),
+  },
+  (t) => [
+    index('conflicts_team_status').on(t.teamId, t.status),
+    index('conflicts_record').on(t.tableName, t.recordId),
+    check('conflicts_status', sql`${t.status} in ('open', 'resolved')`),
+  ],
+);
+
+/**
+ * Content-addressed files under DATA_DIR/blobs/ab/cd/<sha256>. `teamId` is the first team that
+ * uploaded it; blob_teams lists every team allowed to read it (the same photo may reach two teams,
+ * each of which proved it holds the bytes by uploading them).
+ */
+export const blobs = sqliteTable('blobs', {
+  sha256: text('sha256').primaryKey(),
+  bytes: integer('bytes').notNull(),
+  mime: text('mime').notNull(),
+  teamId: text('team_id').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+});
+
+export const blobTeams = sqliteTable(
+  'blob_teams',
+  {
+    sha256: text('sha256')
+      .notNull()
+      .references(() => blobs.sha256, { onDelete: 'cascade' }),
+    teamId: text('team_id').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sha256, t.teamId] })],
+);
+
+/**
+ * Devices that pushed or pulled. No foreign key on user_id: a device whose user was deleted must
+ * still be recognised (and refused). `scope` is the sorted list of teams the device was last served
+ * from cursor 0 with; when the caller's teams differ, the pull asks the device to start over.
+ */
+export const devices = sqliteTable('devices', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  lastSeenAt: timestamp('last_seen_at').notNull(),
+  lastPulledCursor: integer('last_pulled_cursor'),
+  scope: text('scope', { mode: 'json' }).$type<string[]>(),
+});
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type InvitationRow = typeof invitations.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type RecordRow = typeof records.$inferSelect;
+export type RecordHistoryRow = typeof recordHistory.$inferSelect;
+export type ConflictRow = typeof conflicts.$inferSelect;
+export type BlobRow = typeof blobs.$inferSelect;
+export type DeviceRow = typeof devices.$inferSelect;

@@ -17,6 +17,9 @@ export const ErrorCode = z.enum([
   'invalid_invitation',
   'team_name_taken',
   'cannot_disable_self',
+  'invalid_cursor',
+  'hash_mismatch',
+  'device_revoked',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

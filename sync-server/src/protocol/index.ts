@@ -6,6 +6,7 @@
 export * from './common';
 export * from './auth';
 export * from './admin';
+export * from './sync';
 export { COMMON_PASSWORDS, isCommonPassword } from './common-passwords';
 export {
   INVITATION_ALPHABET,

@@ -23,8 +23,12 @@ export async function writeRecord<T extends SyncedTable, Row extends TableRecord
   return guardQuota(() =>
     db.transaction('rw', [db.table(table), db.outbox], async () => {
       await db.table(table).put(row);
-      await db.outbox.where('[table+recordId]').equals([table, row.id]).delete();
+      const replaced = await db.outbox.where('[table+recordId]').equals([table, row.id]).toArray();
+      await db.outbox.bulkDelete(replaced.map((r) => r.seq!));
+      // A newer edit of a conflict's resolution still resolves that conflict.
+      const resolvesConflictId = replaced.find((r) => r.resolvesConflictId)?.resolvesConflictId;
       const mutation: OutboxRow = {
+        ...(resolvesConflictId ? { resolvesConflictId } : {}),
         mutationId: uuidv7(),
         table,
         recordId: row.id,

@@ -150,6 +150,14 @@ describe('sync with the real server', () => {
     // B keeps its own value; the resolution is an edit that closes the conflict on the server.
     await resolveConflict(tabletB, conflict!, { village: 'Kayes' }, b.author);
     expect(await tabletB.conflicts.count()).toBe(0);
+    // Editing again before the sync keeps the resolution attached to the edit.
+    await updatePatient(
+      tabletB,
+      patient.id,
+      { ...fields, phone: '+223 1234', village: 'Kayes' },
+      b.author,
+    );
+    expect((await tabletB.outbox.toArray())[0]?.resolvesConflictId).toBe(conflict!.id);
     const resolved = await syncOnce(tabletB, b.transport);
     expect(resolved).toMatchObject({ applied: 1, conflicts: 0, rejected: [] });
     await syncOnce(tabletA, a.transport);

@@ -1,0 +1,72 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requireUser } from '../auth/middleware';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError } from '../errors';
+import { formatIssue, validate } from '../middleware/validate';
+import {
+  DEVICE_ID_HEADER,
+  DeviceId,
+  PUSH_BODY_LIMIT,
+  PullQuery,
+  PushEnvelope,
+  type ConflictListResponse,
+  type PushResponse,
+} from '../protocol';
+import { scopeOf } from '../services/scope';
+import { listOpenConflicts, pull, push, touchDevice } from '../services/sync';
+
+/**
+ * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
+ * their team memberships give (services/scope.ts).
+ */
+export const syncRoutes = ({ db, now }: AppDeps) =>
+  new Hono<AppEnv>()
+    .use(requireUser)
+    .post(
+      '/push',
+      bodyLimit({
+        maxSize: PUSH_BODY_LIMIT,
+        onError: () => {
+          throw new ApiError(413, 'payload_too_large', 'A push body may be at most 5 MiB');
+        },
+      }),
+      validate('json', PushEnvelope),
+      (c) => {
+        const { deviceId, mutations } = c.req.valid('json');
+        const user = c.get('user')!;
+        const at = now();
+        touchDevice(db, deviceId, user.id, at);
+        const results = push(db, { scope: scopeOf(db, user.id), deviceId, now: at }, mutations);
+        return c.json({ results } satisfies PushResponse, 200);
+      },
+    )
+    .get('/pull', (c) => {
+      const query = c.req.query();
+      const parsed = PullQuery.safeParse(query);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        const code = issue.path[0] === 'cursor' ? 'invalid_cursor' : 'invalid_request';
+        throw new ApiError(400, code, formatIssue(issue, query));
+      }
+      const deviceId = DeviceId.safeParse(c.req.header(DEVICE_ID_HEADER));
+      if (!deviceId.success) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `${DEVICE_ID_HEADER}: ${deviceId.error.issues[0]!.message}`,
+        );
+      }
+      const user = c.get('user')!;
+      const device = touchDevice(db, deviceId.data, user.id, now());
+      const { cursor, limit } = parsed.data;
+      const page = pull(db, scopeOf(db, user.id), device, cursor, limit);
+      return c.body(page.body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
+    })
+    .get('/conflicts', (c) => {
+      const scope = scopeOf(db, c.get('user')!.id);
+      return c.json(
+        { conflicts: listOpenConflicts(db, scope) } satisfies ConflictListResponse,
+        200,
+      );
+    });

@@ -1,0 +1,567 @@
+import type Database from 'better-sqlite3';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../db/connection';
+import { conflicts, devices, users, type ConflictRow, type DeviceRow } from '../db/schema';
+import { ApiError } from '../errors';
+import {
+  MAX_RECORD_BYTES,
+  Mutation,
+  type Conflict,
+  type MutationResult,
+  type RejectCode,
+  type SyncTable,
+} from '../protocol';
+import { changedFields, checkPolicy, merge, type RecordData } from './merge';
+import type { Scope } from './scope';
+
+/*
+ * Push and pull (DESIGN 4). Every mutation is applied in its own IMMEDIATE transaction that also
+ * stores its result under (deviceId, mutationId): a retried mutation gets the stored result back
+ * and writes nothing. Every write takes the next number of one global sequence (max(seq) + 1 of
+ * `records`, read inside the same transaction) and appends the new version to `record_history`.
+ */
+
+/** The result as stored; a merged/conflict record is read back from history on a retry. */
+type StoredResult =
+  | { status: 'applied'; version: number }
+  | { status: 'merged'; table: SyncTable; id: string; version: number }
+  | {
+      status: 'conflict';
+      table: SyncTable;
+      id: string;
+      version: number;
+      conflictId: string;
+      fields: string[];
+    }
+  | { status: 'rejected'; code: RejectCode; reason: string };
+
+/** A row of `records` as the hot statements read it (columns named as in the drizzle schema). */
+interface CurrentRow {
+  teamId: string;
+  version: number;
+  deleted: 0 | 1;
+  data: string;
+}
+
+interface PageRow {
+  tableName: SyncTable;
+  id: string;
+  version: number;
+  seq: number;
+  deleted: 0 | 1;
+  data: string;
+}
+
+/**
+ * The statements of push and pull, prepared once per connection on the driver itself: drizzle's
+ * per-call mapping was a visible share of a push in a profile of bench/sync.bench.ts. Table and
+ * column names are those of src/db/schema.ts (records, record_history, applied_mutations, …).
+ */
+function prepare(db: Db) {
+  // drizzle() returns the database with its driver as $client; the Db type leaves it out.
+  const c = (db as Db & { $client: Database.Database }).$client;
+  const statements = {
+    getApplied: c.prepare<[string, string], { userId: string; result: string }>(
+      'SELECT user_id AS userId, result FROM applied_mutations WHERE device_id = ? AND mutation_id = ?',
+    ),
+    insertApplied: c.prepare<[string, string, string, string, number]>(
+      'INSERT INTO applied_mutations (device_id, mutation_id, user_id, result, at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getRecord: c.prepare<[string, string], CurrentRow>(
+      'SELECT team_id AS teamId, version, deleted, data FROM records WHERE table_name = ? AND id = ?',
+    ),
+    getHistoryData: c.prepare<[string, string, number], { data: string }>(
+      'SELECT data FROM record_history WHERE table_name = ? AND id = ? AND version = ?',
+    ),
+    /** Versions after the given one written by another device. */
+    countOthersAfter: c
+      .prepare<[string, string, number, string], number>(
+        'SELECT count(*) FROM record_history WHERE table_name = ? AND id = ? AND version > ? AND device_id <> ?',
+      )
+      .pluck(),
+    maxSeq: c.prepare<[], number>('SELECT coalesce(max(seq), 0) FROM records').pluck(),
+    upsertRecord: c.prepare<
+      [number, string, string, string, number, 0 | 1, number, string, string]
+    >(
+      `INSERT INTO records (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (table_name, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+         deleted = excluded.deleted, updated_at = excluded.updated_at,
+         updated_by = excluded.updated_by, data = excluded.data`,
+    ),
+    insertHistory: c.prepare<
+      [number, string, string, number, string, string, 0 | 1, number, string, string, string]
+    >(
+      `INSERT INTO record_history
+         (seq, table_name, id, version, team_id, data, deleted, at, by, device_id, mutation_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getConflict: c.prepare<[string], { tableName: string; recordId: string }>(
+      'SELECT table_name AS tableName, record_id AS recordId FROM conflicts WHERE id = ?',
+    ),
+    /**
+     * The changes after a cursor in the given teams (a JSON array), in seq order: a walk of the
+     * rowid range after the cursor, stopping after `limit` matches.
+     */
+    pullPage: c.prepare<[number, string, number], PageRow>(
+      `SELECT table_name AS tableName, id, version, seq, deleted, data FROM records
+       WHERE seq > ? AND team_id IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`,
+    ),
+    insertConflict: (row: ConflictRow) => db.insert(conflicts).values(row).run(),
+    resolveConflict: (id: string, at: Date, mutationId: string) =>
+      db
+        .update(conflicts)
+        .set({ status: 'resolved', resolvedAt: at, resolvedByMutation: mutationId })
+        .where(and(eq(conflicts.id, id), eq(conflicts.status, 'open')))
+        .run(),
+  };
+  return {
+    ...statements,
+    /** One mutation, atomically with its stored result (better-sqlite3 transaction, IMMEDIATE). */
+    inTransaction: c.transaction(<T>(fn: () => T): T => fn()).immediate as <T>(fn: () => T) => T,
+  };
+}
+
+type Statements = ReturnType<typeof prepare>;
+const statementCache = new WeakMap<Db, Statements>();
+function statements(db: Db): Statements {
+  let s = statementCache.get(db);
+  if (!s) statementCache.set(db, (s = prepare(db)));
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+
+/**
+ * Registers the device on first sight and notes when it was last seen. A device last used by a
+ * user who is now disabled or deleted is refused (403 device_revoked): its outbox must not reach
+ * the server under someone else's session. A device of an active user may change hands (a shared
+ * tablet): it is then re-registered to the caller, and its next pull starts over.
+ */
+export function touchDevice(db: Db, deviceId: string, userId: string, now: Date): DeviceRow {
+  return db.transaction(
+    (tx) => {
+      const row = tx.select().from(devices).where(eq(devices.id, deviceId)).get();
+      if (!row) {
+        const device: DeviceRow = {
+          id: deviceId,
+          userId,
+          createdAt: now,
+          lastSeenAt: now,
+          lastPulledCursor: null,
+          scope: null,
+        };
+        tx.insert(devices).values(device).run();
+        return device;
+      }
+      if (row.userId !== userId) {
+        const owner = tx
+          .select({ disabledAt: users.disabledAt })
+          .from(users)
+          .where(eq(users.id, row.userId))
+          .get();
+        if (!owner || owner.disabledAt) {
+          throw new ApiError(
+            403,
+            'device_revoked',
+            'This device belongs to a disabled or deleted account; reset the app on it',
+          );
+        }
+        tx.update(devices)
+          .set({ userId, lastSeenAt: now, scope: null })
+          .where(eq(devices.id, deviceId))
+          .run();
+        return { ...row, userId, lastSeenAt: now, scope: null };
+      }
+      tx.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
+      return { ...row, lastSeenAt: now };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push
+
+export interface PushContext {
+  scope: Scope;
+  deviceId: string;
+  now: Date;
+}
+
+const reject = (code: RejectCode, reason: string): StoredResult => ({
+  status: 'rejected',
+  code,
+  reason,
+});
+
+/** `data.teamId: must be a string`, from the first zod issue of a mutation. */
+function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
+  const field = issue.path.map(String).join('.');
+  return field ? `${field}: ${issue.message}` : issue.message;
+}
+
+function parseData(json: string): RecordData {
+  return JSON.parse(json) as RecordData;
+}
+
+/**
+ * Applies a push: one result per mutation, in order. `mutations` are the envelope's items (only
+ * `mutationId` checked); each is validated here so that a bad one is rejected on its own.
+ */
+export function push(
+  db: Db,
+  ctx: PushContext,
+  mutations: readonly { mutationId: string }[],
+): MutationResult[] {
+  const s = statements(db);
+  const results: MutationResult[] = [];
+  for (const raw of mutations) {
+    results.push(
+      s.inTransaction(() => {
+        const prior = s.getApplied.get(ctx.deviceId, raw.mutationId);
+        if (prior) {
+          if (prior.userId !== ctx.scope.userId) {
+            return toWire(
+              s,
+              raw.mutationId,
+              reject('mutation_id_reused', 'this mutation id was already used by another user'),
+            );
+          }
+          return toWire(s, raw.mutationId, JSON.parse(prior.result) as StoredResult);
+        }
+        const { stored, record } = applyMutation(s, ctx, raw);
+        s.insertApplied.run(
+          ctx.deviceId,
+          raw.mutationId,
+          ctx.scope.userId,
+          JSON.stringify(stored),
+          ctx.now.getTime(),
+        );
+        return toWire(s, raw.mutationId, stored, record);
+      }),
+    );
+  }
+  return results;
+}
+
+function toWire(
+  s: Statements,
+  mutationId: string,
+  stored: StoredResult,
+  record?: RecordData,
+): MutationResult {
+  switch (stored.status) {
+    case 'applied':
+      return { mutationId, status: 'applied', version: stored.version };
+    case 'rejected':
+      return { mutationId, status: 'rejected', code: stored.code, reason: stored.reason };
+    default: {
+      const rec = record ?? historyRecord(s, stored.table, stored.id, stored.version);
+      if (stored.status === 'merged') {
+        return { mutationId, status: 'merged', version: stored.version, record: rec };
+      }
+      return {
+        mutationId,
+        status: 'conflict',
+        version: stored.version,
+        record: rec,
+        conflictId: stored.conflictId,
+        fields: stored.fields,
+      };
+    }
+  }
+}
+
+function historyRecord(s: Statements, table: string, id: string, version: number): RecordData {
+  const row = s.getHistoryData.get(table, id, version);
+  if (!row) throw new Error(`history of ${table}/${id} lacks version ${version}`);
+  return parseData(row.data);
+}
+
+function applyMutation(
+  s: Statements,
+  ctx: PushContext,
+  raw: unknown,
+): { stored: StoredResult; record?: RecordData } {
+  const parsed = Mutation.safeParse(raw);
+  if (!parsed.success) {
+    return { stored: reject('invalid', describeIssue(parsed.error.issues[0]!)) };
+  }
+  const m = parsed.data;
+  const { scope } = ctx;
+  if (m.data.id !== m.id) return { stored: reject('invalid', 'data.id must equal id') };
+  const teamId = m.data.teamId;
+  if (typeof teamId !== 'string' || teamId === '') {
+    return { stored: reject('invalid', 'data.teamId: must be a team id') };
+  }
+  const size = Buffer.byteLength(JSON.stringify(m.data));
+  if (size > MAX_RECORD_BYTES) {
+    return {
+      stored: reject(
+        'invalid',
+        `the record is ${size} bytes; at most ${MAX_RECORD_BYTES} are allowed`,
+      ),
+    };
+  }
+
+  // Role and team.
+  if (m.table === 'reviews') {
+    if (!scope.supervisorTeams.has(teamId)) {
+      return {
+        stored: reject(
+          'forbidden',
+          scope.clinicianTeams.has(teamId)
+            ? 'only supervisors of the team write reviews'
+            : 'you may not write records of this team',
+        ),
+      };
+    }
+  } else if (!scope.clinicianTeams.has(teamId)) {
+    return {
+      stored: reject(
+        'forbidden',
+        scope.supervisorTeams.has(teamId)
+          ? 'supervisors may write only reviews'
+          : 'you may not write records of this team',
+      ),
+    };
+  }
+
+  const current = s.getRecord.get(m.table, m.id);
+  if (current && current.teamId !== teamId) {
+    // Also what a record of another team looks like: the same answer either way.
+    return {
+      stored: reject(
+        'forbidden',
+        "the record belongs to another team (a record's team cannot change)",
+      ),
+    };
+  }
+  const device: RecordData = { ...m.data, deleted: m.op === 'delete' || m.data.deleted === true };
+  const server = current ? parseData(current.data) : null;
+
+  const policy = checkPolicy(m.table, server, device);
+  if (policy.kind === 'reject') return { stored: reject(policy.code, policy.reason) };
+  if (policy.kind === 'unchanged')
+    return { stored: { status: 'applied', version: current!.version } };
+
+  if (m.table === 'reviews' && !current) {
+    const report =
+      typeof device.reportId === 'string' ? s.getRecord.get('reports', device.reportId) : undefined;
+    if (!report || report.teamId !== teamId || report.deleted) {
+      return { stored: reject('forbidden', 'the reviewed report is not a report of this team') };
+    }
+  }
+
+  if (m.resolvesConflictId !== undefined) {
+    const c = s.getConflict.get(m.resolvesConflictId);
+    if (!c || c.tableName !== m.table || c.recordId !== m.id) {
+      return {
+        stored: reject('unknown_conflict', 'resolvesConflictId names no conflict of this record'),
+      };
+    }
+  }
+
+  const write = (content: RecordData, version: number): RecordData => {
+    const record: RecordData = {
+      ...content,
+      id: m.id,
+      teamId,
+      version,
+      updatedAt: typeof device.updatedAt === 'string' ? device.updatedAt : ctx.now.toISOString(),
+      // The authenticated user, whatever the device claimed.
+      updatedBy: scope.userId,
+      deleted: content.deleted === true,
+    };
+    const data = JSON.stringify(record);
+    const seq = s.maxSeq.get()! + 1;
+    const deleted = record.deleted === true ? 1 : 0;
+    const at = ctx.now.getTime();
+    s.upsertRecord.run(seq, m.table, m.id, teamId, version, deleted, at, scope.userId, data);
+    s.insertHistory.run(
+      seq,
+      m.table,
+      m.id,
+      version,
+      teamId,
+      data,
+      deleted,
+      at,
+      scope.userId,
+      ctx.deviceId,
+      m.mutationId,
+    );
+    return record;
+  };
+
+  let stored: StoredResult;
+  let record: RecordData | undefined;
+  if (!current || !server) {
+    write(device, 1);
+    stored = { status: 'applied', version: 1 };
+  } else if (
+    m.baseVersion === current.version ||
+    (m.baseVersion < current.version &&
+      s.countOthersAfter.get(m.table, m.id, m.baseVersion, ctx.deviceId) === 0)
+  ) {
+    // Up to date, or every version since the base was written by this same device (a push whose
+    // answer was lost, then a further local edit): the device's record already includes them.
+    write(device, current.version + 1);
+    stored = { status: 'applied', version: current.version + 1 };
+  } else {
+    const baseRow =
+      m.baseVersion > 0 && m.baseVersion < current.version
+        ? s.getHistoryData.get(m.table, m.id, m.baseVersion)
+        : undefined;
+    const result = merge(baseRow ? parseData(baseRow.data) : null, server, device);
+    const changed = changedFields(server, result.record).length > 0;
+    record = changed ? write(result.record, current.version + 1) : server;
+    const version = changed ? current.version + 1 : current.version;
+    if (result.kind === 'merged') {
+      stored = { status: 'merged', table: m.table, id: m.id, version };
+    } else {
+      const conflictId = crypto.randomUUID();
+      const row: ConflictRow = {
+        id: conflictId,
+        tableName: m.table,
+        recordId: m.id,
+        teamId,
+        deviceId: ctx.deviceId,
+        userId: scope.userId,
+        mutationId: m.mutationId,
+        baseVersion: m.baseVersion,
+        serverVersion: version,
+        fields: result.fields,
+        data: JSON.stringify(m.data),
+        status: 'open',
+        createdAt: ctx.now,
+        resolvedAt: null,
+        resolvedByMutation: null,
+      };
+      s.insertConflict(row);
+      stored = {
+        status: 'conflict',
+        table: m.table,
+        id: m.id,
+        version,
+        conflictId,
+        fields: result.fields,
+      };
+    }
+  }
+
+  if (m.resolvesConflictId !== undefined) {
+    s.resolveConflict(m.resolvesConflictId, ctx.now, m.mutationId);
+  }
+  return { stored, record };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pull
+
+export interface PullPage {
+  /** The response body, spliced from the stored JSON of each record (see pull()). */
+  body: string;
+  cursor: number;
+  count: number;
+  hasMore: boolean;
+  reset: boolean;
+}
+
+export function currentMaxSeq(db: DbOrTx): number {
+  return statements(db).maxSeq.get()!;
+}
+
+const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
+  a !== null && a.length === b.length && a.every((t, i) => t === b[i]);
+
+/**
+ * One page of the caller's changes after `cursor`, in seq order.
+ *
+ * Memory stays flat however much there is to pull: one page is read (LIMIT), and its body is built
+ * from the stored JSON of each record without parsing it again.
+ *
+ * Scope changes: the device's row remembers the teams it was last served from cursor 0. When the
+ * caller's teams differ (added to or removed from a team), a pull with cursor > 0 returns no
+ * changes and `reset: true`: the device pulls again from 0, which records the new teams. A lost
+ * reset answer is harmless: the next pull with the old cursor gets it again.
+ */
+export function pull(
+  db: Db,
+  scope: Scope,
+  device: DeviceRow,
+  cursor: number,
+  limit: number,
+): PullPage {
+  const s = statements(db);
+  const max = s.maxSeq.get()!;
+  if (cursor > max) {
+    throw new ApiError(
+      400,
+      'invalid_cursor',
+      `cursor ${cursor} is beyond the server's latest change (${max}); pull again from 0`,
+    );
+  }
+  const teams = scope.readTeams;
+  if (cursor > 0 && !sameTeams(device.scope, teams)) {
+    return {
+      body: JSON.stringify({ changes: [], cursor: 0, hasMore: true, reset: true }),
+      cursor: 0,
+      count: 0,
+      hasMore: true,
+      reset: true,
+    };
+  }
+  const rows = teams.length > 0 ? s.pullPage.all(cursor, JSON.stringify(teams), limit + 1) : [];
+  const hasMore = rows.length > limit;
+  if (hasMore) rows.pop();
+  const next = rows.length > 0 ? rows[rows.length - 1]!.seq : cursor;
+
+  db.update(devices)
+    .set({ lastPulledCursor: next, ...(cursor === 0 ? { scope: [...teams] } : {}) })
+    .where(eq(devices.id, device.id))
+    .run();
+
+  const parts: string[] = [];
+  for (const r of rows) {
+    parts.push(
+      `{"table":"${r.tableName}","id":${JSON.stringify(r.id)},"version":${r.version},` +
+        `"seq":${r.seq},"deleted":${r.deleted === 1},"record":${r.data}}`,
+    );
+  }
+  const body = `{"changes":[${parts.join(',')}],"cursor":${next},"hasMore":${hasMore},"reset":false}`;
+  return { body, cursor: next, count: rows.length, hasMore, reset: false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conflicts
+
+export const MAX_LISTED_CONFLICTS = 500;
+
+/** Open conflicts of the teams where the caller is a clinician (the only writers that conflict). */
+export function listOpenConflicts(db: Db, scope: Scope): Conflict[] {
+  const teams = [...scope.clinicianTeams];
+  if (teams.length === 0) return [];
+  return db
+    .select()
+    .from(conflicts)
+    .where(and(inArray(conflicts.teamId, teams), eq(conflicts.status, 'open')))
+    .orderBy(asc(conflicts.createdAt), asc(conflicts.id))
+    .limit(MAX_LISTED_CONFLICTS)
+    .all()
+    .map((c) => ({
+      id: c.id,
+      table: c.tableName,
+      recordId: c.recordId,
+      teamId: c.teamId,
+      deviceId: c.deviceId,
+      userId: c.userId,
+      baseVersion: c.baseVersion,
+      serverVersion: c.serverVersion,
+      fields: c.fields,
+      data: parseData(c.data),
+      createdAt: c.createdAt.toISOString(),
+    }));
+}

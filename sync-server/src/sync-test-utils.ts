@@ -1,0 +1,208 @@
+// Helpers for the sync suites (not imported by the server).
+import type { Logger } from './logger';
+import { ORIGIN, makeTestApp, tempDir, TestClient, withAdmin, type TestApp } from './test-utils';
+import {
+  PullResponse,
+  PushResponse,
+  type Mutation,
+  type MutationResult,
+  type SyncTable,
+} from './protocol';
+
+let counter = 0;
+/** Unique, sortable ids for records and mutations in tests. */
+export function uid(prefix = 'id'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+/** A patient record as the device's records.ts makes it. */
+export function patient(teamId: string, fields: Record<string, unknown> = {}, id = uid('p')) {
+  return {
+    id,
+    teamId,
+    version: 0,
+    updatedAt: '2026-01-15T10:00:00.000Z',
+    updatedBy: 'device-claimed-user',
+    deleted: false,
+    givenName: 'Amina',
+    familyName: 'Okafor',
+    sex: 'female',
+    birthDate: '1990-04-01',
+    birthDateEstimated: false,
+    village: 'Kibera',
+    phone: '',
+    identifiers: [] as { kind: string; value: string }[],
+    ...fields,
+  };
+}
+
+export function report(teamId: string, patientId: string, fields: Record<string, unknown> = {}) {
+  return {
+    id: uid('r'),
+    teamId,
+    version: 0,
+    updatedAt: '2026-01-15T10:00:00.000Z',
+    updatedBy: 'x',
+    deleted: false,
+    patientId,
+    encounterId: null,
+    diagnosisIds: [],
+    summary: 'Cough for 3 weeks',
+    plan: 'Refer',
+    status: 'shared',
+    authorName: 'Alice',
+    sharedAt: '2026-01-15T10:00:00.000Z',
+    ...fields,
+  };
+}
+
+export function review(teamId: string, reportId: string, fields: Record<string, unknown> = {}) {
+  return {
+    id: uid('v'),
+    teamId,
+    version: 0,
+    updatedAt: '2026-01-15T10:00:00.000Z',
+    updatedBy: 'x',
+    deleted: false,
+    reportId,
+    reportVersion: 1,
+    verdict: 'approved',
+    comment: 'Agree',
+    reviewerName: 'Sam',
+    ...fields,
+  };
+}
+
+export function diagnosis(teamId: string, patientId: string, fields: Record<string, unknown> = {}) {
+  return {
+    id: uid('d'),
+    teamId,
+    version: 0,
+    updatedAt: '2026-01-15T10:00:00.000Z',
+    updatedBy: 'x',
+    deleted: false,
+    patientId,
+    encounterId: null,
+    modelId: 'pima-diabetes',
+    modelVersion: '1.0.0',
+    modelName: 'Diabetes',
+    inputs: { kind: 'tabular', values: { glucose: 140 } },
+    outputs: { negative: 0.3, positive: 0.7 },
+    positiveLabel: 'positive',
+    threshold: 0.5,
+    explanation: null,
+    modelNotice: { intendedUse: 'x', limitations: 'y' },
+    assessment: null,
+    ...fields,
+  };
+}
+
+export function mutation(
+  table: SyncTable,
+  data: Record<string, unknown>,
+  baseVersion = 0,
+  op: 'put' | 'delete' = 'put',
+  extra: Partial<Mutation> = {},
+): Mutation {
+  return { mutationId: uid('m'), table, id: String(data.id), baseVersion, op, data, ...extra };
+}
+
+/** A signed-in user with a device id. */
+export class SyncClient {
+  constructor(
+    readonly client: TestClient,
+    readonly userId: string,
+    readonly deviceId: string = uid('dev'),
+  ) {}
+
+  async pushRaw(mutations: unknown[], deviceId = this.deviceId) {
+    return this.client.post('/api/sync/push', { deviceId, mutations });
+  }
+  async push(mutations: unknown[]): Promise<MutationResult[]> {
+    const res = await this.pushRaw(mutations);
+    if (res.status !== 200) throw new Error(`push: ${res.status} ${await res.text()}`);
+    return PushResponse.parse(await res.json()).results;
+  }
+  async pushOne(m: unknown): Promise<MutationResult> {
+    return (await this.push([m]))[0]!;
+  }
+  pullRaw(cursor?: number | string, limit?: number | string, deviceId = this.deviceId) {
+    const q = new URLSearchParams();
+    if (cursor !== undefined) q.set('cursor', String(cursor));
+    if (limit !== undefined) q.set('limit', String(limit));
+    return this.client.get(`/api/sync/pull?${q}`, { 'x-device-id': deviceId });
+  }
+  async pull(cursor = 0, limit?: number): Promise<PullResponse> {
+    const res = await this.pullRaw(cursor, limit);
+    if (res.status !== 200) throw new Error(`pull: ${res.status} ${await res.text()}`);
+    return PullResponse.parse(await res.json());
+  }
+  /** Every change from cursor 0 to the end, page by page. */
+  async pullAll(limit?: number): Promise<PullResponse['changes']> {
+    const all: PullResponse['changes'] = [];
+    let cursor = 0;
+    for (;;) {
+      const page = await this.pull(cursor, limit);
+      all.push(...page.changes);
+      cursor = page.cursor;
+      if (!page.hasMore) return all;
+    }
+  }
+}
+
+/**
+ * An app with: team A (clinicians alice and bob, supervisor sam), team B (clinician carol), and
+ * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
+ */
+export async function syncWorld(options: { file?: string; logger?: Logger } = {}) {
+  const data = tempDir('fdx-sync-');
+  const t = makeTestApp({
+    env: { DATA_DIR: data.dir },
+    file: options.file,
+    logger: options.logger,
+  });
+  const a = await withAdmin(t.app);
+  const teamA = await a.createTeam('Team A');
+  const teamB = await a.createTeam('Team B');
+  const mk = async (email: string, role: string, team: string) => {
+    const m = await a.member(email, role, team);
+    return new SyncClient(m.client, m.id);
+  };
+  const alice = await mk('alice@example.org', 'clinician', teamA);
+  const bob = await mk('bob@example.org', 'clinician', teamA);
+  const sam = await mk('sam@example.org', 'supervisor', teamA);
+  const carol = await mk('carol@example.org', 'clinician', teamB);
+  const admin = new SyncClient(a.admin, a.adminId);
+  return {
+    ...t,
+    ...a,
+    teamA,
+    teamB,
+    alice,
+    bob,
+    sam,
+    carol,
+    adminSync: admin,
+    dataDir: data.dir,
+    cleanup() {
+      t.close();
+      data.remove();
+    },
+  };
+}
+
+/** Raw request helper for blobs (the TestClient JSON-encodes bodies). */
+export function blobRequest(
+  app: TestApp,
+  client: TestClient,
+  method: 'PUT' | 'GET',
+  url: string,
+  body?: Uint8Array,
+  headers: Record<string, string> = {},
+) {
+  const h: Record<string, string> = { ...headers };
+  if (method === 'PUT') h.origin = ORIGIN;
+  if (client.token) h.cookie = `fdx_session=${client.token}`;
+  return app.request(url, { method, headers: h, body: body as BodyInit | undefined });
+}
