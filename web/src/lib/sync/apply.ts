@@ -11,72 +11,111 @@ function syncedTables(db: FieldDxDatabase) {
   return SYNC_TABLES.map((table) => db.table(table));
 }
 
-/** A record from the server as this device stores it (patients get their local index fields). */
-async function storeServerRecord(
+/** Local index fields of a patient that came from the server. */
+function patientRow(record: Row, previous: Row | undefined): Row {
+  const patient = record as unknown as Patient;
+  const lastVisitAt =
+    (previous?.lastVisitAt as string | undefined) ?? (record.updatedAt as string | undefined) ?? '';
+  return { ...record, searchTokens: searchTokens(patient), lastVisitAt };
+}
+
+/** The end of a visit's day: patients sort by their latest visit. */
+const visitedAt = (encounter: Row) => `${encounter.date as string}T23:59:59.999Z`;
+
+/**
+ * Stores records from the server, table by table with bulk reads and writes (IndexedDB round
+ * trips dominate sync time on a tablet). Patients keep their local index fields; visits move their
+ * patient up the list.
+ */
+async function storeServerRecords(
   db: FieldDxDatabase,
-  table: SyncedTable,
-  record: Row,
-  previous: Row | undefined,
+  records: { table: SyncedTable; row: Row }[],
 ) {
-  if (table === 'patients') {
-    const lastVisitAt =
-      (previous?.lastVisitAt as string | undefined) ??
-      (record.updatedAt as string | undefined) ??
-      '';
-    const patient = record as unknown as Patient;
-    await db.patients.put({ ...patient, searchTokens: searchTokens(patient), lastVisitAt });
-    return;
+  const byTable = new Map<SyncedTable, Row[]>();
+  for (const { table, row } of records) byTable.set(table, [...(byTable.get(table) ?? []), row]);
+  // Patients first, so that their visits below find them.
+  for (const table of SYNC_TABLES) {
+    const rows = byTable.get(table);
+    if (!rows?.length) continue;
+    if (table === 'patients') {
+      const previous = await db.patients.bulkGet(rows.map((r) => r.id));
+      await db.patients.bulkPut(
+        rows.map((r, i) => patientRow(r, previous[i] as Row | undefined)) as never[],
+      );
+    } else {
+      await db.table(table).bulkPut(rows);
+    }
+    if (table === 'encounters')
+      await markVisits(
+        db,
+        rows.filter((r) => !r.deleted),
+      );
   }
-  await db.table(table).put(record);
-  if (table === 'encounters' && !record.deleted) {
-    const visited = `${record.date as string}T23:59:59.999Z`;
-    await db.patients
-      .where('id')
-      .equals(record.patientId as string)
-      .modify((p) => {
-        if (visited > p.lastVisitAt) p.lastVisitAt = visited;
-      });
+}
+
+async function markVisits(db: FieldDxDatabase, encounters: Row[]) {
+  const latest = new Map<string, string>();
+  for (const e of encounters) {
+    const id = e.patientId as string;
+    if (visitedAt(e) > (latest.get(id) ?? '')) latest.set(id, visitedAt(e));
   }
+  const ids = [...latest.keys()];
+  const patients = await db.patients.bulkGet(ids);
+  const changed = patients.filter(
+    (p): p is NonNullable<typeof p> => !!p && latest.get(p.id)! > p.lastVisitAt,
+  );
+  await db.patients.bulkPut(changed.map((p) => ({ ...p, lastVisitAt: latest.get(p.id)! })));
+}
+
+const keyOf = (table: string, id: string) => `${table}\u0000${id}`;
+
+/** Keys of the records among `keys` that have an edit waiting in the outbox. */
+async function pendingKeys(db: FieldDxDatabase, keys: [string, string][]): Promise<Set<string>> {
+  const rows = await db.outbox.where('[table+recordId]').anyOf(keys).toArray();
+  return new Set(rows.map((r) => keyOf(r.table, r.recordId)));
 }
 
 /**
  * Applies one pull page and stores its cursor in one transaction: an interrupted pull resumes
  * where it stopped. A record with an edit waiting in the outbox is left as the user left it (the
- * server merges that edit when it arrives).
+ * server merges that edit when it arrives); a record already here at that version (this device's
+ * own push coming back) is not written again.
  */
 export async function applyPullPage(
   db: FieldDxDatabase,
   changes: PullChange[],
   cursor: number,
 ): Promise<{ applied: number; skipped: number }> {
-  let applied = 0;
   let skipped = 0;
+  const toStore: { table: SyncedTable; row: Row }[] = [];
   await db.transaction('rw', [...syncedTables(db), db.outbox, db.syncState], async () => {
-    for (const change of changes) {
-      const pending = await db.outbox
-        .where('[table+recordId]')
-        .equals([change.table, change.id])
-        .count();
-      if (pending > 0) {
-        skipped++;
-        continue;
-      }
-      const previous = (await db.table(change.table).get(change.id)) as Row | undefined;
-      if (previous && typeof previous.version === 'number' && previous.version > change.version) {
-        skipped++;
-        continue;
-      }
-      await storeServerRecord(
-        db,
-        change.table,
-        { ...change.record, id: change.id } as Row,
-        previous,
-      );
-      applied++;
+    const pending = await pendingKeys(
+      db,
+      changes.map((c) => [c.table, c.id]),
+    );
+    const versions = new Map<string, number>();
+    for (const table of SYNC_TABLES) {
+      const ids = changes.filter((c) => c.table === table).map((c) => c.id);
+      if (!ids.length) continue;
+      const rows = (await db.table(table).bulkGet(ids)) as (Row | undefined)[];
+      rows.forEach((row, i) => {
+        if (row && typeof row.version === 'number')
+          versions.set(keyOf(table, ids[i]!), row.version);
+      });
     }
+    for (const change of changes) {
+      const key = keyOf(change.table, change.id);
+      const local = versions.get(key);
+      if (pending.has(key) || (local !== undefined && local >= change.version)) {
+        skipped++;
+        continue;
+      }
+      toStore.push({ table: change.table, row: { ...change.record, id: change.id } as Row });
+    }
+    await storeServerRecords(db, toStore);
     await db.syncState.put({ key: 'cursor', value: cursor });
   });
-  return { applied, skipped };
+  return { applied: toStore.length, skipped };
 }
 
 export async function readCursor(db: FieldDxDatabase): Promise<number> {
@@ -105,61 +144,96 @@ export async function applyPushResults(
   const outcome: PushOutcome = { applied: 0, merged: 0, conflicts: 0, rejected: [] };
   const byId = new Map(results.map((r) => [r.mutationId, r]));
   await db.transaction('rw', [...syncedTables(db), db.outbox, db.conflicts], async () => {
+    const outbox = await db.outbox
+      .where('[table+recordId]')
+      .anyOf(sent.map((m) => [m.table, m.recordId]))
+      .toArray();
+    const rowsOf = new Map<string, OutboxRow[]>();
+    for (const row of outbox) {
+      const key = keyOf(row.table, row.recordId);
+      rowsOf.set(key, [...(rowsOf.get(key) ?? []), row]);
+    }
+    // The common case, written in bulk: applied as sent, and not edited since.
+    const acknowledged: number[] = [];
+    const newVersions = new Map<SyncedTable, Map<string, number>>();
     for (const mutation of sent) {
       const result = byId.get(mutation.mutationId);
       if (!result) continue;
-      const rows = await db.outbox
-        .where('[table+recordId]')
-        .equals([mutation.table, mutation.recordId])
-        .toArray();
+      const rows = rowsOf.get(keyOf(mutation.table, mutation.recordId)) ?? [];
       const same = rows.find((r) => r.mutationId === mutation.mutationId);
       const newer = rows.find((r) => r.mutationId !== mutation.mutationId);
-      const table = db.table(mutation.table);
-
-      if (result.status === 'rejected') {
-        if (same)
-          await db.outbox.update(same.seq!, {
-            rejected: { code: result.code, reason: result.reason },
-          });
-        outcome.rejected.push({
-          recordId: mutation.recordId,
-          table: mutation.table,
-          reason: result.reason,
-        });
+      if (result.status === 'applied' && !newer) {
+        outcome.applied++;
+        if (same) acknowledged.push(same.seq!);
+        const versions = newVersions.get(mutation.table) ?? new Map<string, number>();
+        versions.set(mutation.recordId, result.version);
+        newVersions.set(mutation.table, versions);
         continue;
       }
-      if (same) await db.outbox.delete(same.seq!);
-      const local = (await table.get(mutation.recordId)) as Row | undefined;
-
-      if (result.status === 'applied') {
-        outcome.applied++;
-        if (local) await table.update(mutation.recordId, { version: result.version });
-      } else {
-        if (result.status === 'merged') outcome.merged++;
-        else outcome.conflicts++;
-        const server = { ...result.record, id: mutation.recordId } as Row;
-        const merged =
-          newer && local ? (rebase(mutation.data, syncedFields(local), server) as Row) : server;
-        await storeServerRecord(db, mutation.table, { ...merged, version: result.version }, local);
-        if (newer)
-          await db.outbox.update(newer.seq!, {
-            data: syncedFields({ ...merged, version: result.version }),
-          });
-        if (result.status === 'conflict') {
-          const conflict: ConflictRow = {
-            id: result.conflictId,
-            table: mutation.table,
-            recordId: mutation.recordId,
-            fields: result.fields,
-            deviceValues: Object.fromEntries(result.fields.map((f) => [f, mutation.data[f]])),
-            serverVersion: result.version,
-            createdAt: now.toISOString(),
-          };
-          await db.conflicts.put(conflict);
-        }
-      }
-      if (newer) await db.outbox.update(newer.seq!, { baseVersion: result.version });
+      await applyOneResult(db, mutation, result, same, newer, outcome, now);
+    }
+    await db.outbox.bulkDelete(acknowledged);
+    for (const [table, versions] of newVersions) {
+      const ids = [...versions.keys()];
+      const rows = (await db.table(table).bulkGet(ids)) as (Row | undefined)[];
+      await db
+        .table(table)
+        .bulkPut(
+          rows.filter((r): r is Row => !!r).map((r) => ({ ...r, version: versions.get(r.id) })),
+        );
     }
   });
   return outcome;
+}
+
+/** Everything but a plain acknowledgement: rejections, merges, conflicts, and edits made meanwhile. */
+async function applyOneResult(
+  db: FieldDxDatabase,
+  mutation: OutboxRow,
+  result: MutationResult,
+  same: OutboxRow | undefined,
+  newer: OutboxRow | undefined,
+  outcome: PushOutcome,
+  now: Date,
+) {
+  if (result.status === 'rejected') {
+    if (same)
+      await db.outbox.update(same.seq!, { rejected: { code: result.code, reason: result.reason } });
+    outcome.rejected.push({
+      recordId: mutation.recordId,
+      table: mutation.table,
+      reason: result.reason,
+    });
+    return;
+  }
+  if (same) await db.outbox.delete(same.seq!);
+  const table = db.table(mutation.table);
+  const local = (await table.get(mutation.recordId)) as Row | undefined;
+
+  if (result.status === 'applied') {
+    outcome.applied++;
+    if (local) await table.update(mutation.recordId, { version: result.version });
+  } else {
+    if (result.status === 'merged') outcome.merged++;
+    else outcome.conflicts++;
+    const server = { ...result.record, id: mutation.recordId } as Row;
+    const merged =
+      newer && local ? (rebase(mutation.data, syncedFields(local), server) as Row) : server;
+    const stored = { ...merged, version: result.version };
+    await storeServerRecords(db, [{ table: mutation.table, row: stored }]);
+    if (newer) await db.outbox.update(newer.seq!, { data: syncedFields(stored) });
+    if (result.status === 'conflict') {
+      const conflict: ConflictRow = {
+        id: result.conflictId,
+        table: mutation.table,
+        recordId: mutation.recordId,
+        fields: result.fields,
+        deviceValues: Object.fromEntries(result.fields.map((f) => [f, mutation.data[f]])),
+        serverVersion: result.version,
+        createdAt: now.toISOString(),
+      };
+      await db.conflicts.put(conflict);
+    }
+  }
+  if (newer) await db.outbox.update(newer.seq!, { baseVersion: result.version });
 }

@@ -6,7 +6,10 @@ import type { SyncTransport } from './transport';
 /** Server limits (sync-server/protocol): at most 500 mutations and 5 MiB per push. */
 export const PUSH_BATCH = 500;
 export const PUSH_MAX_BYTES = 4 * 1024 * 1024;
-export const PULL_PAGE = 500;
+/** The server's largest page: fewer round trips and transactions on the device. */
+export const PULL_PAGE = 1000;
+/** Images uploaded at once: each costs the server a file write, so a few overlap well. */
+const BLOB_UPLOADS_AT_ONCE = 3;
 
 export interface SyncProgress {
   phase: 'upload' | 'download';
@@ -78,9 +81,10 @@ export async function syncOnce(
 
   const waiting = await db.outbox.filter((row) => !row.rejected).count();
   for (let batch = await nextBatch(db); batch.length > 0; batch = await nextBatch(db)) {
-    for (const row of batch) {
-      if (row.table === 'attachments' && row.op === 'put')
-        await uploadBlob(db, transport, row, summary);
+    const images = batch.filter((row) => row.table === 'attachments' && row.op === 'put');
+    for (let i = 0; i < images.length; i += BLOB_UPLOADS_AT_ONCE) {
+      const group = images.slice(i, i + BLOB_UPLOADS_AT_ONCE);
+      await Promise.all(group.map((row) => uploadBlob(db, transport, row, summary)));
     }
     const request: PushRequest = {
       deviceId: device,
