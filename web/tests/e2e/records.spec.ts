@@ -44,6 +44,10 @@ test('a whole visit offline: register, record, report, share; it survives a relo
   await page.reload();
   await expect(page.getByText('shared', { exact: true })).toBeVisible();
   await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('link', { name: /Aminata Traoré/ })).toBeVisible();
+  await page.getByLabel('Search patients').fill('nobody like this');
+  await expect(page.getByText('No patient matches')).toBeVisible();
+  await expect(page.getByRole('link', { name: /Aminata Traoré/ })).toHaveCount(0);
   await page.getByLabel('Search patients').fill('traore seg');
   await page.getByRole('link', { name: /Aminata Traoré/ }).click();
   await expect(page.getByRole('link', { name: /Thirst and tiredness/ })).toBeVisible();

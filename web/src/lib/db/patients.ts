@@ -5,6 +5,8 @@ import type { FieldDxDatabase, PatientRow } from './database';
 import { newId, setDeleted, touched, writeRecord } from './records';
 
 export const PATIENT_PAGE_SIZE = 50;
+/** From this many letters on, a search word narrows the list enough to use the word index. */
+const SELECTIVE_PREFIX = 3;
 
 export async function createPatient(
   db: FieldDxDatabase,
@@ -69,6 +71,15 @@ export async function listPatients(
       .toArray();
   }
   const longest = queryWords.reduce((a, b) => (b.length > a.length ? b : a));
+  if (longest.length < SELECTIVE_PREFIX) {
+    // A letter or two matches most patients: walk the most recent first and stop at a page.
+    return db.patients
+      .orderBy('lastVisitAt')
+      .reverse()
+      .filter((p) => !p.deleted && matchesQuery(p.searchTokens, query))
+      .limit(limit)
+      .toArray();
+  }
   const candidates = await db.patients
     .where('searchTokens')
     .startsWith(longest)

@@ -108,6 +108,9 @@ describe('patients', () => {
     expect((await listPatients(db, 'segou')).map((p) => p.id)).toEqual([a.id]);
     expect((await listPatients(db, 'ml778')).map((p) => p.id)).toEqual([b.id]);
     expect(await listPatients(db, 'zzz')).toEqual([]);
+    // One or two letters walk the most recent patients instead of the word index.
+    expect((await listPatients(db, 'a')).map((p) => p.givenName)).toEqual(['Aminata', 'Awa']);
+    expect((await listPatients(db, 'ke')).map((p) => p.givenName)).toEqual(['Oumar']);
     expect((await listPatients(db)).map((p) => p.givenName)).toEqual(['Oumar', 'Aminata', 'Awa']);
   });
 
