@@ -5,8 +5,6 @@ import type { FieldDxDatabase, PatientRow } from './database';
 import { newId, setDeleted, touched, writeRecord } from './records';
 
 export const PATIENT_PAGE_SIZE = 50;
-/** From this many letters on, a search word narrows the list enough to use the word index. */
-const SELECTIVE_PREFIX = 3;
 
 export async function createPatient(
   db: FieldDxDatabase,
@@ -70,21 +68,23 @@ export async function listPatients(
       .limit(limit)
       .toArray();
   }
-  const longest = queryWords.reduce((a, b) => (b.length > a.length ? b : a));
-  if (longest.length < SELECTIVE_PREFIX) {
-    // A letter or two matches most patients: walk the most recent first and stop at a page.
-    return db.patients
-      .orderBy('lastVisitAt')
-      .reverse()
-      .filter((p) => !p.deleted && matchesQuery(p.searchTokens, query))
-      .limit(limit)
-      .toArray();
+  // Narrow by the word with the fewest index entries. When even that word matches many patients,
+  // walking the most recent first finds a page sooner than reading and sorting every match:
+  // a walk reads about limit × total / matches patients, the index reads all matches.
+  const counts = await Promise.all(
+    queryWords.map((word) => db.patients.where('searchTokens').startsWith(word).count()),
+  );
+  const fewest = Math.min(...counts);
+  const word = queryWords[counts.indexOf(fewest)]!;
+  const matches = (p: PatientRow) => !p.deleted && matchesQuery(p.searchTokens, query);
+  if (fewest * fewest > limit * (await db.patients.count())) {
+    return db.patients.orderBy('lastVisitAt').reverse().filter(matches).limit(limit).toArray();
   }
   const candidates = await db.patients
     .where('searchTokens')
-    .startsWith(longest)
+    .startsWith(word)
     .distinct()
-    .filter((p) => !p.deleted && matchesQuery(p.searchTokens, query))
+    .filter(matches)
     .toArray();
   return candidates.sort((a, b) => b.lastVisitAt.localeCompare(a.lastVisitAt)).slice(0, limit);
 }
