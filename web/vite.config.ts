@@ -1,11 +1,62 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
-import { defineConfig } from 'vite';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
 
 const apiTarget = `http://localhost:${process.env.PORT ?? 8787}`;
 
+// --- On-device inference (src/lib/inference) -------------------------------------------------
+// The published models (../models, listed by models/index.json) are served at /models/ in dev and
+// copied into the build there, so the app fetches them from its own origin and precaches them.
+// FIELDDX_MODELS_DIR points elsewhere (e.g. models trained into a scratch folder).
+const modelsDir =
+  process.env.FIELDDX_MODELS_DIR ?? fileURLToPath(new URL('../models/', import.meta.url));
+
+/** index.json, then each listed manifest and its model file, as paths relative to models/. */
+function publishedModelFiles(): string[] {
+  const indexPath = join(modelsDir, 'index.json');
+  if (!existsSync(indexPath)) return [];
+  const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  const entries: { path: string }[] = Array.isArray(index) ? index : (index.models ?? []);
+  return [
+    'index.json',
+    ...entries.flatMap(({ path }) => {
+      const manifest = JSON.parse(readFileSync(join(modelsDir, path), 'utf8'));
+      return [path, `${dirname(path)}/${manifest.file}`];
+    }),
+  ];
+}
+
+function publishedModels(): Plugin {
+  return {
+    name: 'fielddx-published-models',
+    configureServer(server) {
+      server.middlewares.use('/models', (req, res, next) => {
+        const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '').replace(/^\/+/, '');
+        if (!publishedModelFiles().includes(path)) return next();
+        const type = path.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+        res.setHeader('content-type', type);
+        res.end(readFileSync(join(modelsDir, path)));
+      });
+    },
+    generateBundle() {
+      if (this.environment.name !== 'client') return;
+      const files = publishedModelFiles();
+      if (!files.length) this.warn('models/index.json not found: the build has no models');
+      for (const path of files) {
+        const source = readFileSync(join(modelsDir, path));
+        this.emitFile({ type: 'asset', fileName: `models/${path}`, source });
+      }
+    },
+  };
+}
+// ----------------------------------------------------------------------------------------------
+
 export default defineConfig({
   plugins: [
+    publishedModels(),
     sveltekit(),
     SvelteKitPWA({
       strategies: 'generateSW',
@@ -35,7 +86,13 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ['client/**/*.{js,mjs,css,html,ico,png,svg,webmanifest,wasm}'],
+        globPatterns: [
+          'client/**/*.{js,mjs,css,html,ico,png,svg,webmanifest,wasm}',
+          // Inference: the published models (the ORT WASM is matched above).
+          'client/models/**/*.{json,onnx}',
+        ],
+        // Inference: onnxruntime-web's WASM is 26.8 MB; workbox's default limit is 2 MiB.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
         // The first install takes charge of the open page at once, so one visit is enough to work offline.
@@ -45,4 +102,7 @@ export default defineConfig({
     }),
   ],
   server: { proxy: { '/api': apiTarget } },
+  // Inference: the worker splits onnxruntime-web into its own chunk; its WASM is not pre-bundled.
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
 });

@@ -6,9 +6,13 @@ test('the app is installable and cross-origin isolated', async ({ page, request 
   expect(response.headers()['cross-origin-embedder-policy']).toBe('require-corp');
   expect(response.headers()['content-security-policy']).toContain("script-src 'self'");
 
+  // Script errors and CSP violations; the 401 of "who is signed in?" on the sign-in page is expected.
   const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) {
+      errors.push(message.text());
+    }
   });
   await page.goto('/signin');
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();

@@ -28,9 +28,23 @@ test('a whole visit offline: register, record, report, share; it survives a relo
   await page.getByLabel('Temperature (°C)').fill('39,4');
   await expect(page.getByText('High fever')).toBeVisible();
   await page.getByLabel('Weight (kg)').fill('81');
+  await page.getByLabel('Height (cm)').fill('165');
   await page.getByLabel('Excessive thirst').check();
   await expect(page.getByText('Saved on this device')).toBeVisible();
-  await page.getByRole('button', { name: 'Done' }).click();
+
+  // The diabetes model, pre-filled from the visit; the clinician adds glucose and assesses.
+  await page.getByRole('button', { name: 'Run a model' }).click();
+  await page.getByRole('radio', { name: /Diabetes/ }).check();
+  await expect(page.getByRole('textbox', { name: 'Age (years)', exact: true })).toHaveValue('47');
+  await expect(page.getByRole('textbox', { name: /Body mass index/ })).toHaveValue('29.8');
+  await page.getByRole('textbox', { name: /Plasma glucose/ }).fill('165');
+  await page.getByRole('button', { name: 'Run model' }).click();
+  await expect(page.getByRole('region', { name: 'Result' })).toContainText(/Computed without/);
+  const save = page.getByRole('form', { name: "Save to the patient's record" });
+  await save.getByLabel('Agree', { exact: true }).check();
+  await save.getByRole('button', { name: 'Save result' }).click();
+  await expect(page.getByRole('heading', { name: 'Aminata Traoré' })).toBeVisible();
+  await expect(page.getByRole('link', { name: /Diabetes.*clinician agrees/ })).toBeVisible();
   await expect(page.getByRole('link', { name: /Thirst and tiredness/ })).toBeVisible();
 
   await page.getByRole('button', { name: 'New report' }).click();
@@ -58,6 +72,9 @@ test('a whole visit offline: register, record, report, share; it survives a relo
   const sheet = page.getByRole('article', { name: 'Printable report' });
   await expect(sheet).toContainText('Aminata Traoré');
   await expect(sheet).toContainText('Temperature: 39.4 °C');
+  await expect(sheet).toContainText(/Diabetes.*model diabetes-risk v1\.0\.0/);
+  await expect(sheet).toContainText("Clinician's assessment: agree");
+  await expect(sheet).toContainText('Intended use');
   await page.emulateMedia({ media: 'print' });
   await expect(page.getByRole('button', { name: 'Print or save as PDF' })).toBeHidden();
   await page.screenshot({ path: test.info().outputPath('report-print.png'), fullPage: true });

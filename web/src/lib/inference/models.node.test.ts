@@ -1,0 +1,252 @@
+// Checks every model in models/index.json against its manifest with onnxruntime-node: the file's sha256
+// and size, the graph's inputs and outputs, and that the validation data in ../shared/datasets reproduces
+// the manifest's validation metrics. Tabular models must also cope with every optional field missing.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseCatalogue, parseManifest, type Manifest } from './manifest';
+import { readNpz } from './npy.test-helper';
+
+/** What training writes into `metrics` beyond the app's contract: the figures checked here and how to
+ * rebuild the validation inputs from the dataset file (models/README.md). */
+const ValidationMetrics = z.object({
+  split: z.literal('val'),
+  n: z.number().int().positive(),
+  auc: z.number(),
+  accuracy: z.number(),
+  sensitivity: z.number(),
+  specificity: z.number(),
+  brier: z.number(),
+  data: z.object({
+    file: z.string(),
+    sha256: z.string(),
+    // image models: the arrays in the .npz
+    images: z.string().optional(),
+    labels: z.string().optional(),
+    // tabular models: CSV column per field key, missing-value marker, label column, row indices file
+    columns: z.record(z.string(), z.string()).optional(),
+    missing: z.string().optional(),
+    label: z.object({ column: z.string(), positive: z.string() }).optional(),
+    rows: z.string().optional(),
+  }),
+});
+type ValidationMetrics = z.infer<typeof ValidationMetrics>;
+type EvaluationData = ValidationMetrics['data'];
+
+interface Cases {
+  input: ort.Tensor;
+  positive: boolean[];
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../../..');
+const modelsDir = path.join(repoRoot, 'models');
+const datasetsDir = path.resolve(repoRoot, '../shared/datasets');
+const TOLERANCE = 0.002;
+
+const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+function datasetBytes(data: EvaluationData): Uint8Array {
+  const file = path.join(datasetsDir, data.file);
+  if (!existsSync(file)) {
+    throw new Error(
+      `dataset ${data.file} not found in ${datasetsDir} (../shared/datasets beside the repository): ` +
+        'the model checks need the validation data there (see shared/datasets/README.md)',
+    );
+  }
+  const bytes = readFileSync(file);
+  if (sha256(bytes) !== data.sha256) {
+    throw new Error(`${file} is not the file the model was evaluated on (sha256 ${data.sha256})`);
+  }
+  return bytes;
+}
+
+function imageCases(m: Manifest, data: EvaluationData): Cases {
+  if (m.modality !== 'image') throw new Error(`${m.id} is not an image model`);
+  const spec = m.input.image;
+  const { images, labels } = data;
+  if (!images || !labels) throw new Error(`${m.id}: metrics.data lacks images/labels`);
+  const arrays = readNpz(datasetBytes(data), [images, labels]);
+  const img = arrays[images]!;
+  const lab = arrays[labels]!;
+  const n = img.shape[0]!;
+  expect(img.shape.slice(1)).toEqual([spec.height, spec.width]);
+  const positive = m.output.labels.indexOf(m.output.positive);
+  return {
+    input: new ort.Tensor('float32', Float32Array.from(img.data as Uint8Array), [
+      n,
+      spec.channels,
+      spec.height,
+      spec.width,
+    ]),
+    positive: Array.from(lab.data as Uint8Array, (v) => v === positive),
+  };
+}
+
+function parseCsv(text: string): string[][] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1')));
+}
+
+function tabularCases(m: Manifest, data: EvaluationData): Cases {
+  if (m.modality !== 'tabular') throw new Error(`${m.id} is not a tabular model`);
+  const spec = m.input.tabular;
+  const { columns, label, rows, missing } = data;
+  if (!columns || !label || !rows)
+    throw new Error(`${m.id}: metrics.data lacks columns/label/rows`);
+  const [header, ...body] = parseCsv(new TextDecoder().decode(datasetBytes(data)));
+  if (!header) throw new Error(`${data.file} is empty`);
+  const columnIndex = (name: string): number => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`${data.file} has no column ${name}`);
+    return i;
+  };
+  const fieldColumns = spec.fields.map((f) => columnIndex(columns[f.key] ?? f.key));
+  const labelColumn = columnIndex(label.column);
+  const { indices } = z
+    .object({ indices: z.array(z.number().int().nonnegative()) })
+    .parse(readJson(path.join(modelsDir, m.id, rows)));
+  const values = new Float32Array(indices.length * spec.fields.length);
+  const positive = indices.map((row, r) => {
+    const cells = body[row];
+    if (!cells) throw new Error(`${data.file} has no data row ${row}`);
+    fieldColumns.forEach((c, k) => {
+      const cell = cells[c] ?? '';
+      values[r * spec.fields.length + k] = cell === missing || cell === '' ? NaN : Number(cell);
+    });
+    return cells[labelColumn] === label.positive;
+  });
+  return {
+    input: new ort.Tensor('float32', values, [indices.length, spec.fields.length]),
+    positive,
+  };
+}
+
+/** Area under the ROC curve (Mann-Whitney U, ties count one half). */
+function auc(positive: boolean[], score: number[]): number {
+  const order = score.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
+  const ranks = new Array<number>(score.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+    for (let k = i; k <= j; k++) ranks[order[k]![1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  const nPos = positive.filter(Boolean).length;
+  const nNeg = positive.length - nPos;
+  const rankSum = ranks.reduce((s, r, i) => (positive[i] ? s + r : s), 0);
+  return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+}
+
+const inputTensor = (m: Manifest): string =>
+  m.modality === 'image' ? m.input.image.tensor : m.input.tabular.tensor;
+
+const casesFor = (m: Manifest, data: EvaluationData): Cases =>
+  m.modality === 'image' ? imageCases(m, data) : tabularCases(m, data);
+
+async function run(session: ort.InferenceSession, m: Manifest, input: ort.Tensor) {
+  const out = (await session.run({ [inputTensor(m)]: input }))[m.output.tensor];
+  if (!out) throw new Error(`${m.id}: no output ${m.output.tensor}`);
+  return { probs: out.data as Float32Array, dims: out.dims };
+}
+
+const index = parseCatalogue(readJson(path.join(modelsDir, 'index.json')));
+
+describe('models/index.json', () => {
+  it('lists models with manifests', () => {
+    expect(index.length).toBeGreaterThan(0);
+    for (const e of index) expect(existsSync(path.join(modelsDir, e.path))).toBe(true);
+  });
+});
+
+describe.each(index)('model $id', (entry) => {
+  const manifest = parseManifest(readJson(path.join(modelsDir, entry.path)), entry.id);
+  const metrics = ValidationMetrics.parse(manifest.metrics);
+  const modelFile = path.join(modelsDir, entry.id, manifest.file);
+
+  it('matches its index entry, sha256 and size', () => {
+    const bytes = readFileSync(modelFile);
+    expect(manifest.id).toBe(entry.id);
+    expect(manifest.version).toBe(entry.version);
+    expect(manifest.modality).toBe(entry.modality);
+    expect(bytes.byteLength).toBe(manifest.bytes);
+    expect(entry.bytes).toBe(manifest.bytes);
+    expect(sha256(bytes)).toBe(manifest.sha256);
+  });
+
+  it('reproduces the validation metrics in onnxruntime-node', async () => {
+    const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
+    expect(session.inputNames).toEqual([inputTensor(manifest)]);
+    expect(session.outputNames).toEqual([manifest.output.tensor]);
+
+    const cases = casesFor(manifest, metrics.data);
+    const { probs, dims } = await run(session, manifest, cases.input);
+    const n = cases.positive.length;
+    const k = manifest.output.labels.length;
+    expect(dims).toEqual([n, k]);
+    expect(n).toBe(metrics.n);
+
+    const pos = manifest.output.labels.indexOf(manifest.output.positive);
+    const score = Array.from({ length: n }, (_, i) => probs[i * k + pos]!);
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += probs[i * k + j]!;
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+    }
+    const predicted = score.map((s) => s >= manifest.output.threshold);
+    const tp = predicted.filter((p, i) => p && cases.positive[i]).length;
+    const tn = predicted.filter((p, i) => !p && !cases.positive[i]).length;
+    const nPos = cases.positive.filter(Boolean).length;
+    const brier = score.reduce((s, p, i) => s + (p - (cases.positive[i] ? 1 : 0)) ** 2, 0) / n;
+    const got = {
+      auc: auc(cases.positive, score),
+      accuracy: (tp + tn) / n,
+      sensitivity: tp / nPos,
+      specificity: tn / (n - nPos),
+      brier,
+    };
+    for (const [key, value] of Object.entries(got)) {
+      const expected = metrics[key as keyof typeof got];
+      expect(
+        Math.abs(value - expected),
+        `${key}: ${value} vs ${expected} in the manifest`,
+      ).toBeLessThanOrEqual(TOLERANCE);
+    }
+  });
+
+  if (manifest.modality !== 'tabular') return;
+
+  it('gives finite probabilities summing to 1 when optional fields are NaN', async () => {
+    const fields = manifest.input.tabular.fields;
+    const optional = fields.flatMap((f, k) => (f.required ? [] : [k]));
+    expect(optional.length).toBeGreaterThan(0);
+    const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
+    const measured = tabularCases(manifest, metrics.data).input.data as Float32Array;
+    // Every optional field missing at once, then each one missing on its own.
+    for (const hide of [optional, ...optional.map((k) => [k])]) {
+      const values = Float32Array.from(measured);
+      for (let i = 0; i < values.length; i += fields.length) {
+        for (const k of hide) values[i + k] = NaN;
+      }
+      const n = values.length / fields.length;
+      const input = new ort.Tensor('float32', values, [n, fields.length]);
+      const { probs } = await run(session, manifest, input);
+      const k = manifest.output.labels.length;
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        for (let j = 0; j < k; j++) {
+          expect(Number.isFinite(probs[i * k + j])).toBe(true);
+          sum += probs[i * k + j]!;
+        }
+        expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
