@@ -27,7 +27,10 @@ const server = spawn('pnpm', ['--filter', 'sync-server', 'start'], {
 
 try {
   for (let i = 0; ; i++) {
-    const ok = await fetch(`${origin}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${origin}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (i > 300) throw new Error('server did not start');
     await new Promise((r) => setTimeout(r, 100));

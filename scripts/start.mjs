@@ -19,7 +19,9 @@ function newestMtime(dir) {
 function webIsStale() {
   if (!existsSync(builtIndex)) return true;
   const built = statSync(builtIndex).mtimeMs;
-  const sources = ['web/src', 'web/static', 'models'].map((dir) => join(root, dir)).filter(existsSync);
+  const sources = ['web/src', 'web/static', 'models']
+    .map((dir) => join(root, dir))
+    .filter(existsSync);
   return sources.some((dir) => newestMtime(dir) > built);
 }
 

@@ -52,7 +52,9 @@ const readJson = (file) => JSON.parse(readFileSync(join(results, file), 'utf8'))
 
 function pythonForTraining() {
   const candidates = [process.env.FIELDDX_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  return candidates.find((python) => spawnSync(python, ['-c', 'import torch, sklearn, onnx, yaml, pytest']).status === 0);
+  return candidates.find(
+    (python) => spawnSync(python, ['-c', 'import torch, sklearn, onnx, yaml, pytest']).status === 0,
+  );
 }
 
 step('typecheck sync-server', 'pnpm', ['--filter', 'sync-server', 'check']);
@@ -63,7 +65,14 @@ step('prettier', 'pnpm', ['exec', 'prettier', '--check', '.']);
 suite(
   'vitest',
   'pnpm',
-  ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, 'vitest.json')}`],
+  [
+    'exec',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${join(results, 'vitest.json')}`,
+  ],
   {},
   () => {
     const report = readJson('vitest.json');
@@ -81,7 +90,8 @@ if (existsSync(join(root, 'training/tests'))) {
       {},
       () => {
         const xml = readFileSync(join(results, 'pytest.xml'), 'utf8');
-        const attr = (name) => Number(new RegExp(`<testsuite[^>]*\\s${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
+        const attr = (name) =>
+          Number(new RegExp(`<testsuite[^>]*\\s${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
         const failed = attr('failures') + attr('errors');
         return { passed: attr('tests') - failed - attr('skipped'), failed };
       },

@@ -36,7 +36,8 @@ function icon(size, crossScale) {
     const row = Buffer.alloc(1 + size * 3);
     for (let x = 0; x < size; x++) {
       const isCross =
-        (inside(x, lo, arm) && inside(y, barLo, bar)) || (inside(y, lo, arm) && inside(x, barLo, bar));
+        (inside(x, lo, arm) && inside(y, barLo, bar)) ||
+        (inside(y, lo, arm) && inside(x, barLo, bar));
       Buffer.from(isCross ? WHITE : BRAND).copy(row, 1 + x * 3);
     }
     rows.push(row);
