@@ -70,14 +70,25 @@ export async function listPatients(
   }
   // Narrow by the word with the fewest index entries. When even that word matches many patients,
   // walking the most recent first finds a page sooner than reading and sorting every match:
-  // a walk reads about limit × total / matches patients, the index reads all matches.
+  // a walk reads about limit × total / matches patients, the index reads all matches. Counting
+  // stops at that break-even point, so a common word costs no more than the walk it chooses.
+  const total = await db.patients.count();
+  const breakEven = Math.ceil(Math.sqrt(limit * total));
   const counts = await Promise.all(
-    queryWords.map((word) => db.patients.where('searchTokens').startsWith(word).count()),
+    queryWords.map(async (word) => {
+      // Keys only, and never more than needed to decide (a native count reads the whole range).
+      const keys = await db.patients
+        .where('searchTokens')
+        .startsWith(word)
+        .limit(breakEven + 1)
+        .primaryKeys();
+      return keys.length;
+    }),
   );
   const fewest = Math.min(...counts);
   const word = queryWords[counts.indexOf(fewest)]!;
   const matches = (p: PatientRow) => !p.deleted && matchesQuery(p.searchTokens, query);
-  if (fewest * fewest > limit * (await db.patients.count())) {
+  if (fewest > breakEven) {
     return db.patients.orderBy('lastVisitAt').reverse().filter(matches).limit(limit).toArray();
   }
   const candidates = await db.patients
@@ -86,7 +97,10 @@ export async function listPatients(
     .distinct()
     .filter(matches)
     .toArray();
-  return candidates.sort((a, b) => b.lastVisitAt.localeCompare(a.lastVisitAt)).slice(0, limit);
+  // Same order as the walk: latest visit first, then the newer id.
+  return candidates
+    .sort((a, b) => b.lastVisitAt.localeCompare(a.lastVisitAt) || b.id.localeCompare(a.id))
+    .slice(0, limit);
 }
 
 export function countPatients(db: FieldDxDatabase): Promise<number> {
