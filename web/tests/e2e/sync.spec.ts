@@ -1,5 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
 import { signInNewClinician, waitForOfflineReady } from './support';
+
+const xray = fileURLToPath(new URL('../fixtures/cxr-val-0-pneumonia-x4.png', import.meta.url));
 
 async function registerPatient(page: Page, given: string, family: string) {
   await page.getByRole('link', { name: 'Patients' }).click();
@@ -41,14 +44,24 @@ test('two tablets: offline work reaches the server and the teammate; a conflict 
   await tabletA.getByRole('button', { name: 'New encounter' }).click();
   await tabletA.getByLabel('Chief complaint').fill('Cough and fever');
   await expect(tabletA.getByText('Saved on this device')).toBeVisible();
-  await tabletA.getByRole('button', { name: 'Done' }).click();
+  // An X-ray read by the pneumonia model, kept with the visit.
+  await tabletA.getByRole('button', { name: 'Run a model' }).click();
+  await tabletA.getByRole('radio', { name: /Pneumonia/ }).check();
+  await tabletA.getByLabel('Choose image file').setInputFiles(xray);
+  await tabletA.getByRole('button', { name: 'Run model' }).click();
+  await expect(tabletA.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
+  const save = tabletA.getByRole('form', { name: "Save to the patient's record" });
+  await save.getByLabel('Agree', { exact: true }).check();
+  await save.getByRole('button', { name: 'Save result' }).click();
+  await expect(tabletA.getByRole('link', { name: /Pneumonia.*clinician agrees/ })).toBeVisible();
   await tabletA.getByRole('button', { name: 'New report' }).click();
   await tabletA.getByLabel('Summary').fill('Probable pneumonia.');
   await tabletA.getByRole('button', { name: 'Share report' }).click();
   await expect(tabletA.getByText('it goes to your supervisor at the next sync')).toBeVisible();
   await tabletA.getByRole('button', { name: 'Sync now' }).click();
   await expect(tabletA.getByText(/Sync failed/)).toBeVisible();
-  await expect(tabletA.getByText(/3 waiting/)).toBeVisible();
+  // Patient, visit, image attachment, diagnosis and report wait for the connection.
+  await expect(tabletA.getByText(/5 waiting/)).toBeVisible();
 
   // Signal returns: everything is backed up, and the status says so.
   await contextA.setOffline(false);
@@ -65,6 +78,14 @@ test('two tablets: offline work reaches the server and the teammate; a conflict 
   await tabletB.getByRole('link', { name: /Moussa Diarra/ }).click();
   await expect(tabletB.getByRole('link', { name: /Cough and fever/ })).toBeVisible();
   await expect(tabletB.getByRole('link', { name: /Report/ })).toContainText('shared');
+  // The X-ray itself downloads on demand, checked against its hash.
+  await tabletB.getByRole('link', { name: /Report/ }).click();
+  await tabletB.getByRole('button', { name: 'Print' }).click();
+  const image = tabletB.getByRole('img', { name: 'As captured' });
+  await expect(image).toBeVisible();
+  expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(112);
+  await tabletB.getByRole('link', { name: 'Back to the report' }).click();
+  await tabletB.getByRole('button', { name: 'Back to patient' }).click();
   await waitForOfflineReady(tabletB);
 
   // Both change the village offline; both sync; the second one gets a conflict.
