@@ -452,25 +452,17 @@ function outboxRow(table, row) {
 }
 
 // --- what the list should show (listPatients, replayed in Node) -------------------------------
-/** Ids listPatients(db, query) returns: same candidates, same order, same tie-breaks as in IndexedDB. */
+/**
+ * Ids listPatients(db, query) returns: every matching patient, latest visit first, ties by the
+ * newer id (the order of a reverse walk of the lastVisitAt index), the first 50.
+ */
 function expectedList(patients, byLastVisitDesc, query) {
-  const queryWords = words(query);
-  if (!queryWords.length)
+  if (!words(query).length)
     return { ids: byLastVisitDesc.slice(0, 50).map((p) => p.id), candidates: patients.length };
-  const longest = queryWords.reduce((a, b) => (b.length > a.length ? b : a));
-  const found = [];
-  for (const p of patients) {
-    let first = null; // the patient's first index entry ≥ longest: (token, id) order
-    for (const t of p.searchTokens)
-      if (t.startsWith(longest) && (first === null || t < first)) first = t;
-    if (first !== null) found.push({ p, first });
-  }
-  found.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.p.id < b.p.id ? -1 : 1));
-  const matches = found.map((f) => f.p).filter((p) => matchesQuery(p.searchTokens, query));
-  matches.sort((a, b) => b.lastVisitAt.localeCompare(a.lastVisitAt));
+  const matches = byLastVisitDesc.filter((p) => matchesQuery(p.searchTokens, query));
   return {
     ids: matches.slice(0, 50).map((p) => p.id),
-    candidates: found.length,
+    candidates: matches.length,
     matches: matches.length,
   };
 }
