@@ -144,32 +144,30 @@ export async function applyPushResults(
   const outcome: PushOutcome = { applied: 0, merged: 0, conflicts: 0, rejected: [] };
   const byId = new Map(results.map((r) => [r.mutationId, r]));
   await db.transaction('rw', [...syncedTables(db), db.outbox, db.conflicts], async () => {
-    const outbox = await db.outbox
-      .where('[table+recordId]')
-      .anyOf(sent.map((m) => [m.table, m.recordId]))
-      .toArray();
-    const rowsOf = new Map<string, OutboxRow[]>();
-    for (const row of outbox) {
-      const key = keyOf(row.table, row.recordId);
-      rowsOf.set(key, [...(rowsOf.get(key) ?? []), row]);
-    }
+    // A sent row still in the outbox means its record was not edited since: an edit replaces it.
+    const stillThere = await db.outbox.bulkGet(sent.map((m) => m.seq!));
     // The common case, written in bulk: applied as sent, and not edited since.
     const acknowledged: number[] = [];
     const newVersions = new Map<SyncedTable, Map<string, number>>();
-    for (const mutation of sent) {
+    for (const [index, mutation] of sent.entries()) {
       const result = byId.get(mutation.mutationId);
       if (!result) continue;
-      const rows = rowsOf.get(keyOf(mutation.table, mutation.recordId)) ?? [];
-      const same = rows.find((r) => r.mutationId === mutation.mutationId);
-      const newer = rows.find((r) => r.mutationId !== mutation.mutationId);
-      if (result.status === 'applied' && !newer) {
+      const row = stillThere[index];
+      const same = row?.mutationId === mutation.mutationId ? row : undefined;
+      if (result.status === 'applied' && same) {
         outcome.applied++;
-        if (same) acknowledged.push(same.seq!);
+        acknowledged.push(same.seq!);
         const versions = newVersions.get(mutation.table) ?? new Map<string, number>();
         versions.set(mutation.recordId, result.version);
         newVersions.set(mutation.table, versions);
         continue;
       }
+      const newer = same
+        ? undefined
+        : await db.outbox
+            .where('[table+recordId]')
+            .equals([mutation.table, mutation.recordId])
+            .first();
       await applyOneResult(db, mutation, result, same, newer, outcome, now);
     }
     await db.outbox.bulkDelete(acknowledged);
