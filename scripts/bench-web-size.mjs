@@ -1,8 +1,8 @@
 // How much JavaScript the first page (/signin) makes the browser load: raw, gzip and brotli bytes.
 // Opens the built app served by the real server in headless Chromium and counts every script
 // request of the page. Writes bench-results/web-size.json.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,15 +12,16 @@ const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(join(root, 'web/package.json'));
 const { chromium } = require('@playwright/test');
 
-if (spawnSync('pnpm', ['--filter', 'web', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) {
+if (!existsSync(join(root, 'web/build/index.html'))) {
+  console.error('web/build is missing: run `pnpm build` first (pnpm bench:web-size does).');
   process.exit(1);
 }
 
 const port = 20000 + Math.floor(Math.random() * 20000);
 const origin = `http://localhost:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'fielddx-bench-'));
-const server = spawn('pnpm', ['--filter', 'sync-server', 'start'], {
-  cwd: root,
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+  cwd: join(root, 'sync-server'),
   env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
   stdio: 'inherit',
 });
