@@ -534,6 +534,21 @@ describe('pull', () => {
     expect((await w.sam.pullAll()).map((c) => c.id)).toEqual([a.id]);
   });
 
+  it('shows supervisors a report once it is shared, never the draft', async () => {
+    const w = await setup();
+    const p = await seeded(w);
+    const rep = report(w.teamA, p.id, { status: 'draft' });
+    const pushed = await w.alice.pushOne(mutation('reports', rep));
+    expectStatus(pushed, 'applied');
+    expect((await w.sam.pullAll()).map((c) => c.id)).toEqual([p.id]);
+    expect((await w.bob.pullAll()).map((c) => c.id)).toContain(rep.id);
+
+    const shared = { ...rep, status: 'shared', version: 1 };
+    expectStatus(await w.alice.pushOne(mutation('reports', shared, 1)), 'applied');
+    const seen = await w.sam.pullAll();
+    expect(seen.find((c) => c.id === rep.id)?.record).toMatchObject({ status: 'shared' });
+  });
+
   it('asks the device to start over when the user’s teams changed', async () => {
     const w = await setup();
     await seeded(w);

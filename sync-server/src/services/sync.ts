@@ -103,9 +103,12 @@ function prepare(db: Db) {
      * The changes after a cursor in the given teams (a JSON array), in seq order: a walk of the
      * rowid range after the cursor, stopping after `limit` matches.
      */
-    pullPage: c.prepare<[number, string, number], PageRow>(
+    pullPage: c.prepare<[number, string, string, number], PageRow>(
       `SELECT table_name AS tableName, id, version, seq, deleted, data FROM records
-       WHERE seq > ? AND team_id IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`,
+       WHERE seq > ? AND team_id IN (SELECT value FROM json_each(?))
+         AND NOT (table_name = 'reports' AND json_extract(data, '$.status') = 'draft'
+                  AND team_id IN (SELECT value FROM json_each(?)))
+       ORDER BY seq LIMIT ?`,
     ),
     insertConflict: (row: ConflictRow) => db.insert(conflicts).values(row).run(),
     resolveConflict: (id: string, at: Date, mutationId: string) =>
@@ -514,7 +517,12 @@ export function pull(
       reset: true,
     };
   }
-  const rows = teams.length > 0 ? s.pullPage.all(cursor, JSON.stringify(teams), limit + 1) : [];
+  // A supervisor sees a team's reports once they are shared, not the clinicians' drafts.
+  const supervisedOnly = teams.filter((t) => !scope.clinicianTeams.has(t));
+  const rows =
+    teams.length > 0
+      ? s.pullPage.all(cursor, JSON.stringify(teams), JSON.stringify(supervisedOnly), limit + 1)
+      : [];
   const hasMore = rows.length > limit;
   if (hasMore) rows.pop();
   const next = rows.length > 0 ? rows[rows.length - 1]!.seq : cursor;
