@@ -8,28 +8,16 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../src/test-utils';
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const REPO_DIR = path.resolve(SERVER_DIR, '..');
 const OUT_FILE = path.join(REPO_DIR, 'bench-results', 'server.json');
 const CONNECTIONS = 50;
 const DURATION_S = 10;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -16,15 +16,22 @@ export function uid(prefix = 'id'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
-/** A patient record as the device's records.ts makes it. */
-export function patient(teamId: string, fields: Record<string, unknown> = {}, id = uid('p')) {
+/** The common fields of a record never synced (DESIGN 2), as a device makes them. */
+function meta(teamId: string, id: string, updatedBy = 'x') {
   return {
     id,
     teamId,
     version: 0,
     updatedAt: '2026-01-15T10:00:00.000Z',
-    updatedBy: 'device-claimed-user',
+    updatedBy,
     deleted: false,
+  };
+}
+
+/** A patient record as the device's records.ts makes it. */
+export function patient(teamId: string, fields: Record<string, unknown> = {}, id = uid('p')) {
+  return {
+    ...meta(teamId, id, 'device-claimed-user'),
     givenName: 'Amina',
     familyName: 'Okafor',
     sex: 'female',
@@ -39,12 +46,7 @@ export function patient(teamId: string, fields: Record<string, unknown> = {}, id
 
 export function report(teamId: string, patientId: string, fields: Record<string, unknown> = {}) {
   return {
-    id: uid('r'),
-    teamId,
-    version: 0,
-    updatedAt: '2026-01-15T10:00:00.000Z',
-    updatedBy: 'x',
-    deleted: false,
+    ...meta(teamId, uid('r')),
     patientId,
     encounterId: null,
     diagnosisIds: [],
@@ -59,12 +61,7 @@ export function report(teamId: string, patientId: string, fields: Record<string,
 
 export function review(teamId: string, reportId: string, fields: Record<string, unknown> = {}) {
   return {
-    id: uid('v'),
-    teamId,
-    version: 0,
-    updatedAt: '2026-01-15T10:00:00.000Z',
-    updatedBy: 'x',
-    deleted: false,
+    ...meta(teamId, uid('v')),
     reportId,
     reportVersion: 1,
     verdict: 'approved',
@@ -76,12 +73,7 @@ export function review(teamId: string, reportId: string, fields: Record<string, 
 
 export function diagnosis(teamId: string, patientId: string, fields: Record<string, unknown> = {}) {
   return {
-    id: uid('d'),
-    teamId,
-    version: 0,
-    updatedAt: '2026-01-15T10:00:00.000Z',
-    updatedBy: 'x',
-    deleted: false,
+    ...meta(teamId, uid('d')),
     patientId,
     encounterId: null,
     modelId: 'pima-diabetes',

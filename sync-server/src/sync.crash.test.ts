@@ -6,14 +6,13 @@
  */
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DB_FILE_NAME } from './db/connection';
 import { PushResponse, type MutationResult } from './protocol';
 import { patient } from './sync-test-utils';
-import { makeTestApp, tempDir, TestClient, withAdmin } from './test-utils';
+import { freePort, makeTestApp, tempDir, TestClient, withAdmin } from './test-utils';
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const BATCHES = 6;
@@ -24,18 +23,6 @@ const cleanups: (() => void)[] = [];
 afterAll(() => {
   for (const f of cleanups.splice(0).reverse()) f();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,6 @@
-// Helpers for the Vitest suites (not imported by the server).
+// Helpers for the Vitest suites and benchmarks (not imported by the server).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from './app';
@@ -145,4 +146,17 @@ export async function withAdmin(app: TestApp) {
 export async function errorOf(res: Response): Promise<{ code: string; message: string }> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   return body.error;
+}
+
+/** A TCP port free on the loopback right now (for tests and benchmarks that start the server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
