@@ -15,6 +15,7 @@ import {
   nextBatch,
   PULL_PAGE,
   syncOnce,
+  toWireMutation,
   type SyncProgress,
   type SyncSummary,
 } from '$lib/sync/engine';
@@ -389,17 +390,7 @@ async function profilePush(batched = false) {
     const batch = await nextBatch(d);
     const nextBatchMs = t();
     if (batch.length === 0) break;
-    const request: PushRequest = {
-      deviceId: device,
-      mutations: batch.map((row) => ({
-        mutationId: row.mutationId,
-        table: row.table,
-        id: row.recordId,
-        baseVersion: row.baseVersion,
-        op: row.op,
-        data: row.data,
-      })),
-    };
+    const request: PushRequest = { deviceId: device, mutations: batch.map(toWireMutation) };
     const body = JSON.stringify(request);
     const stringifyMs = t();
     void body;

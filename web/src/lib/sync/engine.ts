@@ -1,4 +1,4 @@
-import type { PushRequest } from 'sync-server/protocol';
+import type { Mutation, PushRequest } from 'sync-server/protocol';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
 import type { SyncTransport } from './transport';
@@ -33,6 +33,19 @@ export async function deviceId(db: FieldDxDatabase): Promise<string> {
   const id = crypto.randomUUID();
   await db.syncState.put({ key: 'deviceId', value: id });
   return id;
+}
+
+/** An outbox row as the push protocol carries it. */
+export function toWireMutation(row: OutboxRow): Mutation {
+  return {
+    mutationId: row.mutationId,
+    table: row.table,
+    id: row.recordId,
+    baseVersion: row.baseVersion,
+    op: row.op,
+    data: row.data,
+    ...(row.resolvesConflictId ? { resolvesConflictId: row.resolvesConflictId } : {}),
+  };
 }
 
 /** The next batch of the outbox, oldest first, within the server's count and size limits. */
@@ -86,18 +99,7 @@ export async function syncOnce(
       const group = images.slice(i, i + BLOB_UPLOADS_AT_ONCE);
       await Promise.all(group.map((row) => uploadBlob(db, transport, row, summary)));
     }
-    const request: PushRequest = {
-      deviceId: device,
-      mutations: batch.map((row) => ({
-        mutationId: row.mutationId,
-        table: row.table,
-        id: row.recordId,
-        baseVersion: row.baseVersion,
-        op: row.op,
-        data: row.data,
-        ...(row.resolvesConflictId ? { resolvesConflictId: row.resolvesConflictId } : {}),
-      })),
-    };
+    const request: PushRequest = { deviceId: device, mutations: batch.map(toWireMutation) };
     const body = JSON.stringify(request);
     const response = await transport.push(request);
     const outcome = await applyPushResults(db, batch, response.results);
