@@ -49,8 +49,9 @@ const count = (k: string, n = 1) => (coverage[k] = (coverage[k] ?? 0) + n);
 /**
  * A device as the web app is expected to behave: a record and its outbox row are written together
  * (one pending mutation per record, replaced by a newer edit); a pull never overwrites a record
- * with a pending edit, and only applies a newer version; a skipped server copy is remembered so
- * that the newer of it and the push result is kept when the result arrives.
+ * with a pending edit, and only applies a newer version; an edit applied as sent keeps its old
+ * version until a pull brings the new one; a skipped server copy is remembered so that the newer
+ * of it and a merged or conflicting push result is kept when the result arrives.
  */
 class Device {
   records = new Map<string, RecordData>();
@@ -135,9 +136,24 @@ class Device {
     const pending = this.outbox.get(sent.id);
     if (pending?.mutationId !== r.mutationId) return; // superseded by a newer local edit
     this.outbox.delete(sent.id);
+    if (r.status === 'applied') {
+      // As the web app: the record stays as sent and learns its new version from the pull that
+      // follows (an edit made before that names the old base; the server's merge base covers
+      // it). The web app pulls only after every answer of its push; here a pull may overtake the
+      // answer, so a copy it skipped at this version or later is that pull's news.
+      const skipped = this.skipped.get(sent.id);
+      this.skipped.delete(sent.id);
+      if (skipped && (skipped.version as number) >= r.version) {
+        count('skipped copy kept');
+        this.records.set(sent.id, skipped);
+      } else {
+        count('applied, version learnt from a pull');
+        this.records.set(sent.id, { ...sent.data, deleted: isDel(sent) });
+      }
+      return;
+    }
     let next: RecordData;
-    if (r.status === 'applied') next = { ...sent.data, version: r.version, deleted: isDel(sent) };
-    else if (r.status === 'merged' || r.status === 'conflict') next = r.record;
+    if (r.status === 'merged' || r.status === 'conflict') next = r.record;
     else return;
     if (r.status === 'conflict') {
       const values = Object.fromEntries(r.fields.map((f) => [f, sent.data[f]]));
@@ -504,12 +520,23 @@ function checkInvariants(sqlite: Database.Database, devices: Device[]) {
   const sent = new Map<string, Pending>();
   for (const d of devices) for (const [k, m] of d.sent) sent.set(k, m);
   const answered = sqlite
-    .prepare('SELECT mutation_id AS id, result FROM applied_mutations')
+    .prepare('SELECT mutation_id AS id, device_id AS deviceId, result FROM applied_mutations')
     .all() as {
     id: string;
+    deviceId: string;
     result: string;
   }[];
-  for (const { id, result } of answered) {
+  const ownAppliedBefore = (deviceId: string, id: string, version: number) =>
+    sqlite
+      .prepare(
+        `SELECT max(h.version) FROM record_history h
+         JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
+         WHERE h.device_id = ? AND h.id = ? AND h.version < ?
+           AND json_extract(a.result, '$.status') = 'applied'`,
+      )
+      .pluck()
+      .get(deviceId, id, version) as number | null;
+  for (const { id, deviceId, result } of answered) {
     const m = sent.get(id)!;
     const r = JSON.parse(result) as {
       status: string;
@@ -525,7 +552,9 @@ function checkInvariants(sqlite: Database.Database, devices: Device[]) {
       expect(changedFields(written, device), id).toEqual([]);
       continue;
     }
-    const baseRecord = (m.baseVersion > 0 && history(m.id, m.baseVersion)) || {};
+    // What the device knew: the version it pulled, or its own later edit stored as sent.
+    const base = Math.max(m.baseVersion, ownAppliedBefore(deviceId, m.id, r.version) ?? 0);
+    const baseRecord = (base > 0 && history(m.id, base)) || {};
     const overlapping = new Set(r.fields ?? []);
     for (const f of changedFields(baseRecord, device)) {
       if (overlapping.has(f)) continue;

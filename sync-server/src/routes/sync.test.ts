@@ -200,6 +200,29 @@ describe('push: conflicts', () => {
     }
   });
 
+  it('merges against the device’s own edit when it has not yet pulled that edit’s version', async () => {
+    const w = await setup();
+    const p = await seeded(w, { phone: '1' }); // alice's edit, version 1; her device still says 0
+    await w.bob.pushOne(mutation('patients', { ...p, phone: '2' }, 1));
+    const r = await w.alice.pushOne(mutation('patients', { ...p, version: 0, notes: 'n' }, 0));
+    expect(expectStatus(r, 'merged').record).toMatchObject({ phone: '2', notes: 'n', version: 3 });
+  });
+
+  it('does not take a merged version as the device’s base: its answer may have been lost', async () => {
+    const w = await setup();
+    const p = await seeded(w);
+    await w.bob.pushOne(mutation('patients', { ...p, village: 'Mathare' }, 1));
+    expectStatus(await w.alice.pushOne(mutation('patients', { ...p, phone: '1' }, 1)), 'merged');
+    // Alice never got the merged record: her next edit still lacks Bob's village.
+    const r = await w.alice.pushOne(mutation('patients', { ...p, phone: '1', notes: 'n' }, 1));
+    expect(expectStatus(r, 'merged').record).toMatchObject({
+      village: 'Mathare',
+      phone: '1',
+      notes: 'n',
+      version: 4,
+    });
+  });
+
   it('merges field by field against an empty base when the base version is unknown', async () => {
     const w = await setup();
     const p = await seeded(w, { phone: '1' });

@@ -15,9 +15,10 @@ import { changedFields, checkPolicy, merge, type RecordData } from './merge';
 import type { Scope } from './scope';
 
 /*
- * Push and pull (DESIGN 4). Every mutation is applied in its own IMMEDIATE transaction that also
- * stores its result under (deviceId, mutationId): a retried mutation gets the stored result back
- * and writes nothing. Every write takes the next number of one global sequence (max(seq) + 1 of
+ * Push and pull (DESIGN 4). A push is one IMMEDIATE transaction that applies its mutations in
+ * order and stores each result under (deviceId, mutationId): a retried mutation gets the stored
+ * result back and writes nothing, and a push cut short (crash, error) commits none of them.
+ * Mutations write nothing before their last check, so a rejected one leaves no trace but its result. Every write takes the next number of one global sequence (max(seq) + 1 of
  * `records`, read inside the same transaction) and appends the new version to `record_history`.
  */
 
@@ -73,10 +74,16 @@ function prepare(db: Db) {
     getHistoryData: c.prepare<[string, string, number], { data: string }>(
       'SELECT data FROM record_history WHERE table_name = ? AND id = ? AND version = ?',
     ),
-    /** Versions after the given one written by another device. */
-    countOthersAfter: c
-      .prepare<[string, string, number, string], number>(
-        'SELECT count(*) FROM record_history WHERE table_name = ? AND id = ? AND version > ? AND device_id <> ?',
+    /**
+     * The latest version of a record that is a device's own edit as it sent it (applied without a
+     * merge), or null.
+     */
+    latestAppliedAsSent: c
+      .prepare<[string, string, string], number | null>(
+        `SELECT max(h.version) FROM record_history h
+         JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
+         WHERE h.table_name = ? AND h.id = ? AND h.device_id = ?
+           AND json_extract(a.result, '$.status') = 'applied'`,
       )
       .pluck(),
     maxSeq: c.prepare<[], number>('SELECT coalesce(max(seq), 0) FROM records').pluck(),
@@ -120,7 +127,7 @@ function prepare(db: Db) {
   };
   return {
     ...statements,
-    /** One mutation, atomically with its stored result (better-sqlite3 transaction, IMMEDIATE). */
+    /** A whole push in one IMMEDIATE transaction: one commit instead of one per mutation. */
     inTransaction: c.transaction(<T>(fn: () => T): T => fn()).immediate as <T>(fn: () => T) => T,
   };
 }
@@ -219,34 +226,30 @@ export function push(
   mutations: readonly { mutationId: string }[],
 ): MutationResult[] {
   const s = statements(db);
-  const results: MutationResult[] = [];
-  for (const raw of mutations) {
-    results.push(
-      s.inTransaction(() => {
-        const prior = s.getApplied.get(ctx.deviceId, raw.mutationId);
-        if (prior) {
-          if (prior.userId !== ctx.scope.userId) {
-            return toWire(
-              s,
-              raw.mutationId,
-              reject('mutation_id_reused', 'this mutation id was already used by another user'),
-            );
-          }
-          return toWire(s, raw.mutationId, JSON.parse(prior.result) as StoredResult);
-        }
-        const { stored, record } = applyMutation(s, ctx, raw);
-        s.insertApplied.run(
-          ctx.deviceId,
-          raw.mutationId,
-          ctx.scope.userId,
-          JSON.stringify(stored),
-          ctx.now.getTime(),
-        );
-        return toWire(s, raw.mutationId, stored, record);
-      }),
-    );
+  return s.inTransaction(() => mutations.map((raw) => applyOne(s, ctx, raw)));
+}
+
+function applyOne(s: Statements, ctx: PushContext, raw: { mutationId: string }): MutationResult {
+  const prior = s.getApplied.get(ctx.deviceId, raw.mutationId);
+  if (prior) {
+    if (prior.userId !== ctx.scope.userId) {
+      return toWire(
+        s,
+        raw.mutationId,
+        reject('mutation_id_reused', 'this mutation id was already used by another user'),
+      );
+    }
+    return toWire(s, raw.mutationId, JSON.parse(prior.result) as StoredResult);
   }
-  return results;
+  const { stored, record } = applyMutation(s, ctx, raw);
+  s.insertApplied.run(
+    ctx.deviceId,
+    raw.mutationId,
+    ctx.scope.userId,
+    JSON.stringify(stored),
+    ctx.now.getTime(),
+  );
+  return toWire(s, raw.mutationId, stored, record);
 }
 
 function toWire(
@@ -281,6 +284,20 @@ function historyRecord(s: Statements, table: string, id: string, version: number
   const row = s.getHistoryData.get(table, id, version);
   if (!row) throw new Error(`history of ${table}/${id} lacks version ${version}`);
   return parseData(row.data);
+}
+
+/**
+ * The version the device's copy of a record is known to contain: the one it pulled (baseVersion),
+ * or a later version that is its own edit stored exactly as sent. A device learns the versions of
+ * its accepted edits when it pulls them back, so an edit made before that names an older base; it
+ * still contains the device's own earlier edit. (A merged version is not such a base: the device's
+ * copy lacks what the merge brought in until it receives the merged record.)
+ */
+function mergeBase(s: Statements, ctx: PushContext, m: Mutation, currentVersion: number): number {
+  // A base beyond the server's latest is unknown: merge against an empty base.
+  const pulled = m.baseVersion <= currentVersion ? m.baseVersion : 0;
+  if (pulled === currentVersion) return pulled;
+  return Math.max(pulled, s.latestAppliedAsSent.get(m.table, m.id, ctx.deviceId) ?? 0);
 }
 
 function applyMutation(
@@ -399,25 +416,17 @@ function applyMutation(
     return record;
   };
 
+  const base = current ? mergeBase(s, ctx, m, current.version) : 0;
   let stored: StoredResult;
   let record: RecordData | undefined;
   if (!current || !server) {
     write(device, 1);
     stored = { status: 'applied', version: 1 };
-  } else if (
-    m.baseVersion === current.version ||
-    (m.baseVersion < current.version &&
-      s.countOthersAfter.get(m.table, m.id, m.baseVersion, ctx.deviceId) === 0)
-  ) {
-    // Up to date, or every version since the base was written by this same device (a push whose
-    // answer was lost, then a further local edit): the device's record already includes them.
+  } else if (base >= current.version) {
     write(device, current.version + 1);
     stored = { status: 'applied', version: current.version + 1 };
   } else {
-    const baseRow =
-      m.baseVersion > 0 && m.baseVersion < current.version
-        ? s.getHistoryData.get(m.table, m.id, m.baseVersion)
-        : undefined;
+    const baseRow = base > 0 ? s.getHistoryData.get(m.table, m.id, base) : undefined;
     const result = merge(baseRow ? parseData(baseRow.data) : null, server, device);
     const changed = changedFields(server, result.record).length > 0;
     record = changed ? write(result.record, current.version + 1) : server;
