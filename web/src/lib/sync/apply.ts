@@ -22,14 +22,17 @@ function patientRow(record: Row, previous: Row | undefined): Row {
 /** The end of a visit's day: patients sort by their latest visit. */
 const visitedAt = (encounter: Row) => `${encounter.date as string}T23:59:59.999Z`;
 
+const keyOf = (table: string, id: string) => `${table}\u0000${id}`;
+
 /**
- * Stores records from the server, table by table with bulk reads and writes (IndexedDB round
- * trips dominate sync time on a tablet). Patients keep their local index fields; visits move their
- * patient up the list.
+ * Stores records from the server, table by table with bulk writes (IndexedDB round trips dominate
+ * sync time on a tablet). `local` holds the device's current rows of these records (absent: not
+ * on the device): patients keep their local index fields; visits move their patient up the list.
  */
 async function storeServerRecords(
   db: FieldDxDatabase,
   records: { table: SyncedTable; row: Row }[],
+  local: ReadonlyMap<string, Row>,
 ) {
   const byTable = new Map<SyncedTable, Row[]>();
   for (const { table, row } of records) byTable.set(table, [...(byTable.get(table) ?? []), row]);
@@ -38,9 +41,8 @@ async function storeServerRecords(
     const rows = byTable.get(table);
     if (!rows?.length) continue;
     if (table === 'patients') {
-      const previous = await db.patients.bulkGet(rows.map((r) => r.id));
       await db.patients.bulkPut(
-        rows.map((r, i) => patientRow(r, previous[i] as Row | undefined)) as never[],
+        rows.map((r) => patientRow(r, local.get(keyOf(table, r.id)))) as never[],
       );
     } else {
       await db.table(table).bulkPut(rows);
@@ -67,8 +69,6 @@ async function markVisits(db: FieldDxDatabase, encounters: Row[]) {
   await db.patients.bulkPut(changed.map((p) => ({ ...p, lastVisitAt: latest.get(p.id)! })));
 }
 
-const keyOf = (table: string, id: string) => `${table}\u0000${id}`;
-
 /** Keys of the records among `keys` that have an edit waiting in the outbox. */
 async function pendingKeys(db: FieldDxDatabase, keys: [string, string][]): Promise<Set<string>> {
   const rows = await db.outbox.where('[table+recordId]').anyOf(keys).toArray();
@@ -93,29 +93,45 @@ export async function applyPullPage(
       db,
       changes.map((c) => [c.table, c.id]),
     );
-    const versions = new Map<string, number>();
-    for (const table of SYNC_TABLES) {
-      const ids = changes.filter((c) => c.table === table).map((c) => c.id);
-      if (!ids.length) continue;
-      const rows = (await db.table(table).bulkGet(ids)) as (Row | undefined)[];
-      rows.forEach((row, i) => {
-        if (row && typeof row.version === 'number')
-          versions.set(keyOf(table, ids[i]!), row.version);
-      });
-    }
+    const local = await localRows(db, changes);
     for (const change of changes) {
       const key = keyOf(change.table, change.id);
-      const local = versions.get(key);
-      if (pending.has(key) || (local !== undefined && local >= change.version)) {
+      const version = local.get(key)?.version;
+      if (pending.has(key) || (typeof version === 'number' && version >= change.version)) {
         skipped++;
         continue;
       }
       toStore.push({ table: change.table, row: { ...change.record, id: change.id } as Row });
     }
-    await storeServerRecords(db, toStore);
+    await storeServerRecords(db, toStore, local);
     await db.syncState.put({ key: 'cursor', value: cursor });
   });
   return { applied: toStore.length, skipped };
+}
+
+/**
+ * The device's rows of the records a page names, by key. Only ids the device holds are read: one
+ * key-range read per table finds them, so records new to the device (all of them on a new tablet)
+ * cost no read each. When that range holds many other records, every id is read instead.
+ */
+async function localRows(db: FieldDxDatabase, changes: PullChange[]): Promise<Map<string, Row>> {
+  const found = new Map<string, Row>();
+  for (const table of SYNC_TABLES) {
+    const ids = changes.filter((c) => c.table === table).map((c) => c.id);
+    if (!ids.length) continue;
+    const sorted = [...ids].sort();
+    const inRange = await db
+      .table(table)
+      .where(':id')
+      .between(sorted[0], sorted[sorted.length - 1], true, true)
+      .limit(ids.length * 4 + 1)
+      .primaryKeys();
+    const present = new Set(inRange);
+    const held = present.size > ids.length * 4 ? ids : ids.filter((id) => present.has(id));
+    const rows = (await db.table(table).bulkGet(held)) as (Row | undefined)[];
+    for (const row of rows) if (row) found.set(keyOf(table, row.id), row);
+  }
+  return found;
 }
 
 export async function readCursor(db: FieldDxDatabase): Promise<number> {
@@ -131,9 +147,12 @@ export interface PushOutcome {
 }
 
 /**
- * Records what the server did with each pushed mutation, in one transaction. When the user edited
- * the record again while the push was in flight, that newer edit is kept: it is rebased on the
- * server's record and its base version moves to the server's new version.
+ * Records what the server did with each pushed mutation, in one transaction. A mutation applied as
+ * sent only leaves the outbox: its record learns the new version from the pull that follows (the
+ * server takes the device's own accepted edits as the base of its next ones meanwhile), which
+ * spares rewriting every pushed record. When the user edited the record again while the push was
+ * in flight, that newer edit is kept: it is rebased on the server's record and its base version
+ * moves to the server's new version.
  */
 export async function applyPushResults(
   db: FieldDxDatabase,
@@ -142,24 +161,26 @@ export async function applyPushResults(
   now = new Date(),
 ): Promise<PushOutcome> {
   const outcome: PushOutcome = { applied: 0, merged: 0, conflicts: 0, rejected: [] };
+  const first = sent[0]?.seq;
+  const last = sent[sent.length - 1]?.seq;
+  if (first === undefined || last === undefined) return outcome;
   const byId = new Map(results.map((r) => [r.mutationId, r]));
   await db.transaction('rw', [...syncedTables(db), db.outbox, db.conflicts], async () => {
-    // A sent row still in the outbox means its record was not edited since: an edit replaces it.
-    const stillThere = await db.outbox.bulkGet(sent.map((m) => m.seq!));
-    // The common case, written in bulk: applied as sent, and not edited since.
+    // The batch is a stretch of the outbox: one range read finds which sent rows are still there
+    // unchanged (an edit since replaced its row with a newer one, further on).
+    const range = () => db.outbox.where('seq').between(first, last, true, true);
+    const stillThere = new Map((await range().toArray()).map((row) => [row.seq!, row]));
     const acknowledged: number[] = [];
-    const newVersions = new Map<SyncedTable, Map<string, number>>();
-    for (const [index, mutation] of sent.entries()) {
+    let leaving = 0;
+    for (const mutation of sent) {
       const result = byId.get(mutation.mutationId);
       if (!result) continue;
-      const row = stillThere[index];
+      const row = stillThere.get(mutation.seq!);
       const same = row?.mutationId === mutation.mutationId ? row : undefined;
+      if (same && result.status !== 'rejected') leaving++;
       if (result.status === 'applied' && same) {
         outcome.applied++;
         acknowledged.push(same.seq!);
-        const versions = newVersions.get(mutation.table) ?? new Map<string, number>();
-        versions.set(mutation.recordId, result.version);
-        newVersions.set(mutation.table, versions);
         continue;
       }
       const newer = same
@@ -170,16 +191,9 @@ export async function applyPushResults(
             .first();
       await applyOneResult(db, mutation, result, same, newer, outcome, now);
     }
-    await db.outbox.bulkDelete(acknowledged);
-    for (const [table, versions] of newVersions) {
-      const ids = [...versions.keys()];
-      const rows = (await db.table(table).bulkGet(ids)) as (Row | undefined)[];
-      await db
-        .table(table)
-        .bulkPut(
-          rows.filter((r): r is Row => !!r).map((r) => ({ ...r, version: versions.get(r.id) })),
-        );
-    }
+    // Usually the whole stretch leaves: one range delete rather than one delete per row.
+    if (leaving === stillThere.size) await range().delete();
+    else await db.outbox.bulkDelete(acknowledged);
   });
   return outcome;
 }
@@ -218,7 +232,8 @@ async function applyOneResult(
     const merged =
       newer && local ? (rebase(mutation.data, syncedFields(local), server) as Row) : server;
     const stored = { ...merged, version: result.version };
-    await storeServerRecords(db, [{ table: mutation.table, row: stored }]);
+    const known = new Map(local ? [[keyOf(mutation.table, mutation.recordId), local]] : []);
+    await storeServerRecords(db, [{ table: mutation.table, row: stored }], known);
     if (newer) await db.outbox.update(newer.seq!, { data: syncedFields(stored) });
     if (result.status === 'conflict') {
       const conflict: ConflictRow = {

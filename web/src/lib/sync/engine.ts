@@ -52,22 +52,21 @@ export function toWireMutation(row: OutboxRow): Mutation {
 export async function nextBatch(db: FieldDxDatabase): Promise<OutboxRow[]> {
   const batch: OutboxRow[] = [];
   let bytes = 0;
-  let full = false;
-  // Stop at the first row that does not fit: the outbox order is the order of the edits.
-  await db.outbox
-    .orderBy('seq')
-    .filter((row) => !row.rejected)
-    .until(() => full || batch.length >= PUSH_BATCH)
-    .each((row) => {
+  // Pages of the primary key (one IndexedDB request each). Rejected rows wait for the user and
+  // are passed over; the batch stops at the first row that does not fit, to keep the edits' order.
+  for (let after = 0; ;) {
+    const rows = await db.outbox.where('seq').above(after).limit(PUSH_BATCH).toArray();
+    if (rows.length === 0) return batch;
+    for (const row of rows) {
+      if (row.rejected) continue;
       const size = JSON.stringify(row.data).length;
-      if (batch.length > 0 && bytes + size > PUSH_MAX_BYTES) {
-        full = true;
-        return;
-      }
+      if (batch.length > 0 && bytes + size > PUSH_MAX_BYTES) return batch;
       bytes += size;
       batch.push(row);
-    });
-  return batch;
+      if (batch.length === PUSH_BATCH) return batch;
+    }
+    after = rows[rows.length - 1]!.seq!;
+  }
 }
 
 /**

@@ -6,7 +6,8 @@ import { saveDiagnosis } from '$lib/db/diagnoses';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
 import { freshDatabase } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
-import { syncOnce } from './engine';
+import { applyPushResults } from './apply';
+import { nextBatch, PUSH_BATCH, syncOnce } from './engine';
 import { resolveConflict } from './resolve';
 import { httpTransport, type SyncTransport } from './transport';
 
@@ -244,5 +245,102 @@ describe('sync with the real server', () => {
     expect(await tablet.outbox.count()).toBe(0);
     expect(await tablet.conflicts.count()).toBe(0);
     expect((await getPatient(tablet, patient.id))?.phone).toBe('555');
+  });
+
+  it('learns the versions of its pushed records from the pull that follows', async () => {
+    const { a } = await setup();
+    const tablet = device();
+    const patients = await Promise.all(
+      ['Awa', 'Binta', 'Coumba'].map((givenName) =>
+        createPatient(tablet, { ...fields, givenName }, a.author),
+      ),
+    );
+    const pushOnly: SyncTransport = {
+      ...a.transport,
+      pull: async (_device, cursor) => ({ changes: [], cursor, hasMore: false, reset: false }),
+    };
+    await syncOnce(tablet, pushOnly);
+    // Backed up (the outbox is empty) but not yet pulled back: the records are as sent.
+    expect(await tablet.outbox.count()).toBe(0);
+    for (const p of patients) expect((await getPatient(tablet, p.id))?.version).toBe(0);
+
+    // An edit made before the versions arrive builds on the device's own pushed edit: no conflict.
+    await updatePatient(tablet, patients[0]!.id, { ...fields, phone: '555' }, a.author);
+    const summary = await syncOnce(tablet, a.transport);
+    expect(summary).toMatchObject({ applied: 1, conflicts: 0, merged: 0 });
+    expect((await getPatient(tablet, patients[0]!.id))?.version).toBe(2);
+    // Pulled back over the local rows: their device-only fields stay.
+    const second = await getPatient(tablet, patients[1]!.id);
+    expect(second).toMatchObject({ version: 1, lastVisitAt: patients[1]!.lastVisitAt });
+    expect(second?.searchTokens).toEqual(patients[1]!.searchTokens);
+  });
+
+  it('merges a teammate’s edit into one made before the device learnt its own version', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    const tabletB = device();
+    const patient = await createPatient(tabletA, fields, a.author);
+    const pushOnly: SyncTransport = {
+      ...a.transport,
+      pull: async (_device, cursor) => ({ changes: [], cursor, hasMore: false, reset: false }),
+    };
+    await syncOnce(tabletA, pushOnly);
+    await syncOnce(tabletB, b.transport);
+    await updatePatient(tabletB, patient.id, { ...fields, village: 'Mopti' }, b.author);
+    await syncOnce(tabletB, b.transport);
+
+    await updatePatient(tabletA, patient.id, { ...fields, phone: '555' }, a.author);
+    const summary = await syncOnce(tabletA, a.transport);
+    expect(summary).toMatchObject({ merged: 1, conflicts: 0 });
+    expect(await getPatient(tabletA, patient.id)).toMatchObject({
+      village: 'Mopti',
+      phone: '555',
+      version: 3,
+    });
+  });
+
+  it('keeps a rejected row in the outbox while the rows around it leave', async () => {
+    const { a } = await setup();
+    const tablet = device();
+    for (const givenName of ['Awa', 'Binta', 'Coumba'])
+      await createPatient(tablet, { ...fields, givenName }, a.author);
+    const sent = await nextBatch(tablet);
+    const results = sent.map((row, i) =>
+      i === 1
+        ? {
+            mutationId: row.mutationId,
+            status: 'rejected' as const,
+            code: 'invalid' as const,
+            reason: 'test',
+          }
+        : { mutationId: row.mutationId, status: 'applied' as const, version: 1 },
+    );
+    const outcome = await applyPushResults(tablet, sent, results);
+    expect(outcome).toMatchObject({ applied: 2 });
+    const left = await tablet.outbox.toArray();
+    expect(left.map((r) => r.seq)).toEqual([sent[1]!.seq]);
+    expect(left[0]?.rejected).toMatchObject({ code: 'invalid' });
+    // The next batch passes over it.
+    expect(await nextBatch(tablet)).toEqual([]);
+  });
+
+  it('batches the outbox in order, past rejected rows, at most PUSH_BATCH at a time', async () => {
+    const { a } = await setup();
+    const tablet = device();
+    const rows = Array.from({ length: PUSH_BATCH + 20 }, (_, i) => ({
+      mutationId: `m${i}`,
+      table: 'patients' as const,
+      recordId: `r${i}`,
+      op: 'put' as const,
+      baseVersion: 0,
+      data: { id: `r${i}`, teamId: a.author.teamId },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      ...(i < 10 ? { rejected: { code: 'invalid', reason: 'test' } } : {}),
+    }));
+    await tablet.outbox.bulkAdd(rows);
+    const batch = await nextBatch(tablet);
+    expect(batch).toHaveLength(PUSH_BATCH);
+    expect(batch[0]?.mutationId).toBe('m10');
+    expect(batch.map((r) => r.seq)).toEqual([...batch.map((r) => r.seq!)].sort((x, y) => x - y));
   });
 });
