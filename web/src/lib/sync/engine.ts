@@ -1,6 +1,7 @@
 import type { Mutation, PushRequest } from 'sync-server/protocol';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
+import { PullPages } from './pages';
 import type { SyncTransport } from './transport';
 
 /** Server limits (sync-server/protocol): at most 500 mutations and 5 MiB per push. */
@@ -8,6 +9,11 @@ export const PUSH_BATCH = 500;
 export const PUSH_MAX_BYTES = 4 * 1024 * 1024;
 /** The server's largest page: fewer round trips and transactions on the device. */
 export const PULL_PAGE = 1000;
+/**
+ * Pages downloaded ahead of storing (about 1 MB each at most). Storing several pages in one
+ * transaction is also cheaper for IndexedDB than one transaction each.
+ */
+const PULL_PAGES_AHEAD = 5;
 /** Images uploaded at once: each costs the server a file write, so a few overlap well. */
 const BLOB_UPLOADS_AT_ONCE = 3;
 
@@ -117,27 +123,39 @@ export async function syncOnce(
     // Every row of the batch is now acknowledged or rejected, so the next batch moves on.
   }
 
+  // Downloads overlap storing; the pages that arrived meanwhile are stored in one transaction.
+  const fetchPage = (from: number) => transport.pull(device, from, PULL_PAGE);
   let cursor = await readCursor(db);
-  for (;;) {
-    const page = await transport.pull(device, cursor, PULL_PAGE);
-    if (page.reset) {
-      if (cursor === 0)
-        throw new Error('The server asked to restart a download that had just started.');
-      await db.syncState.put({ key: 'cursor', value: 0 });
-      cursor = 0;
-      continue;
+  let pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
+  try {
+    for (let batch = await pages.take(); batch.length > 0; batch = await pages.take()) {
+      const resetAt = batch.findIndex((page) => page.reset);
+      const toStore = resetAt === -1 ? batch : batch.slice(0, resetAt);
+      if (toStore.length > 0) {
+        const changes = toStore.flatMap((page) => page.changes);
+        cursor = toStore[toStore.length - 1]!.cursor;
+        await applyPullPage(db, changes, cursor);
+        summary.pulled += changes.length;
+        for (const page of toStore) summary.bytesDown += JSON.stringify(page.changes).length;
+        onProgress({
+          phase: 'download',
+          done: summary.pulled,
+          total: summary.pulled,
+          bytes: summary.bytesDown,
+        });
+      }
+      if (resetAt !== -1) {
+        // The user's teams changed: download everything in scope again, from the start.
+        if (cursor === 0)
+          throw new Error('The server asked to restart a download that had just started.');
+        pages.stop();
+        await db.syncState.put({ key: 'cursor', value: 0 });
+        cursor = 0;
+        pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
+      }
     }
-    await applyPullPage(db, page.changes, page.cursor);
-    summary.pulled += page.changes.length;
-    summary.bytesDown += JSON.stringify(page.changes).length;
-    cursor = page.cursor;
-    onProgress({
-      phase: 'download',
-      done: summary.pulled,
-      total: summary.pulled,
-      bytes: summary.bytesDown,
-    });
-    if (!page.hasMore) break;
+  } finally {
+    pages.stop();
   }
   await db.syncState.put({ key: 'lastSuccessAt', value: new Date().toISOString() });
   return summary;

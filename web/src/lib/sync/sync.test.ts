@@ -343,4 +343,35 @@ describe('sync with the real server', () => {
     expect(batch[0]?.mutationId).toBe('m10');
     expect(batch.map((r) => r.seq)).toEqual([...batch.map((r) => r.seq!)].sort((x, y) => x - y));
   });
+
+  it('downloads everything again when the server asks for a restart mid-download', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    for (let i = 0; i < 5; i++)
+      await createPatient(tabletA, { ...fields, phone: `${i}` }, a.author);
+    await syncOnce(tabletA, a.transport);
+
+    const tabletB = device();
+    let resets = 0;
+    const pagesOfTwo: SyncTransport = {
+      ...b.transport,
+      async pull(deviceId, cursor) {
+        if (cursor > 0 && resets === 0) {
+          resets++;
+          return { changes: [], cursor: 0, hasMore: true, reset: true };
+        }
+        return b.transport.pull(deviceId, cursor, 2);
+      },
+    };
+    const summary = await syncOnce(tabletB, pagesOfTwo);
+    expect(resets).toBe(1);
+    expect(await tabletB.patients.count()).toBe(5);
+    expect(summary.pulled).toBe(7); // the first page, then all five again
+
+    const refusing: SyncTransport = {
+      ...b.transport,
+      pull: async () => ({ changes: [], cursor: 0, hasMore: true, reset: true }),
+    };
+    await expect(syncOnce(device(), refusing)).rejects.toThrow(/restart a download/);
+  });
 });
