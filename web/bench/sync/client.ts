@@ -8,12 +8,13 @@ import { createPatient } from '$lib/db/patients';
 import { newId, syncedFields } from '$lib/db/records';
 import { searchTokens } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
-import type { PullChange, PushRequest } from 'sync-server/protocol';
+import type { PushRequest } from 'sync-server/protocol';
 import { applyPullPage, applyPushResults, readCursor } from '$lib/sync/apply';
 import {
   deviceId,
   nextBatch,
   PULL_PAGE,
+  PULL_PAGES_AHEAD,
   syncOnce,
   toWireMutation,
   type SyncProgress,
@@ -31,6 +32,9 @@ function rand() {
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
+/** The most records a pull stores in one transaction. */
+const PULL_STORE_CHUNK = PULL_PAGE * PULL_PAGES_AHEAD;
+
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
 const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 10)).join('');
 
@@ -359,9 +363,8 @@ async function jsonCost(n: number, author: Author) {
 }
 
 // --- profile: syncOnce taken apart ----------------------------------------------------------------
-// The same steps syncOnce runs (its exported pieces, in its order), each timed. Then a bench-only
-// prototype of the suggested fix (bulk IndexedDB operations per batch/page instead of a few
-// sequential requests per record), never used by the timed runs above.
+// The same steps syncOnce runs (its exported pieces, in its order), each timed, one after another:
+// the pull here stores page by page without downloading ahead, to show each side's cost alone.
 
 const lap = () => {
   let t = performance.now();
@@ -380,7 +383,7 @@ const totals = (rows: Record<string, number>[]) => {
 };
 
 /** syncOnce's push loop, step by step (no attachments in the profile). */
-async function profilePush(batched = false) {
+async function profilePush() {
   const d = current();
   const device = await deviceId(d);
   const steps: Record<string, number>[] = [];
@@ -396,8 +399,7 @@ async function profilePush(batched = false) {
     void body;
     const response = await transport.push(request);
     const transportMs = t();
-    if (batched) await applyPushResultsBatched(d, batch, response.results);
-    else await applyPushResults(d, batch, response.results);
+    await applyPushResults(d, batch, response.results);
     const applyMs = t();
     steps.push({ nextBatchMs, stringifyMs, transportMs, applyMs, batches: 1 });
   }
@@ -405,7 +407,7 @@ async function profilePush(batched = false) {
 }
 
 /** syncOnce's pull loop, step by step. */
-async function profilePull(batched = false) {
+async function profilePull() {
   const d = current();
   const device = await deviceId(d);
   const steps: Record<string, number>[] = [];
@@ -414,8 +416,7 @@ async function profilePull(batched = false) {
     const t = lap();
     const page = await transport.pull(device, cursor, PULL_PAGE);
     const transportMs = t();
-    if (batched) await applyPullPageBatched(d, page.changes, page.cursor);
-    else await applyPullPage(d, page.changes, page.cursor);
+    await applyPullPage(d, page.changes, page.cursor);
     const applyMs = t();
     JSON.stringify(page.changes);
     const stringifyMs = t();
@@ -424,55 +425,6 @@ async function profilePull(batched = false) {
     if (!page.hasMore) break;
   }
   return totals(steps);
-}
-
-/**
- * Prototype of applyPullPage with bulk operations: one outbox key scan, one bulkGet, one bulkPut
- * per page (patients only; encounters' lastVisitAt update left out: the bench pulls patients).
- */
-async function applyPullPageBatched(d: FieldDxDatabase, changes: PullChange[], cursor: number) {
-  await d.transaction('rw', [d.patients, d.outbox, d.syncState], async () => {
-    const pending = new Set(
-      (await d.outbox.orderBy('[table+recordId]').keys()).map((k) => String(k)),
-    );
-    const todo = changes.filter(
-      (c) => c.table === 'patients' && !pending.has(String([c.table, c.id])),
-    );
-    const previous = await d.patients.bulkGet(todo.map((c) => c.id));
-    const rows: PatientRow[] = [];
-    todo.forEach((c, i) => {
-      const prev = previous[i];
-      if (prev && prev.version > c.version) return;
-      const record = { ...c.record, id: c.id } as unknown as PatientRow;
-      rows.push({
-        ...record,
-        searchTokens: searchTokens(record),
-        lastVisitAt: prev?.lastVisitAt ?? record.updatedAt ?? '',
-      });
-    });
-    await d.patients.bulkPut(rows);
-    await d.syncState.put({ key: 'cursor', value: cursor });
-  });
-}
-
-/** Prototype of applyPushResults for the common case (every result 'applied', no newer edit). */
-async function applyPushResultsBatched(
-  d: FieldDxDatabase,
-  sent: OutboxRow[],
-  results: { mutationId: string; status: string; version?: number }[],
-) {
-  const byId = new Map(results.map((r) => [r.mutationId, r]));
-  if (results.some((r) => r.status !== 'applied') || sent.some((m) => m.table !== 'patients'))
-    return applyPushResults(d, sent, results as never);
-  await d.transaction('rw', [d.patients, d.outbox], async () => {
-    await d.outbox.bulkDelete(sent.map((m) => m.seq!));
-    await d.patients.bulkUpdate(
-      sent.map((m) => ({
-        key: m.recordId,
-        changes: { version: byId.get(m.mutationId)!.version! },
-      })),
-    );
-  });
 }
 
 /** Latency of one IndexedDB request: n sequential gets vs one bulkGet, in one transaction. */
@@ -496,7 +448,8 @@ async function requestLatency(n: number) {
 }
 
 /**
- * The floor for storing n pulled patients: bulkPut in transactions of 500 on fresh databases, (a)
+ * The floor for storing n pulled patients: bulkPut in transactions of PULL_STORE_CHUNK (what a pull
+ * stores at once) on fresh databases, (a)
  * as the app stores them, (b) without search tokens (no multi-entry index entries), (c) as plain
  * values in a table without secondary indexes. No sync code involved.
  */
@@ -509,8 +462,8 @@ async function writeFloor(n: number, author: Author) {
     const d = new FieldDxDatabase(name);
     await d.open();
     const t0 = performance.now();
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
+    for (let i = 0; i < rows.length; i += PULL_STORE_CHUNK) {
+      const chunk = rows.slice(i, i + PULL_STORE_CHUNK);
       await d.transaction('rw', [d.patients, d.settings], () => write(d, chunk));
     }
     const ms = performance.now() - t0;

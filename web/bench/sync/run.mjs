@@ -423,18 +423,18 @@ async function main() {
     );
   }
 
-  // 4. profile: syncOnce's steps timed one by one, and a bulk-IndexedDB prototype of the fix -------
+  // 4. profile: syncOnce's steps timed one by one ------------------------------------------------
   log('profiling push and pull step by step');
   const profile = {};
   {
     const a = await newClinician('profile');
     await b((name) => window.bench.open(name), 'prof-push');
     await b(([n, x]) => window.bench.seedPatients(n, x), [RECORDS, a]);
-    profile.push = await serverCpu(() => b(() => window.bench.profilePush(false)));
-    profile.pushEchoPull = await serverCpu(() => b(() => window.bench.profilePull(false)));
+    profile.push = await serverCpu(() => b(() => window.bench.profilePush()));
+    profile.pushEchoPull = await serverCpu(() => b(() => window.bench.profilePull()));
     await b(() => window.bench.drop());
     await b((name) => window.bench.open(name), 'prof-pull');
-    profile.pull = await serverCpu(() => b(() => window.bench.profilePull(false)));
+    profile.pull = await serverCpu(() => b(() => window.bench.profilePull()));
     profile.idbRequestLatency = await b(() => window.bench.requestLatency(500));
     profile.idbWriteFloor = await b(([n, x]) => window.bench.writeFloor(n, x), [RECORDS, a]);
     await b(() => window.bench.drop());
@@ -444,19 +444,10 @@ async function main() {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
     await cdp.send('Profiler.start');
-    profile.pullUnderProfiler = await b(() => window.bench.profilePull(false));
+    profile.pullUnderProfiler = await b(() => window.bench.profilePull());
     const { profile: cpuProfile } = await cdp.send('Profiler.stop');
     await cdp.detach().catch(() => {});
     profile.pullPageCpu = profileSummary(cpuProfile);
-    await b(() => window.bench.drop());
-    await b((name) => window.bench.open(name), 'prof-pull-batched');
-    profile.pullBatchedPrototype = await b(() => window.bench.profilePull(true));
-    const pulled = await b(() => window.bench.counts());
-    if (pulled.patients !== RECORDS) throw new Error(`batched prototype pulled ${pulled.patients}`);
-    await b(() => window.bench.drop());
-    await b((name) => window.bench.open(name), 'prof-push-batched');
-    await b(([n, x]) => window.bench.seedPatients(n, x, 1_000_000), [RECORDS, a]);
-    profile.pushBatchedPrototype = await b(() => window.bench.profilePush(true));
     await b(() => window.bench.drop());
     log(`profile: ${JSON.stringify({ ...profile, pullPageCpu: undefined })}`);
     log(`page CPU during a pull: ${JSON.stringify(profile.pullPageCpu)}`);
@@ -592,16 +583,15 @@ FieldDx sync benchmark (Chromium ${result.environment.chromium}, ${result.enviro
   ${mark(result.pass.serverMemoryFlat)} server RSS, ${BIG}-record pull in ${bigPull.ms} ms: before ${memory.rssBeforeMb} MB, max ${memory.rssMaxDuringMb} MB (+${memory.growthMb}), after ${memory.rssAfterMb} MB, slope ${memory.slopeMbPerS} MB/s (${memory.slopeMbPer10kRecords} MB per 10k records)
   where the time goes (median run):
     push: ${r0.push.pushMs} ms = transport ${r0.push.transportMs.push} ms (server ${r0.push.push.serverMs}, send ${r0.push.push.sendMs}) + IndexedDB/engine ${round(r0.push.pushMs - r0.push.transportMs.push)} ms; server CPU for the whole syncOnce ${r0.push.serverCpuMs} ms
-    pull: ${r0.pull.ms} ms = transport ${r0.pull.transportMs.pull} ms (server ${r0.pull.pull.serverMs}, download ${r0.pull.pull.downloadMs}) + IndexedDB/engine ${round(r0.pull.ms - r0.pull.transportMs.pull)} ms; server CPU ${r0.pull.serverCpuMs} ms
-  profile, one more run step by step (syncOnce's own pieces; ms summed over the batches/pages):
+    pull: ${r0.pull.ms} ms; transport ${r0.pull.transportMs.pull} ms (server ${r0.pull.pull.serverMs}, download ${r0.pull.pull.downloadMs}), downloaded while earlier pages are stored; server CPU ${r0.pull.serverCpuMs} ms
+  profile, one more run step by step, without downloading ahead (syncOnce's own pieces; ms summed over the batches/pages):
     push ${RECORDS}: nextBatch ${profile.push.nextBatchMs} + transport.push ${profile.push.transportMs} + applyPushResults ${profile.push.applyMs}; the pull of its own records that follows: applyPullPage ${profile.pushEchoPull.applyMs}
     pull ${RECORDS}: transport.pull ${profile.pull.transportMs} + applyPullPage ${profile.pull.applyMs}; CPU: server ${profile.pull.cpuMs.server ?? 0}, Chromium browser process (IndexedDB) ${profile.pull.cpuMs['chromium:browser'] ?? 0}, renderer ${profile.pull.cpuMs['chromium:renderer'] ?? 0}
     page's main thread during a pull: ${profile.pullPageCpu.top
       .slice(0, 6)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} (of ${profile.pullPageCpu.totalMs})
-    one IndexedDB get: ${profile.idbRequestLatency.perRequestMs} ms sequential; bulkPut of ${RECORDS} patients alone: ${profile.idbWriteFloor.patientsMs} ms (no search tokens ${profile.idbWriteFloor.patientsNoTokensMs}, unindexed table ${profile.idbWriteFloor.unindexedMs})
-    prototype with bulk IndexedDB operations (bench only): applyPullPage ${profile.pullBatchedPrototype.applyMs} (was ${profile.pull.applyMs}), applyPushResults ${profile.pushBatchedPrototype.applyMs} (was ${profile.push.applyMs})
+    one IndexedDB get: ${profile.idbRequestLatency.perRequestMs} ms sequential; bulkPut of ${RECORDS} patients alone (5,000 per transaction, as a pull stores them): ${profile.idbWriteFloor.patientsMs} ms (no search tokens ${profile.idbWriteFloor.patientsNoTokensMs}, unindexed table ${profile.idbWriteFloor.unindexedMs})
     JSON in the page, one 500-record page (${round(jsonPage.bytes / 1024)} KB): parse ${jsonPage.parseMs} ms, re-stringify ${jsonPage.stringifyMs} ms
   written to ${resultsFile} (${result.totalS} s)${pageErrors.length ? `\n  page errors: ${pageErrors.join(' | ')}` : ''}`);
 }

@@ -13,7 +13,7 @@ export const PULL_PAGE = 1000;
  * Pages downloaded ahead of storing (about 1 MB each at most). Storing several pages in one
  * transaction is also cheaper for IndexedDB than one transaction each.
  */
-const PULL_PAGES_AHEAD = 5;
+export const PULL_PAGES_AHEAD = 5;
 /** Images uploaded at once: each costs the server a file write, so a few overlap well. */
 const BLOB_UPLOADS_AT_ONCE = 3;
 
