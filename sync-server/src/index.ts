@@ -4,12 +4,15 @@ import { createApp } from './app';
 import { deleteExpiredSessions } from './auth/session';
 import { openDataDir } from './db/connection';
 import { loadEnv } from './env';
+import { removeUnfinishedUploads } from './services/blobs';
 import { createLogger } from './logger';
 
 // Process entry: serves /api and the built web app on one origin.
 const env = loadEnv();
 const logger = createLogger(env.LOG_LEVEL);
 const database = openDataDir(env.DATA_DIR);
+const unfinished = await removeUnfinishedUploads(env.DATA_DIR);
+if (unfinished > 0) logger.info('removed unfinished uploads', { count: unfinished });
 const app = createApp({ db: database.db, env, logger });
 
 if (!existsSync(env.WEB_DIR)) {

@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobPutResponse, MAX_BLOB_BYTES } from '../protocol';
-import { blobPath } from '../services/blobs';
+import { blobPath, removeUnfinishedUploads } from '../services/blobs';
 import { blobRequest, syncWorld } from '../sync-test-utils';
 import { errorOf, TestClient } from '../test-utils';
 
@@ -193,5 +202,24 @@ describe('GET /api/blobs/:sha256', () => {
     expect(res.headers.get('content-disposition')).toBe('attachment');
     expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
+describe('removeUnfinishedUploads', () => {
+  it('deletes what a killed process left half-uploaded, and nothing else', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'fdx-blobs-'));
+    try {
+      expect(await removeUnfinishedUploads(dataDir)).toBe(0); // no blobs folder yet
+      const sha = 'ab'.repeat(32);
+      mkdirSync(path.dirname(blobPath(dataDir, sha)), { recursive: true });
+      writeFileSync(blobPath(dataDir, sha), 'kept');
+      mkdirSync(path.join(dataDir, 'blobs', 'tmp'), { recursive: true });
+      writeFileSync(path.join(dataDir, 'blobs', 'tmp', 'x.part'), 'half');
+      expect(await removeUnfinishedUploads(dataDir)).toBe(1);
+      expect(readdirSync(path.join(dataDir, 'blobs', 'tmp'))).toEqual([]);
+      expect(readFileSync(blobPath(dataDir, sha), 'utf8')).toBe('kept');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

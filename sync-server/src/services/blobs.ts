@@ -1,7 +1,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Db } from '../db/connection';
@@ -18,6 +18,21 @@ import type { Scope } from './scope';
  */
 
 export const blobsDir = (dataDir: string) => path.join(dataDir, 'blobs');
+const uploadsDir = (dataDir: string) => path.join(blobsDir(dataDir), 'tmp');
+
+/**
+ * Deletes uploads a previous process left half-written (killed mid-upload). Call it at start,
+ * before serving: no upload of this process can be under way yet. Returns how many it removed.
+ */
+export async function removeUnfinishedUploads(dataDir: string): Promise<number> {
+  const dir = uploadsDir(dataDir);
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  await Promise.all(names.map((name) => rm(path.join(dir, name), { force: true })));
+  return names.length;
+}
 
 export function blobPath(dataDir: string, sha256: string): string {
   return path.join(blobsDir(dataDir), sha256.slice(0, 2), sha256.slice(2, 4), sha256);
@@ -91,7 +106,7 @@ export async function putBlob(
     await input.body?.cancel().catch(() => {});
     throw tooLarge();
   }
-  const tmpDir = path.join(blobsDir(dataDir), 'tmp');
+  const tmpDir = uploadsDir(dataDir);
   await mkdir(tmpDir, { recursive: true });
   const tmp = path.join(tmpDir, `${randomUUID()}.part`);
   let bytes = 0;
