@@ -170,7 +170,12 @@ export function searchTokens(patient: PatientFields): string[] {
 
 /** True when every word of the query starts some token of the patient. */
 export function matchesQuery(tokens: readonly string[], query: string): boolean {
-  return words(query).every((word) => tokens.some((token) => token.startsWith(word)));
+  return matchesWords(tokens, words(query));
+}
+
+/** matchesQuery with the query already split into folded words (split once, test many). */
+export function matchesWords(tokens: readonly string[], queryWords: readonly string[]): boolean {
+  return queryWords.every((word) => tokens.some((token) => token.startsWith(word)));
 }
 
 /** Patients that look like the same person: same names and birth year, in the same village. */
