@@ -2,6 +2,7 @@ import { findSimilar, matchesQuery, searchTokens } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
 import { words } from '$lib/domain/text';
 import type { FieldDxDatabase, PatientRow } from './database';
+import { patientSearch } from './patient-search';
 import { newId, setDeleted, touched, writeRecord } from './records';
 
 export const PATIENT_PAGE_SIZE = 50;
@@ -103,8 +104,14 @@ export async function listPatients(
     .slice(0, limit);
 }
 
-export function countPatients(db: FieldDxDatabase): Promise<number> {
-  return db.patients.filter((p) => !p.deleted).count();
+/**
+ * Patients not deleted. Deleted ones are not indexed (IndexedDB cannot index a boolean), so the
+ * count comes from the live patient search: read once, then kept current by change reports.
+ */
+export async function countPatients(db: FieldDxDatabase): Promise<number> {
+  const search = patientSearch(db);
+  await search.load();
+  return search.count;
 }
 
 /** Possible duplicates of a patient being registered or edited. */
