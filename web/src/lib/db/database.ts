@@ -8,6 +8,7 @@ import type {
   Review,
   SyncedTable,
 } from '$lib/domain/records';
+import { exactKeys } from './mutated-keys';
 
 export interface SettingRow {
   key: string;
@@ -96,6 +97,8 @@ export class FieldDxDatabase extends Dexie {
       syncState: 'key',
     });
     this.version(3).stores({ conflicts: 'id, [table+recordId]' });
+    // The live patient search reads back changed patients by key, bulk sync writes included.
+    this.use(exactKeys(['patients']));
     // A newer app version in another tab wants to upgrade the schema: let it.
     this.on('versionchange', () => {
       this.close();

@@ -141,7 +141,7 @@ describe('live patient search', () => {
       1,
     );
     expect(await shown('kadi')).toEqual(['Kadiatou']);
-    // Many (Dexie then reports a range, not keys): read again as a whole.
+    // Many: Dexie alone reports a range for these; the exactKeys middleware names them.
     const many = Array.from({ length: 60 }, (_, i) => ({
       id: newId(),
       version: 1,
