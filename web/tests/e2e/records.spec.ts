@@ -22,6 +22,11 @@ test('a whole visit offline: register, record, report, share; it survives a relo
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('heading', { name: 'Aminata Traoré' })).toBeVisible();
   await expect(page.getByText('not backed up').first()).toBeVisible();
+  // The list's in-memory search (loaded, empty, on the way in) has her at once.
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByLabel('Search patients').fill('amin seg');
+  await page.getByRole('link', { name: /Aminata Traoré/ }).click();
+  await expect(page.getByRole('heading', { name: 'Aminata Traoré' })).toBeVisible();
 
   await page.getByRole('button', { name: 'New encounter' }).click();
   await page.getByLabel('Chief complaint').fill('Thirst and tiredness');
