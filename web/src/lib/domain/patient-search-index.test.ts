@@ -52,4 +52,33 @@ describe('PatientSearchIndex', () => {
     expect(copy.search('traore', 50).map((r) => r.id)).toEqual(['a']);
     expect(copy.count).toBe(4);
   });
+
+  it('keeps the list order through many changes, as a fresh sort gives', () => {
+    const live = new PatientSearchIndex<SearchablePatient>();
+    const all = new Map<string, SearchablePatient>();
+    let seed = 7;
+    const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+    const some = () =>
+      Array.from({ length: 40 }, () => {
+        const id = `p${next(60)}`;
+        return next(5) === 0
+          ? { id, row: undefined }
+          : {
+              id,
+              row: row(id, `2026-0${1 + next(3)}-01`, ['x'], next(4) === 0),
+            };
+      });
+    live.replaceAll([]);
+    for (let step = 0; step < 25; step++) {
+      const changes = some();
+      live.apply(changes);
+      for (const { id, row: r } of changes) {
+        if (r) all.set(id, r);
+        else all.delete(id);
+      }
+      const expected = [...all.values()].sort(byLatestVisit).filter((r) => !r.deleted);
+      expect(live.search('', 100)).toEqual(expected);
+      expect(live.count).toBe(expected.length);
+    }
+  });
 });

@@ -26,7 +26,7 @@ export function byLatestVisit(a: SearchablePatient, b: SearchablePatient): numbe
  */
 export class PatientSearchIndex<Row extends SearchablePatient> {
   private readonly rows = new Map<string, Row>();
-  /** The rows in list order; null after a change, sorted again on the next read. */
+  /** The rows in list order; null after replaceAll, sorted on the next read. */
   private ordered: Row[] | null = [];
   private liveCount = 0;
 
@@ -34,17 +34,20 @@ export class PatientSearchIndex<Row extends SearchablePatient> {
   replaceAll(rows: readonly Row[]): void {
     this.rows.clear();
     this.liveCount = 0;
-    for (const row of rows) this.put(row);
     this.ordered = null;
+    for (const row of rows) this.put(row);
   }
 
-  /** Applies the current state of some patients: a row, or undefined when it no longer exists. */
+  /**
+   * Applies the current state of some patients: a row, or undefined when it no longer exists.
+   * Each moves to its place in the sorted list (a sync page acknowledges hundreds of patients:
+   * sorting all 10,000 again for each page would cost more than the page).
+   */
   apply(changes: readonly { id: string; row: Row | undefined }[]): void {
     for (const { id, row } of changes) {
       if (row) this.put(row);
       else this.remove(id);
     }
-    if (changes.length) this.ordered = null;
   }
 
   /** Patients not deleted. */
@@ -75,6 +78,7 @@ export class PatientSearchIndex<Row extends SearchablePatient> {
     this.remove(row.id);
     this.rows.set(row.id, row);
     if (!row.deleted) this.liveCount++;
+    this.ordered?.splice(this.position(this.ordered, row), 0, row);
   }
 
   private remove(id: string): void {
@@ -82,5 +86,19 @@ export class PatientSearchIndex<Row extends SearchablePatient> {
     if (!old) return;
     this.rows.delete(id);
     if (!old.deleted) this.liveCount--;
+    // Ids are unique, so the row sorting at old's place is old itself.
+    this.ordered?.splice(this.position(this.ordered, old), 1);
+  }
+
+  /** Where a row goes in the sorted list: the first place whose row does not sort before it. */
+  private position(ordered: readonly Row[], row: Row): number {
+    let low = 0;
+    let high = ordered.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (byLatestVisit(ordered[middle]!, row) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 }
