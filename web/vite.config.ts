@@ -52,6 +52,8 @@ function publishedModels(): Plugin {
     },
   };
 }
+/** The WebGPU build's WASM (see src/lib/inference/runtimes.ts): cached on first use, not precached. */
+const WEBGPU_ORT_WASM = 'ort-wasm-simd-threaded.jspi';
 // ----------------------------------------------------------------------------------------------
 
 export default defineConfig({
@@ -91,8 +93,25 @@ export default defineConfig({
           // Inference: the published models (the ORT WASM is matched above).
           'client/models/**/*.{json,onnx}',
         ],
-        // Inference: onnxruntime-web's WASM is 26.8 MB; workbox's default limit is 2 MiB.
-        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        // Inference: the WebGPU build of ORT (16.8 MB) is only used by devices with WebGPU and
+        // JSPI, so it is cached when first used (below) instead of downloaded by every device; the
+        // CPU build, which every device can run, is precached.
+        globIgnores: [`client/**/${WEBGPU_ORT_WASM}-*.wasm`],
+        runtimeCaching: [
+          {
+            urlPattern: new RegExp(`/${WEBGPU_ORT_WASM.replaceAll('.', '\\.')}-[^/]+\\.wasm$`),
+            handler: 'CacheFirst',
+            options: {
+              cacheName: 'fielddx-ort-webgpu',
+              // Hashed file names: a new version replaces the old one instead of adding to it.
+              expiration: { maxEntries: 1 },
+              cacheableResponse: { statuses: [200] },
+            },
+          },
+        ],
+        // Inference: onnxruntime-web's CPU WASM is 14.2 MB; workbox's default limit is 2 MiB. Kept
+        // close above it so a much larger precached file fails the build instead of slipping in.
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
         // The first install takes charge of the open page at once, so one visit is enough to work offline.

@@ -298,6 +298,17 @@ async function screenTimes(browser, origin) {
   );
 }
 
+/** The service worker's precache list, as URL paths. */
+function precachedPaths() {
+  const sw = readFileSync(new URL('sw.js', build), 'utf8');
+  return new Set([...sw.matchAll(/url:"([^"]+)"/g)].map((m) => `/${m[1]}`));
+}
+
+/**
+ * What the browser downloads for inference: `runtime` (worker, ORT chunks and the WASM it
+ * precaches, so every device), `models`, and `webgpuOnFirstUse` (the WebGPU build's WASM, fetched
+ * and cached only by devices that use WebGPU).
+ */
 async function downloadBytes(origin) {
   const workerDir = new URL('_app/immutable/workers/', build);
   const list = (dir) =>
@@ -314,20 +325,23 @@ async function downloadBytes(origin) {
       return [`/models/${e.path}`, `/models/${m.id}/${m.file}`];
     }),
   ];
+  const precached = precachedPaths();
   const files = [];
   for (const path of paths) {
     const raw = readFileSync(new URL(`.${path}`, build)).length;
-    files.push({ path, raw, ...(await servedBytes(origin, path)) });
+    files.push({ path, raw, precached: precached.has(path), ...(await servedBytes(origin, path)) });
   }
   const total = (pick) =>
     files.filter(pick).reduce((s, f) => ({ raw: s.raw + f.raw, served: s.served + f.bytes }), {
       raw: 0,
       served: 0,
     });
+  const isModel = (f) => f.path.startsWith('/models/');
   return {
-    runtime: total((f) => !f.path.startsWith('/models/')),
-    models: total((f) => f.path.startsWith('/models/')),
-    all: total(() => true),
+    runtime: total((f) => !isModel(f) && f.precached),
+    models: total(isModel),
+    all: total((f) => isModel(f) || f.precached),
+    webgpuOnFirstUse: total((f) => !isModel(f) && !f.precached),
     files,
   };
 }
@@ -401,8 +415,12 @@ try {
       provider: 'wasm (headless Chromium, --disable-gpu)',
       crossOriginIsolated: threaded.isolated,
       cores,
-      ortBundle:
-        'onnxruntime-web/webgpu (ort.webgpu.bundle.min.mjs + ort-wasm-simd-threaded.asyncify.wasm)',
+      // src/lib/inference/runtimes.ts; this bench runs the first (no GPU).
+      ortBundle: {
+        wasm: 'onnxruntime-web/wasm (ort.wasm.bundle.min.mjs + ort-wasm-simd-threaded.wasm), precached',
+        webgpu:
+          'onnxruntime-web/jspi (ort.jspi.bundle.min.mjs + ort-wasm-simd-threaded.jspi.wasm), cached on first use',
+      },
       onnxruntimeWeb: readJson(new URL('node_modules/onnxruntime-web/package.json', web)).version,
       onnxruntimeNode: readJson(new URL('node_modules/onnxruntime-node/package.json', web)).version,
       node: process.version,
@@ -431,7 +449,8 @@ try {
   const mib = (n) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
   console.log(
     `download for inference: runtime ${mib(bytes.runtime.served)} served (${mib(bytes.runtime.raw)} raw), ` +
-      `models ${mib(bytes.models.served)} served (${mib(bytes.models.raw)} raw)`,
+      `models ${mib(bytes.models.served)} served (${mib(bytes.models.raw)} raw); ` +
+      `WebGPU devices also fetch ${mib(bytes.webgpuOnFirstUse.served)} on first use`,
   );
   console.log('wrote bench-results/inference.json');
 } finally {

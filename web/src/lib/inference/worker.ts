@@ -1,6 +1,5 @@
-// The inference worker: the only code that loads onnxruntime-web. It decodes and pre-processes
-// images off the main thread and keeps one ONNX session per model version.
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+// The inference worker: the only code that loads onnxruntime-web (through runtimes.ts). It decodes
+// and pre-processes images off the main thread and keeps one ONNX session per model version.
 import {
   CORRUPT_IMAGE_MESSAGE,
   ImageInputError,
@@ -18,75 +17,57 @@ import type {
   WorkerMessage,
   WorkerRequest,
 } from './protocol';
+import { runtime, webgpuUnavailable, type Ort, type Session } from './runtimes';
 
-type Ort = typeof import('onnxruntime-web/webgpu');
-type Session = import('onnxruntime-web/webgpu').InferenceSession;
-
-let ortPromise: Promise<Ort> | undefined;
-const sessions = new Map<string, { session: Session; provider: Provider }>();
-
-/**
- * ORT in its own chunk (dynamic import): emscripten starts its thread workers with the URL of the
- * chunk that holds it, which must not be this file.
- */
-function runtime(threads: number): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-web/webgpu').then((ort) => {
-    // Served from this origin (and precached): never a CDN.
-    ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, threads) : 1;
-    ort.env.wasm.proxy = false;
-    ort.env.logLevel = 'error';
-    return ort;
-  });
-  return ortPromise;
+/** A session, with the runtime that made it: its tensors must come from that runtime. */
+interface Loaded {
+  session: Session;
+  ort: Ort;
+  provider: Provider;
+  threads: number;
 }
 
-async function webgpuAdapter(): Promise<string | null> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'this browser has no WebGPU';
-  try {
-    return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter on this device';
-  } catch {
-    return 'no WebGPU adapter on this device';
-  }
-}
+const sessions = new Map<string, Loaded>();
 
 async function load(request: Extract<WorkerRequest, { kind: 'load' }>): Promise<LoadReply> {
-  const ort = await runtime(request.threads);
-  const threads = Number(ort.env.wasm.numThreads) || 1;
   const existing = sessions.get(request.key);
-  if (existing) return { provider: existing.provider, threads, ms: 0 };
+  if (existing) return { provider: existing.provider, threads: existing.threads, ms: 0 };
   const started = performance.now();
   const model = new Uint8Array(request.model);
   let fallback: string | undefined;
   if (request.prefer !== 'wasm') {
-    fallback = (await webgpuAdapter()) ?? undefined;
+    fallback = (await webgpuUnavailable()) ?? undefined;
     if (!fallback) {
       try {
+        const ort = await runtime('webgpu', request.threads);
         const session = await ort.InferenceSession.create(model, {
           executionProviders: ['webgpu'],
         });
-        sessions.set(request.key, { session, provider: 'webgpu' });
-        return { provider: 'webgpu', threads, ms: performance.now() - started };
+        return remember(request.key, { session, ort, provider: 'webgpu' }, started);
       } catch (error) {
         fallback = `WebGPU session failed: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
     if (request.prefer === 'webgpu') throw new Error(`WebGPU is not available (${fallback}).`);
   }
+  const ort = await runtime('cpu', request.threads);
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
-  sessions.set(request.key, { session, provider: 'wasm' });
-  return { provider: 'wasm', threads, ms: performance.now() - started, fallback };
+  return { ...remember(request.key, { session, ort, provider: 'wasm' }, started), fallback };
+}
+
+function remember(key: string, loaded: Omit<Loaded, 'threads'>, started: number): LoadReply {
+  const threads = Number(loaded.ort.env.wasm.numThreads) || 1;
+  sessions.set(key, { ...loaded, threads });
+  return { provider: loaded.provider, threads, ms: performance.now() - started };
 }
 
 async function run(request: Extract<WorkerRequest, { kind: 'run' }>): Promise<RunReply> {
   const entry = sessions.get(request.key);
   if (!entry) throw new Error('The model is not loaded.');
-  const ort = await ortPromise!; // a session exists, so the runtime does
-  const feeds = { [request.input]: new ort.Tensor('float32', request.data, request.dims) };
+  const feeds = { [request.input]: new entry.ort.Tensor('float32', request.data, request.dims) };
   const started = performance.now();
   const results = await entry.session.run(feeds, [request.output]);
   const ms = performance.now() - started;
