@@ -351,7 +351,7 @@ let browser;
 try {
   const cores = cpus().length;
   // The app's choice (threadsFor in src/lib/inference/engine.ts), and the other one for comparison.
-  const appThreads = Math.max(1, Math.min(4, cores));
+  const appThreads = Math.max(1, Math.min(4, Math.floor(cores / 2)));
   const otherThreads = appThreads === 1 ? Math.min(4, cores) : 1;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

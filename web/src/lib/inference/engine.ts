@@ -51,12 +51,15 @@ export interface LoadedModel extends LoadReply {
 }
 
 /**
- * WASM threads for a device with `cores` logical cores: all of them, at most 4 (ORT's own default
- * would be half, so 1 on a 2-core tablet). Measured on 2 cores with runs interleaved: 2 threads were
- * about 35 % faster than 1 while nothing else ran, and no faster under other load.
+ * WASM threads for a device with `cores` logical cores: half of them, at most 4 (ORT's own rule),
+ * so 1 on a 2-core tablet. Measured on 2 cores, runs interleaved: 1 thread took half the time of 2
+ * for one X-ray (4.5 vs 8–10 ms), and the heatmap's batch of 36 was no faster with 2 (and several
+ * times slower when other work kept the second core busy): ORT's threads spin-wait on each other,
+ * which only pays off with cores to spare. The count is fixed when the runtime starts, for single
+ * runs and batches alike.
  */
 export function threadsFor(cores: number): number {
-  return Math.max(1, Math.min(4, cores));
+  return Math.max(1, Math.min(4, Math.floor(cores / 2)));
 }
 
 export function defaultThreads(): number {
