@@ -5,7 +5,7 @@ import { parseCatalogue, parseManifest } from '../../src/lib/inference/manifest'
 import { occlusionBatch, occlusionPatches } from '../../src/lib/inference/explain';
 import { expectedInput, fixturePath, xrayFixtures } from '../fixtures/xrays';
 import { builtWorkerPath, loadModel, runModel, startWorker } from '../fixtures/worker-harness.mjs';
-import { signInNewClinician } from './support';
+import { signInNewClinician, waitForOfflineReady } from './support';
 
 // The WebGPU execution provider: headless Chromium with --enable-unsafe-webgpu (and GPU not
 // disabled) gives a SwiftShader adapter, so the WebGPU path runs here, correctly though slowly.
@@ -92,4 +92,39 @@ test('the Diagnose screen says it runs on WebGPU', async ({ page, baseURL }) => 
   await expect(result).toContainText('ran on WebGPU', { timeout: 60_000 });
   // The heatmap's batch of 36 takes SwiftShader (a CPU emulating the GPU) too long to wait for
   // here; the first test checks batched runs on WebGPU against WASM.
+});
+
+test('the WebGPU runtime is cached when first used; offline before that, the CPU runs', async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  test.setTimeout(180_000);
+  await signInNewClinician(page, baseURL!);
+  await page.goto('/diagnose');
+  await waitForOfflineReady(page);
+  const image = catalogue.find((e) => e.modality === 'image')!;
+  const status = page.getByRole('status').filter({ hasText: 'Ready' });
+  const readyOn = async (provider: RegExp) => {
+    await page.getByRole('radio', { name: image.name }).check();
+    await expect(status).toContainText(provider, { timeout: 60_000 });
+  };
+
+  // Only the CPU build is precached: offline, before any WebGPU use, the model still runs.
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await readyOn(/runs on CPU.*\(no WebGPU\)/);
+  } finally {
+    await context.setOffline(false);
+  }
+  await page.reload();
+  await readyOn(/runs on WebGPU/);
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await readyOn(/runs on WebGPU/);
+  } finally {
+    await context.setOffline(false);
+  }
 });
