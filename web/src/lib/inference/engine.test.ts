@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { InferenceEngine, threadsFor, type WorkerLike } from './engine';
+import { InferenceEngine, singleInput, threadsFor, type WorkerLike } from './engine';
 import { parseManifest } from './manifest';
-import { imageManifestJson } from './manifests.test-helper';
+import { imageManifestJson, tabularManifestJson } from './manifests.test-helper';
 import type { WorkerAnswer, WorkerMessage } from './protocol';
 
 /** A worker that answers when the test says so. */
@@ -38,6 +38,18 @@ describe('InferenceEngine', () => {
     expect(await engine.prepare(manifest, bytes)).toBe(loaded);
     expect(bytes).toHaveBeenCalledTimes(1);
     expect(fake.sent).toHaveLength(1);
+  });
+
+  it('asks for a warm-up run on one input of the model shape', async () => {
+    const fake = fakeWorker();
+    const engine = new InferenceEngine({ createWorker: () => fake.worker, threads: 1 });
+    void engine.prepare(manifest, async () => new ArrayBuffer(8));
+    await vi.waitFor(() => expect(fake.sent).toHaveLength(1));
+    expect(fake.sent[0]!.request).toMatchObject({
+      kind: 'load',
+      threads: 1,
+      warmup: { input: 'image', dims: [1, 1, 28, 28] },
+    });
   });
 
   it('sends one request at a time, in order', async () => {
@@ -104,6 +116,15 @@ describe('InferenceEngine', () => {
     await vi.waitFor(() => expect(fake.sent).toHaveLength(1));
     fake.answer({ id: fake.sent[0]!.id, ok: true, reply: loadReply });
     await expect(retry).resolves.toMatchObject({ threads: 2 });
+  });
+});
+
+describe('singleInput', () => {
+  it('gives the input tensor and the shape of one image or one form', () => {
+    expect(singleInput(manifest)).toEqual({ input: 'image', dims: [1, 1, 28, 28] });
+    const tabular = parseManifest(tabularManifestJson);
+    const n = tabular.modality === 'tabular' ? tabular.input.tabular.fields.length : -1;
+    expect(singleInput(tabular)).toEqual({ input: 'features', dims: [1, n] });
   });
 });
 

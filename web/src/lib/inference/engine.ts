@@ -66,6 +66,15 @@ export function defaultThreads(): number {
   return threadsFor(typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency || 1);
 }
 
+/** The model's input tensor name and its shape for one image or one form. */
+export function singleInput(m: Manifest): { input: string; dims: number[] } {
+  if (m.modality === 'image') {
+    const { tensor, channels, height, width } = m.input.image;
+    return { input: tensor, dims: [1, channels, height, width] };
+  }
+  return { input: m.input.tabular.tensor, dims: [1, m.input.tabular.fields.length] };
+}
+
 function createInferenceWorker(): WorkerLike {
   return new Worker(new URL('./worker.ts', import.meta.url), {
     type: 'module',
@@ -105,7 +114,17 @@ export class InferenceEngine {
     if (!loading) {
       loading = bytes()
         .then((model) =>
-          this.#request({ kind: 'load', key, model, prefer, threads: this.threads }, [model]),
+          this.#request(
+            {
+              kind: 'load',
+              key,
+              model,
+              prefer,
+              threads: this.threads,
+              warmup: singleInput(manifest),
+            },
+            [model],
+          ),
         )
         .then((reply) => ({ ...reply, manifest, key }));
       this.#loads.set(key, loading);
@@ -117,7 +136,7 @@ export class InferenceEngine {
   /** Runs a loaded model on a float32 input; returns the raw output. */
   run(model: LoadedModel, data: Float32Array<ArrayBuffer>, dims: number[]): Promise<RunReply> {
     const m = model.manifest;
-    const input = m.modality === 'image' ? m.input.image.tensor : m.input.tabular.tensor;
+    const { input } = singleInput(m);
     return this.#request(
       { kind: 'run', key: model.key, input, output: m.output.tensor, data, dims },
       [data.buffer],

@@ -13,6 +13,12 @@ export type WorkerRequest =
       prefer: ProviderPreference;
       /** WASM threads; applied when the runtime starts (the first load). */
       threads: number;
+      /**
+       * One run on zeros of this shape right after creation, so its one-off costs (the browser
+       * compiling the WASM kernels it meets first, buffers sized) are paid while the model loads,
+       * not on the user's first "Run model".
+       */
+      warmup?: { input: string; dims: number[] };
     }
   | { kind: 'image'; file: Blob; spec: ImageSpec; previewSize: number }
   | {
@@ -28,8 +34,10 @@ export interface LoadReply {
   provider: Provider;
   /** WASM threads in use (1 without cross-origin isolation). */
   threads: number;
-  /** Session creation time, ms. */
+  /** Session creation time, ms, the warm-up run included. */
   ms: number;
+  /** The warm-up run alone, ms (absent without one). */
+  warmupMs?: number;
   /** Why WebGPU was not used, when it was wanted. */
   fallback?: string;
 }

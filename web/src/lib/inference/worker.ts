@@ -43,7 +43,7 @@ async function load(request: Extract<WorkerRequest, { kind: 'load' }>): Promise<
         const session = await ort.InferenceSession.create(model, {
           executionProviders: ['webgpu'],
         });
-        return remember(request.key, { session, ort, provider: 'webgpu' }, started);
+        return await remember(request, { session, ort, provider: 'webgpu' }, started);
       } catch (error) {
         fallback = `WebGPU session failed: ${error instanceof Error ? error.message : String(error)}`;
       }
@@ -55,13 +55,27 @@ async function load(request: Extract<WorkerRequest, { kind: 'load' }>): Promise<
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
-  return { ...remember(request.key, { session, ort, provider: 'wasm' }, started), fallback };
+  return { ...(await remember(request, { session, ort, provider: 'wasm' }, started)), fallback };
 }
 
-function remember(key: string, loaded: Omit<Loaded, 'threads'>, started: number): LoadReply {
+/** Keeps the new session, after its warm-up run when the request asks for one. */
+async function remember(
+  request: Extract<WorkerRequest, { kind: 'load' }>,
+  loaded: Omit<Loaded, 'threads'>,
+  started: number,
+): Promise<LoadReply> {
   const threads = Number(loaded.ort.env.wasm.numThreads) || 1;
-  sessions.set(key, { ...loaded, threads });
-  return { provider: loaded.provider, threads, ms: performance.now() - started };
+  let warmupMs: number | undefined;
+  if (request.warmup) {
+    const { input, dims } = request.warmup;
+    const zeros = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    const warmupStarted = performance.now();
+    const results = await loaded.session.run({ [input]: new loaded.ort.Tensor(zeros, dims) });
+    warmupMs = performance.now() - warmupStarted;
+    for (const tensor of Object.values(results)) tensor.dispose();
+  }
+  sessions.set(request.key, { ...loaded, threads });
+  return { provider: loaded.provider, threads, ms: performance.now() - started, warmupMs };
 }
 
 async function run(request: Extract<WorkerRequest, { kind: 'run' }>): Promise<RunReply> {
