@@ -7,7 +7,7 @@
 //      the first offline-ready install: navigation start → serviceWorker.ready and a controller;
 //   2. seed: 10,000 patients and 30,000 encounters, each record with its outbox row, written with
 //      raw IndexedDB in the page in transactions of 500 records; rows are built in Node with the
-//      app's own functions (parsePatientForm, searchTokens, parseEncounterForm, newMeta,
+//      app's own functions (parsePatientForm, patientLookupFields, parseEncounterForm, newMeta,
 //      syncedFields), shaped as createPatient / startEncounter + saveEncounter leave them;
 //   3. time to the first rendered patient list on a full load of /patients (5 loads);
 //   4. search keystroke → updated list (input event → first mutation of the list → next frame);
@@ -80,7 +80,7 @@ const { tsImport } = await import(
 const tsxBin = join(serverDir, 'node_modules/.bin/tsx');
 const app = async (path) =>
   tsImport(pathToFileURL(join(webDir, 'src/lib', path)).href, import.meta.url);
-const { parsePatientForm, searchTokens, matchesQuery } = await app('domain/patient.ts');
+const { parsePatientForm, patientLookupFields, matchesQuery } = await app('domain/patient.ts');
 const { parseEncounterForm } = await app('domain/encounter.ts');
 const { newMeta } = await app('domain/records.ts');
 const { SYMPTOMS } = await app('domain/vitals.ts');
@@ -419,7 +419,7 @@ function makePatient(author) {
   const patient = {
     ...newMeta(idAt(registeredAt), author, new Date(registeredAt)),
     ...fields,
-    searchTokens: searchTokens(fields),
+    ...patientLookupFields(fields),
     lastVisitAt: new Date(registeredAt).toISOString(),
   };
   const ageMonths = (registeredAt - Date.parse(fields.birthDate)) / (30.44 * DAY);
@@ -755,7 +755,7 @@ async function main() {
     await page.evaluate(
       () =>
         new Promise((resolve, reject) => {
-          const request = indexedDB.open('fielddx', 30);
+          const request = indexedDB.open('fielddx', 40);
           request.onupgradeneeded = () => {
             const d = request.result;
             const store = (name, keyPath, indexes = [], autoIncrement = false) => {
@@ -767,7 +767,7 @@ async function main() {
             store('settings', 'key');
             store('patients', 'id', [
               ['lastVisitAt', 'lastVisitAt'],
-              ['searchTokens', 'searchTokens', true],
+              ['familyKey', 'familyKey'],
             ]);
             store('encounters', 'id', [
               ['patientId', 'patientId'],
@@ -795,7 +795,7 @@ async function main() {
           request.onerror = () => reject(request.error);
         }),
     );
-    db.version = 30;
+    db.version = 40;
     db.openedBy = 'bench';
   }
 
@@ -1024,7 +1024,7 @@ async function main() {
           if (requery) {
             const all = () => ({ from: -Infinity, to: [[[]]], d: 1, l: null, r: null });
             const detail = {
-              'idb://fielddx/patients/searchTokens': all(),
+              'idb://fielddx/patients/familyKey': all(),
               'idb://fielddx/patients/lastVisitAt': all(),
             };
             window.dispatchEvent(new CustomEvent('x-storagemutated-1', { detail }));

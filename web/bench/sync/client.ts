@@ -6,7 +6,7 @@ import { downloadAllAttachments, saveAttachment } from '$lib/db/attachments';
 import { FieldDxDatabase, type OutboxRow, type PatientRow } from '$lib/db/database';
 import { createPatient } from '$lib/db/patients';
 import { newId, syncedFields } from '$lib/db/records';
-import { searchTokens } from '$lib/domain/patient';
+import { patientLookupFields } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
 import type { PushRequest } from 'sync-server/protocol';
 import { applyPullPage, applyPushResults, readCursor } from '$lib/sync/apply';
@@ -44,8 +44,8 @@ const VILLAGES = ['Ségou', 'Pélengana', 'Markala', 'Sikasso', 'Koutiala', 'Kat
 /**
  * Identifier kinds of a long-followed patient, spelled out as clinics write them. The record's
  * bulk is in these labels, which are not indexed, so a ~1 KB patient keeps a realistic number of
- * search tokens (about a dozen: names, village, identifier values) — the `*searchTokens`
- * multi-entry index costs IndexedDB a write per token.
+ * search tokens (about a dozen: names, village, identifier values), which the device keeps in
+ * the row for its in-memory search.
  */
 const KINDS = [
   'Numéro de dossier du CSCom (centre de santé communautaire), registre de consultation curative',
@@ -94,7 +94,7 @@ function patientRows(i: number, author: Author, now: Date): { row: PatientRow; o
   const row: PatientRow = {
     ...meta,
     ...fields,
-    searchTokens: searchTokens(fields),
+    ...patientLookupFields(fields),
     lastVisitAt: now.toISOString(),
   };
   const out: OutboxRow = {
@@ -449,9 +449,8 @@ async function requestLatency(n: number) {
 
 /**
  * The floor for storing n pulled patients: bulkPut in transactions of PULL_STORE_CHUNK (what a pull
- * stores at once) on fresh databases, (a)
- * as the app stores them, (b) without search tokens (no multi-entry index entries), (c) as plain
- * values in a table without secondary indexes. No sync code involved.
+ * stores at once) on fresh databases, (a) as the app stores them, (b) as plain values in a table
+ * without secondary indexes. No sync code involved.
  */
 async function writeFloor(n: number, author: Author) {
   const rows = Array.from({ length: n }, (_, i) => patientRows(i, author, new Date()).row);
@@ -475,12 +474,9 @@ async function writeFloor(n: number, author: Author) {
   for (let round = 0; round < 2; round++) {
     const a = await time(`floor-a${round}`, (d, c) => d.patients.bulkPut(c));
     const b = await time(`floor-b${round}`, (d, c) =>
-      d.patients.bulkPut(c.map((r) => ({ ...r, searchTokens: [] }))),
-    );
-    const c = await time(`floor-c${round}`, (d, c) =>
       d.settings.bulkPut(c.map((r) => ({ key: r.id, value: r }))),
     );
-    for (const [k, v] of Object.entries({ patientsMs: a, patientsNoTokensMs: b, unindexedMs: c }))
+    for (const [k, v] of Object.entries({ patientsMs: a, unindexedMs: b }))
       best[k] = Math.min(best[k] ?? Infinity, v);
   }
   return { n, ...best };

@@ -8,6 +8,7 @@ import type {
   Review,
   SyncedTable,
 } from '$lib/domain/records';
+import { familyKey } from '$lib/domain/patient';
 import { exactKeys } from './mutated-keys';
 
 export interface SettingRow {
@@ -17,8 +18,10 @@ export interface SettingRow {
 
 /** A patient as stored here: the synced record plus local-only index fields. */
 export interface PatientRow extends Patient {
-  /** Folded words the list search looks up (multi-entry index). */
+  /** Folded words the list search matches (in memory: see patient-search.ts). */
   searchTokens: string[];
+  /** First folded word of the family name: the duplicate check's index. */
+  familyKey: string;
   /** Date of the latest visit, or of registration: the list's sort order. */
   lastVisitAt: string;
 }
@@ -97,6 +100,19 @@ export class FieldDxDatabase extends Dexie {
       syncState: 'key',
     });
     this.version(3).stores({ conflicts: 'id, [table+recordId]' });
+    // The list searches in memory since version 4. A multi-entry index of every search word made
+    // each patient write about twice as slow (a sync pull writes thousands); the duplicate check
+    // needs only the family name.
+    this.version(4)
+      .stores({ patients: 'id, lastVisitAt, familyKey' })
+      .upgrade((tx) =>
+        tx
+          .table('patients')
+          .toCollection()
+          .modify((p: PatientRow) => {
+            p.familyKey = familyKey(p);
+          }),
+      );
     // The live patient search reads back changed patients by key, bulk sync writes included.
     this.use(exactKeys(['patients']));
     // A newer app version in another tab wants to upgrade the schema: let it.

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
 import { FieldDxDatabase } from './database';
+import { findSimilarPatients, listPatients } from './patients';
 
 describe('schema upgrades', () => {
   it('opens a version 1 database (settings only) and keeps its data through the latest version', async () => {
@@ -13,12 +14,64 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(3);
+    expect(db.verno).toBe(4);
     expect(await db.settings.get('profile')).toEqual({
       key: 'profile',
       value: { me: { user: { id: 'u1' } } },
     });
     expect(await db.patients.count()).toBe(0);
+    await db.delete();
+  });
+
+  it('upgrades version 3 patients to the family-name index, without the search-word index', async () => {
+    const name = `migration-v3-${Date.now()}`;
+    const v3 = new Dexie(name);
+    v3.version(1).stores({ settings: 'key' });
+    v3.version(2).stores({
+      patients: 'id, lastVisitAt, *searchTokens',
+      encounters: 'id, patientId, [patientId+date]',
+      diagnoses: 'id, patientId, encounterId',
+      reports: 'id, patientId, status',
+      reviews: 'id, reportId',
+      attachments: 'id, patientId, sha256',
+      outbox: '++seq, [table+recordId]',
+      blobs: 'sha256',
+      syncState: 'key',
+    });
+    v3.version(3).stores({ conflicts: 'id, [table+recordId]' });
+    const awa = {
+      id: 'p1',
+      teamId: 't1',
+      version: 2,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      updatedBy: 'u1',
+      deleted: false,
+      givenName: 'Awa',
+      familyName: 'Traoré Diallo',
+      sex: 'female',
+      birthDate: '1990-05-01',
+      birthDateEstimated: false,
+      village: 'Ségou',
+      phone: '',
+      identifiers: [],
+      searchTokens: ['awa', 'traore', 'diallo', 'segou'],
+      lastVisitAt: '2026-01-01T00:00:00.000Z',
+    };
+    await v3.table('patients').put(awa);
+    v3.close();
+
+    const db = new FieldDxDatabase(name);
+    await db.open();
+    expect(db.verno).toBe(4);
+    expect(db.patients.schema.indexes.map((i) => i.name).sort()).toEqual([
+      'familyKey',
+      'lastVisitAt',
+    ]);
+    expect(await db.patients.get('p1')).toEqual({ ...awa, familyKey: 'traore' });
+    const similar = await findSimilarPatients(db, { ...awa, sex: 'female' });
+    expect(similar.map((p) => p.id)).toEqual(['p1']);
+    expect((await listPatients(db, 'dial seg')).map((p) => p.id)).toEqual(['p1']);
+    expect(await listPatients(db, 'bamako')).toEqual([]);
     await db.delete();
   });
 });

@@ -1,4 +1,4 @@
-import { findSimilar, matchesQuery, searchTokens } from '$lib/domain/patient';
+import { familyKey, findSimilar, matchesQuery, patientLookupFields } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
 import { words } from '$lib/domain/text';
 import type { FieldDxDatabase, PatientRow } from './database';
@@ -16,7 +16,7 @@ export async function createPatient(
   const row: PatientRow = {
     ...newMeta(newId(), author, now),
     ...fields,
-    searchTokens: searchTokens(fields),
+    ...patientLookupFields(fields),
     lastVisitAt: now.toISOString(),
   };
   return writeRecord(db, 'patients', row);
@@ -34,7 +34,7 @@ export async function updatePatient(
   const row: PatientRow = {
     ...touched(current, author, now),
     ...fields,
-    searchTokens: searchTokens(fields),
+    ...patientLookupFields(fields),
   };
   return writeRecord(db, 'patients', row);
 }
@@ -52,56 +52,19 @@ export function restorePatient(db: FieldDxDatabase, id: string, author: Author, 
 }
 
 /**
- * Patients for the list, most recently seen first. With a query, every word must start a name,
- * village or identifier word (accents and case ignored); the index narrows by the longest word.
+ * Patients for the list, most recently seen first, read from IndexedDB: the first screen, before
+ * the live patient search has loaded (patient-search.ts answers every query after that). With a
+ * query, every word must start a name, village or identifier word (accents and case ignored).
  */
 export async function listPatients(
   db: FieldDxDatabase,
   query = '',
   limit = PATIENT_PAGE_SIZE,
 ): Promise<PatientRow[]> {
-  const queryWords = words(query);
-  if (queryWords.length === 0) {
-    return db.patients
-      .orderBy('lastVisitAt')
-      .reverse()
-      .filter((p) => !p.deleted)
-      .limit(limit)
-      .toArray();
-  }
-  // Narrow by the word with the fewest index entries. When even that word matches many patients,
-  // walking the most recent first finds a page sooner than reading and sorting every match:
-  // a walk reads about limit × total / matches patients, the index reads all matches. Counting
-  // stops at that break-even point, so a common word costs no more than the walk it chooses.
-  const total = await db.patients.count();
-  const breakEven = Math.ceil(Math.sqrt(limit * total));
-  const counts = await Promise.all(
-    queryWords.map(async (word) => {
-      // Keys only, and never more than needed to decide (a native count reads the whole range).
-      const keys = await db.patients
-        .where('searchTokens')
-        .startsWith(word)
-        .limit(breakEven + 1)
-        .primaryKeys();
-      return keys.length;
-    }),
-  );
-  const fewest = Math.min(...counts);
-  const word = queryWords[counts.indexOf(fewest)]!;
-  const matches = (p: PatientRow) => !p.deleted && matchesQuery(p.searchTokens, query);
-  if (fewest > breakEven) {
-    return db.patients.orderBy('lastVisitAt').reverse().filter(matches).limit(limit).toArray();
-  }
-  const candidates = await db.patients
-    .where('searchTokens')
-    .startsWith(word)
-    .distinct()
-    .filter(matches)
-    .toArray();
-  // Same order as the walk: latest visit first, then the newer id.
-  return candidates
-    .sort((a, b) => b.lastVisitAt.localeCompare(a.lastVisitAt) || b.id.localeCompare(a.id))
-    .slice(0, limit);
+  const everyone = words(query).length === 0;
+  const matches = (p: PatientRow) =>
+    !p.deleted && (everyone || matchesQuery(p.searchTokens, query));
+  return db.patients.orderBy('lastVisitAt').reverse().filter(matches).limit(limit).toArray();
 }
 
 /**
@@ -120,9 +83,9 @@ export async function findSimilarPatients(
   fields: PatientFields,
   excludeId?: string,
 ): Promise<PatientRow[]> {
-  const first = words(fields.familyName)[0];
-  if (!first) return [];
-  const candidates = await db.patients.where('searchTokens').equals(first).toArray();
+  const key = familyKey(fields);
+  if (!key) return [];
+  const candidates = await db.patients.where('familyKey').equals(key).toArray();
   return findSimilar(fields, candidates, excludeId);
 }
 

@@ -4,7 +4,7 @@ import type { FieldDxDatabase, OutboxRow } from './database';
 import { guardQuota } from './errors';
 
 /** Fields kept on the device only (indexes), never sent to the server. */
-const LOCAL_FIELDS = new Set(['searchTokens', 'lastVisitAt']);
+const LOCAL_FIELDS = new Set(['searchTokens', 'familyKey', 'lastVisitAt']);
 
 export function syncedFields(row: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).filter(([key]) => !LOCAL_FIELDS.has(key)));

@@ -168,6 +168,16 @@ export function searchTokens(patient: PatientFields): string[] {
   return [...tokens];
 }
 
+/** The first word of the family name, folded: where the duplicate check looks. */
+export function familyKey(patient: Pick<PatientFields, 'familyName'>): string {
+  return words(patient.familyName)[0] ?? '';
+}
+
+/** The fields a patient row carries for the device's own lookups (never synced). */
+export function patientLookupFields(patient: PatientFields) {
+  return { searchTokens: searchTokens(patient), familyKey: familyKey(patient) };
+}
+
 /** True when every word of the query starts some token of the patient. */
 export function matchesQuery(tokens: readonly string[], query: string): boolean {
   return matchesWords(tokens, words(query));

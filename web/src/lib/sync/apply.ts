@@ -1,5 +1,5 @@
 import { SYNC_TABLES, type MutationResult, type PullChange } from 'sync-server/protocol';
-import { searchTokens } from '$lib/domain/patient';
+import { patientLookupFields } from '$lib/domain/patient';
 import type { Patient, SyncedTable } from '$lib/domain/records';
 import type { ConflictRow, FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { syncedFields } from '$lib/db/records';
@@ -16,7 +16,7 @@ function patientRow(record: Row, previous: Row | undefined): Row {
   const patient = record as unknown as Patient;
   const lastVisitAt =
     (previous?.lastVisitAt as string | undefined) ?? (record.updatedAt as string | undefined) ?? '';
-  return { ...record, searchTokens: searchTokens(patient), lastVisitAt };
+  return { ...record, ...patientLookupFields(patient), lastVisitAt };
 }
 
 /** The end of a visit's day: patients sort by their latest visit. */

@@ -1,7 +1,7 @@
 import type { ConflictRow, FieldDxDatabase } from '$lib/db/database';
 import { syncedFields, touched, writeRecord } from '$lib/db/records';
 import type { Author, TableRecord } from '$lib/domain/records';
-import { searchTokens } from '$lib/domain/patient';
+import { patientLookupFields } from '$lib/domain/patient';
 import { guardQuota } from '$lib/db/errors';
 
 /**
@@ -22,7 +22,7 @@ export async function resolveConflict(
       if (!current) throw new Error('The record of this conflict is no longer on this device.');
       const next = { ...touched(current, author, now), ...pick(chosen, conflict.fields) };
       if (conflict.table === 'patients') {
-        Object.assign(next, { searchTokens: searchTokens(next as TableRecord['patients']) });
+        Object.assign(next, patientLookupFields(next as TableRecord['patients']));
       }
       await writeRecord(db, conflict.table, next);
       const [row] = await db.outbox
