@@ -374,4 +374,49 @@ describe('sync with the real server', () => {
     };
     await expect(syncOnce(device(), refusing)).rejects.toThrow(/restart a download/);
   });
+
+  it('loses nothing when an edit read ahead for the next push is rebased by this one’s answer', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    const tabletB = device();
+    const patient = await createPatient(tabletA, fields, a.author);
+    await syncOnce(tabletA, a.transport);
+    await syncOnce(tabletB, b.transport);
+    await updatePatient(tabletB, patient.id, { ...fields, village: 'Mopti' }, b.author);
+    await syncOnce(tabletB, b.transport);
+
+    // Tablet A: an edit of the patient first in the outbox, then enough new patients to need a
+    // second push; during the first push the patient is edited again, before the read-ahead.
+    await updatePatient(tabletA, patient.id, { ...fields, phone: '555' }, a.author);
+    for (let i = 0; i < PUSH_BATCH; i++)
+      await createPatient(tabletA, { ...fields, givenName: `P${i}` }, a.author);
+    let pushes = 0;
+    const editing: SyncTransport = {
+      ...a.transport,
+      push(request) {
+        if (++pushes === 1) {
+          // Queued before the read-ahead's transaction, so the next batch holds this edit.
+          void updatePatient(
+            tabletA,
+            patient.id,
+            { ...fields, phone: '555', identifiers: [{ kind: 'National ID', value: 'N1' }] },
+            a.author,
+          );
+        }
+        return a.transport.push(request);
+      },
+    };
+    const summary = await syncOnce(tabletA, editing);
+    expect(pushes).toBe(2); // the new edit went out with the batch read ahead
+    expect(summary.conflicts).toBe(0);
+    expect(await tabletA.outbox.count()).toBe(0);
+    const expected = {
+      village: 'Mopti',
+      phone: '555',
+      identifiers: [{ kind: 'National ID', value: 'N1' }],
+    };
+    expect(await getPatient(tabletA, patient.id)).toMatchObject(expected);
+    await syncOnce(tabletB, b.transport);
+    expect(await getPatient(tabletB, patient.id)).toMatchObject(expected);
+  });
 });
