@@ -166,17 +166,17 @@ export async function applyPushResults(
   if (first === undefined || last === undefined) return outcome;
   const byId = new Map(results.map((r) => [r.mutationId, r]));
   await db.transaction('rw', [...syncedTables(db), db.outbox, db.conflicts], async () => {
-    // The batch is a stretch of the outbox: one range read finds which sent rows are still there
-    // unchanged (an edit since replaced its row with a newer one, further on).
+    // The batch is a stretch of the outbox: one read of its keys finds which sent rows are still
+    // there. An edit since replaced its row with a newer one further on (a seq is never reused),
+    // so a sent row whose seq is still there is the row that was sent.
     const range = () => db.outbox.where('seq').between(first, last, true, true);
-    const stillThere = new Map((await range().toArray()).map((row) => [row.seq!, row]));
+    const stillThere = new Set(await range().primaryKeys());
     const acknowledged: number[] = [];
     let leaving = 0;
     for (const mutation of sent) {
       const result = byId.get(mutation.mutationId);
       if (!result) continue;
-      const row = stillThere.get(mutation.seq!);
-      const same = row?.mutationId === mutation.mutationId ? row : undefined;
+      const same = stillThere.has(mutation.seq!) ? mutation : undefined;
       if (same && result.status !== 'rejected') leaving++;
       if (result.status === 'applied' && same) {
         outcome.applied++;
