@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parsePatientForm } from '$lib/domain/patient';
 import { newMeta, type PatientFields } from '$lib/domain/records';
 import { applyPullPage } from '$lib/sync/apply';
 import type { FieldDxDatabase } from './database';
@@ -14,32 +13,14 @@ import {
 } from './patients';
 import { patientSearch, type LivePatientSearch } from './patient-search';
 import { newId } from './records';
-import { freshDatabase } from './test-db';
+import { freshDatabase, patientFields } from './test-db';
 
 const author = { userId: 'user-1', teamId: 'team-1' };
 const today = new Date('2026-11-26T10:00:00Z');
 let db: FieldDxDatabase;
 let search: LivePatientSearch;
 
-function fields(over: Partial<Parameters<typeof parsePatientForm>[0]> = {}): PatientFields {
-  const result = parsePatientForm(
-    {
-      givenName: 'Awa',
-      familyName: 'Traoré',
-      sex: 'female',
-      birthDate: '1990-05-01',
-      ageYears: '',
-      ageMonths: '',
-      village: 'Ségou',
-      phone: '',
-      identifiers: [],
-      ...over,
-    },
-    today,
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.value;
-}
+const fields = (over: Parameters<typeof patientFields>[0] = {}) => patientFields(over, today);
 
 const at = (day: number) => new Date(Date.UTC(2026, 0, 1) + day * 86_400_000);
 /** The list for a query, once every reported change has been applied. */

@@ -1,7 +1,5 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parsePatientForm } from '$lib/domain/patient';
-import type { PatientFields } from '$lib/domain/records';
 import { saveAttachment, getAttachmentBlob, sha256Hex } from './attachments';
 import type { FieldDxDatabase } from './database';
 import { setAssessment, saveDiagnosis, listDiagnoses } from './diagnoses';
@@ -18,31 +16,13 @@ import {
   updatePatient,
 } from './patients';
 import { createReport, listReports, shareReport, updateReport } from './reports';
-import { freshDatabase } from './test-db';
+import { freshDatabase, patientFields } from './test-db';
 
 const author = { userId: 'user-1', teamId: 'team-1' };
 const today = new Date('2026-11-26T10:00:00Z');
 let db: FieldDxDatabase;
 
-function fields(over: Partial<Parameters<typeof parsePatientForm>[0]> = {}): PatientFields {
-  const result = parsePatientForm(
-    {
-      givenName: 'Awa',
-      familyName: 'Traoré',
-      sex: 'female',
-      birthDate: '1990-05-01',
-      ageYears: '',
-      ageMonths: '',
-      village: 'Ségou',
-      phone: '',
-      identifiers: [],
-      ...over,
-    },
-    today,
-  );
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.value;
-}
+const fields = (over: Parameters<typeof patientFields>[0] = {}) => patientFields(over, today);
 
 beforeEach(() => {
   db = freshDatabase();

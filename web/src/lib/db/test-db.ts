@@ -1,3 +1,5 @@
+import { parsePatientForm } from '$lib/domain/patient';
+import type { PatientFields } from '$lib/domain/records';
 import { FieldDxDatabase } from './database';
 
 let counter = 0;
@@ -5,4 +7,27 @@ let counter = 0;
 /** A fresh database with a unique name, so tests never see each other's data. */
 export function freshDatabase(): FieldDxDatabase {
   return new FieldDxDatabase(`test-${process.pid}-${Date.now()}-${counter++}`);
+}
+
+type PatientForm = Parameters<typeof parsePatientForm>[0];
+
+/** A valid patient (Awa Traoré of Ségou) as the form gives it, with `over` replacing form values. */
+export function patientFields(over: Partial<PatientForm> = {}, today = new Date()): PatientFields {
+  const result = parsePatientForm(
+    {
+      givenName: 'Awa',
+      familyName: 'Traoré',
+      sex: 'female',
+      birthDate: '1990-05-01',
+      ageYears: '',
+      ageMonths: '',
+      village: 'Ségou',
+      phone: '',
+      identifiers: [],
+      ...over,
+    },
+    today,
+  );
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.value;
 }
