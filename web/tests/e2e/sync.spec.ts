@@ -93,8 +93,11 @@ test('two tablets: offline work reaches the server and the teammate; a conflict 
   await contextB.setOffline(true);
   await editVillage(tabletA, 'Bafoulabé');
   await editVillage(tabletB, 'Kéniéba');
+  // An edit of a record already on the server is not backed up either, until it is pushed.
+  await expect(tabletA.getByText('not backed up')).toBeVisible();
   await contextA.setOffline(false);
   await syncNow(tabletA);
+  await expect(tabletA.getByText('not backed up')).toHaveCount(0);
   await contextB.setOffline(false);
   await syncNow(tabletB);
   await expect(tabletB.getByRole('link', { name: '1 conflict to resolve' })).toBeVisible();

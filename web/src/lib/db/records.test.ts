@@ -15,6 +15,7 @@ import {
   restorePatient,
   updatePatient,
 } from './patients';
+import { notBackedUp } from './records';
 import { createReport, listReports, shareReport, updateReport } from './reports';
 import { freshDatabase, patientFields } from './test-db';
 
@@ -133,6 +134,19 @@ describe('patients', () => {
     ).toEqual([existing.id]);
     expect(await findSimilarPatients(db, fields({ birthDate: '1991-01-01' }))).toEqual([]);
     expect(await findSimilarPatients(db, fields(), existing.id)).toEqual([]);
+  });
+  it('marks as not backed up every patient with an edit waiting, new or already synced', async () => {
+    const awa = await createPatient(db, fields(), author);
+    const binta = await createPatient(db, fields({ givenName: 'Binta' }), author);
+    expect(await notBackedUp(db, 'patients')).toEqual(new Set([awa.id, binta.id]));
+    expect(await notBackedUp(db, 'reports')).toEqual(new Set());
+
+    // Backed up (the push acknowledged both), then Binta is edited again.
+    await db.outbox.clear();
+    await db.patients.update(binta.id, { version: 1 });
+    expect(await notBackedUp(db, 'patients')).toEqual(new Set());
+    await updatePatient(db, binta.id, fields({ givenName: 'Binta', phone: '555' }), author);
+    expect(await notBackedUp(db, 'patients')).toEqual(new Set([binta.id]));
   });
 });
 

@@ -1,3 +1,4 @@
+import Dexie from 'dexie';
 import { uuidv7 } from 'uuidv7';
 import type { Author, RecordMeta, SyncedTable, TableRecord } from '$lib/domain/records';
 import type { FieldDxDatabase, OutboxRow } from './database';
@@ -69,6 +70,18 @@ export async function setDeleted<T extends SyncedTable>(
     { ...touched(current, author, now), deleted },
     deleted ? 'delete' : 'put',
   );
+}
+
+/**
+ * Ids of a table's records with an edit waiting for the server (or refused by it): what the
+ * device holds of them is not backed up yet, new or not. Keys only, from the outbox's index.
+ */
+export async function notBackedUp(db: FieldDxDatabase, table: SyncedTable): Promise<Set<string>> {
+  const keys = await db.outbox
+    .where('[table+recordId]')
+    .between([table, Dexie.minKey], [table, Dexie.maxKey])
+    .keys();
+  return new Set(keys.map((key) => (key as unknown as [string, string])[1]));
 }
 
 /** How many edits wait for the server. */
