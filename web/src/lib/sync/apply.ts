@@ -25,6 +25,13 @@ const visitedAt = (encounter: Row) => `${encounter.date as string}T23:59:59.999Z
 const keyOf = (table: string, id: string) => `${table}\u0000${id}`;
 
 /**
+ * Rows written per bulkPut. A pull stores thousands of records in one transaction; writing them in
+ * chunks keeps each synchronous stretch of the page short (the user may be typing meanwhile), and
+ * the transaction stays open from one chunk to the next.
+ */
+const WRITE_CHUNK = 500;
+
+/**
  * Stores records from the server, table by table with bulk writes (IndexedDB round trips dominate
  * sync time on a tablet). `local` holds the device's current rows of these records (absent: not
  * on the device): patients keep their local index fields; visits move their patient up the list.
@@ -35,17 +42,24 @@ async function storeServerRecords(
   local: ReadonlyMap<string, Row>,
 ) {
   const byTable = new Map<SyncedTable, Row[]>();
-  for (const { table, row } of records) byTable.set(table, [...(byTable.get(table) ?? []), row]);
+  for (const { table, row } of records) {
+    const rows = byTable.get(table);
+    if (rows) rows.push(row);
+    else byTable.set(table, [row]);
+  }
   // Patients first, so that their visits below find them.
   for (const table of SYNC_TABLES) {
     const rows = byTable.get(table);
     if (!rows?.length) continue;
-    if (table === 'patients') {
-      await db.patients.bulkPut(
-        rows.map((r) => patientRow(r, local.get(keyOf(table, r.id)))) as never[],
-      );
-    } else {
-      await db.table(table).bulkPut(rows);
+    for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+      const chunk = rows.slice(i, i + WRITE_CHUNK);
+      await db
+        .table(table)
+        .bulkPut(
+          table === 'patients'
+            ? chunk.map((r) => patientRow(r, local.get(keyOf(table, r.id))))
+            : chunk,
+        );
     }
     if (table === 'encounters')
       await markVisits(

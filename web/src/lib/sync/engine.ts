@@ -1,4 +1,4 @@
-import type { Mutation, PushRequest } from 'sync-server/protocol';
+import type { Mutation, MutationResult, PushRequest } from 'sync-server/protocol';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
 import { PullPages } from './pages';
@@ -100,40 +100,7 @@ export async function syncOnce(
     bytesDown: 0,
   };
 
-  const waiting = await db.outbox.filter((row) => !row.rejected).count();
-  for (let batch = await nextBatch(db); batch.length > 0;) {
-    const images = batch.filter((row) => row.table === 'attachments' && row.op === 'put');
-    for (let i = 0; i < images.length; i += BLOB_UPLOADS_AT_ONCE) {
-      const group = images.slice(i, i + BLOB_UPLOADS_AT_ONCE);
-      await Promise.all(group.map((row) => uploadBlob(db, transport, row, summary)));
-    }
-    const request: PushRequest = { deviceId: device, mutations: batch.map(toWireMutation) };
-    const body = JSON.stringify(request);
-    const answer = transport.push(request);
-    // The next stretch of the outbox is read while the server works on this one. Acknowledging
-    // this batch may then rebase a newer edit read here: sent as read, the server merges it
-    // against the same base, so nothing is lost (see sync.test.ts).
-    const lastSeq = batch[batch.length - 1]!.seq;
-    const following = nextBatch(db, lastSeq);
-    following.catch(() => {}); // awaited below, or dropped when this push fails
-    const response = await answer;
-    const outcome = await applyPushResults(db, batch, response.results);
-    summary.applied += outcome.applied;
-    summary.merged += outcome.merged;
-    summary.conflicts += outcome.conflicts;
-    summary.rejected.push(...outcome.rejected);
-    summary.pushed += batch.length;
-    summary.bytesUp += body.length;
-    onProgress({
-      phase: 'upload',
-      done: summary.pushed,
-      total: Math.max(waiting, summary.pushed),
-      bytes: summary.bytesUp,
-    });
-    // Edits made during this push (and rebased by its answer) come after what was read ahead.
-    batch = await following;
-    if (batch.length === 0) batch = await nextBatch(db, lastSeq);
-  }
+  await pushOutbox(db, transport, device, summary, onProgress);
 
   // Downloads overlap storing; the pages that arrived meanwhile are stored in one transaction.
   const fetchPage = (from: number) => transport.pull(device, from, PULL_PAGE);
@@ -171,6 +138,65 @@ export async function syncOnce(
   }
   await db.syncState.put({ key: 'lastSuccessAt', value: new Date().toISOString() });
   return summary;
+}
+
+/**
+ * Drains the outbox in order, one batch per request. While the server works on a batch the next
+ * one is read, and while it travels the answer to the one before is recorded (one transaction
+ * after the other, in order). Reading ahead, an edit that the previous answer then rebases is sent
+ * as read: the server merges it against the same base, so nothing is lost (see sync.test.ts).
+ */
+async function pushOutbox(
+  db: FieldDxDatabase,
+  transport: SyncTransport,
+  device: string,
+  summary: SyncSummary,
+  onProgress: (progress: SyncProgress) => void,
+) {
+  const waiting = await db.outbox.filter((row) => !row.rejected).count();
+  const record = async (sent: OutboxRow[], results: MutationResult[], bytes: number) => {
+    const outcome = await applyPushResults(db, sent, results);
+    summary.applied += outcome.applied;
+    summary.merged += outcome.merged;
+    summary.conflicts += outcome.conflicts;
+    summary.rejected.push(...outcome.rejected);
+    summary.pushed += sent.length;
+    summary.bytesUp += bytes;
+    onProgress({
+      phase: 'upload',
+      done: summary.pushed,
+      total: Math.max(waiting, summary.pushed),
+      bytes: summary.bytesUp,
+    });
+  };
+  let recording: Promise<void> = Promise.resolve();
+  try {
+    for (let batch = await nextBatch(db); batch.length > 0;) {
+      const images = batch.filter((row) => row.table === 'attachments' && row.op === 'put');
+      for (let i = 0; i < images.length; i += BLOB_UPLOADS_AT_ONCE) {
+        const group = images.slice(i, i + BLOB_UPLOADS_AT_ONCE);
+        await Promise.all(group.map((row) => uploadBlob(db, transport, row, summary)));
+      }
+      const request: PushRequest = { deviceId: device, mutations: batch.map(toWireMutation) };
+      const bytes = JSON.stringify(request).length;
+      const answer = transport.push(request);
+      const lastSeq = batch[batch.length - 1]!.seq;
+      const following = nextBatch(db, lastSeq);
+      following.catch(() => {}); // awaited below, or dropped when this push fails
+      const { results } = await answer;
+      const sent = batch;
+      recording = recording.then(() => record(sent, results, bytes));
+      recording.catch(() => {}); // awaited below or in finally
+      batch = await following;
+      if (batch.length === 0) {
+        // Edits made during the last push (and rebased by its answer) come after what was read.
+        await recording;
+        batch = await nextBatch(db, lastSeq);
+      }
+    }
+  } finally {
+    await recording;
+  }
 }
 
 async function uploadBlob(
