@@ -27,6 +27,7 @@ import {
   startWorker,
   timeRuns,
 } from '../tests/fixtures/worker-harness.mjs';
+import { freePort, waitForHealth } from './server.mjs';
 
 const web = new URL('../', import.meta.url);
 const root = new URL('../../', import.meta.url);
@@ -125,7 +126,7 @@ function servedBytes(origin, path) {
 }
 
 async function startServer() {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const origin = `http://localhost:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'fielddx-bench-inference-'));
   const server = spawn(join(root.pathname, 'sync-server/node_modules/.bin/tsx'), ['src/index.ts'], {
@@ -140,17 +141,7 @@ async function startServer() {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${origin}/api/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (i > 300) throw new Error('the server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealth(origin, server);
   return {
     origin,
     stop() {

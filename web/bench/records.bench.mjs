@@ -32,10 +32,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort, waitForHealth } from './server.mjs';
 
 const webDir = fileURLToPath(new URL('../', import.meta.url));
 const rootDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -103,16 +103,6 @@ const summary = (values) =>
         n: values.length,
       }
     : { p50: null, p95: null, max: null, n: 0 };
-
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Sum of file sizes under a folder, counting only paths that pass the filter. */
 function folderBytes(dir, keep = () => true) {
@@ -522,17 +512,7 @@ async function startServer(port, origin) {
   });
   server.stdout.on('data', (d) => (serverLog += d));
   server.stderr.on('data', (d) => (serverLog += d));
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null)
-      throw new Error(`the server exited (${server.exitCode}):\n${serverLog}`);
-    const ok = await fetch(`${origin}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (i > 600) throw new Error(`the server did not answer /api/health in 60 s:\n${serverLog}`);
-    await sleep(100);
-  }
+  await waitForHealth(origin, server, () => serverLog);
 }
 
 /** Admin (first signup), a team, a clinician invitation, then the clinician signed in in `context`. */

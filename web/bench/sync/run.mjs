@@ -22,12 +22,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, request as apiRequest } from '@playwright/test';
 import { build } from 'vite';
+import { freePort, waitForHealth } from '../server.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const webDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -77,16 +77,6 @@ const stats = (xs) => ({
   all: xs.map((x) => round(x)),
 });
 const log = (...a) => console.log(`[bench:sync ${new Date().toISOString().slice(11, 19)}]`, ...a);
-
-async function freePort() {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 /** A process's resident memory (MB), from /proc. */
 function rssMb(pid) {
@@ -267,17 +257,7 @@ async function startServer(port, origin) {
   });
   server.stdout.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
   server.stderr.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null)
-      throw new Error(`the server exited (${server.exitCode}):\n${serverLog}`);
-    const ok = await fetch(`${origin}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (i > 600) throw new Error(`the server did not answer /api/health in 60 s:\n${serverLog}`);
-    await sleep(100);
-  }
+  await waitForHealth(origin, server, () => serverLog);
 }
 
 async function call(req, origin, method, path, data) {
