@@ -2,6 +2,20 @@ import { messageOf } from '$lib/api/errors';
 
 export type SaveStatus = 'saved' | 'saving' | 'draft' | 'error';
 
+/** What a form's save status says to the user. */
+export function saveStatusText(status: SaveStatus): string {
+  switch (status) {
+    case 'saved':
+      return 'Saved on this device';
+    case 'saving':
+      return 'Saving…';
+    case 'draft':
+      return 'Draft kept; fix the marked fields';
+    case 'error':
+      return 'Not saved';
+  }
+}
+
 /**
  * Saves a form as the user types: a short pause after the last keystroke, one write at a time,
  * the latest text always winning, and a last save when the page is hidden or closed.
