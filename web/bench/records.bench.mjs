@@ -20,7 +20,6 @@
 // The script runs under plain node: TypeScript sources of the app are loaded with tsx's API
 // (tsx is a dependency of sync-server; web has none, so `npx tsx` in web/ would hit the registry).
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import {
   existsSync,
   mkdirSync,
@@ -35,7 +34,8 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, waitForHealth } from './server.mjs';
+import { seededRandom } from './random.mjs';
+import { freePort, stopServer, waitForHealth } from './server.mjs';
 
 const webDir = fileURLToPath(new URL('../', import.meta.url));
 const rootDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -116,15 +116,7 @@ function folderBytes(dir, keep = () => true) {
 }
 
 // --- realistic records (Mali / Burkina Faso naming, Ségou–Sikasso–Koulikoro–Mopti districts) ---
-let seed = 0x5eed1234;
-function rand() {
-  // mulberry32: the same data set on every run
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(0x5eed1234);
 const randInt = (min, max) => min + Math.floor(rand() * (max - min + 1));
 const chance = (p) => rand() < p;
 /** Zipf-like pick: the first names of a list are the most common, as surnames are. */
@@ -469,23 +461,9 @@ let context;
 let cleaning;
 
 function cleanup() {
-  const running = () => server && server.exitCode === null && server.signalCode === null;
-  /** Signals the server's process group (tsx and the node process it starts); gone is fine. */
-  const signal = (name) => {
-    try {
-      process.kill(-server.pid, name);
-    } catch (error) {
-      if (error.code !== 'ESRCH') throw error;
-    }
-  };
   cleaning ??= (async () => {
     if (context) await context.close().catch(() => {});
-    if (running()) {
-      const exited = once(server, 'exit');
-      signal('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (running()) signal('SIGKILL');
-    }
+    if (server) await stopServer(server);
     rmSync(tempRoot, { recursive: true, force: true });
   })();
   return cleaning;

@@ -30,3 +30,23 @@ export async function waitForHealth(origin, child, output = () => '') {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * Stops a server started with `detached: true` (its own process group: tsx and the node process
+ * it starts): SIGTERM, then SIGKILL after 5 s. A process already gone is fine.
+ */
+export async function stopServer(child) {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name);
+    } catch (error) {
+      if (error.code !== 'ESRCH') throw error;
+    }
+  };
+  if (!running()) return;
+  const exited = once(child, 'exit');
+  signal('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  if (running()) signal('SIGKILL');
+}

@@ -21,17 +21,10 @@ import {
   type SyncSummary,
 } from '$lib/sync/engine';
 import { httpTransport, type SyncTransport } from '$lib/sync/transport';
+import { seededRandom } from '../random.mjs';
 
 // --- deterministic ~1 KB patients -----------------------------------------------------------------
-let seed = 0x5eed5eed;
-function rand() {
-  // mulberry32: the same data on every run
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand: () => number = seededRandom(0x5eed5eed);
 /** The most records a pull stores in one transaction. */
 const PULL_STORE_CHUNK = PULL_PAGE * PULL_PAGES_AHEAD;
 

@@ -20,14 +20,13 @@
 // Writes bench-results/sync.json. Environment: BENCH_RUNS (3), BENCH_RECORDS (10000),
 // BENCH_BIG (100000), BENCH_ATTACHMENTS (100), BENCH_ATTACHMENT_BYTES (204800), CHROMIUM_PATH.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, request as apiRequest } from '@playwright/test';
 import { build } from 'vite';
-import { freePort, waitForHealth } from '../server.mjs';
+import { freePort, stopServer, waitForHealth } from '../server.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const webDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -178,22 +177,7 @@ function cleanup() {
   cleaning ??= (async () => {
     await admin?.dispose().catch(() => {});
     await context?.close().catch(() => {});
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = once(server, 'exit');
-      try {
-        process.kill(-server.pid, 'SIGTERM');
-      } catch {
-        // gone meanwhile
-      }
-      await Promise.race([exited, sleep(5000)]);
-      if (server.exitCode === null && server.signalCode === null) {
-        try {
-          process.kill(-server.pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-    }
+    if (server) await stopServer(server);
     rmSync(tempRoot, { recursive: true, force: true });
   })();
   return cleaning;
