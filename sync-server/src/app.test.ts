@@ -1,18 +1,14 @@
 import { hc } from 'hono/client';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AppType } from './app';
 import { createLogger } from './logger';
 import { ErrorBody, HealthResponse, TeamListResponse } from './protocol';
 import { errorOf, makeTestApp, ORIGIN, PASSWORD, TestClient, withAdmin } from './test-utils';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanups.splice(0)) f();
-});
 function setup(options?: Parameters<typeof makeTestApp>[0]) {
   const t = makeTestApp(options);
-  cleanups.push(t.close);
+  onTestFinished(t.close);
   return t;
 }
 

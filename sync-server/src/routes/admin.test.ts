@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { auditLog } from '../db/schema';
 import {
   AdminUser,
@@ -13,13 +13,9 @@ import {
 } from '../protocol';
 import { DAY, errorOf, makeTestApp, TestClient, withAdmin } from '../test-utils';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanups.splice(0)) f();
-});
 async function setup() {
   const t = makeTestApp();
-  cleanups.push(t.close);
+  onTestFinished(t.close);
   return { ...t, ...(await withAdmin(t.app)) };
 }
 

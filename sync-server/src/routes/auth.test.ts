@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { SESSION_COOKIE } from '../auth/cookie';
 import { createPasswordHasher } from '../auth/password';
 import { auditLog, sessions, users } from '../db/schema';
@@ -15,13 +15,9 @@ import {
   withAdmin,
 } from '../test-utils';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanups.splice(0)) f();
-});
 function setup(options?: Parameters<typeof makeTestApp>[0]) {
   const t = makeTestApp(options);
-  cleanups.push(t.close);
+  onTestFinished(t.close);
   return t;
 }
 
@@ -171,7 +167,7 @@ describe('POST /api/auth/signup', () => {
 
   it('lets exactly one admin through when two connections share one database file', async () => {
     const tmp = tempDir();
-    cleanups.push(tmp.remove);
+    onTestFinished(tmp.remove);
     const file = `${tmp.dir}/fielddx.sqlite`;
     const one = setup({ file });
     const two = setup({ file });

@@ -10,19 +10,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BlobPutResponse, MAX_BLOB_BYTES } from '../protocol';
 import { blobPath, removeUnfinishedUploads } from '../services/blobs';
 import { blobRequest, syncWorld } from '../sync-test-utils';
 import { errorOf, TestClient } from '../test-utils';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanups.splice(0)) f();
-});
 async function setup() {
   const w = await syncWorld();
-  cleanups.push(w.cleanup);
+  onTestFinished(w.cleanup);
   const put = (
     client: TestClient,
     bytes: Uint8Array,

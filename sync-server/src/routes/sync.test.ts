@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { appliedMutations, conflicts, recordHistory, records } from '../db/schema';
 import { ConflictListResponse, MAX_RECORD_BYTES, type MutationResult } from '../protocol';
 import {
@@ -14,13 +14,9 @@ import {
 } from '../sync-test-utils';
 import { DAY, errorOf, TestClient } from '../test-utils';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanups.splice(0)) f();
-});
 async function setup() {
   const w = await syncWorld();
-  cleanups.push(w.cleanup);
+  onTestFinished(w.cleanup);
   return w;
 }
 type World = Awaited<ReturnType<typeof setup>>;
