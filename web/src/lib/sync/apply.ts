@@ -11,16 +11,31 @@ function syncedTables(db: FieldDxDatabase) {
   return SYNC_TABLES.map((table) => db.table(table));
 }
 
-/** Local index fields of a patient that came from the server. */
-function patientRow(record: Row, previous: Row | undefined): Row {
+/**
+ * A patient from the server with its local index fields: its last visit is the later of what the
+ * device knew (or the record's date) and the visits arriving with it.
+ */
+function patientRow(record: Row, previous: Row | undefined, visit: string | undefined): Row {
   const patient = record as unknown as Patient;
-  const lastVisitAt =
+  const known =
     (previous?.lastVisitAt as string | undefined) ?? (record.updatedAt as string | undefined) ?? '';
+  const lastVisitAt = visit && visit > known ? visit : known;
   return { ...record, ...patientLookupFields(patient), lastVisitAt };
 }
 
 /** The end of a visit's day: patients sort by their latest visit. */
 const visitedAt = (encounter: Row) => `${encounter.date as string}T23:59:59.999Z`;
+
+/** The latest visit per patient among these encounters (deleted ones do not count). */
+function latestVisits(encounters: Row[]): Map<string, string> {
+  const latest = new Map<string, string>();
+  for (const e of encounters) {
+    if (e.deleted) continue;
+    const id = e.patientId as string;
+    if (visitedAt(e) > (latest.get(id) ?? '')) latest.set(id, visitedAt(e));
+  }
+  return latest;
+}
 
 const keyOf = (table: string, id: string) => `${table}\u0000${id}`;
 
@@ -47,7 +62,9 @@ async function storeServerRecords(
     if (rows) rows.push(row);
     else byTable.set(table, [row]);
   }
-  // Patients first, so that their visits below find them.
+  // Patients arriving with their visits get their last visit as they are written; the visits of
+  // patients already stored move those up afterwards.
+  const visits = latestVisits(byTable.get('encounters') ?? []);
   for (const table of SYNC_TABLES) {
     const rows = byTable.get(table);
     if (!rows?.length) continue;
@@ -57,24 +74,17 @@ async function storeServerRecords(
         .table(table)
         .bulkPut(
           table === 'patients'
-            ? chunk.map((r) => patientRow(r, local.get(keyOf(table, r.id))))
+            ? chunk.map((r) => patientRow(r, local.get(keyOf(table, r.id)), visits.get(r.id)))
             : chunk,
         );
     }
-    if (table === 'encounters')
-      await markVisits(
-        db,
-        rows.filter((r) => !r.deleted),
-      );
   }
+  for (const patient of byTable.get('patients') ?? []) visits.delete(patient.id);
+  if (visits.size > 0) await markVisits(db, visits);
 }
 
-async function markVisits(db: FieldDxDatabase, encounters: Row[]) {
-  const latest = new Map<string, string>();
-  for (const e of encounters) {
-    const id = e.patientId as string;
-    if (visitedAt(e) > (latest.get(id) ?? '')) latest.set(id, visitedAt(e));
-  }
+/** Moves stored patients up the list to these visits, where they are later than what it shows. */
+async function markVisits(db: FieldDxDatabase, latest: Map<string, string>) {
   const ids = [...latest.keys()];
   const patients = await db.patients.bulkGet(ids);
   const changed = patients.filter(
@@ -83,10 +93,10 @@ async function markVisits(db: FieldDxDatabase, encounters: Row[]) {
   await db.patients.bulkPut(changed.map((p) => ({ ...p, lastVisitAt: latest.get(p.id)! })));
 }
 
-/** Keys of the records among `keys` that have an edit waiting in the outbox. */
+/** Keys of the records among `keys` that have an edit waiting in the outbox (index keys only). */
 async function pendingKeys(db: FieldDxDatabase, keys: [string, string][]): Promise<Set<string>> {
-  const rows = await db.outbox.where('[table+recordId]').anyOf(keys).toArray();
-  return new Set(rows.map((r) => keyOf(r.table, r.recordId)));
+  const found = await db.outbox.where('[table+recordId]').anyOf(keys).keys();
+  return new Set(found.map((key) => keyOf(...(key as unknown as [string, string]))));
 }
 
 /**

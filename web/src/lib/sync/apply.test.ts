@@ -1,0 +1,60 @@
+import type { PullChange } from 'sync-server/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FieldDxDatabase } from '$lib/db/database';
+import { createPatient, getPatient } from '$lib/db/patients';
+import { freshDatabase, patientFields } from '$lib/db/test-db';
+import { newMeta } from '$lib/domain/records';
+import { applyPullPage } from './apply';
+
+const author = { userId: 'user-2', teamId: 'team-1' };
+const registered = new Date('2026-01-10T09:00:00Z');
+let db: FieldDxDatabase;
+let seq = 0;
+
+beforeEach(() => {
+  db = freshDatabase();
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+function change(table: PullChange['table'], record: Record<string, unknown>): PullChange {
+  const id = record.id as string;
+  return { table, id, version: 1, seq: ++seq, deleted: record.deleted === true, record };
+}
+const patient = (id: string) =>
+  change('patients', { ...newMeta(id, author, registered), version: 1, ...patientFields() });
+const visit = (id: string, patientId: string, date: string, deleted = false) =>
+  change('encounters', {
+    ...newMeta(id, author, registered),
+    version: 1,
+    deleted,
+    patientId,
+    date,
+  });
+
+describe('applyPullPage: where patients sort', () => {
+  it('gives a patient arriving with its visits the latest of them; deleted visits do not count', async () => {
+    await applyPullPage(
+      db,
+      [
+        patient('p1'),
+        visit('e1', 'p1', '2026-02-01'),
+        visit('e2', 'p1', '2026-03-05'),
+        visit('e3', 'p1', '2026-04-01', true),
+        patient('p2'),
+      ],
+      5,
+    );
+    expect((await getPatient(db, 'p1'))?.lastVisitAt).toBe('2026-03-05T23:59:59.999Z');
+    expect((await getPatient(db, 'p2'))?.lastVisitAt).toBe(registered.toISOString());
+  });
+
+  it('moves a patient already on the device up to a visit pulled later, never down', async () => {
+    const mine = await createPatient(db, patientFields(), author, new Date('2026-05-01T08:00:00Z'));
+    await applyPullPage(db, [visit('e1', mine.id, '2026-06-02')], 1);
+    expect((await getPatient(db, mine.id))?.lastVisitAt).toBe('2026-06-02T23:59:59.999Z');
+    await applyPullPage(db, [visit('e2', mine.id, '2026-05-20')], 2);
+    expect((await getPatient(db, mine.id))?.lastVisitAt).toBe('2026-06-02T23:59:59.999Z');
+  });
+});
