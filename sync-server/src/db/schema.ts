@@ -281,6 +281,39 @@ export const devices = sqliteTable('devices', {
   scope: text('scope', { mode: 'json' }).$type<string[]>(),
 });
 
+/**
+ * The model catalogue (docs/architecture.md §6): every version of every model the server publishes.
+ * Files are content-addressed under DATA_DIR/models/<sha256>; `files` maps the names the manifest
+ * uses (the ONNX file, the input check) to their sha256. At most one version of a model is active.
+ */
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    id: text('id').notNull(),
+    version: text('version').notNull(),
+    name: text('name').notNull(),
+    modality: text('modality', { enum: ['image', 'tabular'] }).notNull(),
+    task: text('task').notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    status: text('status', { enum: ['staged', 'active', 'retired'] }).notNull(),
+    releaseNotes: text('release_notes').notNull().default(''),
+    manifest: text('manifest', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    files: text('files', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    source: text('source', { enum: ['bundled', 'uploaded'] }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at').notNull(),
+    activatedAt: timestamp('activated_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.version] }),
+    uniqueIndex('model_versions_one_active')
+      .on(t.id)
+      .where(sql`${t.status} = 'active'`),
+  ],
+);
+
+export type ModelVersionRow = typeof modelVersions.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;

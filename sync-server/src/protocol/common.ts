@@ -20,6 +20,8 @@ export const ErrorCode = z.enum([
   'invalid_cursor',
   'hash_mismatch',
   'device_revoked',
+  'invalid_model',
+  'model_version_exists',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -24,7 +24,10 @@ export type AuditAction =
   | 'invitation.create'
   | 'invitation.revoke'
   | 'user.disable'
-  | 'user.enable';
+  | 'user.enable'
+  | 'model.upload'
+  | 'model.activate'
+  | 'model.retire';
 
 /**
  * Appends one audit row. `detail` holds ids, roles, names of teams and reasons — never passwords,
