@@ -1,7 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { appliedMutations, conflicts, recordHistory, records } from '../db/schema';
-import { ConflictListResponse, MAX_RECORD_BYTES, type MutationResult } from '../protocol';
+import {
+  ConflictListResponse,
+  MAX_RECORD_BYTES,
+  RECORD_LIMITS,
+  type MutationResult,
+} from '../protocol';
 import {
   diagnosis,
   mutation,
@@ -261,7 +266,7 @@ describe('push: rejected', () => {
       [mutation('patients', { ...patient(w.teamA), teamId: 7 }), 'data.teamId'],
       [{ ...mutation('patients', patient(w.teamA)), baseVersion: -1 }, 'baseVersion'],
       [{ ...mutation('patients', patient(w.teamA)), op: 'patch' }, 'op'],
-      [mutation('patients', big), 'bytes; at most 262144'],
+      [mutation('patients', big), `bytes; at most ${RECORD_LIMITS.patients.maxBytes}`],
     ];
     const results = await w.alice.push([...cases.map(([m]) => m), mutation('patients', good)]);
     cases.forEach(([, reason], i) => {

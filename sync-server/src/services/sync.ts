@@ -4,8 +4,9 @@ import type { Db, DbOrTx } from '../db/connection';
 import { conflicts, devices, users, type ConflictRow, type DeviceRow } from '../db/schema';
 import { ApiError } from '../errors';
 import {
-  MAX_RECORD_BYTES,
   Mutation,
+  nestsDeeperThan,
+  RECORD_LIMITS,
   type Conflict,
   type MutationResult,
   type RejectCode,
@@ -113,7 +114,8 @@ function prepare(db: Db) {
     pullPage: c.prepare<[number, string, string, number], PageRow>(
       `SELECT table_name AS tableName, id, version, seq, deleted, data FROM records
        WHERE seq > ? AND team_id IN (SELECT value FROM json_each(?))
-         AND NOT (table_name = 'reports' AND json_extract(data, '$.status') = 'draft'
+         AND NOT (table_name = 'reports'
+                  AND CASE WHEN json_valid(data) THEN json_extract(data, '$.status') END = 'draft'
                   AND team_id IN (SELECT value FROM json_each(?)))
        ORDER BY seq LIMIT ?`,
     ),
@@ -316,12 +318,22 @@ function applyMutation(
   if (typeof teamId !== 'string' || teamId === '') {
     return { stored: reject('invalid', 'data.teamId: must be a team id') };
   }
-  const size = Buffer.byteLength(JSON.stringify(m.data));
-  if (size > MAX_RECORD_BYTES) {
+  const limits = RECORD_LIMITS[m.table];
+  // Depth first: it is checked without recursion, and bounds what JSON.stringify walks.
+  if (nestsDeeperThan(m.data, limits.maxDepth)) {
     return {
       stored: reject(
         'invalid',
-        `the record is ${size} bytes; at most ${MAX_RECORD_BYTES} are allowed`,
+        `the record is nested more than ${limits.maxDepth} levels deep (${m.table})`,
+      ),
+    };
+  }
+  const size = Buffer.byteLength(JSON.stringify(m.data));
+  if (size > limits.maxBytes) {
+    return {
+      stored: reject(
+        'invalid',
+        `the record is ${size} bytes; at most ${limits.maxBytes} are allowed (${m.table})`,
       ),
     };
   }

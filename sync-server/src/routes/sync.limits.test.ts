@@ -1,0 +1,120 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { records } from '../db/schema';
+import { RECORD_LIMITS, type MutationResult } from '../protocol';
+import { mutation, patient, syncWorld, type SyncClient } from '../sync-test-utils';
+import { SESSION_COOKIE } from '../auth/cookie';
+import { ORIGIN } from '../test-utils';
+
+async function setup() {
+  const w = await syncWorld();
+  onTestFinished(w.cleanup);
+  return w;
+}
+
+/** `{"a":{"a":…{"a":1}}}` nested `depth` objects deep (as text: JSON.stringify would overflow). */
+const nestedJson = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+const DEEP = '"__deep__"';
+
+/** A push whose mutations' `"__deep__"` strings are replaced by JSON `depth` levels deep. */
+function pushDeep(client: SyncClient, mutations: unknown[], depth: number) {
+  const body = JSON.stringify({ deviceId: client.deviceId, mutations }).replaceAll(
+    DEEP,
+    nestedJson(depth),
+  );
+  return client.client.app.request('/api/sync/push', {
+    method: 'POST',
+    headers: {
+      origin: ORIGIN,
+      'content-type': 'application/json',
+      cookie: `${SESSION_COOKIE}=${client.client.token}`,
+    },
+    body,
+  });
+}
+
+const rejectedInvalid = (r: MutationResult | undefined) => {
+  expect(r, JSON.stringify(r)).toMatchObject({ status: 'rejected', code: 'invalid' });
+  return (r as Extract<MutationResult, { status: 'rejected' }>).reason;
+};
+
+describe('record bounds at push (adversarial test, hole 1)', () => {
+  it.each([1_500, 5_000])(
+    'rejects only a record nested %i levels deep; the rest of the batch applies and pulls work',
+    async (depth) => {
+      const w = await setup();
+      const before = patient(w.teamA);
+      const deep = patient(w.teamA, { notes: '__deep__' });
+      const after = patient(w.teamA);
+      const res = await pushDeep(
+        w.alice,
+        [mutation('patients', before), mutation('patients', deep), mutation('patients', after)],
+        depth,
+      );
+      expect(res.status).toBe(200);
+      const { results } = (await res.json()) as { results: MutationResult[] };
+      expect(results.map((r) => r.status)).toEqual(['applied', 'rejected', 'applied']);
+      expect(rejectedInvalid(results[1])).toMatch(/nested/);
+      const ids = (await w.bob.pullAll()).map((c) => c.id);
+      expect(ids).toEqual([before.id, after.id]);
+    },
+  );
+
+  it('accepts a record at the depth limit of its table', async () => {
+    const w = await setup();
+    // The record itself is one level; `notes` adds the rest.
+    const { maxDepth } = RECORD_LIMITS.patients;
+    const at = await pushDeep(
+      w.alice,
+      [mutation('patients', patient(w.teamA, { notes: '__deep__' }))],
+      maxDepth - 1,
+    );
+    expect(((await at.json()) as { results: MutationResult[] }).results[0]!.status).toBe('applied');
+    const over = await pushDeep(
+      w.alice,
+      [mutation('patients', patient(w.teamA, { notes: '__deep__' }))],
+      maxDepth,
+    );
+    rejectedInvalid(((await over.json()) as { results: MutationResult[] }).results[0]);
+  });
+
+  it('bounds size per table', async () => {
+    const w = await setup();
+    const size = RECORD_LIMITS.patients.maxBytes + 1;
+    expect(size).toBeLessThan(RECORD_LIMITS.diagnoses.maxBytes);
+    const reason = rejectedInvalid(
+      await w.alice.pushOne(mutation('patients', patient(w.teamA, { notes: 'x'.repeat(size) }))),
+    );
+    expect(reason).toContain(`at most ${RECORD_LIMITS.patients.maxBytes}`);
+  });
+
+  it('a stored record nested beyond what SQLite JSON functions read never makes a pull fail', async () => {
+    // Data already on a server from before the bound (or written by hand): pulls still work.
+    const w = await setup();
+    const ok = patient(w.teamA);
+    expect((await w.alice.pushOne(mutation('patients', ok))).status).toBe('applied');
+    for (const table of ['patients', 'reports'] as const) {
+      const id = `deep-${table}`;
+      w.db
+        .insert(records)
+        .values({
+          seq: 1000 + (table === 'reports' ? 1 : 0),
+          tableName: table,
+          id,
+          teamId: w.teamA,
+          version: 1,
+          deleted: false,
+          updatedAt: new Date(),
+          updatedBy: w.alice.userId,
+          data: JSON.stringify({ id, teamId: w.teamA, status: 'draft', deep: 0 }).replace(
+            '0}',
+            `${nestedJson(1_500)}}`,
+          ),
+        })
+        .run();
+    }
+    const changes = await w.bob.pullAll();
+    expect(changes.map((c) => c.id)).toContain(ok.id);
+    const supervisor = await w.sam.pullAll();
+    expect(supervisor.map((c) => c.id)).toContain(ok.id);
+  });
+});
