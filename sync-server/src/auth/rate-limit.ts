@@ -30,6 +30,20 @@ export function loginLockout(db: DbOrTx, email: string, ip: string, now: Date): 
   return Math.max(1, Math.ceil((until - now.getTime()) / 1000));
 }
 
-export function recordLoginFailure(db: DbOrTx, email: string, ip: string, now: Date): void {
-  db.insert(loginAttempts).values({ at: now, email, ip }).run();
+/**
+ * Counts an attempt as a failure before its password is checked, and returns the row's id, so
+ * that attempts sent at once see each other: the check and this insert run with no await between
+ * them. A correct password then withdraws it (`withdrawLoginAttempt`).
+ */
+export function reserveLoginAttempt(db: DbOrTx, email: string, ip: string, now: Date): number {
+  const row = db
+    .insert(loginAttempts)
+    .values({ at: now, email, ip })
+    .returning({ id: loginAttempts.id })
+    .get();
+  return row.id;
+}
+
+export function withdrawLoginAttempt(db: DbOrTx, id: number): void {
+  db.delete(loginAttempts).where(eq(loginAttempts.id, id)).run();
 }

@@ -1,6 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import type { PasswordHasher } from '../auth/password';
-import { loginLockout, recordLoginFailure } from '../auth/rate-limit';
+import { loginLockout, reserveLoginAttempt, withdrawLoginAttempt } from '../auth/rate-limit';
 import { createSession, invalidateSession } from '../auth/session';
 import type { Db } from '../db/connection';
 import { teamMemberships, users, type SessionRow, type UserRow } from '../db/schema';
@@ -114,19 +114,19 @@ export async function login(
       { 'Retry-After': String(retryAfter) },
     );
   }
+  // No await between the check above and this: parallel attempts count each other.
+  const attempt = reserveLoginAttempt(db, email, actor.ip, actor.at);
   const user = db.select().from(users).where(eq(users.email, email)).get();
   const ok = user
     ? await passwords.verify(user.passwordHash, password)
     : await passwords.verifyDummy(password);
   if (!user || !ok) {
-    db.transaction((tx) => {
-      recordLoginFailure(tx, email, actor.ip, actor.at);
-      writeAudit(tx, { ...actor, userId: user?.id ?? null }, 'auth.login_failed', email, {
-        reason: user ? 'wrong_password' : 'unknown_email',
-      });
+    writeAudit(db, { ...actor, userId: user?.id ?? null }, 'auth.login_failed', email, {
+      reason: user ? 'wrong_password' : 'unknown_email',
     });
     throw new ApiError(401, 'invalid_credentials', 'Wrong email or password');
   }
+  withdrawLoginAttempt(db, attempt);
   if (user.disabledAt) {
     writeAudit(db, { ...actor, userId: user.id }, 'auth.login_disabled', user.id);
     throw new ApiError(403, 'account_disabled', 'This account has been disabled');
