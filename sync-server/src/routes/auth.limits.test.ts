@@ -1,5 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { makeTestApp, TestClient, withAdmin } from '../test-utils';
+import { eq } from 'drizzle-orm';
+import type { PasswordHasher } from '../auth/password';
+import { auditLog } from '../db/schema';
+import { errorOf, makeTestApp, TestClient, testPasswords, withAdmin } from '../test-utils';
 
 function setup(options?: Parameters<typeof makeTestApp>[0]) {
   const t = makeTestApp(options);
@@ -37,5 +40,88 @@ describe('login rate limit under concurrency (adversarial test, hole 2)', () => 
       ),
     );
     expect(countOf(all, 429)).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('sign-up (adversarial test, hole 3)', () => {
+  /** A hasher that counts the hashes it makes. */
+  function countingPasswords() {
+    const counted = { hashes: 0 };
+    const inner = testPasswords;
+    const passwords: PasswordHasher = {
+      hash: (p) => {
+        counted.hashes += 1;
+        return inner.hash(p);
+      },
+      verify: inner.verify,
+      verifyDummy: inner.verifyDummy,
+    };
+    return { counted, passwords };
+  }
+
+  it('checks the invitation code before hashing the password', async () => {
+    const { counted, passwords } = countingPasswords();
+    const { app } = setup({ passwords, env: { TRUST_PROXY: true } });
+    await withAdmin(app);
+    const before = counted.hashes;
+    const res = await new TestClient(app, { 'x-forwarded-for': '10.1.1.1' }).signup(
+      'eve@example.org',
+      'Eve',
+      'AAAA-BBBB-CCCC',
+    );
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('invalid_invitation');
+    expect(counted.hashes).toBe(before);
+  });
+
+  it('rate-limits failed sign-ups per IP, 50 at once, and audits the failures', async () => {
+    const { counted, passwords } = countingPasswords();
+    const { app, db } = setup({ passwords, env: { TRUST_PROXY: true } });
+    const { invite, createTeam } = await withAdmin(app);
+    const before = counted.hashes;
+    const attacker = { 'x-forwarded-for': '203.0.113.77' };
+    const all = await statuses(
+      Array.from({ length: 50 }, (_, i) =>
+        new TestClient(app, attacker).signup(`eve${i}@example.org`, 'Eve', 'AAAA-BBBB-CCCC'),
+      ),
+    );
+    expect(countOf(all, 429)).toBeGreaterThanOrEqual(40);
+    expect(countOf(all, 400) + countOf(all, 429)).toBe(50);
+    expect(counted.hashes).toBe(before);
+    const failures = db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'auth.signup_failed'))
+      .all();
+    expect(failures.length).toBe(countOf(all, 400));
+    expect(failures[0]).toMatchObject({ ip: '203.0.113.77', userId: null });
+    expect(JSON.stringify(failures)).not.toContain('AAAA-BBBB-CCCC');
+    expect(
+      db.select().from(auditLog).where(eq(auditLog.action, 'auth.signup_rate_limited')).all()
+        .length,
+    ).toBe(countOf(all, 429));
+
+    // Even a valid code is refused from that IP during the limit; another IP signs up.
+    const code = await invite(await createTeam('Clinic'));
+    expect((await new TestClient(app, attacker).signup('ok@example.org', 'Ok', code)).status).toBe(
+      429,
+    );
+    const clinic = new TestClient(app, { 'x-forwarded-for': '198.51.100.1' });
+    expect((await clinic.signup('ok@example.org', 'Ok', code)).status).toBe(201);
+  });
+
+  it('does not count successful sign-ups: a clinic signs up its whole staff from one IP', async () => {
+    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { invite, createTeam } = await withAdmin(app);
+    const team = await createTeam('Clinic');
+    const clinic = { 'x-forwarded-for': '198.51.100.2' };
+    for (let i = 0; i < 25; i++) {
+      const res = await new TestClient(app, clinic).signup(
+        `staff${i}@example.org`,
+        'Staff',
+        await invite(team),
+      );
+      expect(res.status).toBe(201);
+    }
   });
 });
