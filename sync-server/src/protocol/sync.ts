@@ -61,6 +61,11 @@ export const MAX_BLOB_BYTES = 25 * 1024 * 1024;
 /** Pull page size: default and maximum. */
 export const PULL_DEFAULT_LIMIT = 500;
 export const PULL_MAX_LIMIT = 1000;
+/**
+ * A pull page also stops once its records reach this many bytes (a page always carries at least
+ * one record, so a pull always makes progress): 1,000 records of 256 KB would be 256 MB.
+ */
+export const PULL_PAGE_MAX_BYTES = 4 * 1024 * 1024;
 /** The header that names the device on GET requests (push carries `deviceId` in its body). */
 export const DEVICE_ID_HEADER = 'x-device-id';
 /** The header (or `?teamId=`) that names the team a blob upload belongs to. */

@@ -1,7 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { records } from '../db/schema';
-import { RECORD_LIMITS, type MutationResult } from '../protocol';
-import { mutation, patient, syncWorld, type SyncClient } from '../sync-test-utils';
+import { PULL_PAGE_MAX_BYTES, RECORD_LIMITS, type MutationResult } from '../protocol';
+import { scopeOf } from '../services/scope';
+import { pull, touchDevice } from '../services/sync';
+import { diagnosis, mutation, patient, syncWorld, type SyncClient } from '../sync-test-utils';
 import { SESSION_COOKIE } from '../auth/cookie';
 import { ORIGIN } from '../test-utils';
 
@@ -116,5 +118,45 @@ describe('record bounds at push (adversarial test, hole 1)', () => {
     expect(changes.map((c) => c.id)).toContain(ok.id);
     const supervisor = await w.sam.pullAll();
     expect(supervisor.map((c) => c.id)).toContain(ok.id);
+  });
+});
+
+describe('pull page size in bytes (adversarial test, hole 4)', () => {
+  it('caps a page near PULL_PAGE_MAX_BYTES whatever the limit, and loses nothing', async () => {
+    const w = await setup();
+    const ids: string[] = [];
+    // 30 diagnoses of ~200 KB: 6 MB in all, pushed 15 at a time (under the 5 MiB push limit).
+    for (let batch = 0; batch < 2; batch++) {
+      const ms = Array.from({ length: 15 }, () => {
+        const d = diagnosis(w.teamA, 'p1', { note: 'x'.repeat(200 * 1024) });
+        ids.push(d.id);
+        return mutation('diagnoses', d);
+      });
+      const results = await w.alice.push(ms);
+      expect(results.every((r) => r.status === 'applied')).toBe(true);
+    }
+    const res = await w.bob.pullRaw(0, 1000);
+    const body = await res.text();
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(PULL_PAGE_MAX_BYTES + 256 * 1024);
+    const first = JSON.parse(body) as { changes: unknown[]; hasMore: boolean };
+    expect(first.hasMore).toBe(true);
+    expect(first.changes.length).toBeGreaterThan(0);
+    expect(first.changes.length).toBeLessThan(30);
+    expect((await w.bob.pullAll(1000)).map((c) => c.id)).toEqual(ids);
+  });
+
+  it('always returns at least one record, however small the byte cap', async () => {
+    const w = await setup();
+    const a = patient(w.teamA);
+    const b = patient(w.teamA);
+    await w.alice.push([mutation('patients', a), mutation('patients', b)]);
+    const scope = scopeOf(w.db, w.bob.userId);
+    const device = touchDevice(w.db, w.bob.deviceId, w.bob.userId, new Date());
+    const first = pull(w.db, scope, device, 0, 1000, 1);
+    expect(first).toMatchObject({ count: 1, hasMore: true });
+    // The device row now remembers the teams it was served from cursor 0.
+    const again = touchDevice(w.db, w.bob.deviceId, w.bob.userId, new Date());
+    const second = pull(w.db, scope, again, first.cursor, 1000, 1);
+    expect(second).toMatchObject({ count: 1, hasMore: false });
   });
 });

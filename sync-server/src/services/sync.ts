@@ -6,6 +6,7 @@ import { ApiError } from '../errors';
 import {
   Mutation,
   nestsDeeperThan,
+  PULL_PAGE_MAX_BYTES,
   RECORD_LIMITS,
   type Conflict,
   type MutationResult,
@@ -518,6 +519,7 @@ export function pull(
   device: DeviceRow,
   cursor: number,
   limit: number,
+  maxBytes: number = PULL_PAGE_MAX_BYTES,
 ): PullPage {
   const s = statements(db);
   const max = s.maxSeq.get()!;
@@ -540,12 +542,26 @@ export function pull(
   }
   // A supervisor sees a team's reports once they are shared, not the clinicians' drafts.
   const supervisedOnly = teams.filter((t) => !scope.clinicianTeams.has(t));
-  const rows =
-    teams.length > 0
-      ? s.pullPage.all(cursor, JSON.stringify(teams), JSON.stringify(supervisedOnly), limit + 1)
-      : [];
-  const hasMore = rows.length > limit;
-  if (hasMore) rows.pop();
+  // Read row by row, stopping at `limit` records or `maxBytes`, so memory stays bounded too.
+  const rows: PageRow[] = [];
+  let hasMore = false;
+  if (teams.length > 0) {
+    let bytes = 0;
+    const page = s.pullPage.iterate(
+      cursor,
+      JSON.stringify(teams),
+      JSON.stringify(supervisedOnly),
+      limit + 1,
+    );
+    for (const row of page) {
+      bytes += row.data.length;
+      if (rows.length === limit || (rows.length > 0 && bytes > maxBytes)) {
+        hasMore = true;
+        break; // ends the statement's iteration
+      }
+      rows.push(row);
+    }
+  }
   const next = rows.length > 0 ? rows[rows.length - 1]!.seq : cursor;
 
   db.update(devices)
