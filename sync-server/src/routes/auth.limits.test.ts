@@ -125,3 +125,54 @@ describe('sign-up (adversarial test, hole 3)', () => {
     }
   });
 });
+
+describe('no lock-out by strangers (adversarial test, hole 5)', () => {
+  it('failures from anywhere do not keep the owner out at an IP they signed in from before', async () => {
+    const { app } = setup({ env: { TRUST_PROXY: true } });
+    await withAdmin(app);
+    const home = new TestClient(app, { 'x-forwarded-for': '198.51.100.10' });
+    expect((await home.login('admin@example.org')).status).toBe(200);
+    // A botnet: 40 wrong passwords from 40 addresses.
+    for (let i = 0; i < 40; i++) {
+      const bot = new TestClient(app, { 'x-forwarded-for': `10.66.0.${i}` });
+      expect([401, 429]).toContain((await bot.login('admin@example.org', `guess ${i}`)).status);
+    }
+    expect((await home.login('admin@example.org')).status).toBe(200);
+    // From a new address the account-wide delay applies.
+    const fresh = new TestClient(app, { 'x-forwarded-for': '10.77.0.1' });
+    expect((await fresh.login('admin@example.org')).status).toBe(429);
+  });
+
+  it("someone guessing from a clinic's shared IP does not keep its staff out", async () => {
+    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { member } = await withAdmin(app);
+    const clinic = { 'x-forwarded-for': '198.51.100.20' };
+    const nurse = await member('nurse@example.org');
+    expect((await new TestClient(app, clinic).login('nurse@example.org')).status).toBe(200);
+    for (let i = 0; i < 40; i++) {
+      await new TestClient(app, clinic).login(`someone${i}@example.org`, 'guess');
+    }
+    expect((await new TestClient(app, clinic).login('nurse@example.org')).status).toBe(200);
+    expect(nurse.id).toBeTruthy();
+  });
+
+  it('caps the delay: never more than 15 minutes after the latest failure', async () => {
+    const { app, clock } = setup({ env: { TRUST_PROXY: true } });
+    await withAdmin(app);
+    const from = new TestClient(app, { 'x-forwarded-for': '10.0.5.5' });
+    let retryAfters = 0;
+    for (let failures = 0; failures < 20; ) {
+      const res = await from.login('admin@example.org', `wrong ${failures}`);
+      if (res.status === 429) {
+        retryAfters = Math.max(retryAfters, Number(res.headers.get('retry-after')));
+        clock.advance(Number(res.headers.get('retry-after')) * 1000);
+      } else failures++;
+    }
+    expect(retryAfters).toBe(15 * 60);
+    const res = await from.login('admin@example.org');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60);
+    clock.advance(15 * 60 * 1000);
+    expect((await from.login('admin@example.org')).status).toBe(200);
+  });
+});

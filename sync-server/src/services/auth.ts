@@ -1,6 +1,11 @@
 import { count, eq } from 'drizzle-orm';
 import type { PasswordHasher } from '../auth/password';
-import { loginLockout, reserveLoginAttempt, withdrawLoginAttempt } from '../auth/rate-limit';
+import {
+  isKnownIp,
+  loginDelay,
+  reserveLoginAttempt,
+  withdrawLoginAttempt,
+} from '../auth/rate-limit';
 import { createSession, invalidateSession } from '../auth/session';
 import type { AttemptLimiter } from '../auth/attempt-limiter';
 import type { Db, DbOrTx } from '../db/connection';
@@ -150,7 +155,7 @@ async function createAccount(
 
 /**
  * Same 401 for an unknown email and a wrong password, with the same argon2 work for both.
- * Rate limit first: during a lockout even the right password is refused.
+ * Throttled first (auth/rate-limit.ts): during a delay even the right password is refused.
  */
 export async function login(
   { db, passwords }: AuthDeps,
@@ -158,19 +163,22 @@ export async function login(
   actor: Omit<Actor, 'userId'>,
 ): Promise<SignedIn> {
   const { email, password } = input;
-  const retryAfter = loginLockout(db, email, actor.ip, actor.at);
+  const user = db.select().from(users).where(eq(users.email, email)).get();
+  const known = isKnownIp(db, user?.id ?? null, actor.ip, actor.at);
+  const retryAfter = loginDelay(db, email, actor.ip, actor.at, known);
   if (retryAfter !== null) {
     writeAudit(db, { ...actor, userId: null }, 'auth.login_rate_limited', email);
+    const wait =
+      retryAfter < 60 ? `${retryAfter} second(s)` : `${Math.ceil(retryAfter / 60)} minute(s)`;
     throw new ApiError(
       429,
       'rate_limited',
-      `Too many failed sign-in attempts. Try again in ${Math.ceil(retryAfter / 60)} minute(s).`,
+      `Too many failed sign-in attempts. Try again in ${wait}.`,
       { 'Retry-After': String(retryAfter) },
     );
   }
   // No await between the check above and this: parallel attempts count each other.
   const attempt = reserveLoginAttempt(db, email, actor.ip, actor.at);
-  const user = db.select().from(users).where(eq(users.email, email)).get();
   const ok = user
     ? await passwords.verify(user.passwordHash, password)
     : await passwords.verifyDummy(password);
