@@ -161,7 +161,7 @@ describe('no lock-out by strangers (adversarial test, hole 5)', () => {
     await withAdmin(app);
     const from = new TestClient(app, { 'x-forwarded-for': '10.0.5.5' });
     let retryAfters = 0;
-    for (let failures = 0; failures < 20; ) {
+    for (let failures = 0; failures < 20;) {
       const res = await from.login('admin@example.org', `wrong ${failures}`);
       if (res.status === 429) {
         retryAfters = Math.max(retryAfters, Number(res.headers.get('retry-after')));

@@ -4,15 +4,7 @@ import { SESSION_COOKIE } from '../auth/cookie';
 import { createPasswordHasher } from '../auth/password';
 import { auditLog, sessions, users } from '../db/schema';
 import { MeResponse } from '../protocol';
-import {
-  DAY,
-  errorOf,
-  makeTestApp,
-  PASSWORD,
-  TestClient,
-  tempDir,
-  withAdmin,
-} from '../test-utils';
+import { DAY, errorOf, makeTestApp, PASSWORD, TestClient, tempDir, withAdmin } from '../test-utils';
 
 function setup(options?: Parameters<typeof makeTestApp>[0]) {
   const t = makeTestApp(options);
