@@ -3,9 +3,9 @@ import { records } from '../db/schema';
 import { PULL_PAGE_MAX_BYTES, RECORD_LIMITS, type MutationResult } from '../protocol';
 import { scopeOf } from '../services/scope';
 import { pull, touchDevice } from '../services/sync';
-import { diagnosis, mutation, patient, syncWorld, type SyncClient } from '../sync-test-utils';
+import { diagnosis, mutation, patient, SyncClient, syncWorld } from '../sync-test-utils';
 import { SESSION_COOKIE } from '../auth/cookie';
-import { ORIGIN } from '../test-utils';
+import { errorOf, ORIGIN } from '../test-utils';
 
 async function setup() {
   const w = await syncWorld();
@@ -158,5 +158,28 @@ describe('pull page size in bytes (adversarial test, hole 4)', () => {
     const again = touchDevice(w.db, w.bob.deviceId, w.bob.userId, new Date());
     const second = pull(w.db, scope, again, first.cursor, 1000, 1);
     expect(second).toMatchObject({ count: 1, hasMore: false });
+  });
+});
+
+describe('device ids (adversarial test, hole 8)', () => {
+  it('binds a device id to its first user: another user presenting it gets 409', async () => {
+    const w = await setup();
+    const p = patient(w.teamA);
+    expect((await w.alice.pushOne(mutation('patients', p))).status).toBe('applied');
+    await w.alice.pull();
+    const bobOnAlicesDevice = new SyncClient(w.bob.client, w.bob.userId, w.alice.deviceId);
+    const push = await bobOnAlicesDevice.pushRaw([mutation('patients', patient(w.teamA))]);
+    expect(push.status).toBe(409);
+    const error = await errorOf(push);
+    expect(error.code).toBe('device_in_use');
+    expect(error.message).toMatch(/another user/);
+    const pull = await bobOnAlicesDevice.pullRaw(0);
+    expect(pull.status).toBe(409);
+    expect((await errorOf(pull)).code).toBe('device_in_use');
+    // The owner's device is untouched: its cursor was not reset by the attempt.
+    const next = await w.alice.pull(1);
+    expect(next.reset).toBe(false);
+    // Bob on his own device id is fine.
+    expect((await w.bob.pullRaw(0)).status).toBe(200);
   });
 });

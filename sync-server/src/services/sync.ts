@@ -147,10 +147,11 @@ function statements(db: Db): Statements {
 // Devices
 
 /**
- * Registers the device on first sight and notes when it was last seen. A device last used by a
- * user who is now disabled or deleted is refused (403 device_revoked): its outbox must not reach
- * the server under someone else's session. A device of an active user may change hands (a shared
- * tablet): it is then re-registered to the caller, and its next pull starts over.
+ * Registers the device on first sight and notes when it was last seen. A device id is bound to
+ * the user who first used it: anyone else presenting it is refused (409 device_in_use), so nobody
+ * who learns a device id can take it over and reset its owner's pulls. On a shared tablet the app
+ * makes a new device id when another user signs in (web/src/lib/db/ownership.ts). A device last
+ * used by a user who is now disabled or deleted is refused (403 device_revoked).
  */
 export function touchDevice(db: Db, deviceId: string, userId: string, now: Date): DeviceRow {
   return db.transaction(
@@ -181,11 +182,11 @@ export function touchDevice(db: Db, deviceId: string, userId: string, now: Date)
             'This device belongs to a disabled or deleted account; reset the app on it',
           );
         }
-        tx.update(devices)
-          .set({ userId, lastSeenAt: now, scope: null })
-          .where(eq(devices.id, deviceId))
-          .run();
-        return { ...row, userId, lastSeenAt: now, scope: null };
+        throw new ApiError(
+          409,
+          'device_in_use',
+          'This device id is registered to another user; sign out and in again for a new one',
+        );
       }
       tx.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
       return { ...row, lastSeenAt: now };
