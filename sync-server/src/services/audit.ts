@@ -12,6 +12,8 @@ export interface Actor {
 
 export type AuditAction =
   | 'auth.signup'
+  | 'auth.signup_failed'
+  | 'auth.signup_rate_limited'
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.login_rate_limited'

@@ -1,4 +1,5 @@
 import type { Mutation, MutationResult, PushRequest } from 'sync-server/protocol';
+import { ApiError } from '$lib/api/errors';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
 import { PullPages } from './pages';
@@ -88,7 +89,24 @@ export async function syncOnce(
   transport: SyncTransport,
   onProgress: (progress: SyncProgress) => void = () => {},
 ): Promise<SyncSummary> {
-  const device = await deviceId(db);
+  try {
+    return await syncAs(db, transport, onProgress, await deviceId(db));
+  } catch (error) {
+    // The id is another user's (an install from before ids were renewed on a user switch): the
+    // server accepted nothing under it from this user, so the next sync starts with a new one.
+    if (error instanceof ApiError && error.code === 'device_in_use') {
+      await db.syncState.delete('deviceId');
+    }
+    throw error;
+  }
+}
+
+async function syncAs(
+  db: FieldDxDatabase,
+  transport: SyncTransport,
+  onProgress: (progress: SyncProgress) => void,
+  device: string,
+): Promise<SyncSummary> {
   const summary: SyncSummary = {
     applied: 0,
     merged: 0,
