@@ -68,4 +68,15 @@ export type AdminModelListResponse = z.infer<typeof AdminModelListResponse>;
 
 export const ModelParams = z.object({ id: ModelId, version: ModelVersion });
 
+/** 1.10.0 > 1.9.3: compares dotted version numbers (server and app order versions alike). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
 export const ReleaseNotes = z.string().max(4000, 'must be at most 4,000 characters');

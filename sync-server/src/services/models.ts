@@ -8,6 +8,7 @@ import { modelVersions, type ModelVersionRow } from '../db/schema';
 import { ApiError } from '../errors';
 import type { Logger } from '../logger';
 import {
+  compareVersions,
   Manifest,
   MAX_MODEL_BYTES,
   MAX_MODEL_JSON_BYTES,
@@ -47,17 +48,6 @@ async function storeFile(dataDir: string, bytes: Uint8Array): Promise<string> {
   await writeFile(tmp, bytes);
   await rename(tmp, target);
   return hash;
-}
-
-/** 1.10.0 > 1.9.3: compares dotted numbers. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
 }
 
 function toItem(row: ModelVersionRow): CatalogueItem {

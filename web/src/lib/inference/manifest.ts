@@ -22,6 +22,11 @@ export const CatalogueEntry = z.object({
   task: z.string(),
   path: z.string().regex(/^[a-z0-9][a-z0-9-]*\/manifest\.json$/, 'must be "<id>/manifest.json"'),
   bytes: z.number().int().nonnegative(),
+  /**
+   * Where its files come from: the app's own build (`bundled`, precached, works on a brand-new
+   * install) or the server's catalogue (`server`, downloaded in the background).
+   */
+  source: z.enum(['bundled', 'server']).default('bundled'),
 });
 export type CatalogueEntry = z.infer<typeof CatalogueEntry>;
 
@@ -67,8 +72,17 @@ export function parseCatalogue(json: unknown): CatalogueEntry[] {
 /** Where the app fetches models from: its own origin, so the service worker can precache them. */
 export const MODELS_BASE = '/models/';
 export const catalogueUrl = () => `${MODELS_BASE}index.json`;
-export const manifestUrl = (entry: Pick<CatalogueEntry, 'path'>) => `${MODELS_BASE}${entry.path}`;
-export const modelFileUrl = (m: Pick<Manifest, 'id' | 'file'>) => `${MODELS_BASE}${m.id}/${m.file}`;
+export type ModelSource = CatalogueEntry['source'];
+/** The server's catalogue (sync-server/src/protocol/models.ts). */
+export const SERVER_CATALOGUE_URL = '/api/models';
+const serverBase = (m: Pick<Manifest, 'id' | 'version'>) =>
+  `${SERVER_CATALOGUE_URL}/${m.id}/${m.version}/`;
+export const manifestUrl = (entry: Pick<CatalogueEntry, 'id' | 'version' | 'path' | 'source'>) =>
+  entry.source === 'server' ? `${serverBase(entry)}manifest.json` : `${MODELS_BASE}${entry.path}`;
+export const modelFileUrl = (
+  m: Pick<Manifest, 'id' | 'version' | 'file'>,
+  source: ModelSource = 'bundled',
+) => (source === 'server' ? `${serverBase(m)}${m.file}` : `${MODELS_BASE}${m.id}/${m.file}`);
 /** Identifies one version of one model: sessions and caches are keyed by it. */
 export const modelKey = (m: Pick<Manifest, 'id' | 'version' | 'sha256'>) =>
   `${m.id}@${m.version}#${m.sha256.slice(0, 12)}`;
