@@ -22,7 +22,14 @@ describe('navigationFor', () => {
 
   it('gives admins the admin pages, and clinical pages only with a clinical role', () => {
     const hrefs = navigationFor({ isAdmin: true, memberships: [] }).map((l) => l.href);
-    expect(hrefs).toEqual(['/', '/admin/teams', '/admin/invitations', '/admin/users', '/settings']);
+    expect(hrefs).toEqual([
+      '/',
+      '/admin/teams',
+      '/admin/invitations',
+      '/admin/users',
+      '/admin/models',
+      '/settings',
+    ]);
     const both = navigationFor({ isAdmin: true, memberships: [{ role: 'clinician' }] }).map(
       (l) => l.href,
     );

@@ -20,6 +20,7 @@ export function navigationFor(me: NavUser | null): NavLink[] {
       { href: '/admin/teams', label: 'Teams' },
       { href: '/admin/invitations', label: 'Invitations' },
       { href: '/admin/users', label: 'Users' },
+      { href: '/admin/models', label: 'Models' },
     );
   }
   links.push({ href: '/settings', label: 'Settings' });
