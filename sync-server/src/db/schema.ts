@@ -136,6 +136,8 @@ export const SYNC_TABLE_NAMES = [
   'reports',
   'reviews',
   'attachments',
+  'comments',
+  'followups',
 ] as const;
 
 /**

@@ -20,6 +20,7 @@ export const ErrorCode = z.enum([
   'invalid_cursor',
   'hash_mismatch',
   'device_revoked',
+  'rejected',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -14,6 +14,8 @@ export const SYNC_TABLES = [
   'reports',
   'reviews',
   'attachments',
+  'comments',
+  'followups',
 ] as const;
 export const SyncTable = z.enum(SYNC_TABLES, { error: `must be one of ${SYNC_TABLES.join(', ')}` });
 export type SyncTable = z.infer<typeof SyncTable>;
