@@ -6,13 +6,16 @@ import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
 import { formatIssue, validate } from '../middleware/validate';
 import {
+  DashboardQuery,
   QueueQuery,
   ReviewMutationRequest,
   type MutationResult,
+  type DashboardResponse,
   type QueueResponse,
   type ReportBundle,
   type ReviewTeamsResponse,
 } from '../protocol';
+import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
 import { scopeOf } from '../services/scope';
@@ -37,9 +40,17 @@ const REJECT_STATUS = { invalid: 400, forbidden: 403, append_only: 409 } as cons
  * /api/review (issue 11): the supervisor's queue, report page and direct writes, within the teams
  * they supervise (every team for an admin). The protocol is described in protocol/review.ts.
  */
-export const reviewRoutes = ({ db, env, now }: AppDeps) =>
+export const reviewRoutes = (
+  { db, env, now }: AppDeps,
+  prevalenceOf: PrevalenceOf = manifestPrevalence(),
+) =>
   new Hono<AppEnv>()
     .use(requireUser)
+    .get('/dashboard', (c) => {
+      const q = parseQuery(DashboardQuery, c.req.query());
+      const body = dashboard(db, scopeOf(db, c.get('user')!.id), q, now(), prevalenceOf);
+      return c.json(body satisfies DashboardResponse, 200);
+    })
     .get('/queue', (c) => {
       const q = parseQuery(QueueQuery, c.req.query());
       const body = queue(db, scopeOf(db, c.get('user')!.id), q, now());
