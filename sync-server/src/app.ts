@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth';
 import { blobRoutes } from './routes/blobs';
 import { healthRoutes } from './routes/health';
 import { adminModelRoutes, modelRoutes } from './routes/models';
+import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
@@ -57,7 +58,8 @@ export function createApp(options: CreateAppOptions) {
     .route('/admin', adminRoutes(deps))
     .route('/models', modelRoutes(deps))
     .route('/sync', syncRoutes(deps))
-    .route('/blobs', blobRoutes(deps));
+    .route('/blobs', blobRoutes(deps))
+    .route('/review', reviewRoutes(deps));
 
   const jsonBodyLimit = bodyLimit({
     maxSize: API_BODY_LIMIT,

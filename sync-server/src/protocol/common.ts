@@ -23,6 +23,7 @@ export const ErrorCode = z.enum([
   'device_in_use',
   'invalid_model',
   'model_version_exists',
+  'rejected',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

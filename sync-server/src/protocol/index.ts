@@ -9,6 +9,7 @@ export * from './admin';
 export * from './sync';
 export * from './manifest';
 export * from './models';
+export * from './review';
 export { COMMON_PASSWORDS, isCommonPassword } from './common-passwords';
 export {
   INVITATION_ALPHABET,

@@ -29,7 +29,12 @@ export type AuditAction =
   | 'user.enable'
   | 'model.upload'
   | 'model.activate'
-  | 'model.retire';
+  | 'model.retire'
+  | 'review.create'
+  | 'comment.create'
+  | 'followup.create'
+  | 'followup.update'
+  | 'review.export';
 
 /**
  * Appends one audit row. `detail` holds ids, roles, names of teams and reasons — never passwords,

@@ -113,6 +113,8 @@ export class FieldDxDatabase extends Dexie {
             p.familyKey = familyKey(p);
           }),
       );
+    // Supervisor review (issue 11): the server syncs comments and follow-ups of the team.
+    this.version(5).stores({ comments: 'id, reportId', followups: 'id, patientId, status' });
     // The live patient search reads back changed patients by key, bulk sync writes included.
     this.use(exactKeys(['patients']));
     // A newer app version in another tab wants to upgrade the schema: let it.
