@@ -1,3 +1,4 @@
+import Dexie from 'dexie';
 import type { Author, Comment, Followup, Report, Review } from '$lib/domain/records';
 import { isoDate, localReviewState } from '$lib/domain/review';
 import type { FieldDxDatabase } from './database';
@@ -163,4 +164,41 @@ export async function writeReview(
     authorId: author.userId,
     authorName: author.name,
   });
+}
+
+/** Where a record written here stands with the server. */
+export type SendState = { kind: 'waiting' } | { kind: 'refused'; reason: string };
+
+/**
+ * Records of these tables with an edit still on this device: waiting to send, or refused by the
+ * server (with its reason). A record absent from the map has reached the server.
+ */
+export async function sendStates(
+  db: FieldDxDatabase,
+  tables: readonly ('reviews' | 'comments' | 'followups')[],
+): Promise<Map<string, SendState>> {
+  const states = new Map<string, SendState>();
+  const sorted = [...tables].sort();
+  const rows = await db.outbox
+    .where('[table+recordId]')
+    .between([sorted[0], Dexie.minKey], [sorted[sorted.length - 1], Dexie.maxKey])
+    .toArray();
+  for (const row of rows) {
+    if (!tables.includes(row.table as (typeof tables)[number])) continue;
+    states.set(
+      row.recordId,
+      row.rejected ? { kind: 'refused', reason: row.rejected.reason } : { kind: 'waiting' },
+    );
+  }
+  return states;
+}
+
+/** The reviews, comments and follow-ups of one report written on this device. */
+export async function localReviewRecords(db: FieldDxDatabase, reportId: string) {
+  const [reviews, comments, followups] = await Promise.all([
+    listReviews(db, reportId),
+    listComments(db, reportId),
+    db.followups.filter((f) => f.reportId === reportId).toArray(),
+  ]);
+  return { reviews, comments, followups };
 }
