@@ -29,6 +29,14 @@ CREATE TABLE `review_events` (
 --> statement-breakpoint
 CREATE INDEX `review_events_report` ON `review_events` (`report_id`,`at`);--> statement-breakpoint
 CREATE INDEX `review_events_team_at` ON `review_events` (`team_id`,`at`);--> statement-breakpoint
+CREATE TABLE `review_refs` (
+	`table_name` text NOT NULL,
+	`id` text NOT NULL,
+	`report_id` text NOT NULL,
+	PRIMARY KEY(`table_name`, `id`)
+);
+--> statement-breakpoint
+CREATE INDEX `review_refs_report` ON `review_refs` (`report_id`,`table_name`);--> statement-breakpoint
 CREATE TABLE `review_reports` (
 	`report_id` text PRIMARY KEY NOT NULL,
 	`team_id` text NOT NULL,

@@ -17,6 +17,7 @@ import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { blobRoutes } from './routes/blobs';
 import { healthRoutes } from './routes/health';
+import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
@@ -54,7 +55,8 @@ export function createApp(options: CreateAppOptions) {
     .route('/auth', authRoutes(deps))
     .route('/admin', adminRoutes(deps))
     .route('/sync', syncRoutes(deps))
-    .route('/blobs', blobRoutes(deps));
+    .route('/blobs', blobRoutes(deps))
+    .route('/review', reviewRoutes(deps));
 
   const jsonBodyLimit = bodyLimit({
     maxSize: API_BODY_LIMIT,

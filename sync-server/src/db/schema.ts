@@ -403,6 +403,20 @@ export const reviewVerdicts = sqliteTable(
   ],
 );
 
+/** The report each comment and follow-up belongs to, for the report page. */
+export const reviewRefs = sqliteTable(
+  'review_refs',
+  {
+    tableName: text('table_name', { enum: SYNC_TABLE_NAMES }).notNull(),
+    id: text('id').notNull(),
+    reportId: text('report_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tableName, t.id] }),
+    index('review_refs_report').on(t.reportId, t.tableName),
+  ],
+);
+
 export type ReviewReportRow = typeof reviewReports.$inferSelect;
 
 export type UserRow = typeof users.$inferSelect;

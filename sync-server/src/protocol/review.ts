@@ -230,7 +230,12 @@ export const QueueQuery = QueueFilters.extend({
     .string()
     .regex(/^\d{1,4}$/, `must be a whole number between 1 and ${QUEUE_MAX_LIMIT}`)
     .transform(Number)
-    .pipe(z.number().min(1).max(QUEUE_MAX_LIMIT, `must be between 1 and ${QUEUE_MAX_LIMIT}`))
+    .pipe(
+      z
+        .number()
+        .min(1, `must be between 1 and ${QUEUE_MAX_LIMIT}`)
+        .max(QUEUE_MAX_LIMIT, `must be between 1 and ${QUEUE_MAX_LIMIT}`),
+    )
     .default(QUEUE_DEFAULT_LIMIT),
   /** nextCursor of the previous page (opaque). */
   cursor: z.string().max(500).optional(),

@@ -112,6 +112,9 @@ function prepare(db: Db) {
          @modelPositive, @verdict, @at)`,
     ),
     /** Share time of a revision: the history write that created it (its first version with it). */
+    insertRef: c.prepare<[string, string, string]>(
+      'INSERT OR IGNORE INTO review_refs (table_name, id, report_id) VALUES (?, ?, ?)',
+    ),
     revisionSharedAt: c
       .prepare<[string, number], number>(
         `SELECT min(at) FROM record_history WHERE table_name = 'reports' AND id = ?
@@ -479,6 +482,10 @@ export function afterWrite(
       refreshReport(s, reportId, t, userId);
       return;
     }
+    case 'comments':
+    case 'followups':
+      if (isNew && typeof record.reportId === 'string') s.insertRef.run(table, id, record.reportId);
+      return;
     default:
       return;
   }
