@@ -13,7 +13,7 @@ import {
   writeReview,
 } from './review';
 import { freshDatabase, patientFields } from './test-db';
-import { localReviewState, sortFollowups } from '$lib/domain/review';
+import { closingEncounter, localReviewState, sortFollowups } from '$lib/domain/review';
 
 const clinician = { userId: 'u-clin', teamId: 't1', name: 'Cleo' };
 const supervisor = { userId: 'u-sup', teamId: 't1', name: 'Sam' };
@@ -137,5 +137,20 @@ describe('follow-ups', () => {
       '2026-03-10',
     );
     expect(list.map((f) => f.id)).toEqual(['c', 'd', 'a', 'b']);
+  });
+});
+
+describe('closingEncounter', () => {
+  it('takes only a visit recorded after the request', () => {
+    const asked = { createdAt: '2026-03-10T08:00:00.000Z' };
+    // UUIDv7 ids: 0x019d... ms timestamps before and after the request.
+    const before = Date.parse('2026-03-10T07:00:00.000Z').toString(16).padStart(12, '0');
+    const after = Date.parse('2026-03-10T09:00:00.000Z').toString(16).padStart(12, '0');
+    const id = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+    const earlier = { id: id(before), date: '2026-03-10', deleted: false };
+    const later = { id: id(after), date: '2026-03-10', deleted: false };
+    expect(closingEncounter(asked, [earlier])).toBeUndefined();
+    expect(closingEncounter(asked, [earlier, later])).toBe(later);
+    expect(closingEncounter(asked, [{ ...later, deleted: true }])).toBeUndefined();
   });
 });

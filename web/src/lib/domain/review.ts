@@ -69,13 +69,28 @@ export function sortFollowups<F extends Pick<Followup, 'dueDate' | 'status' | 'i
   );
 }
 
-/** The encounter that can close a follow-up: the patient's latest visit since it was asked for. */
+/** When a UUIDv7 was made (ms since 1970), from its first 48 bits; null for other ids. */
+export function uuidv7Time(id: string): number | null {
+  const hex = id.replace(/-/g, '');
+  if (!/^[0-9a-f]{12}7/i.test(hex)) return null;
+  return parseInt(hex.slice(0, 12), 16);
+}
+
+/**
+ * The encounter that can close a follow-up: the patient's latest visit recorded after it was asked
+ * for (records made here carry their creation time in their UUIDv7 id; others count by date).
+ */
 export function closingEncounter<E extends { id: string; date: string; deleted: boolean }>(
   followup: Pick<Followup, 'createdAt'>,
   encounters: readonly E[],
 ): E | undefined {
+  const askedAt = Date.parse(followup.createdAt);
   const since = followup.createdAt.slice(0, 10);
   return [...encounters]
-    .filter((e) => !e.deleted && e.date >= since)
+    .filter((e) => {
+      if (e.deleted || e.date < since) return false;
+      const made = uuidv7Time(e.id);
+      return made === null || made > askedAt;
+    })
     .sort((a, b) => b.date.localeCompare(a.date) || b.id.localeCompare(a.id))[0];
 }
