@@ -77,6 +77,7 @@ CREATE TABLE `review_verdicts` (
 	`model_version` text NOT NULL,
 	`model_positive` integer NOT NULL,
 	`verdict` text NOT NULL,
+	`reference_outcome` text,
 	`at` integer NOT NULL,
 	PRIMARY KEY(`review_id`, `diagnosis_id`)
 );

@@ -395,6 +395,7 @@ export const reviewVerdicts = sqliteTable(
     /** The model's finding at its threshold. */
     modelPositive: integer('model_positive').notNull(),
     verdict: text('verdict', { enum: ['right', 'wrong', 'cant_tell'] }).notNull(),
+    referenceOutcome: text('reference_outcome'),
     at: integer('at').notNull(),
   },
   (t) => [

@@ -7,6 +7,8 @@ import { clientIp } from '../middleware/client-ip';
 import { formatIssue, validate } from '../middleware/validate';
 import {
   DashboardQuery,
+  ExportCsvQuery,
+  QueueFilters,
   QueueQuery,
   ReviewMutationRequest,
   type MutationResult,
@@ -16,6 +18,8 @@ import {
   type ReviewTeamsResponse,
 } from '../protocol';
 import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
+import { writeAudit } from '../services/audit';
+import { csvChunks, exportPages, fhirChunks, textStream } from '../services/review-export';
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
 import { scopeOf } from '../services/scope';
@@ -31,6 +35,13 @@ export function parseQuery<T extends z.ZodType>(
     throw new ApiError(400, 'invalid_request', formatIssue(parsed.error.issues[0]!, query));
   }
   return parsed.data;
+}
+
+/** A generator whose first item was already taken, whole again. */
+function* resume<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T> {
+  if (first.done) return;
+  yield first.value;
+  for (let n = rest.next(); !n.done; n = rest.next()) yield n.value;
 }
 
 /** HTTP status of a rejected review-side write on the direct route. */
@@ -55,6 +66,49 @@ export const reviewRoutes = (
       const q = parseQuery(QueueQuery, c.req.query());
       const body = queue(db, scopeOf(db, c.get('user')!.id), q, now());
       return c.json(body satisfies QueueResponse, 200);
+    })
+    .get('/export.csv', (c) => {
+      const q = parseQuery(ExportCsvQuery, c.req.query());
+      const user = c.get('user')!;
+      const at = now();
+      // Reads the first page now, so that a 403 is an answer, not a broken download.
+      const pages = exportPages(db, scopeOf(db, user.id), q);
+      const first = pages.next();
+      writeAudit(
+        db,
+        { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at },
+        'review.export',
+        null,
+        {
+          format: 'csv',
+          filters: q,
+        },
+      );
+      return c.body(textStream(csvChunks(resume(first, pages), q.rows, at)), 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.csv"`,
+      });
+    })
+    .get('/export.fhir', (c) => {
+      const q = parseQuery(QueueFilters, c.req.query());
+      const user = c.get('user')!;
+      const at = now();
+      const pages = exportPages(db, scopeOf(db, user.id), q);
+      const first = pages.next();
+      writeAudit(
+        db,
+        { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at },
+        'review.export',
+        null,
+        {
+          format: 'fhir',
+          filters: q,
+        },
+      );
+      return c.body(textStream(fhirChunks(resume(first, pages), env.PUBLIC_ORIGIN, at)), 200, {
+        'Content-Type': 'application/fhir+json; charset=utf-8',
+        'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.fhir.json"`,
+      });
     })
     .get('/teams', (c) => {
       const body = listReviewTeams(db, scopeOf(db, c.get('user')!.id));

@@ -107,9 +107,9 @@ function prepare(db: Db) {
     ),
     insertVerdict: c.prepare(
       `INSERT INTO review_verdicts (review_id, diagnosis_id, report_id, team_id, model_id,
-         model_version, model_positive, verdict, at)
+         model_version, model_positive, verdict, reference_outcome, at)
        VALUES (@reviewId, @diagnosisId, @reportId, @teamId, @modelId, @modelVersion,
-         @modelPositive, @verdict, @at)`,
+         @modelPositive, @verdict, @referenceOutcome, @at)`,
     ),
     /** Share time of a revision: the history write that created it (its first version with it). */
     insertRef: c.prepare<[string, string, string]>(
@@ -463,7 +463,11 @@ export function afterWrite(
         revisionSharedAt: s.revisionSharedAt.get(reportId, revision) ?? t,
         snapshot: JSON.stringify(currentSnapshot(db, report, teamId)),
       });
-      const verdicts = (record.verdicts ?? []) as { diagnosisId: string; verdict: string }[];
+      const verdicts = (record.verdicts ?? []) as {
+        diagnosisId: string;
+        verdict: string;
+        referenceOutcome?: string | null;
+      }[];
       for (const v of verdicts) {
         const d = liveRecord(s, 'diagnoses', v.diagnosisId, teamId);
         if (!d) continue;
@@ -476,6 +480,7 @@ export function afterWrite(
           modelVersion: str(d.modelVersion),
           modelPositive: diagnosisPositive(d) ? 1 : 0,
           verdict: v.verdict,
+          referenceOutcome: v.referenceOutcome ?? null,
           at: t,
         });
       }
