@@ -321,12 +321,18 @@ export const reviewReports = sqliteTable(
     abnormal: integer('abnormal').notNull(),
     disagreement: integer('disagreement').notNull(),
     priority: integer('priority').notNull(),
+    /** -priority: the priority sort is ascending on every column, so one index serves it. */
+    rank: integer('rank').notNull(),
   },
+  // The queue reads one team at a time in index order (routes merge the teams), so every sort
+  // and the state filter have a (team_id, ...) index; the dashboard's weekly counts have a
+  // covering one.
   (t) => [
     index('review_reports_team_shared').on(t.teamId, t.sharedAt, t.reportId),
-    index('review_reports_shared').on(t.sharedAt, t.reportId),
-    index('review_reports_priority').on(t.priority, t.sharedAt, t.reportId),
-    index('review_reports_state').on(t.state, t.sharedAt),
+    index('review_reports_team_rank').on(t.teamId, t.rank, t.sharedAt, t.reportId),
+    index('review_reports_team_state_shared').on(t.teamId, t.state, t.sharedAt, t.reportId),
+    index('review_reports_team_state_rank').on(t.teamId, t.state, t.rank, t.sharedAt, t.reportId),
+    index('review_reports_team_first').on(t.teamId, t.firstSharedAt, t.clinicianId, t.everReturned),
     index('review_reports_clinician').on(t.clinicianId, t.sharedAt),
     index('review_reports_village').on(t.villageKey),
     index('review_reports_patient').on(t.patientId),
@@ -356,6 +362,16 @@ export const reviewDiagnoses = sqliteTable(
     index('review_diagnoses_diagnosis').on(t.diagnosisId),
     index('review_diagnoses_model').on(t.modelId, t.positive, t.reportId),
     index('review_diagnoses_image').on(t.imageSha256),
+    // Covering, for the dashboard's runs per model and week.
+    index('review_diagnoses_team_ran').on(
+      t.teamId,
+      t.ranAt,
+      t.modelId,
+      t.modelVersion,
+      t.diagnosisId,
+      t.positive,
+      t.assessment,
+    ),
   ],
 );
 
@@ -373,12 +389,14 @@ export const reviewEvents = sqliteTable(
     at: integer('at').notNull(),
     /** Server time the judged revision was shared (ms), for share-to-review times. */
     revisionSharedAt: integer('revision_shared_at').notNull(),
+    /** 1 for the first review of its (report, revision): share-to-review times count those. */
+    firstOfRevision: integer('first_of_revision').notNull(),
     /** What the reviewer judged (services/review-model.ts snapshotOf), the base of the diff. */
     snapshot: text('snapshot').notNull(),
   },
   (t) => [
     index('review_events_report').on(t.reportId, t.at),
-    index('review_events_team_at').on(t.teamId, t.at),
+    index('review_events_team_at').on(t.teamId, t.at, t.firstOfRevision, t.revisionSharedAt),
   ],
 );
 
@@ -400,8 +418,21 @@ export const reviewVerdicts = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.reviewId, t.diagnosisId] }),
-    index('review_verdicts_model').on(t.modelId, t.modelVersion, t.diagnosisId, t.at),
+    index('review_verdicts_team_at').on(t.teamId, t.at),
+    index('review_verdicts_diagnosis').on(t.diagnosisId, t.at),
   ],
+);
+
+/** Visits recorded per clinician, team and week (weeks as in services/stats.ts SQL_WEEK). */
+export const clinicianActivity = sqliteTable(
+  'clinician_activity',
+  {
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    week: integer('week').notNull(),
+    encounters: integer('encounters').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId, t.week] })],
 );
 
 /** The report each comment and follow-up belongs to, for the report page. */

@@ -7,7 +7,7 @@ import { ApiError } from '../errors';
 import type { DashboardResponse } from '../protocol';
 import { reviewTeams } from './review-queue';
 import type { Scope } from './scope';
-import { median, SQL_WEEK, weekNumberToDate, wilson } from './stats';
+import { median, SQL_WEEK, weekNumber, weekNumberToDate, wilson } from './stats';
 
 /*
  * The supervisor's dashboard (issue 11): workload, clinicians, device backups and model
@@ -110,8 +110,8 @@ export function dashboard(
 
   const toReview = c
     .prepare(
-      `SELECT min(at) - min(revision_shared_at) AS ms FROM review_events
-       WHERE ${inTeams('team_id')} GROUP BY report_id, revision HAVING min(at) >= ? AND min(at) < ?`,
+      `SELECT at - revision_shared_at FROM review_events
+       WHERE ${inTeams('team_id')} AND at >= ? AND at < ? AND first_of_revision = 1`,
     )
     .pluck()
     .all(...teams, start, end) as number[];
@@ -125,24 +125,41 @@ export function dashboard(
     .all(...teams) as { id: string; name: string; teamId: string }[];
   const encounters = c
     .prepare(
-      `SELECT by AS userId, team_id AS teamId, ${SQL_WEEK('at')} AS week, count(*) AS n
-       FROM record_history WHERE table_name = 'encounters' AND version = 1
-         AND ${inTeams('team_id')} AND at >= ? AND at < ?
-       GROUP BY by, team_id, week ORDER BY week`,
+      `SELECT user_id AS userId, team_id AS teamId, week, encounters AS n FROM clinician_activity
+       WHERE ${inTeams('team_id')} AND week >= ? AND week <= ? ORDER BY week`,
     )
-    .all(...teams, start, end) as { userId: string; teamId: string; week: number; n: number }[];
+    .all(...teams, weekNumber(start), weekNumber(end - 1)) as {
+    userId: string;
+    teamId: string;
+    week: number;
+    n: number;
+  }[];
 
+  const group = <T extends { teamId: string }>(rows: T[], userOf: (r: T) => string) => {
+    const m = new Map<string, T[]>();
+    for (const r of rows) {
+      const k = `${r.teamId}\u0000${userOf(r)}`;
+      const list = m.get(k);
+      if (list) list.push(r);
+      else m.set(k, [r]);
+    }
+    return m;
+  };
+  const sharedBy = group(shared, (s) => s.clinicianId);
+  const encountersBy = group(encounters, (e) => e.userId);
   const clinicians = clinicianRows.map((u) => {
-    const mine = shared.filter((s) => s.clinicianId === u.id && s.teamId === u.teamId);
+    const k = `${u.teamId}\u0000${u.id}`;
+    const mine = sharedBy.get(k) ?? [];
     const reports = mine.reduce((a, s) => a + s.n, 0);
     const returned = mine.reduce((a, s) => a + s.returned, 0);
     return {
       id: u.id,
       name: u.name,
       teamId: u.teamId,
-      encountersPerWeek: encounters
-        .filter((e) => e.userId === u.id && e.teamId === u.teamId)
-        .map((e) => ({ week: weekNumberToDate(e.week), count: e.n })),
+      encountersPerWeek: (encountersBy.get(k) ?? []).map((e) => ({
+        week: weekNumberToDate(e.week),
+        count: e.n,
+      })),
       reportsPerWeek: mine.map((s) => ({ week: weekNumberToDate(s.week), count: s.n })),
       reports,
       returned,
@@ -184,11 +201,11 @@ export function dashboard(
   const runs = c
     .prepare(
       `SELECT model_id AS modelId, model_version AS modelVersion, max(model_name) AS modelName,
-         ${SQL_WEEK('ran_at')} AS week, count(*) AS n, sum(positive) AS positives,
-         sum(assessment IS NOT NULL) AS assessed, sum(assessment = 'agree') AS agreed
-       FROM (SELECT DISTINCT diagnosis_id, model_id, model_version, model_name, positive, assessment,
-               ran_at FROM review_diagnoses
-             WHERE ${inTeams('team_id')} AND ran_at >= ? AND ran_at < ?)
+         ${SQL_WEEK('ran_at')} AS week, count(DISTINCT diagnosis_id) AS n,
+         count(DISTINCT CASE WHEN positive = 1 THEN diagnosis_id END) AS positives,
+         count(DISTINCT CASE WHEN assessment IS NOT NULL THEN diagnosis_id END) AS assessed,
+         count(DISTINCT CASE WHEN assessment = 'agree' THEN diagnosis_id END) AS agreed
+       FROM review_diagnoses WHERE ${inTeams('team_id')} AND ran_at >= ? AND ran_at < ?
        GROUP BY model_id, model_version, week ORDER BY model_id, model_version, week`,
     )
     .all(...teams, start, end) as {

@@ -20,7 +20,8 @@ import { ApiError } from '../errors';
  * the ids of patients and models already written to the Bundle.
  */
 
-export const EXPORT_PAGE = 500;
+/** Reports per page: a page's FHIR text is ~1 MB, the most the export holds at once. */
+export const EXPORT_PAGE = 100;
 
 const client = (db: Db) => (db as Db & { $client: Database.Database }).$client;
 
@@ -67,7 +68,7 @@ function exportTeams(db: Db, scope: Scope, teamId: string | undefined): string[]
   return [teamId];
 }
 
-/** The pages of the filtered queue, oldest share first, read one at a time. */
+/** The pages of the filtered queue, team by team in share order, read one at a time. */
 export function* exportPages(
   db: Db,
   scope: Scope,
@@ -76,16 +77,6 @@ export function* exportPages(
 ): Generator<Page> {
   const teams = exportTeams(db, scope, f.teamId);
   const c = client(db);
-  const where = whereOf(teams, f, true);
-  const first = c.prepare(
-    `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}
-     ORDER BY r.shared_at, r.report_id LIMIT ${pageSize}`,
-  );
-  const next = c.prepare(
-    `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}
-       AND (r.shared_at > ? OR (r.shared_at = ? AND r.report_id > ?))
-     ORDER BY r.shared_at, r.report_id LIMIT ${pageSize}`,
-  );
   const getRecord = c.prepare<[string, string], { data: string }>(
     'SELECT data FROM records WHERE table_name = ? AND id = ? AND deleted = 0',
   );
@@ -93,39 +84,60 @@ export function* exportPages(
     `SELECT verdict, reference_outcome AS referenceOutcome FROM review_verdicts
      WHERE diagnosis_id = ? ORDER BY at DESC, review_id DESC LIMIT 1`,
   );
-  let last: ExportRow | undefined;
-  for (;;) {
-    const rows = (
-      last
-        ? next.all(...where.params, last.sharedAt, last.sharedAt, last.reportId)
-        : first.all(...where.params)
-    ) as ExportRow[];
-    if (rows.length === 0) return;
-    const records = new Map<string, RecordData>();
-    const verdicts = new Map<string, Verdict>();
-    const load = (table: string, id: unknown) => {
-      if (typeof id !== 'string' || records.has(key(table, id))) return undefined;
-      const row = getRecord.get(table, id);
-      if (!row) return undefined;
-      const data = JSON.parse(row.data) as RecordData;
-      records.set(key(table, id), data);
-      return data;
-    };
-    for (const r of rows) {
-      const report = load('reports', r.reportId);
-      if (!report) continue;
-      load('patients', report.patientId);
-      load('encounters', report.encounterId);
-      for (const id of diagnosisIdsOf(report)) {
-        load('diagnoses', id);
-        const v = latestVerdict.get(id);
-        if (v) verdicts.set(id, v);
-      }
+  // Team by team, each in share order along its (team_id, shared_at, report_id) index.
+  for (const team of teams) {
+    const where = whereOf([team], f, true);
+    const first = c.prepare(
+      `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}
+       ORDER BY r.shared_at, r.report_id LIMIT ${pageSize}`,
+    );
+    const next = c.prepare(
+      `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}
+         AND (r.shared_at > ? OR (r.shared_at = ? AND r.report_id > ?))
+       ORDER BY r.shared_at, r.report_id LIMIT ${pageSize}`,
+    );
+    let last: ExportRow | undefined;
+    for (;;) {
+      const rows = (
+        last
+          ? next.all(...where.params, last.sharedAt, last.sharedAt, last.reportId)
+          : first.all(...where.params)
+      ) as ExportRow[];
+      if (rows.length === 0) break;
+      yield loadPage(rows, getRecord, latestVerdict);
+      last = rows[rows.length - 1];
+      if (rows.length < pageSize) break;
     }
-    yield { rows, records, verdicts };
-    last = rows[rows.length - 1];
-    if (rows.length < pageSize) return;
   }
+}
+
+function loadPage(
+  rows: ExportRow[],
+  getRecord: Database.Statement<[string, string], { data: string }>,
+  latestVerdict: Database.Statement<[string], Verdict>,
+): Page {
+  const records = new Map<string, RecordData>();
+  const verdicts = new Map<string, Verdict>();
+  const load = (table: string, id: unknown) => {
+    if (typeof id !== 'string' || records.has(key(table, id))) return undefined;
+    const row = getRecord.get(table, id);
+    if (!row) return undefined;
+    const data = JSON.parse(row.data) as RecordData;
+    records.set(key(table, id), data);
+    return data;
+  };
+  for (const r of rows) {
+    const report = load('reports', r.reportId);
+    if (!report) continue;
+    load('patients', report.patientId);
+    load('encounters', report.encounterId);
+    for (const id of diagnosisIdsOf(report)) {
+      load('diagnoses', id);
+      const v = latestVerdict.get(id);
+      if (v) verdicts.set(id, v);
+    }
+  }
+  return { rows, records, verdicts };
 }
 
 /** A stream that turns each page into text only when the consumer wants more. */

@@ -20,6 +20,7 @@ import {
   str,
 } from './review-model';
 import { canReview, type Scope } from './scope';
+import { weekNumber } from './stats';
 import { ageInMonths, flagVitals } from './vitals';
 
 /*
@@ -57,10 +58,11 @@ function prepare(db: Db) {
     upsertIndexed: c.prepare(
       `INSERT INTO review_reports (report_id, team_id, patient_id, encounter_id, clinician_id,
          patient_name, sex, birth_date, village, village_key, revision, state, shared_at,
-         first_shared_at, reviewed_at, ever_returned, positive, abnormal, disagreement, priority)
+         first_shared_at, reviewed_at, ever_returned, positive, abnormal, disagreement, priority,
+         rank)
        VALUES (@reportId, @teamId, @patientId, @encounterId, @clinicianId, @patientName, @sex,
          @birthDate, @village, @villageKey, @revision, @state, @sharedAt, @firstSharedAt,
-         @reviewedAt, @everReturned, @positive, @abnormal, @disagreement, @priority)
+         @reviewedAt, @everReturned, @positive, @abnormal, @disagreement, @priority, @rank)
        ON CONFLICT (report_id) DO UPDATE SET team_id = excluded.team_id,
          patient_id = excluded.patient_id, encounter_id = excluded.encounter_id,
          clinician_id = excluded.clinician_id, patient_name = excluded.patient_name,
@@ -69,7 +71,8 @@ function prepare(db: Db) {
          shared_at = excluded.shared_at, first_shared_at = excluded.first_shared_at,
          reviewed_at = excluded.reviewed_at, ever_returned = excluded.ever_returned,
          positive = excluded.positive, abnormal = excluded.abnormal,
-         disagreement = excluded.disagreement, priority = excluded.priority`,
+         disagreement = excluded.disagreement, priority = excluded.priority,
+         rank = excluded.rank`,
     ),
     deleteIndexed: c.prepare<[string]>('DELETE FROM review_reports WHERE report_id = ?'),
     deleteDiagnoses: c.prepare<[string]>('DELETE FROM review_diagnoses WHERE report_id = ?'),
@@ -101,9 +104,11 @@ function prepare(db: Db) {
       .pluck(),
     insertEvent: c.prepare(
       `INSERT INTO review_events (review_id, report_id, team_id, revision, decision, author_id, at,
-         revision_shared_at, snapshot)
+         revision_shared_at, first_of_revision, snapshot)
        VALUES (@reviewId, @reportId, @teamId, @revision, @decision, @authorId, @at,
-         @revisionSharedAt, @snapshot)`,
+         @revisionSharedAt,
+         NOT EXISTS (SELECT 1 FROM review_events WHERE report_id = @reportId AND revision = @revision),
+         @snapshot)`,
     ),
     insertVerdict: c.prepare(
       `INSERT INTO review_verdicts (review_id, diagnosis_id, report_id, team_id, model_id,
@@ -112,6 +117,10 @@ function prepare(db: Db) {
          @modelPositive, @verdict, @referenceOutcome, @at)`,
     ),
     /** Share time of a revision: the history write that created it (its first version with it). */
+    countEncounter: c.prepare<[string, string, number]>(
+      `INSERT INTO clinician_activity (team_id, user_id, week, encounters) VALUES (?, ?, ?, 1)
+       ON CONFLICT (team_id, user_id, week) DO UPDATE SET encounters = encounters + 1`,
+    ),
     insertRef: c.prepare<[string, string, string]>(
       'INSERT OR IGNORE INTO review_refs (table_name, id, report_id) VALUES (?, ?, ?)',
     ),
@@ -395,6 +404,7 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
     abnormal,
     disagreement,
     priority: positive + abnormal + disagreement,
+    rank: -(positive + abnormal + disagreement),
   });
   s.deleteDiagnoses.run(reportId);
   for (const d of diagnoses) {
@@ -438,6 +448,7 @@ export function afterWrite(
       for (const r of s.reportsOfPatient.all(id)) refreshReport(s, r, t, userId);
       return;
     case 'encounters':
+      if (isNew) s.countEncounter.run(str(record.teamId), userId, weekNumber(t));
       for (const r of s.reportsOfEncounter.all(id)) refreshReport(s, r, t, userId);
       return;
     case 'diagnoses':

@@ -81,7 +81,9 @@ export function whereOf(
   f: ParsedFilters,
   withState: boolean,
 ): { sql: string; params: unknown[] } {
-  const terms = [`r.team_id IN (${teams.map(() => '?').join(', ')})`];
+  const terms = [
+    teams.length === 1 ? 'r.team_id = ?' : `r.team_id IN (${teams.map(() => '?').join(', ')})`,
+  ];
   const params: unknown[] = [...teams];
   if (withState && f.state) {
     terms.push('r.state = ?');
@@ -144,50 +146,60 @@ interface QueueRow {
   abnormal: number;
   disagreement: number;
   priority: number;
+  rank: number;
 }
 
 export const QUEUE_COLUMNS = `r.report_id AS reportId, r.team_id AS teamId, t.name AS teamName,
   r.patient_id AS patientId, r.patient_name AS patientName, r.sex, r.birth_date AS birthDate,
   r.village, r.clinician_id AS clinicianId, u.name AS clinicianName, r.revision, r.state,
   r.shared_at AS sharedAt, r.first_shared_at AS firstSharedAt, r.reviewed_at AS reviewedAt,
-  r.positive, r.abnormal, r.disagreement, r.priority`;
+  r.positive, r.abnormal, r.disagreement, r.priority, r.rank`;
 export const QUEUE_FROM = `review_reports r LEFT JOIN teams t ON t.id = r.team_id
   LEFT JOIN users u ON u.id = r.clinician_id`;
 
 type Sort = 'age' | 'priority';
 
 interface Cursor {
-  p: number;
+  /** rank (-priority), share time, report id of the last item. */
+  r: number;
   s: number;
   id: string;
 }
 
 function encodeCursor(row: QueueRow): string {
-  const c: Cursor = { p: row.priority, s: row.sharedAt, id: row.reportId };
+  const c: Cursor = { r: row.rank, s: row.sharedAt, id: row.reportId };
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
 function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (typeof c.p === 'number' && typeof c.s === 'number' && typeof c.id === 'string') return c;
+    if (typeof c.r === 'number' && typeof c.s === 'number' && typeof c.id === 'string') return c;
   } catch {
     // answered below
   }
   throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this server gave');
 }
 
+/** Ascending on every column, so that each has an index per team (db/schema.ts). */
 const ORDER: Record<Sort, string> = {
-  age: 'r.shared_at ASC, r.report_id ASC',
-  priority: 'r.priority DESC, r.shared_at ASC, r.report_id ASC',
+  age: 'r.shared_at, r.report_id',
+  priority: 'r.rank, r.shared_at, r.report_id',
+};
+
+/** The same order in JS, to merge the teams' pages. */
+const compare: Record<Sort, (a: QueueRow, b: QueueRow) => number> = {
+  age: (a, b) =>
+    a.sharedAt - b.sharedAt || (a.reportId < b.reportId ? -1 : a.reportId > b.reportId ? 1 : 0),
+  priority: (a, b) => a.rank - b.rank || compare.age(a, b),
 };
 
 function afterCursor(sort: Sort, c: Cursor): { sql: string; params: unknown[] } {
   const age = '(r.shared_at > ? OR (r.shared_at = ? AND r.report_id > ?))';
   if (sort === 'age') return { sql: age, params: [c.s, c.s, c.id] };
   return {
-    sql: `(r.priority < ? OR (r.priority = ? AND ${age}))`,
-    params: [c.p, c.p, c.s, c.s, c.id],
+    sql: `(r.rank > ? OR (r.rank = ? AND ${age}))`,
+    params: [c.r, c.r, c.s, c.s, c.id],
   };
 }
 
@@ -257,17 +269,25 @@ export interface QueueRequest extends ParsedFilters {
 
 export function queue(db: Db, scope: Scope, q: QueueRequest, now: Date): QueueResponse {
   const teams = teamsFor(db, scope, q.teamId);
-  const where = whereOf(teams, q, true);
-  const params = [...where.params];
-  let sql = `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}`;
-  if (q.cursor !== undefined) {
-    const after = afterCursor(q.sort, decodeCursor(q.cursor));
-    sql += ` AND ${after.sql}`;
-    params.push(...after.params);
+  const after = q.cursor !== undefined ? afterCursor(q.sort, decodeCursor(q.cursor)) : null;
+  // One indexed walk per team (an IN over teams would sort every match), merged here.
+  const rows: QueueRow[] = [];
+  for (const team of teams) {
+    const where = whereOf([team], q, true);
+    const sql =
+      `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}` +
+      (after ? ` AND ${after.sql}` : '') +
+      ` ORDER BY ${ORDER[q.sort]} LIMIT ?`;
+    rows.push(
+      ...(prepared(db, sql).all(
+        ...where.params,
+        ...(after?.params ?? []),
+        q.limit + 1,
+      ) as QueueRow[]),
+    );
   }
-  sql += ` ORDER BY ${ORDER[q.sort]} LIMIT ?`;
-  params.push(q.limit + 1);
-  const rows = prepared(db, sql).all(...params) as QueueRow[];
+  rows.sort(compare[q.sort]);
+  rows.splice(q.limit + 1);
   const hasMore = rows.length > q.limit;
   if (hasMore) rows.pop();
   const diagnoses = diagnosesOf(

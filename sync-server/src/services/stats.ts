@@ -49,6 +49,9 @@ export function weekOf(ms: number): string {
   return new Date(monday * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** The week number of a moment (weeks start on Monday, UTC), as SQL_WEEK computes it. */
+export const weekNumber = (ms: number) => Math.floor((Math.floor(ms / DAY_MS) + 3) / 7);
+
 /** The same week number as weekOf, in SQL over an integer ms column (for GROUP BY). */
 export const SQL_WEEK = (column: string) => `((${column} / ${DAY_MS} + 3) / 7)`;
 
