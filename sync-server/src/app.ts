@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health';
 import { adminModelRoutes, modelRoutes } from './routes/models';
 import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
+import { teamRoutes } from './routes/teams';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
 
@@ -58,6 +59,7 @@ export function createApp(options: CreateAppOptions) {
     .route('/admin', adminRoutes(deps))
     .route('/models', modelRoutes(deps))
     .route('/sync', syncRoutes(deps))
+    .route('/teams', teamRoutes(deps))
     .route('/blobs', blobRoutes(deps))
     .route('/review', reviewRoutes(deps));
 

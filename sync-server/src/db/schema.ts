@@ -4,6 +4,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -318,6 +319,21 @@ export const modelVersions = sqliteTable(
 );
 
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
+
+/** A team's local prevalence of a model's condition (docs/architecture.md §6), in (0, 1). */
+export const teamModelSettings = sqliteTable(
+  'team_model_settings',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    prevalence: real('prevalence').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.modelId] })],
+);
 // ---------------------------------------------------------------------------------------------
 // Supervisor review (issue 11). Read models of the synced records, kept in the push transaction
 // by services/review-index.ts, so that the queue, the dashboard and the exports are plain indexed

@@ -30,6 +30,7 @@ export type AuditAction =
   | 'model.upload'
   | 'model.activate'
   | 'model.retire'
+  | 'team.model_prevalence'
   | 'review.create'
   | 'comment.create'
   | 'followup.create'
