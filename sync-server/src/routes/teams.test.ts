@@ -42,6 +42,20 @@ describe("a team's local prevalence of a model's condition", () => {
     expect((await s.put(new TestClient(s.app), s.teamA, 0.2)).status).toBe(401);
     // Team B's setting is not Team A's members' business.
     expect((await s.me(s.clinician.client)).modelPrevalence).toEqual([]);
+    // What each may manage: the admin every team, a supervisor their own, a clinician none.
+    const settings = async (client: TestClient) =>
+      (await (await client.get('/api/teams/settings')).json()) as {
+        teams: { id: string }[];
+        modelPrevalence: unknown[];
+      };
+    expect((await settings(s.admin)).teams.map((t) => t.id).sort()).toEqual(
+      [s.teamA, s.teamB, s.clinician.teamId, s.supervisor.teamId]
+        .filter((t, i, all) => all.indexOf(t) === i)
+        .sort(),
+    );
+    expect((await settings(s.admin)).modelPrevalence).toHaveLength(1);
+    expect((await settings(s.supervisor.client)).teams.map((t) => t.id)).toEqual([s.teamA]);
+    expect((await settings(s.clinician.client)).teams).toEqual([]);
   });
 
   it('refuses values that are not a share between 0 and 100 %, with the reason', async () => {

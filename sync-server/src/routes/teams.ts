@@ -5,13 +5,17 @@ import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
 import { validate } from '../middleware/validate';
 import { ModelId, ModelPrevalenceRequest } from '../protocol';
-import { setPrevalence } from '../services/prevalence';
+import { manageableSettings, setPrevalence } from '../services/prevalence';
 import { scopeOf } from '../services/scope';
 
 /** /api/teams/:teamId/...: team settings that supervisors may change, not only admins. */
 export const teamRoutes = ({ db, env, now }: AppDeps) =>
   new Hono<AppEnv>()
     .use(requireUser)
+    .get('/settings', (c) => {
+      const user = c.get('user')!;
+      return c.json(manageableSettings(db, scopeOf(db, user.id), user.isAdmin), 200);
+    })
     .put('/:teamId/models/:modelId/prevalence', validate('json', ModelPrevalenceRequest), (c) => {
       const user = c.get('user')!;
       const modelId = ModelId.safeParse(c.req.param('modelId'));

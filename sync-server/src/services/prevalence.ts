@@ -25,6 +25,23 @@ export function prevalencesOf(db: DbOrTx, teamIds: readonly string[]): ModelPrev
     .all();
 }
 
+/** The teams whose settings the caller may change, with their prevalences. */
+export function manageableSettings(
+  db: Db,
+  scope: Scope,
+  isAdmin: boolean,
+): { teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] } {
+  const all = db.select({ id: teams.id, name: teams.name }).from(teams).orderBy(teams.name).all();
+  const mine = isAdmin ? all : all.filter((t) => scope.supervisorTeams.has(t.id));
+  return {
+    teams: mine,
+    modelPrevalence: prevalencesOf(
+      db,
+      mine.map((t) => t.id),
+    ),
+  };
+}
+
 /** Sets (or, with null, clears) a team's prevalence for a model; admins and its supervisors only. */
 export function setPrevalence(
   db: Db,

@@ -10,6 +10,7 @@ import type {
   LoginRequest,
   MeResponse,
   MembershipUpsertRequest,
+  ModelPrevalence,
   Role,
   SignupRequest,
   Team,
@@ -34,6 +35,17 @@ export const api = {
   login: (json: LoginRequest) => readResponse<MeResponse>(client.api.auth.login.$post({ json })),
   signup: (json: SignupRequest) => readResponse<MeResponse>(client.api.auth.signup.$post({ json })),
   logout: () => readResponse<void>(client.api.auth.logout.$post()),
+  teamSettings: () =>
+    readResponse<{ teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] }>(
+      client.api.teams.settings.$get(),
+    ),
+  setPrevalence: (teamId: string, modelId: string, prevalence: number | null) =>
+    readResponse<{ modelPrevalence: ModelPrevalence[] }>(
+      client.api.teams[':teamId'].models[':modelId'].prevalence.$put({
+        param: { teamId, modelId },
+        json: { prevalence },
+      }),
+    ),
   admin: {
     listTeams: async () =>
       (await readResponse<TeamListResponse>(client.api.admin.teams.$get())).teams,
