@@ -1,0 +1,64 @@
+import { expect, test, type Page } from '@playwright/test';
+import { signInNewClinician } from './support';
+
+// The traps of a clinician's day (issue 12), each walked through as a clinician would.
+const TABLET = { width: 800, height: 1280 };
+
+test.use({ viewport: TABLET });
+
+let counter = 0;
+
+/** Registers a patient through the form and leaves the page on the patient's record. */
+async function registerPatient(page: Page, given: string, family: string, years = '40') {
+  await page.goto('/patients/new');
+  await page.getByLabel('Given name').fill(given);
+  await page.getByLabel('Family name').fill(family);
+  await page.getByLabel('Sex').selectOption('male');
+  await page.getByLabel('Years').fill(years);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: `${given} ${family}` })).toBeVisible();
+}
+
+const uniqueFamily = (base: string) =>
+  `${base}${String.fromCharCode(97 + (counter++ % 26))}${Date.now() % 100000}`;
+
+test('an invalid vital does not hold back the rest of the visit (trap 2)', async ({
+  page,
+  baseURL,
+}) => {
+  await signInNewClinician(page, baseURL!);
+  const family = uniqueFamily('Otieno');
+  // A 2-year-old: fast breathing is ≥ 40 at this age.
+  await registerPatient(page, 'Baraka', family, '2');
+  await page.getByRole('button', { name: 'New encounter' }).click();
+  await page.getByLabel('Chief complaint').fill('Headache');
+  await page.getByLabel('Respiratory rate (breaths/min)').fill('48');
+  await expect(page.getByText('Fast breathing for age (≥ 40)')).toBeVisible();
+  await page.getByLabel('Temperature (°C)').fill('80');
+  await expect(page.getByText('Temperature must be between 30 and 45 °C')).toBeVisible();
+  // The age-based warning of the valid value stays while another value is wrong.
+  await expect(page.getByText('Fast breathing for age (≥ 40)')).toBeVisible();
+  await expect(page.getByLabel('Temperature (°C)')).toHaveAttribute('aria-invalid', 'true');
+  const status = page.getByRole('status').filter({ hasText: /fix the marked fields/ });
+  await expect(status).toBeVisible();
+  await expect(page.getByText('Saved on this device', { exact: true })).toHaveCount(0);
+
+  // Leave the visit: the complaint and the valid vital are in the record and wait for sync.
+  await page.goBack();
+  await expect(page.getByRole('heading', { name: `Baraka ${family}` })).toBeVisible();
+  await expect(page.getByRole('link', { name: /Headache/ })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Sync status' })).not.toContainText('0 waiting');
+
+  // Reopened: the wrong value is still there as typed and marked, and the header does not say saved.
+  await page.getByRole('link', { name: /Headache/ }).click();
+  await expect(page.getByLabel('Temperature (°C)')).toHaveValue('80');
+  await expect(page.getByLabel('Respiratory rate (breaths/min)')).toHaveValue('48');
+  await expect(page.getByText('Temperature must be between 30 and 45 °C')).toBeVisible();
+  await expect(status).toBeVisible();
+  await expect(page.getByText('Saved on this device', { exact: true })).toHaveCount(0);
+
+  // Fixed: now everything is saved.
+  await page.getByLabel('Temperature (°C)').fill('38');
+  await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+  await expect(page.locator('#temperatureC-note')).toHaveText('Fever');
+});
