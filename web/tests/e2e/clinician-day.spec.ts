@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { signInNewClinician } from './support';
 
 // The traps of a clinician's day (issue 12), each walked through as a clinician would.
@@ -7,6 +8,32 @@ const TABLET = { width: 800, height: 1280 };
 test.use({ viewport: TABLET });
 
 let counter = 0;
+
+const built = (path: string) =>
+  JSON.parse(readFileSync(new URL(`../../build/models/${path}`, import.meta.url), 'utf8'));
+const tabularModel = (
+  built('index.json') as { name: string; modality: string; path: string }[]
+).find((e) => e.modality === 'tabular')!;
+const tabularFields: {
+  label: string;
+  unit: string;
+  min: number;
+  max: number;
+  required: boolean;
+}[] = built(tabularModel.path).input.tabular.fields;
+
+/** Chooses the form model and runs it with every required field at mid-range. */
+async function runFormModel(page: Page) {
+  await page.getByRole('radio', { name: tabularModel.name }).check();
+  for (const field of tabularFields.filter((f) => f.required)) {
+    const name = field.unit ? `${field.label} (${field.unit})` : field.label;
+    await page
+      .getByRole('textbox', { name, exact: true })
+      .fill(String(Math.round((field.min + field.max) / 2)));
+  }
+  await page.getByRole('button', { name: 'Run model' }).click();
+  await expect(page.getByRole('region', { name: 'Result' })).toContainText('Suggests');
+}
 
 /** Registers a patient through the form and leaves the page on the patient's record. */
 async function registerPatient(page: Page, given: string, family: string, years = '40') {
@@ -61,4 +88,30 @@ test('an invalid vital does not hold back the rest of the visit (trap 2)', async
   await page.getByLabel('Temperature (°C)').fill('38');
   await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
   await expect(page.locator('#temperatureC-note')).toHaveText('Fever');
+});
+
+test('one assessment, in one place, always saved with the result (trap 1)', async ({
+  page,
+  baseURL,
+}) => {
+  await signInNewClinician(page, baseURL!);
+  const family = uniqueFamily('Kamau');
+  await registerPatient(page, 'Joseph', family, '65');
+  await page.getByRole('button', { name: 'Diagnose' }).click();
+  await runFormModel(page);
+  await expect(page.getByRole('group', { name: /assessment/i })).toHaveCount(1);
+  const save = page.getByRole('form', { name: "Save to the patient's record" });
+  await save.getByLabel('Disagree', { exact: true }).check();
+  await save.getByLabel('Assessment note').fill('Glucose was post-prandial');
+  await save.getByRole('button', { name: 'Save result' }).click();
+  await expect(page.getByRole('heading', { name: `Joseph ${family}` })).toBeVisible();
+  await page.getByRole('link', { name: /clinician disagrees/ }).click();
+  await expect(page.getByRole('main')).toContainText('Glucose was post-prandial');
+
+  // Without a patient nothing would save an assessment: none is offered, and the page says why.
+  await page.goto('/diagnose');
+  await runFormModel(page);
+  await expect(page.getByRole('group', { name: /assessment/i })).toHaveCount(0);
+  await expect(page.getByRole('radio', { name: /agree/i })).toHaveCount(0);
+  await expect(page.getByRole('note').filter({ hasText: 'This result is not kept' })).toBeVisible();
 });
