@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { signInNewClinician } from './support';
+import { signInNewClinician, waitForOfflineReady } from './support';
 
 // The traps of a clinician's day (issue 12), each walked through as a clinician would.
 const TABLET = { width: 800, height: 1280 };
@@ -114,4 +114,39 @@ test('one assessment, in one place, always saved with the result (trap 1)', asyn
   await expect(page.getByRole('group', { name: /assessment/i })).toHaveCount(0);
   await expect(page.getByRole('radio', { name: /agree/i })).toHaveCount(0);
   await expect(page.getByRole('note').filter({ hasText: 'This result is not kept' })).toBeVisible();
+});
+
+test('sync follows edits and the connection; offline is a state, not a failure (trap 4)', async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  await signInNewClinician(page, baseURL!);
+  await page.goto('/');
+  const bar = page.getByRole('region', { name: 'Sync status' });
+  await expect(bar).toContainText('0 waiting');
+  await waitForOfflineReady(page);
+
+  // An edit made online leaves the device within seconds, not at the next periodic sync.
+  const family = uniqueFamily('Wanjiru');
+  await registerPatient(page, 'Grace', family);
+  await expect(bar).toContainText('0 waiting', { timeout: 8_000 });
+  await expect(page.getByText('not backed up')).toHaveCount(0, { timeout: 8_000 });
+
+  // Offline: said at once, as a state; an edit waits without a red failure.
+  await context.setOffline(true);
+  const banner = page.getByRole('banner');
+  await expect(banner.getByText('Offline', { exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'New encounter' }).click();
+  await page.getByLabel('Chief complaint').fill('Cough for two weeks');
+  await expect(bar).toContainText('1 waiting');
+  await expect(bar).toContainText('Offline');
+  await page.waitForTimeout(3_000); // past the push delay: the push must not turn into a failure
+  await expect(bar.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByText(/Sync failed/)).toHaveCount(0);
+
+  // Back online: the header and the bar follow within seconds, without a reload.
+  await context.setOffline(false);
+  await expect(banner.getByText('Offline', { exact: true })).toHaveCount(0, { timeout: 8_000 });
+  await expect(bar).toContainText('0 waiting', { timeout: 8_000 });
 });
