@@ -4,6 +4,7 @@ import { signInNewClinician, waitForOfflineReady } from './support';
 
 // The traps of a clinician's day (issue 12), each walked through as a clinician would.
 const TABLET = { width: 800, height: 1280 };
+const PHONE = { width: 390, height: 844 };
 
 test.use({ viewport: TABLET });
 
@@ -150,3 +151,59 @@ test('sync follows edits and the connection; offline is a state, not a failure (
   await expect(banner.getByText('Offline', { exact: true })).toHaveCount(0, { timeout: 8_000 });
   await expect(bar).toContainText('0 waiting', { timeout: 8_000 });
 });
+
+for (const [device, viewport] of [
+  ['tablet', TABLET],
+  ['phone', PHONE],
+] as const) {
+  test(`stray taps leave no records; a visit and a draft report can be deleted and restored (trap 5, ${device})`, async ({
+    page,
+    baseURL,
+  }) => {
+    await page.setViewportSize(viewport);
+    await signInNewClinician(page, baseURL!);
+    const family = uniqueFamily('Achieng');
+    await registerPatient(page, 'Mercy', family);
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+
+    // New encounter, New report, then back with nothing typed: nothing stays.
+    await page.getByRole('button', { name: 'New encounter' }).click();
+    await expect(page.getByLabel('Chief complaint')).toBeVisible();
+    await page.goBack();
+    await page.getByRole('button', { name: 'New report' }).click();
+    await expect(page.getByLabel('Summary')).toBeVisible();
+    await page.goBack();
+    await expect(page.getByRole('heading', { name: `Mercy ${family}` })).toBeVisible();
+    await expect(timeline).toContainText('Nothing recorded yet');
+    await expect(timeline.getByRole('link')).toHaveCount(0);
+
+    // A real visit, deleted, restored with Undo, deleted again.
+    await page.getByRole('button', { name: 'New encounter' }).click();
+    await page.getByLabel('Chief complaint').fill('Abdominal pain');
+    await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+    await page.getByRole('button', { name: 'Delete visit' }).click();
+    await expect(
+      page.getByRole('status').filter({ hasText: 'This visit was deleted' }),
+    ).toBeVisible();
+    await page.getByRole('button', { name: 'Undo delete' }).click();
+    await expect(page.getByLabel('Chief complaint')).toHaveValue('Abdominal pain');
+    await page.getByRole('button', { name: 'Delete visit' }).click();
+    await page.getByRole('link', { name: 'Back to patient' }).click();
+    await expect(timeline.getByRole('link', { name: /Abdominal pain/ })).toHaveCount(0);
+
+    // A draft report with text, deleted and restored.
+    await page.getByRole('button', { name: 'New report' }).click();
+    await page.getByLabel('Summary').fill('Follow up in a week.');
+    await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+    await page.getByRole('button', { name: 'Delete draft' }).click();
+    await expect(
+      page.getByRole('status').filter({ hasText: 'This report draft was deleted' }),
+    ).toBeVisible();
+    await page.getByRole('button', { name: 'Undo delete' }).click();
+    await expect(page.getByLabel('Summary')).toHaveValue('Follow up in a week.');
+    await page.getByRole('button', { name: 'Back to patient' }).click();
+    await expect(timeline.getByRole('link', { name: /Report/ })).toContainText(
+      'Follow up in a week.',
+    );
+  });
+}

@@ -75,6 +75,15 @@ export function deleteReport(db: FieldDxDatabase, id: string, author: Author, no
   return setDeleted(db, 'reports', id, true, author, now);
 }
 
+export function restoreReport(db: FieldDxDatabase, id: string, author: Author, now = new Date()) {
+  return setDeleted(db, 'reports', id, false, author, now);
+}
+
+/** A draft with nothing written in it (the preselected visit and results are not input). */
+export function isBlankDraft(report: Pick<ReportFields, 'status' | 'summary' | 'plan'>): boolean {
+  return report.status === 'draft' && !report.summary.trim() && !report.plan.trim();
+}
+
 /** Supervisors' reviews of a report (written on the server, arriving by sync). */
 export async function listReviews(db: FieldDxDatabase, reportId: string): Promise<Review[]> {
   const rows = await db.reviews.where('reportId').equals(reportId).toArray();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   encounterToForm,
+  isBlankForm,
   parseDecimal,
   parseEncounterForm,
   sameValues,
@@ -124,5 +125,16 @@ describe('sameValues', () => {
     expect(sameValues(visit, { ...visit, vitals: { ...EMPTY_VITALS } })).toBe(true);
     expect(sameValues(visit, { ...visit, vitals: { ...EMPTY_VITALS, spo2: 97 } })).toBe(false);
     expect(sameValues(visit, { ...visit, symptoms: ['Fever'] })).toBe(false);
+  });
+});
+
+describe('isBlankForm', () => {
+  it('is blank with only the date, and not with any typed value', () => {
+    expect(isBlankForm(blank)).toBe(true);
+    expect(isBlankForm({ ...blank, complaint: '  ' })).toBe(true);
+    expect(isBlankForm({ ...blank, notes: 'seen' })).toBe(false);
+    expect(isBlankForm({ ...blank, symptoms: ['Cough'] })).toBe(false);
+    // An invalid value is still input: it must not be discarded.
+    expect(isBlankForm({ ...blank, vitals: { ...blank.vitals, temperatureC: '375' } })).toBe(false);
   });
 });

@@ -74,6 +74,16 @@ export function validPart(
   };
 }
 
+/** Nothing typed yet (the date alone is not input): a visit opened by mistake, to discard. */
+export function isBlankForm(form: EncounterForm): boolean {
+  return (
+    !form.complaint.trim() &&
+    !form.notes.trim() &&
+    form.symptoms.length === 0 &&
+    VITAL_FIELDS.every((f) => !form.vitals[f.key].trim())
+  );
+}
+
 /** Whether saving these values would change the visit (an unchanged visit is not written). */
 export function sameValues(a: EncounterValues, b: EncounterValues): boolean {
   const pick = (v: EncounterValues) =>
