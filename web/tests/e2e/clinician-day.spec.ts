@@ -207,3 +207,54 @@ for (const [device, viewport] of [
     );
   });
 }
+
+test('half-entered work is kept or asked about before leaving (trap 6)', async ({
+  page,
+  baseURL,
+}) => {
+  await signInNewClinician(page, baseURL!);
+  const family = uniqueFamily('Njoroge');
+
+  // A half-filled New patient form survives the back button.
+  await page.goto('/patients');
+  await page.getByRole('button', { name: 'New patient' }).click();
+  await page.getByLabel('Given name').fill('Peter');
+  await page.getByLabel('Family name').fill(family);
+  await page.getByLabel('Village').fill('Nyeri');
+  await page.goBack();
+  await expect(page.getByRole('button', { name: 'New patient' })).toBeVisible();
+  await page.getByRole('button', { name: 'New patient' }).click();
+  await expect(
+    page.getByRole('status').filter({ hasText: 'What you typed earlier' }),
+  ).toBeVisible();
+  await expect(page.getByLabel('Given name')).toHaveValue('Peter');
+  await expect(page.getByLabel('Family name')).toHaveValue(family);
+  await expect(page.getByLabel('Village')).toHaveValue('Nyeri');
+  await page.getByLabel('Years').fill('52');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: `Peter ${family}` })).toBeVisible();
+  // Saved: the next New patient form starts empty.
+  await page.goto('/patients/new');
+  await expect(page.getByLabel('Given name')).toHaveValue('');
+  await expect(page.getByText('What you typed earlier')).toHaveCount(0);
+
+  // An unsaved model result: leaving asks first; staying keeps it.
+  await page.goto('/patients');
+  await page.getByLabel('Search patients').fill(family);
+  await page.getByRole('link', { name: new RegExp(family) }).click();
+  await page.getByRole('button', { name: 'Diagnose' }).click();
+  await runFormModel(page);
+  const messages: string[] = [];
+  page.once('dialog', (dialog) => {
+    messages.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goBack();
+  await expect
+    .poll(() => messages)
+    .toEqual(['This model result is not saved to the record. Leave and discard it?']);
+  await expect(page.getByRole('region', { name: 'Result' })).toBeVisible();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('heading', { name: 'Patients' })).toBeVisible();
+});
