@@ -258,3 +258,48 @@ test('half-entered work is kept or asked about before leaving (trap 6)', async (
   await page.getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByRole('heading', { name: 'Patients' })).toBeVisible();
 });
+
+for (const [device, viewport] of [
+  ['tablet', TABLET],
+  ['phone', PHONE],
+] as const) {
+  test(`a second registration of the same person is caught by name, sex and age (trap 7, ${device})`, async ({
+    page,
+    baseURL,
+  }) => {
+    await page.setViewportSize(viewport);
+    await signInNewClinician(page, baseURL!);
+    const family = uniqueFamily('Kamau');
+    await page.goto('/patients/new');
+    await page.getByLabel('Given name').fill('Joseph');
+    await page.getByLabel('Family name').fill(family);
+    await page.getByLabel('Sex').selectOption('male');
+    await page.getByLabel('Years').fill('65');
+    await page.getByLabel('Village').fill('Nyeri');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('heading', { name: `Joseph ${family}` })).toBeVisible();
+
+    // The same man, about 63, no village, names the other way round and an accent.
+    await page.goto('/patients/new');
+    await page.getByLabel('Given name').fill(family);
+    await page.getByLabel('Family name').fill('Josèph');
+    await page.getByLabel('Sex').selectOption('male');
+    await page.getByLabel('Years').fill('63');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const warning = page
+      .getByRole('alert')
+      .filter({ hasText: 'A similar patient is already registered' });
+    await expect(warning).toBeVisible();
+    await expect(warning.getByRole('link', { name: `Joseph ${family}` })).toBeVisible();
+    await expect(warning).toContainText('Nyeri');
+    await expect(warning).toContainText('the other way round');
+    await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
+
+    // A woman of the same name is another person: no warning.
+    await page.getByLabel('Given name').fill('Joseph');
+    await page.getByLabel('Family name').fill(family);
+    await page.getByLabel('Sex').selectOption('female');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('heading', { name: `Joseph ${family}` })).toBeVisible();
+  });
+}

@@ -3,7 +3,6 @@ import {
   ageAt,
   ageInMonths,
   estimateBirthDate,
-  findSimilar,
   formatAge,
   matchesQuery,
   parsePatientForm,
@@ -11,7 +10,7 @@ import {
   searchTokens,
   type PatientFormInput,
 } from './patient';
-import { EMPTY_VITALS, newMeta, type Patient, type PatientFields } from './records';
+import { EMPTY_VITALS, type PatientFields } from './records';
 import { foldText, words } from './text';
 import { flagVitals, implausibleVitals } from './vitals';
 
@@ -29,10 +28,6 @@ const form = (over: Partial<PatientFormInput> = {}): PatientFormInput => ({
   identifiers: [{ kind: 'National ID', value: 'SN-1234-567' }],
   ...over,
 });
-
-function patient(fields: PatientFields, id = 'p1'): Patient {
-  return { ...newMeta(id, { userId: 'u', teamId: 't' }, today), ...fields };
-}
 
 describe('text folding', () => {
   it('drops accents and case', () => {
@@ -158,23 +153,6 @@ describe('search', () => {
   it('needs every word to match', () => {
     expect(matchesQuery(tokens, 'emile sow')).toBe(false);
     expect(matchesQuery(tokens, 'mile')).toBe(false);
-  });
-});
-
-describe('duplicates', () => {
-  const base = (parsePatientForm(form(), today) as { ok: true; value: PatientFields }).value;
-
-  it('warns about the same name and birth year in the same village', () => {
-    const existing = [
-      patient({ ...base, givenName: 'EMILE', village: 'kedougou' }, 'a'),
-      patient({ ...base, village: 'Dakar' }, 'b'),
-    ];
-    expect(findSimilar(base, existing).map((p) => p.id)).toEqual(['a']);
-  });
-
-  it('ignores the patient being edited and deleted ones', () => {
-    const existing = [patient(base, 'a'), { ...patient(base, 'b'), deleted: true }];
-    expect(findSimilar(base, existing, 'a')).toEqual([]);
   });
 });
 
