@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { signInNewClinician, waitForOfflineReady } from './support';
+import { E2E_ADMIN, signInNewClinician, waitForOfflineReady } from './support';
 
 // The traps of a clinician's day (issue 12), each walked through as a clinician would.
 const TABLET = { width: 800, height: 1280 };
@@ -303,3 +303,41 @@ for (const [device, viewport] of [
     await expect(page.getByRole('heading', { name: `Joseph ${family}` })).toBeVisible();
   });
 }
+
+test('every message a person reads is a sentence for that person (trap 10)', async ({
+  page,
+  baseURL,
+}) => {
+  // The form's own check (zod, on the device).
+  await page.goto('/signup');
+  await page.getByLabel('Name').fill('Amina');
+  await page.getByLabel('Email').fill('amina-at-example');
+  await page.getByLabel('Password', { exact: true }).fill('a long field password');
+  await page.getByRole('button', { name: /Create account|Sign up/ }).click();
+  await expect(page.getByRole('alert')).toHaveText(
+    'The email address must be a valid email address.',
+  );
+
+  // The server's check, through the admin's invitation form.
+  await signInNewClinician(page, baseURL!);
+  const login = await page.request.post('/api/auth/login', {
+    data: { email: E2E_ADMIN.email, password: E2E_ADMIN.password },
+    headers: { Origin: baseURL! },
+  });
+  expect(login.ok()).toBe(true);
+  await page.goto('/admin/invitations');
+  await page.getByLabel('Valid for (days)').fill('');
+  await page.getByRole('button', { name: 'Create invitation' }).click();
+  await expect(page.getByRole('alert')).toHaveText(
+    'The number of days the invitation is valid must be a number.',
+  );
+
+  // The patient form.
+  await page.request.post('/api/auth/logout', { headers: { Origin: baseURL! } });
+  await signInNewClinician(page, baseURL!);
+  await page.goto('/patients/new');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Given name is required.')).toBeVisible();
+  await expect(page.getByText('Please give a date of birth or an estimated age.')).toBeVisible();
+  await expect(page.getByText(/Date of birth give/)).toHaveCount(0);
+});

@@ -52,7 +52,7 @@ export const PatientForm = z
   .object({
     givenName: trimmed(100).min(1, 'is required'),
     familyName: trimmed(100).min(1, 'is required'),
-    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'choose one' }),
+    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'must be chosen' }),
     birthDate: z.string().trim(),
     ageYears: numberText,
     ageMonths: numberText,
@@ -69,7 +69,7 @@ export const PatientForm = z
       ctx.addIssue({
         code: 'custom',
         path: ['birthDate'],
-        message: 'give a date of birth or an estimated age',
+        message: 'please give a date of birth or an estimated age',
       });
     }
   });
