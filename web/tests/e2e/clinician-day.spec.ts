@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { E2E_ADMIN, signInNewClinician, waitForOfflineReady } from './support';
 
 // The traps of a clinician's day (issue 12), each walked through as a clinician would.
@@ -340,4 +341,58 @@ test('every message a person reads is a sentence for that person (trap 10)', asy
   await expect(page.getByText('Given name is required.')).toBeVisible();
   await expect(page.getByText('Please give a date of birth or an estimated age.')).toBeVisible();
   await expect(page.getByText(/Date of birth give/)).toHaveCount(0);
+});
+
+const xray = fileURLToPath(new URL('../fixtures/cxr-val-0-pneumonia-x4.png', import.meta.url));
+
+test('saved records are whole: image and heatmap, results of a visit, danger signs, assessments (trap 8)', async ({
+  page,
+  baseURL,
+}) => {
+  await signInNewClinician(page, baseURL!);
+  const family = uniqueFamily('Mutua');
+  await registerPatient(page, 'Daniel', family, '3');
+  await page.getByRole('button', { name: 'New encounter' }).click();
+  await page.getByLabel('Chief complaint').fill('Fast breathing');
+  await page.getByLabel('Unable to drink or feed').check();
+  await expect(page.getByRole('alert')).toHaveText(
+    'Danger sign: unable to drink or feed. Treat or refer urgently.',
+  );
+  await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Run a model' }).click();
+  await page.getByRole('radio', { name: /Pneumonia/ }).check();
+  await page.getByLabel('Choose image file').setInputFiles(xray);
+  await page.getByRole('button', { name: 'Run model' }).click();
+  await expect(page.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
+  const save = page.getByRole('form', { name: "Save to the patient's record" });
+  await save.getByLabel('Unsure', { exact: true }).check();
+  await save.getByLabel('Assessment note').fill('Film is rotated');
+  await save.getByRole('button', { name: 'Save result' }).click();
+
+  // The timeline marks the visit's danger sign.
+  const visit = page.getByRole('link', { name: /Fast breathing/ });
+  await expect(visit).toContainText('danger sign: unable to drink or feed');
+
+  // The saved result shows what the model saw and why.
+  await page.getByRole('link', { name: /Pneumonia.*clinician is unsure/ }).click();
+  const image = page.getByRole('img', { name: 'As captured' });
+  await expect(image).toBeVisible();
+  expect(await image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(112);
+  await expect(page.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
+
+  // The visit lists its result.
+  await page.goBack();
+  await visit.click();
+  const results = page.getByRole('region', { name: 'Model results of this visit' });
+  await expect(results.getByRole('link', { name: /Pneumonia.*clinician is unsure/ })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('Danger sign');
+
+  // The report shows the danger sign and each result with its assessment.
+  await page.goBack();
+  await page.getByRole('button', { name: 'New report' }).click();
+  await expect(page.getByRole('alert')).toContainText('Danger sign: unable to drink or feed');
+  await expect(page.getByRole('group', { name: 'Model results' })).toContainText(
+    'clinician is unsure (Film is rotated)',
+  );
 });

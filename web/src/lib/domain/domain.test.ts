@@ -12,7 +12,7 @@ import {
 } from './patient';
 import { EMPTY_VITALS, type PatientFields } from './records';
 import { foldText, words } from './text';
-import { flagVitals, implausibleVitals } from './vitals';
+import { dangerSentence, dangerSigns, flagVitals, implausibleVitals } from './vitals';
 
 const today = new Date('2026-11-26T10:00:00Z');
 
@@ -187,5 +187,18 @@ describe('vitals', () => {
     expect(flagVitals({ ...EMPTY_VITALS, pulseBpm: 150, temperatureC: 38 }, null)).toEqual({
       temperatureC: { level: 'warning', message: 'Fever' },
     });
+  });
+});
+
+describe('general danger signs', () => {
+  it('picks them out of the symptoms and says them in one sentence', () => {
+    expect(dangerSigns(['Cough', 'Convulsions', 'Unable to drink or feed'])).toEqual([
+      'Unable to drink or feed',
+      'Convulsions',
+    ]);
+    expect(dangerSentence(['Unable to drink or feed'])).toBe(
+      'Danger sign: unable to drink or feed. Treat or refer urgently.',
+    );
+    expect(dangerSentence(['Cough', 'Fever'])).toBeNull();
   });
 });
