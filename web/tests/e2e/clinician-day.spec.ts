@@ -396,3 +396,55 @@ test('saved records are whole: image and heatmap, results of a visit, danger sig
     'clinician is unsure (Film is rotated)',
   );
 });
+
+test('print: no sync bar, abnormal vitals marked, field labels, one threshold, captions level (trap 9)', async ({
+  page,
+  baseURL,
+}) => {
+  await signInNewClinician(page, baseURL!);
+  const family = uniqueFamily('Chebet');
+  await registerPatient(page, 'Ruth', family, '50');
+  await page.getByRole('button', { name: 'New encounter' }).click();
+  await page.getByLabel('Chief complaint').fill('Thirst');
+  await page.getByLabel('Temperature (°C)').fill('39.4');
+  await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Run a model' }).click();
+  await runFormModel(page);
+  // The threshold as the result shows it on screen.
+  const onScreen = (await page.getByRole('region', { name: 'Result' }).innerText()).match(
+    /threshold\s+of\s+([\d.]+ %)/,
+  )![1]!;
+  const save = page.getByRole('form', { name: "Save to the patient's record" });
+  await save.getByLabel('Agree', { exact: true }).check();
+  await save.getByRole('button', { name: 'Save result' }).click();
+  await page.getByRole('link', { name: /Thirst/ }).click();
+  await page.getByRole('button', { name: 'Run a model' }).click();
+  await page.getByRole('radio', { name: /Pneumonia/ }).check();
+  await page.getByLabel('Choose image file').setInputFiles(xray);
+  await page.getByRole('button', { name: 'Run model' }).click();
+  await expect(page.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
+  await save.getByLabel('Agree', { exact: true }).check();
+  await save.getByRole('button', { name: 'Save result' }).click();
+  await page.getByRole('button', { name: 'New report' }).click();
+  await page.getByLabel('Summary').fill('Fever and thirst.');
+  await page.getByRole('button', { name: 'Print' }).click();
+
+  const sheet = page.getByRole('article', { name: 'Printable report' });
+  await expect(sheet).toContainText('Temperature: 39.4 °C (▲ High fever)');
+  await expect(sheet).toContainText('Diastolic blood pressure');
+  await expect(sheet).not.toContainText('diastolic_bp');
+  await expect(sheet).toContainText(`threshold of ${onScreen}`);
+  const image = sheet.getByRole('img', { name: 'As captured' });
+  await expect(image).toBeVisible();
+
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.getByRole('region', { name: 'Sync status' })).toBeHidden();
+  await expect(page.getByRole('banner')).toBeHidden();
+  // The original image is as large as the heatmap beside it, its caption under it at the same level.
+  const box = (await image.boundingBox())!;
+  const heatmap = (await sheet.getByRole('img', { name: /Occlusion heatmap/ }).boundingBox())!;
+  const caption = (await sheet.getByText('Original image', { exact: true }).boundingBox())!;
+  expect(Math.abs(box.width - heatmap.width)).toBeLessThan(2);
+  expect(caption.y).toBeGreaterThanOrEqual(box.y + box.height - 1);
+  expect(caption.y - (box.y + box.height)).toBeLessThan(30);
+});
