@@ -22,6 +22,7 @@ import type {
 } from 'sync-server/protocol';
 import type { z } from 'zod';
 import { readResponse } from './errors';
+import { asSentence, fieldLabel, issueSentence } from './human';
 
 export { LoginRequest, SignupRequest } from 'sync-server/protocol';
 export type { AdminModelItem, AdminUser, Invitation, Role, Team };
@@ -85,9 +86,11 @@ export const api = {
   },
 };
 
-/** The first problem in a form, worded like the server's own messages ("password: must be …"). */
+/** The first problem in a form, as a sentence ("The password must be at least 10 characters."). */
 export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'Please check the form.';
-  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+  return issue.path.length
+    ? issueSentence(fieldLabel(issue.path.join('.')), issue.message)
+    : asSentence(issue.message);
 }

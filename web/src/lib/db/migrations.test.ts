@@ -69,7 +69,7 @@ describe('schema upgrades', () => {
     ]);
     expect(await db.patients.get('p1')).toEqual({ ...awa, familyKey: 'traore' });
     const similar = await findSimilarPatients(db, { ...awa, sex: 'female' });
-    expect(similar.map((p) => p.id)).toEqual(['p1']);
+    expect(similar.map((c) => c.patient.id)).toEqual(['p1']);
     expect((await listPatients(db, 'dial seg')).map((p) => p.id)).toEqual(['p1']);
     expect(await listPatients(db, 'bamako')).toEqual([]);
     await db.delete();

@@ -83,3 +83,12 @@ export function deleteReport(db: FieldDxDatabase, id: string, author: Author, no
 }
 
 export { listReviews };
+
+export function restoreReport(db: FieldDxDatabase, id: string, author: Author, now = new Date()) {
+  return setDeleted(db, 'reports', id, false, author, now);
+}
+
+/** A draft with nothing written in it (the preselected visit and results are not input). */
+export function isBlankDraft(report: Pick<ReportFields, 'status' | 'summary' | 'plan'>): boolean {
+  return report.status === 'draft' && !report.summary.trim() && !report.plan.trim();
+}

@@ -90,6 +90,23 @@ export class ModelStore {
     }
   }
 
+  /**
+   * The manifest of one exact version, e.g. the one that made a saved result: the app's own copy
+   * when it bundles that version, else the server's (kept on the device once read). Without a
+   * version, the version the device offers now.
+   */
+  async manifestOf(id: string, version?: string): Promise<Manifest> {
+    const bundled = parseCatalogue(await this.#json(catalogueUrl(), 'the model catalogue'));
+    const own = bundled.find((e) => e.id === id && (!version || e.version === version));
+    if (own) return this.manifest(own);
+    const offered = (await this.catalogue()).find((e) => e.id === id);
+    const entry = version
+      ? { id, version, name: id, path: `${id}/manifest.json`, source: 'server' as const }
+      : offered;
+    if (!entry) throw new ModelStoreError(`No model "${id}" is known on this device.`);
+    return parseManifest(await this.#json(manifestUrl(entry), `the description of ${id}`), id);
+  }
+
   async savedVersions(): Promise<SavedVersion[]> {
     const saved = await (await this.#cache())?.match(SAVED_VERSIONS_KEY);
     return saved ? ((await saved.json()) as SavedVersion[]) : [];
