@@ -14,7 +14,7 @@ import {
   type SyncTable,
 } from '../protocol';
 import { changedFields, checkPolicy, merge, type RecordData } from './merge';
-import type { Scope } from './scope';
+import { canRead, type Scope } from './scope';
 
 /*
  * Push and pull (DESIGN 4). A push is one IMMEDIATE transaction that applies its mutations in
@@ -120,6 +120,12 @@ function prepare(db: Db) {
                   AND team_id IN (SELECT value FROM json_each(?)))
        ORDER BY seq LIMIT ?`,
     ),
+    /** Whether a record of the given teams (a JSON array) has a seq at or after the cursor. */
+    cursorKnown: c
+      .prepare<[number, string], 1>(
+        `SELECT 1 FROM records WHERE seq >= ? AND team_id IN (SELECT value FROM json_each(?)) LIMIT 1`,
+      )
+      .pluck(),
     insertConflict: (row: ConflictRow) => db.insert(conflicts).values(row).run(),
     resolveConflict: (id: string, at: Date, mutationId: string) =>
       db
@@ -365,11 +371,14 @@ function applyMutation(
 
   const current = s.getRecord.get(m.table, m.id);
   if (current && current.teamId !== teamId) {
-    // Also what a record of another team looks like: the same answer either way.
+    // A record of a team the caller cannot read gets the answer a write into that team gets, so
+    // that an id learnt elsewhere is not confirmed; the caller's own record is told why.
     return {
       stored: reject(
         'forbidden',
-        "the record belongs to another team (a record's team cannot change)",
+        canRead(scope, current.teamId)
+          ? "a record's team cannot change"
+          : 'you may not write records of this team',
       ),
     };
   }
@@ -523,15 +532,19 @@ export function pull(
   maxBytes: number = PULL_PAGE_MAX_BYTES,
 ): PullPage {
   const s = statements(db);
-  const max = s.maxSeq.get()!;
-  if (cursor > max) {
+  const teams = scope.readTeams;
+  // A cursor this caller was served is the seq of a record in its teams, and that record (or its
+  // later version) is still there. Checked against the caller's own records, not the global
+  // sequence, so that probing cursors does not reveal how much other teams write.
+  const known =
+    cursor === 0 || (teams.length > 0 && s.cursorKnown.get(cursor, JSON.stringify(teams)));
+  if (!known && (device.scope === null || sameTeams(device.scope, teams))) {
     throw new ApiError(
       400,
       'invalid_cursor',
-      `cursor ${cursor} is beyond the server's latest change (${max}); pull again from 0`,
+      `cursor ${cursor} is not one this server gave you; pull again from 0`,
     );
   }
-  const teams = scope.readTeams;
   if (cursor > 0 && !sameTeams(device.scope, teams)) {
     return {
       body: JSON.stringify({ changes: [], cursor: 0, hasMore: true, reset: true }),
