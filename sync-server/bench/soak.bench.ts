@@ -90,6 +90,7 @@ async function killServer(signal: NodeJS.Signals) {
 
 async function call(token: string | null, method: string, url: string, body?: unknown) {
   const res = await fetch(`${origin}${url}`, {
+    signal: AbortSignal.timeout(60_000),
     method,
     headers: {
       origin,
@@ -199,6 +200,7 @@ async function pull(d: Device): Promise<boolean> {
     let page: PullResponse;
     try {
       const res = await fetch(`${origin}/api/sync/pull?cursor=${d.cursor}&limit=200`, {
+        signal: AbortSignal.timeout(60_000),
         headers: { cookie: `fdx_session=${d.token}`, 'x-device-id': d.id },
       });
       if (res.status >= 500) return false;
@@ -279,8 +281,13 @@ async function main() {
       await startServer();
     }
   })();
+  const progress = setInterval(() => {
+    const s = Math.round((Date.now() - started) / 1000);
+    console.log(`  ${s} s: ${pushLatencies.length} pushes, ${acks.length} edits, ${kills} kills`);
+  }, 30_000);
   await Promise.all(devices.map((d) => runDevice(d, until)));
   await killer;
+  clearInterval(progress);
   const elapsed = (Date.now() - started) / 1000;
 
   // Last sync with the server left alone: every outbox drains, every device pulls to the end.
@@ -297,18 +304,27 @@ async function main() {
   // Checks, on the database itself.
   const db = new Database(path.join(dataDir, DB_FILE_NAME), { readonly: true });
   const integrity = db.pragma('integrity_check', { simple: true });
-  const stored = db.prepare<[string, string], { n: number }>(
-    'SELECT count(*) AS n FROM applied_mutations WHERE device_id = ? AND mutation_id = ?',
+  // Counted once per (device, mutation): a query per edit would scan history each time.
+  const countsOf = (sql: string) =>
+    new Map(
+      db
+        .prepare<[], { k: string; n: number }>(sql)
+        .all()
+        .map((r) => [r.k, r.n]),
+    );
+  const storedResults = countsOf(
+    `SELECT device_id || ' ' || mutation_id AS k, count(*) AS n FROM applied_mutations GROUP BY k`,
   );
-  const inHistory = db.prepare<[string, string], { n: number }>(
-    'SELECT count(*) AS n FROM record_history WHERE device_id = ? AND mutation_id = ?',
+  const historyVersions = countsOf(
+    `SELECT device_id || ' ' || mutation_id AS k, count(*) AS n FROM record_history GROUP BY k`,
   );
   const problems: string[] = [];
   for (const a of acks) {
-    if (stored.get(a.deviceId, a.mutationId)!.n !== 1) {
+    const key = `${a.deviceId} ${a.mutationId}`;
+    if (storedResults.get(key) !== 1) {
       problems.push(`acknowledged ${a.mutationId} has no stored result`);
     }
-    const versions = inHistory.get(a.deviceId, a.mutationId)!.n;
+    const versions = historyVersions.get(key) ?? 0;
     if (a.result.status === 'applied' ? versions !== 1 : versions > 1) {
       problems.push(`acknowledged ${a.mutationId} (${a.result.status}) is in history ${versions}×`);
     }
