@@ -84,7 +84,7 @@ describe('backup and restore', () => {
       expect([0, ids.length]).toContain(present);
     }
     // The same records, versions and data as the original server had for them.
-    const original = new Map((await w.sam.pullAll()).map((c) => [c.id, c]));
+    const original = new Map((await w.alice.pullAll()).map((c) => [c.id, c]));
     for (const c of changes) expect(c).toEqual(original.get(c.id));
     const got = await blobRequest(restored.app, bob.client, 'GET', `/api/blobs/${sha}`);
     expect(got.status).toBe(200);

@@ -45,6 +45,20 @@ const ROUTES: [string, string, BodyKind][] = [
   ['GET', '/api/sync/conflicts', 'any'],
   ['PUT', '/api/blobs/:sha', 'bytes'],
   ['GET', '/api/blobs/:sha', 'any'],
+  ['GET', '/api/review/dashboard', 'any'],
+  ['GET', '/api/review/queue', 'any'],
+  ['GET', '/api/review/export.csv', 'any'],
+  ['GET', '/api/review/export.fhir', 'any'],
+  ['GET', '/api/review/teams', 'any'],
+  ['GET', '/api/review/reports/:record', 'any'],
+  ['POST', '/api/review/mutations', 'push'],
+  ['GET', '/api/models', 'any'],
+  ['GET', '/api/models/:model/:version/manifest.json', 'any'],
+  ['GET', '/api/models/:model/:version/:file', 'any'],
+  ['GET', '/api/admin/models', 'any'],
+  ['POST', '/api/admin/models', 'bytes'],
+  ['POST', '/api/admin/models/:model/:version/activate', 'any'],
+  ['POST', '/api/admin/models/:model/:version/retire', 'any'],
   ['GET', '/api', 'any'],
   ['GET', '/api/nope', 'any'],
   ['GET', '/', 'any'],
@@ -95,7 +109,15 @@ function bodies(ids: { team: string; user: string; device: string; sha: string }
   /** A well-formed mutation of a record of the caller's team, with one field generated. */
   const validish = fc
     .record({
-      table: fc.constantFrom('patients', 'encounters', 'reports', 'reviews', 'attachments'),
+      table: fc.constantFrom(
+        'patients',
+        'encounters',
+        'reports',
+        'reviews',
+        'attachments',
+        'comments',
+        'followups',
+      ),
       id: fc.oneof(fc.uuid(), fc.constantFrom('fixed-1', 'fixed-2')),
       key: nasty,
       value: field,
@@ -147,6 +169,8 @@ function bodies(ids: { team: string; user: string; device: string; sha: string }
         { weight: 2, arbitrary: fc.array(mutationLike, { maxLength: 5 }) },
         { weight: 1, arbitrary: anyJson },
       ),
+      // POST /api/review/mutations takes one.
+      mutation: fc.oneof(validish, mutationLike, anyJson),
     },
     { requiredKeys: ['deviceId', 'mutations'] },
   );
@@ -181,7 +205,9 @@ describe('fuzzing every route', () => {
 
     // Something in every table the routes read, so that lookups hit as well as miss.
     const p = patient(w.teamA);
-    await w.alice.push([mutation('patients', p), mutation('reports', report(w.teamA, p.id))]);
+    const r = report(w.teamA, p.id);
+    const reportId = r.id;
+    await w.alice.push([mutation('patients', p), mutation('reports', r)]);
     await w.alice.pull();
     const invite = await w.admin.post('/api/admin/invitations', {
       teamId: w.teamA,
@@ -204,6 +230,10 @@ describe('fuzzing every route', () => {
       ':user': [w.bob.userId, w.adminId],
       ':code': [code, code.toLowerCase(), 'AAAA-BBBB-CCCC'],
       ':sha': [sha, 'A'.repeat(64), 'zz'],
+      ':record': [reportId, p.id],
+      ':model': ['pneumonia-cxr', 'diabetes-risk'],
+      ':version': ['1.0.0', '0.0.0'],
+      ':file': ['model.onnx', 'manifest.json', '..%2F..%2Fetc%2Fpasswd'],
     };
     const pathOf = (template: string) =>
       fc

@@ -1,7 +1,8 @@
 /**
  * Scope as a property (issue 13): random teams, users, memberships (clinician, supervisor or
  * none per team, changed part-way), records and images. Whatever the draw, no route returns or
- * accepts a record or blob outside the caller's teams. fast-check prints the seed of a failure;
+ * accepts a record or blob outside the caller's scope: clinical records and images only of the
+ * teams where the caller is a clinician, review-side records of the teams they supervise. fast-check prints the seed of a failure;
  * replay with `SCOPE_SEED=<seed>`; `SCOPE_RUNS` sets the number of worlds (default 12).
  */
 import { createHash } from 'node:crypto';
@@ -115,9 +116,12 @@ async function check(draw: World) {
         const mine = new Set(readable(u));
         const changes: PullChange[] = await users[u]!.pullAll();
         for (const c of changes) {
-          expect(mine.has(c.record.teamId as string), `user ${u} got ${c.id} of another team`).toBe(
-            true,
-          );
+          const team = c.record.teamId as string;
+          expect(mine.has(team), `user ${u} got ${c.id} of another team`).toBe(true);
+          // A team the user only supervises: its review-side records, never clinical ones.
+          if (!writable(u).includes(team)) {
+            expect(['reviews', 'comments', 'followups']).toContain(c.table);
+          }
           expect(stored.get(c.id)).toBe(c.record.teamId);
         }
         // Everything of a clinician's own teams reaches them.
@@ -128,7 +132,10 @@ async function check(draw: World) {
         for (const id of expected) expect(got.has(id), `user ${u} misses ${id}`).toBe(true);
         for (const [sha, team] of blobs) {
           const r = await blobRequest(t.app, users[u]!.client, 'GET', `/api/blobs/${sha}`);
-          expect(r.status, `user ${u}, blob of ${team}`).toBe(mine.has(team) ? 200 : 404);
+          // Supervisors see only the images of diagnoses in shared reports (none here).
+          expect(r.status, `user ${u}, blob of ${team}`).toBe(
+            writable(u).includes(team) ? 200 : 404,
+          );
         }
         const conflicts = (await (await users[u]!.client.get('/api/sync/conflicts')).json()) as {
           conflicts: { teamId: string }[];

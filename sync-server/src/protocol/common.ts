@@ -21,6 +21,9 @@ export const ErrorCode = z.enum([
   'hash_mismatch',
   'device_revoked',
   'device_in_use',
+  'invalid_model',
+  'model_version_exists',
+  'rejected',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -14,6 +14,8 @@ export const SYNC_TABLES = [
   'reports',
   'reviews',
   'attachments',
+  'comments',
+  'followups',
 ] as const;
 export const SyncTable = z.enum(SYNC_TABLES, { error: `must be one of ${SYNC_TABLES.join(', ')}` });
 export type SyncTable = z.infer<typeof SyncTable>;
@@ -38,6 +40,8 @@ export const RECORD_LIMITS: Record<SyncTable, { maxBytes: number; maxDepth: numb
   reports: { maxBytes: 128 * 1024, maxDepth: 8 },
   reviews: { maxBytes: 64 * 1024, maxDepth: 8 },
   attachments: { maxBytes: 64 * 1024, maxDepth: 8 },
+  comments: { maxBytes: 64 * 1024, maxDepth: 8 },
+  followups: { maxBytes: 64 * 1024, maxDepth: 8 },
 };
 
 /**

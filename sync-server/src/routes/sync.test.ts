@@ -78,7 +78,7 @@ describe('push: applied and merged', () => {
     );
     expect(r.version).toBe(3);
     expect(r.record).toMatchObject({ village: 'Mathare', phone: '+254700', version: 3 });
-    const [change] = (await w.sam.pull()).changes;
+    const [change] = (await w.bob.pull()).changes;
     expect(change!.record).toEqual(r.record);
   });
 
@@ -246,7 +246,7 @@ describe('push: conflicts', () => {
       mutation('patients', { ...c.record, deleted: true }, 2, 'delete'),
     );
     expect(expectStatus(ok, 'applied').version).toBe(3);
-    expect((await w.sam.pull()).changes[0]).toMatchObject({ id: p.id, deleted: true, version: 3 });
+    expect((await w.bob.pull()).changes[0]).toMatchObject({ id: p.id, deleted: true, version: 3 });
   });
 });
 
@@ -321,7 +321,7 @@ describe('push: rejected', () => {
     });
     const patientBySupervisor = await w.sam.pushOne(mutation('patients', patient(w.teamA)));
     expect(expectStatus(patientBySupervisor, 'rejected').reason).toBe(
-      'supervisors may write only reviews',
+      'supervisors may write only reviews, comments and follow-ups',
     );
     const reportBySupervisor = await w.sam.pushOne(
       mutation('reports', { ...rep, summary: 'x' }, 1),
@@ -332,13 +332,15 @@ describe('push: rejected', () => {
     expect(expectStatus(ok, 'applied').version).toBe(1);
     // Pushed again under a new mutation id (same content): the same version, nothing written.
     expect(expectStatus(await w.sam.pushOne(mutation('reviews', v)), 'applied').version).toBe(1);
-    const changed = await w.sam.pushOne(mutation('reviews', { ...v, verdict: 'disagree' }, 1));
+    const changed = await w.sam.pushOne(mutation('reviews', { ...v, decision: 'returned' }, 1));
     expect(expectStatus(changed, 'rejected').code).toBe('append_only');
     const deleted = await w.sam.pushOne(mutation('reviews', { ...v, deleted: true }, 1, 'delete'));
     expect(expectStatus(deleted, 'rejected').code).toBe('append_only');
 
     const noReport = await w.sam.pushOne(mutation('reviews', review(w.teamA, 'missing')));
-    expect(expectStatus(noReport, 'rejected').reason).toContain('not a report of this team');
+    expect(expectStatus(noReport, 'rejected').reason).toBe(
+      'the report does not exist in this team',
+    );
     const otherTeam = await w.sam.pushOne(mutation('reviews', review(w.teamB, rep.id)));
     expect(expectStatus(otherTeam, 'rejected').reason).toBe(
       'you may not write records of this team',
@@ -348,8 +350,9 @@ describe('push: rejected', () => {
     const pulled = await w.bob.pull();
     expect(pulled.changes.find((c) => c.table === 'reviews')?.record).toMatchObject({
       id: v.id,
-      verdict: 'approved',
+      decision: 'approved',
       updatedBy: w.sam.userId,
+      authorId: w.sam.userId,
     });
   });
 
@@ -370,12 +373,12 @@ describe('push: rejected', () => {
     expect(expectStatus(assessed, 'applied').version).toBe(2);
   });
 
-  it('gives an admin without a clinical role no access at all', async () => {
+  it('gives an admin without a clinical role no clinical access and nothing to pull', async () => {
     const w = await setup();
     await seeded(w);
     const results = await w.adminSync.push([
       mutation('patients', patient(w.teamA)),
-      mutation('reviews', review(w.teamA, 'r')),
+      mutation('encounters', { id: 'e1', teamId: w.teamA, patientId: 'x' }),
     ]);
     for (const r of results) expect(expectStatus(r, 'rejected').code).toBe('forbidden');
     expect(await w.adminSync.pull()).toEqual({
@@ -548,29 +551,14 @@ describe('pull', () => {
     expect((await w.alice.pullRaw('1')).status).toBe(200);
   });
 
-  it('never returns another team’s records; supervisors read their teams', async () => {
+  it('never returns another team’s records; supervisors pull no clinical record', async () => {
     const w = await setup();
     const a = await seeded(w);
     const b = patient(w.teamB);
     await w.carol.pushOne(mutation('patients', b));
     expect((await w.carol.pullAll()).map((c) => c.id)).toEqual([b.id]);
     expect((await w.bob.pullAll()).map((c) => c.id)).toEqual([a.id]);
-    expect((await w.sam.pullAll()).map((c) => c.id)).toEqual([a.id]);
-  });
-
-  it('shows supervisors a report once it is shared, never the draft', async () => {
-    const w = await setup();
-    const p = await seeded(w);
-    const rep = report(w.teamA, p.id, { status: 'draft' });
-    const pushed = await w.alice.pushOne(mutation('reports', rep));
-    expectStatus(pushed, 'applied');
-    expect((await w.sam.pullAll()).map((c) => c.id)).toEqual([p.id]);
-    expect((await w.bob.pullAll()).map((c) => c.id)).toContain(rep.id);
-
-    const shared = { ...rep, status: 'shared', version: 1 };
-    expectStatus(await w.alice.pushOne(mutation('reports', shared, 1)), 'applied');
-    const seen = await w.sam.pullAll();
-    expect(seen.find((c) => c.id === rep.id)?.record).toMatchObject({ status: 'shared' });
+    expect((await w.sam.pullAll()).map((c) => c.id)).toEqual([]);
   });
 
   it('asks the device to start over when the user’s teams changed', async () => {
@@ -611,7 +599,7 @@ describe('pull', () => {
     expect(row).toEqual({
       user_id: w.bob.userId,
       last_pulled_cursor: page.cursor,
-      scope: JSON.stringify([w.teamA]),
+      scope: JSON.stringify([`clinician:${w.teamA}`]),
     });
   });
 });

@@ -26,7 +26,15 @@ export type AuditAction =
   | 'invitation.create'
   | 'invitation.revoke'
   | 'user.disable'
-  | 'user.enable';
+  | 'user.enable'
+  | 'model.upload'
+  | 'model.activate'
+  | 'model.retire'
+  | 'review.create'
+  | 'comment.create'
+  | 'followup.create'
+  | 'followup.update'
+  | 'review.export';
 
 /**
  * Appends one audit row. `detail` holds ids, roles, names of teams and reasons — never passwords,

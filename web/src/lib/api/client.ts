@@ -1,6 +1,8 @@
 import { hc } from 'hono/client';
 import type { AppType } from 'sync-server/app';
 import type {
+  AdminModelItem,
+  AdminModelListResponse,
   AdminUser,
   Invitation,
   InvitationCreateRequest,
@@ -21,7 +23,7 @@ import type { z } from 'zod';
 import { readResponse } from './errors';
 
 export { LoginRequest, SignupRequest } from 'sync-server/protocol';
-export type { AdminUser, Invitation, Role, Team };
+export type { AdminModelItem, AdminUser, Invitation, Role, Team };
 export type Me = MeResponse;
 
 /** Typed from the server's routes: a renamed route or field fails the type check here. */
@@ -55,6 +57,19 @@ export const api = {
       (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
     setUserDisabled: (id: string, json: UserUpdateRequest) =>
       readResponse<AdminUser>(client.api.admin.users[':id'].$patch({ param: { id }, json })),
+    listModels: async () =>
+      (await readResponse<AdminModelListResponse>(client.api.admin.models.$get())).models,
+    /** multipart/form-data: manifest, model, optional check and releaseNotes. */
+    uploadModel: (form: FormData) =>
+      readResponse<AdminModelItem>(fetch('/api/admin/models', { method: 'POST', body: form })),
+    activateModel: (id: string, version: string) =>
+      readResponse<AdminModelListResponse>(
+        client.api.admin.models[':id'][':version'].activate.$post({ param: { id, version } }),
+      ),
+    retireModel: (id: string, version: string) =>
+      readResponse<AdminModelListResponse>(
+        client.api.admin.models[':id'][':version'].retire.$post({ param: { id, version } }),
+      ),
   },
 };
 

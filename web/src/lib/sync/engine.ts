@@ -1,7 +1,13 @@
 import type { Mutation, MutationResult, PushRequest } from 'sync-server/protocol';
 import { ApiError } from '$lib/api/errors';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
-import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
+import {
+  applyPullPage,
+  applyPushResults,
+  dropForReset,
+  readCursor,
+  type PushOutcome,
+} from './apply';
 import { PullPages } from './pages';
 import type { SyncTransport } from './transport';
 
@@ -147,11 +153,12 @@ async function syncAs(
         });
       }
       if (resetAt !== -1) {
-        // The user's teams changed: download everything in scope again, from the start.
+        // The user's teams or roles changed: what they may see now is downloaded again from the
+        // start, and what they may no longer see leaves the device.
         if (cursor === 0)
           throw new Error('The server asked to restart a download that had just started.');
         pages.stop();
-        await db.syncState.put({ key: 'cursor', value: 0 });
+        await dropForReset(db);
         cursor = 0;
         pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
       }

@@ -1,5 +1,6 @@
 import { ApiError, messageOf } from '$lib/api/errors';
 import { getDatabase, type FieldDxDatabase } from '$lib/db/database';
+import { getModelUpdates } from '$lib/inference/model-updates.svelte';
 import { retryDelay } from './backoff';
 import { syncOnce, type SyncProgress, type SyncSummary } from './engine';
 import { httpTransport, type SyncTransport } from './transport';
@@ -27,6 +28,8 @@ export class SyncStatus {
   constructor(
     private readonly db: () => FieldDxDatabase = getDatabase,
     private readonly transport: SyncTransport = httpTransport(),
+    /** After each successful sync: new model versions download in the background. */
+    private readonly afterSync: () => void = () => void getModelUpdates().check(),
   ) {}
 
   /** Starts automatic syncing for the signed-in user. */
@@ -81,6 +84,7 @@ export class SyncStatus {
         ? `${this.lastSummary.rejected.length} edit(s) were refused by the server: ${this.lastSummary.rejected[0]!.reason}`
         : null;
       this.#failures = 0;
+      this.afterSync();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         this.needsSignIn = true;
