@@ -221,7 +221,7 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
         *[f"- {s}" for s in trained.card_sections],
         f"- Reproduce: `{m['training']['command']}` (config `{m['training']['config']}`, seed {m['training']['seed']}; "
         f"the run that wrote this file trained for {train_seconds:.0f} s wall-clock with {m['training']['settings']['threads']} "
-        "CPU threads; that depends on machine load).",
+        f"CPU thread{'s' if m['training']['settings']['threads'] != 1 else ''}; that depends on machine load).",
         "",
     ]
     return "\n".join(lines)
