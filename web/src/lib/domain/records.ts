@@ -1,8 +1,16 @@
 /**
  * The records of DESIGN 2 as the device holds them. Pure types and constructors: no Dexie, no fetch.
  */
+import type { CommentFields, FollowupFields } from 'sync-server/protocol';
 export type SyncedTable =
-  'patients' | 'encounters' | 'diagnoses' | 'reports' | 'reviews' | 'attachments';
+  | 'patients'
+  | 'encounters'
+  | 'diagnoses'
+  | 'reports'
+  | 'reviews'
+  | 'attachments'
+  | 'comments'
+  | 'followups';
 
 /** Fields every synced record carries. */
 export interface RecordMeta {
@@ -149,6 +157,10 @@ export interface AttachmentFields {
 
 export interface Attachment extends RecordMeta, AttachmentFields {}
 
+/** Supervisor review (issue 11): the shapes are the server's protocol (protocol/review.ts). */
+export interface Comment extends RecordMeta, CommentFields {}
+export interface Followup extends RecordMeta, FollowupFields {}
+
 export interface TableRecord {
   patients: Patient;
   encounters: Encounter;
@@ -156,6 +168,8 @@ export interface TableRecord {
   reports: Report;
   reviews: Review;
   attachments: Attachment;
+  comments: Comment;
+  followups: Followup;
 }
 
 export const EMPTY_VITALS: Vitals = {
