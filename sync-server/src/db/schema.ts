@@ -4,6 +4,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -285,6 +286,54 @@ export const devices = sqliteTable('devices', {
   lastPushAt: timestamp('last_push_at'),
 });
 
+/**
+ * The model catalogue (docs/architecture.md §6): every version of every model the server publishes.
+ * Files are content-addressed under DATA_DIR/models/<sha256>; `files` maps the names the manifest
+ * uses (the ONNX file, the input check) to their sha256. At most one version of a model is active.
+ */
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    id: text('id').notNull(),
+    version: text('version').notNull(),
+    name: text('name').notNull(),
+    modality: text('modality', { enum: ['image', 'tabular'] }).notNull(),
+    task: text('task').notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    status: text('status', { enum: ['staged', 'active', 'retired'] }).notNull(),
+    releaseNotes: text('release_notes').notNull().default(''),
+    manifest: text('manifest', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    files: text('files', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    source: text('source', { enum: ['bundled', 'uploaded'] }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at').notNull(),
+    activatedAt: timestamp('activated_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.version] }),
+    uniqueIndex('model_versions_one_active')
+      .on(t.id)
+      .where(sql`${t.status} = 'active'`),
+  ],
+);
+
+export type ModelVersionRow = typeof modelVersions.$inferSelect;
+
+/** A team's local prevalence of a model's condition (docs/architecture.md §6), in (0, 1). */
+export const teamModelSettings = sqliteTable(
+  'team_model_settings',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    prevalence: real('prevalence').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.modelId] })],
+);
 // ---------------------------------------------------------------------------------------------
 // Supervisor review (issue 11). Read models of the synced records, kept in the push transaction
 // by services/review-index.ts, so that the queue, the dashboard and the exports are plain indexed
@@ -325,7 +374,7 @@ export const reviewReports = sqliteTable(
      * The report's model results as `|<modelId>:<0|1>|...|` (1 = positive): the model and finding
      * filters test this row alone instead of joining review_diagnoses for each report.
      */
-    models: text('models').notNull(),
+    models: text('models').notNull().default(''),
     /** -priority: the priority sort is ascending on every column, so one index serves it. */
     rank: integer('rank').notNull(),
   },

@@ -155,7 +155,8 @@ describe('GET /api/blobs/:sha256', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('image/png');
       expect(res.headers.get('content-length')).toBe('2000');
-      expect(res.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+      // Patient images must not stay in a shared tablet's HTTP cache after sign-out.
+      expect(res.headers.get('cache-control')).toBe('no-store');
       expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(png))).toBe(true);
     }
     // Another team, a supervisor (no shared report shows it), an admin without a role, an unknown

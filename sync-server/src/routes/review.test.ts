@@ -287,8 +287,12 @@ describe('POST /api/review/mutations', () => {
     const w = await setup();
     const c = await makeCase(w, { by: w.alice, teamId: w.teamA });
     const draft = await makeCase(w, { by: w.alice, teamId: w.teamA, status: 'draft' });
-    const send = (client: TestClient, m: unknown) =>
-      client.post('/api/review/mutations', { deviceId: 'desk-device-1', mutation: m });
+    // One device per user: a device id is bound to the first user who uses it.
+    const devices = new Map<TestClient, string>();
+    const send = (client: TestClient, m: unknown) => {
+      if (!devices.has(client)) devices.set(client, `desk-device-${devices.size + 1}`);
+      return client.post('/api/review/mutations', { deviceId: devices.get(client), mutation: m });
+    };
 
     const ok = mutation('reviews', review(w.teamA, c.r.id));
     const res = await send(w.sam.client, ok);

@@ -12,6 +12,8 @@ export interface Actor {
 
 export type AuditAction =
   | 'auth.signup'
+  | 'auth.signup_failed'
+  | 'auth.signup_rate_limited'
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.login_rate_limited'
@@ -25,6 +27,10 @@ export type AuditAction =
   | 'invitation.revoke'
   | 'user.disable'
   | 'user.enable'
+  | 'model.upload'
+  | 'model.activate'
+  | 'model.retire'
+  | 'team.model_prevalence'
   | 'review.create'
   | 'comment.create'
   | 'followup.create'

@@ -4,8 +4,10 @@ import type { Db, DbOrTx } from '../db/connection';
 import { conflicts, devices, users, type ConflictRow, type DeviceRow } from '../db/schema';
 import { ApiError } from '../errors';
 import {
-  MAX_RECORD_BYTES,
   Mutation,
+  nestsDeeperThan,
+  PULL_PAGE_MAX_BYTES,
+  RECORD_LIMITS,
   type Conflict,
   type MutationResult,
   type RejectCode,
@@ -157,10 +159,11 @@ function statements(db: Db): Statements {
 // Devices
 
 /**
- * Registers the device on first sight and notes when it was last seen. A device last used by a
- * user who is now disabled or deleted is refused (403 device_revoked): its outbox must not reach
- * the server under someone else's session. A device of an active user may change hands (a shared
- * tablet): it is then re-registered to the caller, and its next pull starts over.
+ * Registers the device on first sight and notes when it was last seen. A device id is bound to
+ * the user who first used it: anyone else presenting it is refused (409 device_in_use), so nobody
+ * who learns a device id can take it over and reset its owner's pulls. On a shared tablet the app
+ * makes a new device id when another user signs in (web/src/lib/db/ownership.ts). A device last
+ * used by a user who is now disabled or deleted is refused (403 device_revoked).
  */
 export function touchDevice(db: Db, deviceId: string, userId: string, now: Date): DeviceRow {
   return db.transaction(
@@ -192,11 +195,11 @@ export function touchDevice(db: Db, deviceId: string, userId: string, now: Date)
             'This device belongs to a disabled or deleted account; reset the app on it',
           );
         }
-        tx.update(devices)
-          .set({ userId, lastSeenAt: now, scope: null })
-          .where(eq(devices.id, deviceId))
-          .run();
-        return { ...row, userId, lastSeenAt: now, scope: null };
+        throw new ApiError(
+          409,
+          'device_in_use',
+          'This device id is registered to another user; sign out and in again for a new one',
+        );
       }
       tx.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
       return { ...row, lastSeenAt: now };
@@ -336,12 +339,22 @@ function applyMutation(
   if (typeof teamId !== 'string' || teamId === '') {
     return { stored: reject('invalid', 'data.teamId: must be a team id') };
   }
-  const size = Buffer.byteLength(JSON.stringify(m.data));
-  if (size > MAX_RECORD_BYTES) {
+  const limits = RECORD_LIMITS[m.table];
+  // Depth first: it is checked without recursion, and bounds what JSON.stringify walks.
+  if (nestsDeeperThan(m.data, limits.maxDepth)) {
     return {
       stored: reject(
         'invalid',
-        `the record is ${size} bytes; at most ${MAX_RECORD_BYTES} are allowed`,
+        `the record is nested more than ${limits.maxDepth} levels deep (${m.table})`,
+      ),
+    };
+  }
+  const size = Buffer.byteLength(JSON.stringify(m.data));
+  if (size > limits.maxBytes) {
+    return {
+      stored: reject(
+        'invalid',
+        `the record is ${size} bytes; at most ${limits.maxBytes} are allowed (${m.table})`,
       ),
     };
   }
@@ -545,6 +558,7 @@ export function pull(
   device: DeviceRow,
   cursor: number,
   limit: number,
+  maxBytes: number = PULL_PAGE_MAX_BYTES,
 ): PullPage {
   const s = statements(db);
   const max = s.maxSeq.get()!;
@@ -567,12 +581,26 @@ export function pull(
   }
   const clinical = [...scope.clinicianTeams];
   const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
-  const rows =
-    clinical.length + supervisedOnly.length > 0
-      ? s.pullPage.all(cursor, JSON.stringify(clinical), JSON.stringify(supervisedOnly), limit + 1)
-      : [];
-  const hasMore = rows.length > limit;
-  if (hasMore) rows.pop();
+  // Read row by row, stopping at `limit` records or `maxBytes`, so memory stays bounded too.
+  const rows: PageRow[] = [];
+  let hasMore = false;
+  if (clinical.length + supervisedOnly.length > 0) {
+    let bytes = 0;
+    const page = s.pullPage.iterate(
+      cursor,
+      JSON.stringify(clinical),
+      JSON.stringify(supervisedOnly),
+      limit + 1,
+    );
+    for (const row of page) {
+      bytes += row.data.length;
+      if (rows.length === limit || (rows.length > 0 && bytes > maxBytes)) {
+        hasMore = true;
+        break; // ends the statement's iteration
+      }
+      rows.push(row);
+    }
+  }
   const next = rows.length > 0 ? rows[rows.length - 1]!.seq : cursor;
 
   db.update(devices)

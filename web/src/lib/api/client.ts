@@ -1,6 +1,8 @@
 import { hc } from 'hono/client';
 import type { AppType } from 'sync-server/app';
 import type {
+  AdminModelItem,
+  AdminModelListResponse,
   AdminUser,
   Invitation,
   InvitationCreateRequest,
@@ -8,6 +10,7 @@ import type {
   LoginRequest,
   MeResponse,
   MembershipUpsertRequest,
+  ModelPrevalence,
   Role,
   SignupRequest,
   Team,
@@ -19,9 +22,10 @@ import type {
 } from 'sync-server/protocol';
 import type { z } from 'zod';
 import { readResponse } from './errors';
+import { asSentence, fieldLabel, issueSentence } from './human';
 
 export { LoginRequest, SignupRequest } from 'sync-server/protocol';
-export type { AdminUser, Invitation, Role, Team };
+export type { AdminModelItem, AdminUser, Invitation, Role, Team };
 export type Me = MeResponse;
 
 /** Typed from the server's routes: a renamed route or field fails the type check here. */
@@ -32,6 +36,17 @@ export const api = {
   login: (json: LoginRequest) => readResponse<MeResponse>(client.api.auth.login.$post({ json })),
   signup: (json: SignupRequest) => readResponse<MeResponse>(client.api.auth.signup.$post({ json })),
   logout: () => readResponse<void>(client.api.auth.logout.$post()),
+  teamSettings: () =>
+    readResponse<{ teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] }>(
+      client.api.teams.settings.$get(),
+    ),
+  setPrevalence: (teamId: string, modelId: string, prevalence: number | null) =>
+    readResponse<{ modelPrevalence: ModelPrevalence[] }>(
+      client.api.teams[':teamId'].models[':modelId'].prevalence.$put({
+        param: { teamId, modelId },
+        json: { prevalence },
+      }),
+    ),
   admin: {
     listTeams: async () =>
       (await readResponse<TeamListResponse>(client.api.admin.teams.$get())).teams,
@@ -55,12 +70,27 @@ export const api = {
       (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
     setUserDisabled: (id: string, json: UserUpdateRequest) =>
       readResponse<AdminUser>(client.api.admin.users[':id'].$patch({ param: { id }, json })),
+    listModels: async () =>
+      (await readResponse<AdminModelListResponse>(client.api.admin.models.$get())).models,
+    /** multipart/form-data: manifest, model, optional check and releaseNotes. */
+    uploadModel: (form: FormData) =>
+      readResponse<AdminModelItem>(fetch('/api/admin/models', { method: 'POST', body: form })),
+    activateModel: (id: string, version: string) =>
+      readResponse<AdminModelListResponse>(
+        client.api.admin.models[':id'][':version'].activate.$post({ param: { id, version } }),
+      ),
+    retireModel: (id: string, version: string) =>
+      readResponse<AdminModelListResponse>(
+        client.api.admin.models[':id'][':version'].retire.$post({ param: { id, version } }),
+      ),
   },
 };
 
-/** The first problem in a form, worded like the server's own messages ("password: must be …"). */
+/** The first problem in a form, as a sentence ("The password must be at least 10 characters."). */
 export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'Please check the form.';
-  return issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+  return issue.path.length
+    ? issueSentence(fieldLabel(issue.path.join('.')), issue.message)
+    : asSentence(issue.message);
 }

@@ -1,3 +1,5 @@
+import { humanMessage } from './human';
+
 /** An error the server answered with (`{"error": {"code", "message"}}`), or a network failure. */
 export class ApiError extends Error {
   constructor(
@@ -40,7 +42,8 @@ export async function readResponse<T>(response: Promise<ResponseLike>): Promise<
 
 /** A message fit to show a user for any thrown value. */
 export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  // The server names fields by their wire keys ("email: …"): a person reads a sentence.
+  if (error instanceof ApiError) return humanMessage(error.message);
   if (error instanceof Error) return error.message;
   return 'Something went wrong.';
 }

@@ -1,4 +1,5 @@
-import { familyKey, findSimilar, matchesQuery, patientLookupFields } from '$lib/domain/patient';
+import { findDuplicates, type DuplicateCandidate } from '$lib/domain/duplicates';
+import { matchesQuery, patientLookupFields } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
 import { words } from '$lib/domain/text';
 import type { FieldDxDatabase, PatientRow } from './database';
@@ -77,16 +78,20 @@ export async function countPatients(db: FieldDxDatabase): Promise<number> {
   return search.count;
 }
 
-/** Possible duplicates of a patient being registered or edited. */
+/**
+ * Possible duplicates of a patient being registered or edited, best first. Names may be misspelt
+ * or swapped, so no index narrows the search: the patients the list holds in memory are compared.
+ */
 export async function findSimilarPatients(
   db: FieldDxDatabase,
   fields: PatientFields,
   excludeId?: string,
-): Promise<PatientRow[]> {
-  const key = familyKey(fields);
-  if (!key) return [];
-  const candidates = await db.patients.where('familyKey').equals(key).toArray();
-  return findSimilar(fields, candidates, excludeId);
+  today = new Date(),
+): Promise<DuplicateCandidate<PatientRow>[]> {
+  const search = patientSearch(db);
+  await search.load();
+  await search.settled();
+  return findDuplicates(fields, search.search('', Number.MAX_SAFE_INTEGER), today, excludeId);
 }
 
 /** Keeps the list order current when a visit is recorded (local index only: not synced). */

@@ -127,12 +127,21 @@ describe('patients', () => {
 
   it('finds possible duplicates', async () => {
     const existing = await createPatient(db, fields(), author, today);
+    const ids = async (...args: Parameters<typeof fields>) =>
+      (await findSimilarPatients(db, fields(...args))).map((c) => c.patient.id);
+    expect(await ids({ givenName: 'AWA', birthDate: '1990-12-31' })).toEqual([existing.id]);
+    // Another village does not hide her; names swapped, no village, an estimated age find her.
+    expect(await ids({ village: 'Bamako' })).toEqual([existing.id]);
     expect(
-      (await findSimilarPatients(db, fields({ givenName: 'AWA', birthDate: '1990-12-31' }))).map(
-        (p) => p.id,
-      ),
+      await ids({
+        givenName: 'Traore',
+        familyName: 'Awa',
+        village: '',
+        birthDate: '',
+        ageYears: '36',
+      }),
     ).toEqual([existing.id]);
-    expect(await findSimilarPatients(db, fields({ birthDate: '1991-01-01' }))).toEqual([]);
+    expect(await ids({ birthDate: '1991-01-01' })).toEqual([]);
     expect(await findSimilarPatients(db, fields(), existing.id)).toEqual([]);
   });
   it('marks as not backed up every patient with an edit waiting, new or already synced', async () => {

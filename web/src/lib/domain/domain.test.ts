@@ -3,7 +3,6 @@ import {
   ageAt,
   ageInMonths,
   estimateBirthDate,
-  findSimilar,
   formatAge,
   matchesQuery,
   parsePatientForm,
@@ -11,9 +10,9 @@ import {
   searchTokens,
   type PatientFormInput,
 } from './patient';
-import { EMPTY_VITALS, newMeta, type Patient, type PatientFields } from './records';
+import { EMPTY_VITALS, type PatientFields } from './records';
 import { foldText, words } from './text';
-import { flagVitals, implausibleVitals } from './vitals';
+import { dangerSentence, dangerSigns, flagVitals, implausibleVitals } from './vitals';
 
 const today = new Date('2026-11-26T10:00:00Z');
 
@@ -29,10 +28,6 @@ const form = (over: Partial<PatientFormInput> = {}): PatientFormInput => ({
   identifiers: [{ kind: 'National ID', value: 'SN-1234-567' }],
   ...over,
 });
-
-function patient(fields: PatientFields, id = 'p1'): Patient {
-  return { ...newMeta(id, { userId: 'u', teamId: 't' }, today), ...fields };
-}
 
 describe('text folding', () => {
   it('drops accents and case', () => {
@@ -161,23 +156,6 @@ describe('search', () => {
   });
 });
 
-describe('duplicates', () => {
-  const base = (parsePatientForm(form(), today) as { ok: true; value: PatientFields }).value;
-
-  it('warns about the same name and birth year in the same village', () => {
-    const existing = [
-      patient({ ...base, givenName: 'EMILE', village: 'kedougou' }, 'a'),
-      patient({ ...base, village: 'Dakar' }, 'b'),
-    ];
-    expect(findSimilar(base, existing).map((p) => p.id)).toEqual(['a']);
-  });
-
-  it('ignores the patient being edited and deleted ones', () => {
-    const existing = [patient(base, 'a'), { ...patient(base, 'b'), deleted: true }];
-    expect(findSimilar(base, existing, 'a')).toEqual([]);
-  });
-});
-
 describe('vitals', () => {
   it('refuses implausible values', () => {
     expect(implausibleVitals({ ...EMPTY_VITALS, temperatureC: 375 })).toHaveProperty(
@@ -209,5 +187,18 @@ describe('vitals', () => {
     expect(flagVitals({ ...EMPTY_VITALS, pulseBpm: 150, temperatureC: 38 }, null)).toEqual({
       temperatureC: { level: 'warning', message: 'Fever' },
     });
+  });
+});
+
+describe('general danger signs', () => {
+  it('picks them out of the symptoms and says them in one sentence', () => {
+    expect(dangerSigns(['Cough', 'Convulsions', 'Unable to drink or feed'])).toEqual([
+      'Unable to drink or feed',
+      'Convulsions',
+    ]);
+    expect(dangerSentence(['Unable to drink or feed'])).toBe(
+      'Danger sign: unable to drink or feed. Treat or refer urgently.',
+    );
+    expect(dangerSentence(['Cough', 'Fever'])).toBeNull();
   });
 });

@@ -34,6 +34,69 @@ export function encounterToForm(encounter: Omit<EncounterFields, 'patientId'>): 
   };
 }
 
+export type EncounterValues = Omit<EncounterFields, 'patientId'>;
+
+/**
+ * What can be saved of a form that is partly invalid: every valid field as typed, and for each
+ * invalid one the value last saved (the typed text stays in the draft, marked, until fixed). One
+ * wrong vital must not hold back the complaint or the other vitals.
+ */
+export function validPart(
+  form: EncounterForm,
+  saved: EncounterValues,
+  today: Date,
+): { value: EncounterValues; errors: Record<string, string> } {
+  const parsed = parseEncounterForm(form, today);
+  if (parsed.ok) return { value: parsed.value, errors: {} };
+  const { errors } = parsed;
+  const vitals = { ...saved.vitals };
+  for (const field of VITAL_FIELDS) {
+    if (errors[field.key]) continue;
+    vitals[field.key] = parseDecimal(form.vitals[field.key]);
+  }
+  // Blood pressure is a pair: a new systolic that contradicts the diastolic kept waits with it.
+  if (
+    vitals.systolicBp !== null &&
+    vitals.diastolicBp !== null &&
+    vitals.diastolicBp >= vitals.systolicBp
+  ) {
+    vitals.systolicBp = saved.vitals.systolicBp;
+  }
+  return {
+    errors,
+    value: {
+      date: errors.date ? saved.date : form.date,
+      complaint: errors.complaint ? saved.complaint : form.complaint.trim(),
+      vitals,
+      symptoms: [...form.symptoms],
+      notes: errors.notes ? saved.notes : form.notes,
+    },
+  };
+}
+
+/** Nothing typed yet (the date alone is not input): a visit opened by mistake, to discard. */
+export function isBlankForm(form: EncounterForm): boolean {
+  return (
+    !form.complaint.trim() &&
+    !form.notes.trim() &&
+    form.symptoms.length === 0 &&
+    VITAL_FIELDS.every((f) => !form.vitals[f.key].trim())
+  );
+}
+
+/** Whether saving these values would change the visit (an unchanged visit is not written). */
+export function sameValues(a: EncounterValues, b: EncounterValues): boolean {
+  const pick = (v: EncounterValues) =>
+    JSON.stringify([
+      v.date,
+      v.complaint,
+      VITAL_FIELDS.map((f) => v.vitals[f.key]),
+      v.symptoms,
+      v.notes,
+    ]);
+  return pick(a) === pick(b);
+}
+
 export function parseEncounterForm(form: EncounterForm, today: Date): EncounterFormResult {
   const errors: Record<string, string> = {};
   const date = new Date(`${form.date}T00:00:00Z`);

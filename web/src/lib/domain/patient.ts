@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Patient, PatientFields } from './records';
+import type { PatientFields } from './records';
 import { foldText, words } from './text';
 
 const MAX_AGE_YEARS = 130;
@@ -52,7 +52,7 @@ export const PatientForm = z
   .object({
     givenName: trimmed(100).min(1, 'is required'),
     familyName: trimmed(100).min(1, 'is required'),
-    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'choose one' }),
+    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'must be chosen' }),
     birthDate: z.string().trim(),
     ageYears: numberText,
     ageMonths: numberText,
@@ -69,7 +69,7 @@ export const PatientForm = z
       ctx.addIssue({
         code: 'custom',
         path: ['birthDate'],
-        message: 'give a date of birth or an estimated age',
+        message: 'please give a date of birth or an estimated age',
       });
     }
   });
@@ -186,23 +186,6 @@ export function matchesQuery(tokens: readonly string[], query: string): boolean 
 /** matchesQuery with the query already split into folded words (split once, test many). */
 export function matchesWords(tokens: readonly string[], queryWords: readonly string[]): boolean {
   return queryWords.every((word) => tokens.some((token) => token.startsWith(word)));
-}
-
-/** Patients that look like the same person: same names and birth year, in the same village. */
-export function findSimilar<P extends Patient>(
-  candidate: PatientFields,
-  patients: readonly P[],
-  excludeId?: string,
-): P[] {
-  const key = (p: PatientFields) =>
-    [
-      foldText(p.givenName),
-      foldText(p.familyName),
-      p.birthDate?.slice(0, 4) ?? '',
-      foldText(p.village),
-    ].join('|');
-  const wanted = key(candidate);
-  return patients.filter((p) => !p.deleted && p.id !== excludeId && key(p) === wanted);
 }
 
 export function fullName(patient: Pick<PatientFields, 'givenName' | 'familyName'>): string {

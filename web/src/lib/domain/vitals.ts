@@ -154,3 +154,26 @@ export const SYMPTOMS = [
   'Weight loss',
   'Night sweats',
 ] as const;
+
+/**
+ * WHO IMCI general danger signs among the symptoms: any one needs urgent attention or referral,
+ * whatever else the visit shows.
+ */
+export const GENERAL_DANGER_SIGNS: readonly string[] = [
+  'Unable to drink or feed',
+  'Convulsions',
+  'Lethargy',
+];
+
+/** The general danger signs among a visit's symptoms, in the list's order. */
+export function dangerSigns(symptoms: readonly string[]): string[] {
+  return GENERAL_DANGER_SIGNS.filter((sign) => symptoms.includes(sign));
+}
+
+/** The sentence that announces them, or null when there is none. */
+export function dangerSentence(symptoms: readonly string[]): string | null {
+  const signs = dangerSigns(symptoms);
+  if (signs.length === 0) return null;
+  const list = signs.join(', ').toLowerCase();
+  return `Danger sign${signs.length > 1 ? 's' : ''}: ${list}. Treat or refer urgently.`;
+}

@@ -1,6 +1,7 @@
 import { messageOf } from '$lib/api/errors';
 
-export type SaveStatus = 'saved' | 'saving' | 'draft' | 'error';
+/** `partial`: the valid fields are in the record, the marked ones only in the draft. */
+export type SaveStatus = 'saved' | 'saving' | 'draft' | 'partial' | 'error';
 
 /** What a form's save status says to the user. */
 export function saveStatusText(status: SaveStatus): string {
@@ -11,6 +12,8 @@ export function saveStatusText(status: SaveStatus): string {
       return 'Saving…';
     case 'draft':
       return 'Draft kept; fix the marked fields';
+    case 'partial':
+      return 'Draft kept; fix the marked fields. The rest is saved.';
     case 'error':
       return 'Not saved';
   }
@@ -28,7 +31,7 @@ export class Autosave {
 
   /** `save` writes the current form and says whether it went to the record or stayed a draft. */
   constructor(
-    private readonly save: () => Promise<'saved' | 'draft'>,
+    private readonly save: () => Promise<'saved' | 'draft' | 'partial'>,
     private readonly delayMs = 300,
   ) {}
 

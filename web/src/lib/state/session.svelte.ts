@@ -67,6 +67,25 @@ export class SessionState {
     }
   }
 
+  /**
+   * Follows the browser's online/offline events (returns the clean-up): offline is shown at once,
+   * and when the connection returns the server is asked again who is signed in.
+   */
+  watchConnection(): () => void {
+    const offline = () => {
+      if (this.me) this.status = 'offline';
+    };
+    const online = () => {
+      if (this.status === 'offline') void this.restore();
+    };
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', online);
+    return () => {
+      window.removeEventListener('offline', offline);
+      window.removeEventListener('online', online);
+    };
+  }
+
   async signIn(email: string, password: string) {
     await this.#remember(await api.login({ email, password }));
     await setPendingSignOut(getDatabase(), false);

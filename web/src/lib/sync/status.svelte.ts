@@ -1,15 +1,19 @@
 import { ApiError, messageOf } from '$lib/api/errors';
 import { getDatabase, type FieldDxDatabase } from '$lib/db/database';
+import { getModelUpdates } from '$lib/inference/model-updates.svelte';
 import { retryDelay } from './backoff';
 import { syncOnce, type SyncProgress, type SyncSummary } from './engine';
 import { httpTransport, type SyncTransport } from './transport';
 
 const EVERY_FEW_MINUTES = 3 * 60_000;
+/** How long after the last edit a push starts: typing pauses, then the edit leaves the device. */
+export const PUSH_AFTER_EDIT_MS = 2_000;
 
 /**
  * When and how syncs run, and what the user is told about them. One sync at a time across tabs
- * (Web Locks); automatic runs at start, when the connection returns and every few minutes;
- * exponential back-off after failures; a lost session pauses sync until the user signs in.
+ * (Web Locks); automatic runs at start, a moment after each edit, when the connection returns and
+ * every few minutes; exponential back-off after failures; a lost session pauses sync until the
+ * user signs in. Being offline is a state the browser reports, not a failure.
  */
 export class SyncStatus {
   running = $state(false);
@@ -19,28 +23,48 @@ export class SyncStatus {
   /** The real reason the last sync failed; cleared only by a sync that succeeded. */
   lastError = $state<string | null>(null);
   needsSignIn = $state(false);
+  /** The browser says there is no network, or the server could not be reached at all. */
+  offline = $state(false);
 
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #pushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** An edit arrived while a sync ran: push again once it ends. */
+  #pushWanted = false;
   #stop: (() => void) | undefined;
 
   constructor(
     private readonly db: () => FieldDxDatabase = getDatabase,
     private readonly transport: SyncTransport = httpTransport(),
+    /** After each successful sync: new model versions download in the background. */
+    private readonly afterSync: () => void = () => void getModelUpdates().check(),
   ) {}
 
   /** Starts automatic syncing for the signed-in user. */
   start() {
     if (this.#stop) return;
-    const online = () => void this.syncNow();
+    this.offline = !navigator.onLine;
+    const online = () => {
+      this.offline = false;
+      void this.syncNow();
+    };
+    const offline = () => (this.offline = true);
     window.addEventListener('online', online);
+    window.addEventListener('offline', offline);
     const interval = setInterval(() => {
       if (navigator.onLine) void this.syncNow();
     }, EVERY_FEW_MINUTES);
+    // Every local edit writes an outbox row (db/records.ts writeRecord): push it soon.
+    const outbox = this.db().outbox;
+    const edited = () => this.pushSoon();
+    outbox.hook('creating', edited);
     this.#stop = () => {
       window.removeEventListener('online', online);
+      window.removeEventListener('offline', offline);
+      outbox.hook('creating').unsubscribe(edited);
       clearInterval(interval);
       clearTimeout(this.#timer);
+      clearTimeout(this.#pushTimer);
     };
     void this.#loadLastSuccess();
     void this.syncNow();
@@ -56,6 +80,18 @@ export class SyncStatus {
     this.needsSignIn = false;
     this.#failures = 0;
     void this.syncNow();
+  }
+
+  /** A sync a moment after the last edit, while online (debounced: one push per pause). */
+  pushSoon(delayMs = PUSH_AFTER_EDIT_MS) {
+    clearTimeout(this.#pushTimer);
+    if (this.running) {
+      this.#pushWanted = true;
+      return;
+    }
+    this.#pushTimer = setTimeout(() => {
+      if (!this.offline && navigator.onLine) void this.syncNow();
+    }, delayMs);
   }
 
   async syncNow(): Promise<void> {
@@ -81,8 +117,15 @@ export class SyncStatus {
         ? `${this.lastSummary.rejected.length} edit(s) were refused by the server: ${this.lastSummary.rejected[0]!.reason}`
         : null;
       this.#failures = 0;
+      this.offline = false;
+      this.afterSync();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
+      if (error instanceof ApiError && error.isNetwork) {
+        // No connection is a state, shown as such; the edits wait and go when it returns.
+        this.offline = true;
+        this.#failures++;
+        this.#timer = setTimeout(() => void this.syncNow(), retryDelay(this.#failures));
+      } else if (error instanceof ApiError && error.status === 401) {
         this.needsSignIn = true;
         this.lastError =
           'Your session has ended: sign in again to sync. Your work stays on this device.';
@@ -94,6 +137,10 @@ export class SyncStatus {
     } finally {
       this.running = false;
       this.progress = null;
+      if (this.#pushWanted) {
+        this.#pushWanted = false;
+        this.pushSoon();
+      }
     }
   }
 
