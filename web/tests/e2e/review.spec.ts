@@ -78,8 +78,13 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
   await filters.getByLabel('Finding').selectOption('positive');
   await expect(desk.getByRole('link', { name: 'Bakary Sanogo' })).toHaveCount(1);
   await expect(desk.getByRole('button', { name: /awaiting review \(1\)/ })).toBeVisible();
-  await desk.getByRole('link', { name: 'Bakary Sanogo' }).click();
+  // Keyboard: j selects the first report, r opens it to return, the Comment box focused.
+  await desk.getByRole('heading', { name: 'Review', exact: true }).click();
+  await desk.keyboard.press('j');
+  await expect(desk.getByRole('link', { name: 'Bakary Sanogo' })).toBeFocused();
+  await desk.keyboard.press('r');
   await expect(desk.getByRole('heading', { name: 'Report: Bakary Sanogo' })).toBeVisible();
+  await expect(desk.getByRole('textbox', { name: 'Comment' })).toBeFocused();
   await expect(desk.getByText('High fever')).toBeVisible();
   await expect(desk.getByRole('img', { name: 'Model input as captured' })).toBeVisible();
   await expect(desk.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
