@@ -181,3 +181,44 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
   await tabletContext.close();
   await deskContext.close();
 });
+
+test('a supervisor approving from the queue with no connection loses nothing: it waits, then is sent', async ({
+  browser,
+  baseURL,
+}) => {
+  const village = `Diéma ${Date.now()}`;
+  const tabletContext = await browser.newContext();
+  const tablet = await tabletContext.newPage();
+  await signInNewClinician(tablet, baseURL!);
+  await tablet.goto('/patients/new');
+  await tablet.getByLabel('Given name').fill('Mariam');
+  await tablet.getByLabel('Family name').fill('Dembélé');
+  await tablet.getByLabel('Years').fill('30');
+  await tablet.getByLabel('Village').fill(village);
+  await tablet.getByRole('button', { name: 'Save' }).click();
+  await tablet.getByRole('button', { name: 'New report' }).click();
+  await tablet.getByLabel('Summary').fill('Headache for three days.');
+  await tablet.getByRole('button', { name: 'Share report' }).click();
+  await syncNow(tablet);
+
+  const deskContext = await browser.newContext();
+  const desk = await deskContext.newPage();
+  await signInNewSupervisor(desk, baseURL!);
+  await desk.goto(`/review?village=${encodeURIComponent(village)}`);
+  await expect(desk.getByRole('link', { name: 'Mariam Dembélé' })).toBeVisible();
+  await deskContext.setOffline(true);
+  await desk.getByRole('heading', { name: 'Review', exact: true }).click();
+  await desk.keyboard.press('j');
+  await desk.keyboard.press('a');
+  const row = desk.getByRole('row', { name: /Mariam Dembélé/ });
+  await expect(row).toContainText('approved');
+  await expect(row).toContainText('waiting to send');
+  // The connection returns: the waiting review goes with the sync that starts then.
+  await deskContext.setOffline(false);
+  await expect(row).not.toContainText('waiting to send');
+  await desk.goto(`/review?village=${encodeURIComponent(village)}`);
+  await expect(row).toContainText('approved');
+  await expect(desk.getByRole('button', { name: /approved \(1\)/ })).toBeVisible();
+  await tabletContext.close();
+  await deskContext.close();
+});
