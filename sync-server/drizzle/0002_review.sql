@@ -2,8 +2,33 @@ CREATE TABLE `clinician_activity` (
 	`team_id` text NOT NULL,
 	`user_id` text NOT NULL,
 	`week` integer NOT NULL,
-	`encounters` integer NOT NULL,
+	`encounters` integer DEFAULT 0 NOT NULL,
+	`shared` integer DEFAULT 0 NOT NULL,
+	`returned` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`team_id`, `user_id`, `week`)
+);
+--> statement-breakpoint
+CREATE TABLE `model_runs` (
+	`diagnosis_id` text PRIMARY KEY NOT NULL,
+	`team_id` text NOT NULL,
+	`model_id` text NOT NULL,
+	`model_version` text NOT NULL,
+	`week` integer NOT NULL,
+	`positive` integer NOT NULL,
+	`assessment` text
+);
+--> statement-breakpoint
+CREATE TABLE `model_weekly` (
+	`team_id` text NOT NULL,
+	`model_id` text NOT NULL,
+	`model_version` text NOT NULL,
+	`week` integer NOT NULL,
+	`model_name` text NOT NULL,
+	`runs` integer NOT NULL,
+	`positives` integer NOT NULL,
+	`assessed` integer NOT NULL,
+	`agreed` integer NOT NULL,
+	PRIMARY KEY(`team_id`, `model_id`, `model_version`, `week`)
 );
 --> statement-breakpoint
 CREATE TABLE `review_diagnoses` (
@@ -23,7 +48,6 @@ CREATE TABLE `review_diagnoses` (
 CREATE INDEX `review_diagnoses_diagnosis` ON `review_diagnoses` (`diagnosis_id`);--> statement-breakpoint
 CREATE INDEX `review_diagnoses_model` ON `review_diagnoses` (`model_id`,`positive`,`report_id`);--> statement-breakpoint
 CREATE INDEX `review_diagnoses_image` ON `review_diagnoses` (`image_sha256`);--> statement-breakpoint
-CREATE INDEX `review_diagnoses_team_ran` ON `review_diagnoses` (`team_id`,`ran_at`,`model_id`,`model_version`,`diagnosis_id`,`positive`,`assessment`);--> statement-breakpoint
 CREATE TABLE `review_events` (
 	`review_id` text PRIMARY KEY NOT NULL,
 	`report_id` text NOT NULL,
@@ -75,7 +99,6 @@ CREATE INDEX `review_reports_team_shared` ON `review_reports` (`team_id`,`shared
 CREATE INDEX `review_reports_team_rank` ON `review_reports` (`team_id`,`rank`,`shared_at`,`report_id`);--> statement-breakpoint
 CREATE INDEX `review_reports_team_state_shared` ON `review_reports` (`team_id`,`state`,`shared_at`,`report_id`);--> statement-breakpoint
 CREATE INDEX `review_reports_team_state_rank` ON `review_reports` (`team_id`,`state`,`rank`,`shared_at`,`report_id`);--> statement-breakpoint
-CREATE INDEX `review_reports_team_first` ON `review_reports` (`team_id`,`first_shared_at`,`clinician_id`,`ever_returned`);--> statement-breakpoint
 CREATE INDEX `review_reports_clinician` ON `review_reports` (`clinician_id`,`shared_at`);--> statement-breakpoint
 CREATE INDEX `review_reports_village` ON `review_reports` (`village_key`);--> statement-breakpoint
 CREATE INDEX `review_reports_patient` ON `review_reports` (`patient_id`);--> statement-breakpoint
@@ -94,6 +117,16 @@ CREATE TABLE `review_verdicts` (
 	PRIMARY KEY(`review_id`, `diagnosis_id`)
 );
 --> statement-breakpoint
-CREATE INDEX `review_verdicts_team_at` ON `review_verdicts` (`team_id`,`at`);--> statement-breakpoint
 CREATE INDEX `review_verdicts_diagnosis` ON `review_verdicts` (`diagnosis_id`,`at`);--> statement-breakpoint
+CREATE TABLE `verdict_latest` (
+	`diagnosis_id` text PRIMARY KEY NOT NULL,
+	`team_id` text NOT NULL,
+	`model_id` text NOT NULL,
+	`model_version` text NOT NULL,
+	`model_positive` integer NOT NULL,
+	`verdict` text NOT NULL,
+	`at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `verdict_latest_team_at` ON `verdict_latest` (`team_id`,`at`,`model_id`,`model_version`,`model_positive`,`verdict`);--> statement-breakpoint
 ALTER TABLE `devices` ADD `last_push_at` integer;
