@@ -7,7 +7,6 @@ import type {
 /**
  * The records of DESIGN 2 as the device holds them. Pure types and constructors: no Dexie, no fetch.
  */
-import type { CommentFields, FollowupFields } from 'sync-server/protocol';
 export type SyncedTable =
   | 'patients'
   | 'encounters'
@@ -165,10 +164,6 @@ export interface AttachmentFields {
 }
 
 export interface Attachment extends RecordMeta, AttachmentFields {}
-
-/** Supervisor review (issue 11): the shapes are the server's protocol (protocol/review.ts). */
-export interface Comment extends RecordMeta, CommentFields {}
-export interface Followup extends RecordMeta, FollowupFields {}
 
 export interface TableRecord {
   patients: Patient;
