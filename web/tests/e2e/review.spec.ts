@@ -121,6 +121,7 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
     desk.getByRole('cell', { name: 'Probable pneumonia. SpO2 91 % on air.' }),
   ).toBeVisible();
   await expect(desk.getByText('of revision 1 (an earlier one)')).toBeVisible();
+  await desk.screenshot({ path: test.info().outputPath('review-page.png'), fullPage: true });
   await desk.getByRole('button', { name: 'Approve' }).click();
   await expect(desk.getByText('Approved.')).toBeVisible();
   await expect(desk.locator('.heading .badge').first()).toHaveText('approved');
@@ -151,6 +152,10 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
   await desk.getByRole('link', { name: 'Dashboard' }).click();
   await expect(pneumoniaRow.getByRole('cell').nth(5)).not.toHaveText(accuracyBefore ?? '');
   await expect(pneumoniaRow.getByRole('cell').nth(4)).toContainText(/[1-9]\d* \/ /);
+  // Every chart drawn (chart.js under the strict CSP): 4 charts plus one per model.
+  await expect(desk.locator('[data-drawn="true"]').nth(4)).toBeVisible();
+  await expect(desk.locator('[data-drawn="false"]')).toHaveCount(0);
+  await desk.screenshot({ path: test.info().outputPath('dashboard.png'), fullPage: true });
 
   // --- Exports of the filtered queue contain the report.
   await desk.getByRole('link', { name: 'Review' }).click();
