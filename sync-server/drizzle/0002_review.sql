@@ -46,7 +46,6 @@ CREATE TABLE `review_diagnoses` (
 );
 --> statement-breakpoint
 CREATE INDEX `review_diagnoses_diagnosis` ON `review_diagnoses` (`diagnosis_id`);--> statement-breakpoint
-CREATE INDEX `review_diagnoses_model` ON `review_diagnoses` (`model_id`,`positive`,`report_id`);--> statement-breakpoint
 CREATE INDEX `review_diagnoses_image` ON `review_diagnoses` (`image_sha256`);--> statement-breakpoint
 CREATE TABLE `review_events` (
 	`review_id` text PRIMARY KEY NOT NULL,
@@ -92,6 +91,7 @@ CREATE TABLE `review_reports` (
 	`abnormal` integer NOT NULL,
 	`disagreement` integer NOT NULL,
 	`priority` integer NOT NULL,
+	`models` text NOT NULL,
 	`rank` integer NOT NULL
 );
 --> statement-breakpoint

@@ -321,6 +321,11 @@ export const reviewReports = sqliteTable(
     abnormal: integer('abnormal').notNull(),
     disagreement: integer('disagreement').notNull(),
     priority: integer('priority').notNull(),
+    /**
+     * The report's model results as `|<modelId>:<0|1>|...|` (1 = positive): the model and finding
+     * filters test this row alone instead of joining review_diagnoses for each report.
+     */
+    models: text('models').notNull(),
     /** -priority: the priority sort is ascending on every column, so one index serves it. */
     rank: integer('rank').notNull(),
   },
@@ -358,7 +363,6 @@ export const reviewDiagnoses = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.reportId, t.diagnosisId] }),
     index('review_diagnoses_diagnosis').on(t.diagnosisId),
-    index('review_diagnoses_model').on(t.modelId, t.positive, t.reportId),
     index('review_diagnoses_image').on(t.imageSha256),
   ],
 );

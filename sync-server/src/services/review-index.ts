@@ -59,10 +59,10 @@ function prepare(db: Db) {
       `INSERT INTO review_reports (report_id, team_id, patient_id, encounter_id, clinician_id,
          patient_name, sex, birth_date, village, village_key, revision, state, shared_at,
          first_shared_at, reviewed_at, ever_returned, positive, abnormal, disagreement, priority,
-         rank)
+         rank, models)
        VALUES (@reportId, @teamId, @patientId, @encounterId, @clinicianId, @patientName, @sex,
          @birthDate, @village, @villageKey, @revision, @state, @sharedAt, @firstSharedAt,
-         @reviewedAt, @everReturned, @positive, @abnormal, @disagreement, @priority, @rank)
+         @reviewedAt, @everReturned, @positive, @abnormal, @disagreement, @priority, @rank, @models)
        ON CONFLICT (report_id) DO UPDATE SET team_id = excluded.team_id,
          patient_id = excluded.patient_id, encounter_id = excluded.encounter_id,
          clinician_id = excluded.clinician_id, patient_name = excluded.patient_name,
@@ -72,7 +72,7 @@ function prepare(db: Db) {
          reviewed_at = excluded.reviewed_at, ever_returned = excluded.ever_returned,
          positive = excluded.positive, abnormal = excluded.abnormal,
          disagreement = excluded.disagreement, priority = excluded.priority,
-         rank = excluded.rank`,
+         rank = excluded.rank, models = excluded.models`,
     ),
     deleteIndexed: c.prepare<[string]>('DELETE FROM review_reports WHERE report_id = ?'),
     deleteDiagnoses: c.prepare<[string]>('DELETE FROM review_diagnoses WHERE report_id = ?'),
@@ -388,6 +388,12 @@ export function currentSnapshot(db: Db, report: RecordData, teamId: string) {
   return snapshotOf(report, encounter, diagnoses);
 }
 
+/** `|pneumonia-cxr:1|diabetes-risk:0|` (see review_reports.models); '' when none. */
+export const modelsKey = (diagnoses: readonly RecordData[]): string =>
+  diagnoses.length === 0
+    ? ''
+    : `|${diagnoses.map((d) => `${str(d.modelId)}:${diagnosisPositive(d) ? 1 : 0}`).join('|')}|`;
+
 /** Rebuilds the queue row of a report (or removes it when the report is not shared). */
 function refreshReport(s: Statements, reportId: string, at: number, userId: string) {
   const row = s.getRecord.get('reports', reportId);
@@ -441,6 +447,7 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
     disagreement,
     priority: positive + abnormal + disagreement,
     rank: -(positive + abnormal + disagreement),
+    models: modelsKey(diagnoses),
   });
   s.deleteDiagnoses.run(reportId);
   for (const d of diagnoses) {
