@@ -448,3 +448,63 @@ test('print: no sync bar, abnormal vitals marked, field labels, one threshold, c
   expect(caption.y).toBeGreaterThanOrEqual(box.y + box.height - 1);
   expect(caption.y - (box.y + box.height)).toBeLessThan(30);
 });
+
+for (const [device, viewport] of [
+  ['tablet', TABLET],
+  ['phone', PHONE],
+] as const) {
+  test(`home is the day's worklist (trap 11, ${device})`, async ({ page, context, baseURL }) => {
+    await page.setViewportSize(viewport);
+    await signInNewClinician(page, baseURL!);
+    await page.goto('/');
+    await expect(page.getByRole('region', { name: "Today's visits" })).toContainText(
+      'No visit today',
+    );
+    await waitForOfflineReady(page);
+    await context.setOffline(true);
+
+    const family = uniqueFamily('Odhiambo');
+    await registerPatient(page, 'Lilian', family, '30');
+    await page.getByRole('button', { name: 'New encounter' }).click();
+    await page.getByLabel('Chief complaint').fill('Convulsions at night');
+    await page.getByLabel('Convulsions').check();
+    await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+    await page.getByRole('button', { name: 'Run a model' }).click();
+    await runFormModel(page);
+    await page
+      .getByRole('form', { name: "Save to the patient's record" })
+      .getByRole('button', { name: 'Save result' })
+      .click();
+    await page.getByRole('button', { name: 'New report' }).click();
+    await page.getByLabel('Summary').fill(`Seizure, referred: ${family}.`);
+    await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+
+    await page.getByRole('link', { name: 'FieldDx' }).click();
+    const visits = page.getByRole('region', { name: "Today's visits" });
+    await expect(visits.getByRole('link', { name: new RegExp(`Lilian ${family}`) })).toContainText(
+      'danger sign',
+    );
+    await expect(
+      page
+        .getByRole('region', { name: 'Results awaiting your assessment' })
+        .getByRole('link', { name: new RegExp(`Lilian ${family}`) }),
+    ).toBeVisible();
+    const drafts = page.getByRole('region', { name: 'Draft reports not shared' });
+    await expect(
+      drafts.getByRole('link', { name: new RegExp(`Seizure, referred: ${family}`) }),
+    ).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Backup' })).toContainText(
+      'Not backed up yet: 1 patient, 1 visit, 1 model result, 1 report',
+    );
+    // Each entry leads to the record to finish.
+    await drafts.getByRole('link', { name: new RegExp(`Seizure, referred: ${family}`) }).click();
+    await expect(page.getByLabel('Summary')).toHaveValue(`Seizure, referred: ${family}.`);
+
+    await context.setOffline(false);
+    await page.getByRole('link', { name: 'FieldDx' }).click();
+    await expect(page.getByRole('region', { name: 'Backup' })).toContainText(
+      'Everything on this device is backed up',
+      { timeout: 10_000 },
+    );
+  });
+}
