@@ -508,3 +508,64 @@ for (const [device, viewport] of [
     );
   });
 }
+
+test('sign out warns about unsynced work; the last user signs in again offline (trap 3)', async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  const clinician = await signInNewClinician(page, baseURL!);
+  await page.goto('/');
+  // Online with nothing waiting: no question.
+  await expect(page.getByRole('region', { name: 'Sync status' })).toContainText('0 waiting');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Email').fill(clinician.email);
+  await page.getByLabel('Password').fill(clinician.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await waitForOfflineReady(page);
+
+  await context.setOffline(true);
+  const family = uniqueFamily('Kiprop');
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByRole('button', { name: 'New patient' }).click();
+  await page.getByLabel('Given name').fill('Faith');
+  await page.getByLabel('Family name').fill(family);
+  await page.getByLabel('Years').fill('25');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: `Faith ${family}` })).toBeVisible();
+
+  // Sign out asks first; saying no keeps the clinician in.
+  const messages: string[] = [];
+  page.once('dialog', (dialog) => {
+    messages.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect.poll(() => messages.length).toBe(1);
+  expect(messages[0]).toContain('1 edit is not backed up yet');
+  expect(messages[0]).toContain('You are offline');
+  await expect(page.getByRole('heading', { name: `Faith ${family}` })).toBeVisible();
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
+
+  // Offline, a wrong password is refused; the right one lets the last user back in.
+  await page.getByLabel('Email').fill(clinician.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('only the last person who signed in');
+  await page.getByLabel('Password').fill(clinician.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await expect(page.getByRole('banner').getByText('Offline', { exact: true })).toBeVisible();
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('link', { name: new RegExp(`Faith ${family}`) })).toBeVisible();
+
+  // Back online, the edit made before signing out reaches the server.
+  await context.setOffline(false);
+  await expect(page.getByRole('region', { name: 'Sync status' })).toContainText('0 waiting', {
+    timeout: 15_000,
+  });
+});
