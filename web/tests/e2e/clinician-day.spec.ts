@@ -448,3 +448,124 @@ test('print: no sync bar, abnormal vitals marked, field labels, one threshold, c
   expect(caption.y).toBeGreaterThanOrEqual(box.y + box.height - 1);
   expect(caption.y - (box.y + box.height)).toBeLessThan(30);
 });
+
+for (const [device, viewport] of [
+  ['tablet', TABLET],
+  ['phone', PHONE],
+] as const) {
+  test(`home is the day's worklist (trap 11, ${device})`, async ({ page, context, baseURL }) => {
+    await page.setViewportSize(viewport);
+    await signInNewClinician(page, baseURL!);
+    await page.goto('/');
+    await expect(page.getByRole('region', { name: "Today's visits" })).toContainText(
+      'No visit today',
+    );
+    await waitForOfflineReady(page);
+    await context.setOffline(true);
+
+    const family = uniqueFamily('Odhiambo');
+    await registerPatient(page, 'Lilian', family, '30');
+    await page.getByRole('button', { name: 'New encounter' }).click();
+    await page.getByLabel('Chief complaint').fill('Convulsions at night');
+    await page.getByLabel('Convulsions').check();
+    await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+    await page.getByRole('button', { name: 'Run a model' }).click();
+    await runFormModel(page);
+    await page
+      .getByRole('form', { name: "Save to the patient's record" })
+      .getByRole('button', { name: 'Save result' })
+      .click();
+    await page.getByRole('button', { name: 'New report' }).click();
+    await page.getByLabel('Summary').fill(`Seizure, referred: ${family}.`);
+    await expect(page.getByText('Saved on this device', { exact: true })).toBeVisible();
+
+    await page.getByRole('link', { name: 'FieldDx' }).click();
+    const visits = page.getByRole('region', { name: "Today's visits" });
+    await expect(visits.getByRole('link', { name: new RegExp(`Lilian ${family}`) })).toContainText(
+      'danger sign',
+    );
+    await expect(
+      page
+        .getByRole('region', { name: 'Results awaiting your assessment' })
+        .getByRole('link', { name: new RegExp(`Lilian ${family}`) }),
+    ).toBeVisible();
+    const drafts = page.getByRole('region', { name: 'Draft reports not shared' });
+    await expect(
+      drafts.getByRole('link', { name: new RegExp(`Seizure, referred: ${family}`) }),
+    ).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Backup' })).toContainText(
+      'Not backed up yet: 1 patient, 1 visit, 1 model result, 1 report',
+    );
+    // Each entry leads to the record to finish.
+    await drafts.getByRole('link', { name: new RegExp(`Seizure, referred: ${family}`) }).click();
+    await expect(page.getByLabel('Summary')).toHaveValue(`Seizure, referred: ${family}.`);
+
+    await context.setOffline(false);
+    await page.getByRole('link', { name: 'FieldDx' }).click();
+    await expect(page.getByRole('region', { name: 'Backup' })).toContainText(
+      'Everything on this device is backed up',
+      { timeout: 10_000 },
+    );
+  });
+}
+
+test('sign out warns about unsynced work; the last user signs in again offline (trap 3)', async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  const clinician = await signInNewClinician(page, baseURL!);
+  await page.goto('/');
+  // Online with nothing waiting: no question.
+  await expect(page.getByRole('region', { name: 'Sync status' })).toContainText('0 waiting');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Email').fill(clinician.email);
+  await page.getByLabel('Password').fill(clinician.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await waitForOfflineReady(page);
+
+  await context.setOffline(true);
+  const family = uniqueFamily('Kiprop');
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await page.getByRole('button', { name: 'New patient' }).click();
+  await page.getByLabel('Given name').fill('Faith');
+  await page.getByLabel('Family name').fill(family);
+  await page.getByLabel('Years').fill('25');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: `Faith ${family}` })).toBeVisible();
+
+  // Sign out asks first; saying no keeps the clinician in.
+  const messages: string[] = [];
+  page.once('dialog', (dialog) => {
+    messages.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect.poll(() => messages.length).toBe(1);
+  expect(messages[0]).toContain('1 edit is not backed up yet');
+  expect(messages[0]).toContain('You are offline');
+  await expect(page.getByRole('heading', { name: `Faith ${family}` })).toBeVisible();
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
+
+  // Offline, a wrong password is refused; the right one lets the last user back in.
+  await page.getByLabel('Email').fill(clinician.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('only the last person who signed in');
+  await page.getByLabel('Password').fill(clinician.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await expect(page.getByRole('banner').getByText('Offline', { exact: true })).toBeVisible();
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('link', { name: new RegExp(`Faith ${family}`) })).toBeVisible();
+
+  // Back online, the edit made before signing out reaches the server.
+  await context.setOffline(false);
+  await expect(page.getByRole('region', { name: 'Sync status' })).toContainText('0 waiting', {
+    timeout: 15_000,
+  });
+});

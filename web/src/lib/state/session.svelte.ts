@@ -1,6 +1,7 @@
 import { api, type Me, type SignupRequest } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
 import { getDatabase } from '$lib/db/database';
+import { checkOffline, rememberForOffline } from '$lib/db/offline-signin';
 import { claimDevice, DeviceInUseError } from '$lib/db/ownership';
 import {
   clearProfile,
@@ -9,6 +10,10 @@ import {
   saveProfile,
   setPendingSignOut,
 } from '$lib/db/profile';
+
+const OFFLINE_REFUSED =
+  'The server cannot be reached. Without a connection only the last person who signed in on ' +
+  'this tablet can sign in again, with the same email and password.';
 
 export type SessionStatus = 'loading' | 'online' | 'offline' | 'signed-out';
 
@@ -87,15 +92,35 @@ export class SessionState {
   }
 
   async signIn(email: string, password: string) {
-    await this.#remember(await api.login({ email, password }));
-    await setPendingSignOut(getDatabase(), false);
+    const db = getDatabase();
+    let me: Me;
+    try {
+      me = await api.login({ email, password });
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.isNetwork) throw error;
+      // No connection: the last user of this tablet may come back in with their password.
+      const kept = await checkOffline<Me>(db, email, password);
+      if (!kept) throw new ApiError(0, 'network', OFFLINE_REFUSED);
+      this.me = kept;
+      await saveProfile(db, kept);
+      await setPendingSignOut(db, false);
+      this.status = 'offline';
+      this.notice = null;
+      return;
+    }
+    await this.#remember(me);
+    await rememberForOffline(db, email, password, me).catch(() => {});
+    await setPendingSignOut(db, false);
     this.status = 'online';
     this.notice = null;
   }
 
   async signUp(request: SignupRequest) {
-    await this.#remember(await api.signup(request));
-    await setPendingSignOut(getDatabase(), false);
+    const db = getDatabase();
+    const me = await api.signup(request);
+    await this.#remember(me);
+    await rememberForOffline(db, request.email, request.password, me).catch(() => {});
+    await setPendingSignOut(db, false);
     this.status = 'online';
     this.notice = null;
   }
