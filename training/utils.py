@@ -491,6 +491,10 @@ def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+def write_compact_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
+
+
 def update_index(out_dir: Path, manifest: dict, bytes_: int) -> None:
     """models/index.json: a JSON array, one entry per model, sorted by id (see models/README.md)."""
     index_path = out_dir / "index.json"

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import input_check
 from recipes import Trained
 from utils import (
     DataError,
@@ -333,6 +334,7 @@ def train(cfg: dict) -> Trained:
                 "height": 28,
                 "width": 28,
                 "channels": 1,
+                "check": "input-check.json",
                 "dtype": "float32",
                 "range": [0, 255],
                 "preprocessing": (
@@ -471,7 +473,12 @@ def train(cfg: dict) -> Trained:
         temperature=temperature,
         extra_metrics=extra,
         card_sections=[recipe],
-        extra_files={"cv_predictions.json": predictions},
+        # The app's input check (blank, exposure, distance from the training images), fitted on the
+        # official train split and calibrated on the validation one (training/input_check.py).
+        extra_files={
+            "cv_predictions.json": predictions,
+            "input-check.json": input_check.calibrate(arrays["train_images"], arrays["val_images"]),
+        },
         threshold=threshold,
         threshold_method=threshold_rule,
         calibration_method="temperature scaling on the out-of-fold logits",

@@ -334,7 +334,9 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
     }
     utils.write_json(model_dir / "manifest.json", manifest)
     for name, obj in trained.extra_files.items():
-        utils.write_json(model_dir / name, obj)
+        # The input check is downloaded by the app: no indentation.
+        write = utils.write_compact_json if name == "input-check.json" else utils.write_json
+        write(model_dir / name, obj)
     (model_dir / "README.md").write_text(model_card(manifest, trained, reliability, train_seconds))
     utils.update_index(out_dir, manifest, nbytes)
     log(
