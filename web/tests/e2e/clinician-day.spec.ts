@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { E2E_ADMIN, signInNewClinician, waitForOfflineReady } from './support';
+import { E2E_ADMIN, runModel, signInNewClinician, waitForOfflineReady } from './support';
 
 // The traps of a clinician's day (issue 12), each walked through as a clinician would.
 const TABLET = { width: 800, height: 1280 };
@@ -33,7 +33,7 @@ async function runFormModel(page: Page) {
       .getByRole('textbox', { name, exact: true })
       .fill(String(Math.round((field.min + field.max) / 2)));
   }
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await runModel(page);
   await expect(page.getByRole('region', { name: 'Result' })).toContainText('Suggests');
 }
 
@@ -363,7 +363,7 @@ test('saved records are whole: image and heatmap, results of a visit, danger sig
   await page.getByRole('button', { name: 'Run a model' }).click();
   await page.getByRole('radio', { name: /Pneumonia/ }).check();
   await page.getByLabel('Choose image file').setInputFiles(xray);
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await runModel(page);
   await expect(page.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
   const save = page.getByRole('form', { name: "Save to the patient's record" });
   await save.getByLabel('Unsure', { exact: true }).check();
@@ -421,7 +421,7 @@ test('print: no sync bar, abnormal vitals marked, field labels, one threshold, c
   await page.getByRole('button', { name: 'Run a model' }).click();
   await page.getByRole('radio', { name: /Pneumonia/ }).check();
   await page.getByLabel('Choose image file').setInputFiles(xray);
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await runModel(page);
   await expect(page.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
   await save.getByLabel('Agree', { exact: true }).check();
   await save.getByRole('button', { name: 'Save result' }).click();

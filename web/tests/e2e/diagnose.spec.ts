@@ -1,7 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { signInNewClinician, waitForOfflineReady } from './support';
+import { runModel, signInNewClinician, waitForOfflineReady } from './support';
 
 // The Diagnose screen against the real server and the built app, models as published in the build.
 // One browser context for the whole file: the last test needs the earlier online visits.
@@ -54,7 +54,7 @@ async function diagnoseXray() {
   await chooseModel(imageModel);
   await page.getByLabel('Choose image file').setInputFiles(fixture('cxr-val-0-pneumonia-x4.png'));
   await expect(page.getByRole('img', { name: /^Model input/ })).toBeVisible();
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await runModel(page);
   const result = page.getByRole('region', { name: 'Result' });
   await expect(result).toContainText(/Suggests/);
   await expect(result.getByRole('meter')).toHaveCount(2);
@@ -69,7 +69,7 @@ async function diagnoseForm() {
     const input = page.getByRole('textbox', { name: fieldName(field), exact: true });
     await input.fill(String(Math.round((field.min + field.max) / 2)));
   }
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await runModel(page);
   const result = page.getByRole('region', { name: 'Result' });
   await expect(result).toContainText(/Computed without: .*/);
   await expect(result).toContainText(insulin.label);

@@ -5,7 +5,7 @@ import { parseCatalogue, parseManifest } from '../../src/lib/inference/manifest'
 import { occlusionBatch, occlusionPatches } from '../../src/lib/inference/explain';
 import { expectedInput, fixturePath, xrayFixtures } from '../fixtures/xrays';
 import { builtWorkerPath, loadModel, runModel, startWorker } from '../fixtures/worker-harness.mjs';
-import { signInNewClinician, waitForOfflineReady } from './support';
+import { runModel as clickRunModel, signInNewClinician, waitForOfflineReady } from './support';
 
 // The WebGPU execution provider: headless Chromium with --enable-unsafe-webgpu (and GPU not
 // disabled) gives a SwiftShader adapter, so the WebGPU path runs here, correctly though slowly.
@@ -87,7 +87,7 @@ test('the Diagnose screen says it runs on WebGPU', async ({ page, baseURL }) => 
     { timeout: 60_000 },
   );
   await page.getByLabel('Choose image file').setInputFiles(fixturePath('cxr-val-0-pneumonia.png'));
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await clickRunModel(page);
   const result = page.getByRole('region', { name: 'Result' });
   await expect(result).toContainText('ran on WebGPU', { timeout: 60_000 });
   // The heatmap's batch of 36 takes SwiftShader (a CPU emulating the GPU) too long to wait for

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signInNewClinician, waitForOfflineReady } from './support';
+import { runModel, signInNewClinician, waitForOfflineReady } from './support';
 
 test('a whole visit offline: register, record, report, share; it survives a reload', async ({
   page,
@@ -43,7 +43,7 @@ test('a whole visit offline: register, record, report, share; it survives a relo
   await expect(page.getByRole('textbox', { name: 'Age (years)', exact: true })).toHaveValue('47');
   await expect(page.getByRole('textbox', { name: /Body mass index/ })).toHaveValue('29.8');
   await page.getByRole('textbox', { name: /Plasma glucose/ }).fill('165');
-  await page.getByRole('button', { name: 'Run model' }).click();
+  await runModel(page);
   await expect(page.getByRole('region', { name: 'Result' })).toContainText(/Computed without/);
   const save = page.getByRole('form', { name: "Save to the patient's record" });
   await save.getByLabel('Agree', { exact: true }).check();

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { signInNewClinician, signInNewSupervisor, waitForOfflineReady } from './support';
+import { runModel, signInNewClinician, signInNewSupervisor, waitForOfflineReady } from './support';
 
 const xray = fileURLToPath(new URL('../fixtures/cxr-val-0-pneumonia-x4.png', import.meta.url));
 
@@ -44,7 +44,7 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
   await tablet.getByRole('button', { name: 'Run a model' }).click();
   await tablet.getByRole('radio', { name: /Pneumonia/ }).check();
   await tablet.getByLabel('Choose image file').setInputFiles(xray);
-  await tablet.getByRole('button', { name: 'Run model' }).click();
+  await runModel(tablet);
   await expect(tablet.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
   const save = tablet.getByRole('form', { name: "Save to the patient's record" });
   await save.getByLabel('Agree', { exact: true }).check();

@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
-import { signInNewClinician, waitForOfflineReady } from './support';
+import { runModel, signInNewClinician, waitForOfflineReady } from './support';
 
 const xray = fileURLToPath(new URL('../fixtures/cxr-val-0-pneumonia-x4.png', import.meta.url));
 
@@ -48,7 +48,7 @@ test('two tablets: offline work reaches the server and the teammate; a conflict 
   await tabletA.getByRole('button', { name: 'Run a model' }).click();
   await tabletA.getByRole('radio', { name: /Pneumonia/ }).check();
   await tabletA.getByLabel('Choose image file').setInputFiles(xray);
-  await tabletA.getByRole('button', { name: 'Run model' }).click();
+  await runModel(tabletA);
   await expect(tabletA.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
   const save = tabletA.getByRole('form', { name: "Save to the patient's record" });
   await save.getByLabel('Agree', { exact: true }).check();

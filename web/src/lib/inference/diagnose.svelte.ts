@@ -182,7 +182,12 @@ export class DiagnoseState {
       void this.#store
         .inputCheck(choice.manifest, choice.entry.source)
         .then((spec) => {
-          if (this.selectedId === id) this.checkSpec = spec;
+          if (this.selectedId !== id) return;
+          this.checkSpec = spec;
+          // An image chosen before the check's parameters arrived is checked now.
+          const image = this.image;
+          if (spec && image)
+            this.inputIssues = checkInput(spec, grayPixels(image.tensor, image.spec)).issues;
         })
         .catch(() => undefined); // no check: nothing to warn about
     }
