@@ -1,8 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-// One Vitest project per package; each package keeps its own config next to its code.
+// One Vitest project per package (each keeps its own config next to its code), and one for the
+// repository's own checks.
 export default defineConfig({
   test: {
-    projects: ['web/vitest.config.ts', 'sync-server/vitest.config.ts'],
+    projects: [
+      'web/vitest.config.ts',
+      'sync-server/vitest.config.ts',
+      // Checks of the repository itself (e.g. nothing refers to a path outside the clone).
+      { test: { name: 'repo', include: ['scripts/**/*.test.mjs'], environment: 'node' } },
+    ],
   },
 });

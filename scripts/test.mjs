@@ -1,8 +1,11 @@
-// `pnpm test`: every check and every suite, in order, even after a failure, then one totals line
+// `pnpm test`: what the suites need first (Chromium, the training Python, the dependencies), then
+// every check and every suite, in order, even after a failure, then one totals line
 // "N passed, N failed" (static checks count one each). Exits non-zero when anything failed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { installDependencies } from './install.mjs';
+import { ensureTestPrerequisites } from './prerequisites.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const results = join(root, 'test-results');
@@ -50,12 +53,17 @@ function suite(name, command, args, env, countFromReport) {
 
 const readJson = (file) => JSON.parse(readFileSync(join(results, file), 'utf8'));
 
-function pythonForTraining() {
-  const candidates = [process.env.FIELDDX_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
-  return candidates.find(
-    (python) => spawnSync(python, ['-c', 'import torch, sklearn, onnx, yaml, pytest']).status === 0,
-  );
+/** Stops before any suite ran: one line saying why, then the totals line. */
+function stop(why) {
+  console.error(why);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
 }
+
+const prerequisites = ensureTestPrerequisites();
+if (prerequisites.error) stop(prerequisites.error);
+console.log(`Chromium: ${prerequisites.chromium}; training Python: ${prerequisites.python}`);
+if (!installDependencies()) stop('Installing the dependencies failed (see above).');
 
 step('typecheck sync-server', 'pnpm', ['--filter', 'sync-server', 'check']);
 step('typecheck web (svelte-check)', 'pnpm', ['--filter', 'web', 'check']);
@@ -81,28 +89,19 @@ suite(
 );
 
 if (existsSync(join(root, 'training/tests'))) {
-  const python = pythonForTraining();
-  if (python) {
-    suite(
-      'training (pytest)',
-      python,
-      ['-m', 'pytest', 'training/tests', '-q', `--junitxml=${join(results, 'pytest.xml')}`],
-      {},
-      () => {
-        const xml = readFileSync(join(results, 'pytest.xml'), 'utf8');
-        const attr = (name) =>
-          Number(new RegExp(`<testsuite[^>]*\\s${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
-        const failed = attr('failures') + attr('errors');
-        return { passed: attr('tests') - failed - attr('skipped'), failed };
-      },
-    );
-  } else {
-    console.error(
-      '\n=== training (pytest) ===\nNo Python with torch, scikit-learn, onnx, yaml and pytest found.\n' +
-        'On Debian: apt-get install -y python3-torch python3-sklearn python3-yaml python3-onnx python3-pytest',
-    );
-    record('training (pytest)', 0, 1);
-  }
+  suite(
+    'training (pytest)',
+    prerequisites.python,
+    ['-m', 'pytest', 'training/tests', '-q', `--junitxml=${join(results, 'pytest.xml')}`],
+    {},
+    () => {
+      const xml = readFileSync(join(results, 'pytest.xml'), 'utf8');
+      const attr = (name) =>
+        Number(new RegExp(`<testsuite[^>]*\\s${name}="(\\d+)"`).exec(xml)?.[1] ?? 0);
+      const failed = attr('failures') + attr('errors');
+      return { passed: attr('tests') - failed - attr('skipped'), failed };
+    },
+  );
 }
 
 if (step('build web', 'pnpm', ['--filter', 'web', 'build'])) {
@@ -110,7 +109,10 @@ if (step('build web', 'pnpm', ['--filter', 'web', 'build'])) {
     'playwright',
     'pnpm',
     ['--filter', 'web', 'exec', 'playwright', 'test', '--reporter=list,json'],
-    { PLAYWRIGHT_JSON_OUTPUT_NAME: join(results, 'playwright.json') },
+    {
+      PLAYWRIGHT_JSON_OUTPUT_NAME: join(results, 'playwright.json'),
+      CHROMIUM_PATH: prerequisites.chromium,
+    },
     () => {
       const { stats } = readJson('playwright.json');
       return { passed: stats.expected + stats.flaky, failed: stats.unexpected };

@@ -17,16 +17,19 @@ import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { blobRoutes } from './routes/blobs';
 import { healthRoutes } from './routes/health';
+import { adminModelRoutes, modelRoutes } from './routes/models';
+import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
+import { teamRoutes } from './routes/teams';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
 
 /** JSON bodies on /api, except the routes with their own limit (hasOwnBodyLimit). */
 export const API_BODY_LIMIT = 1024 * 1024;
 
-/** Push (5 MiB, routes/sync.ts) and blob uploads (25 MB, streamed, services/blobs.ts). */
+/** Push (5 MiB, routes/sync.ts), blob uploads (25 MB, streamed, services/blobs.ts) and model uploads. */
 const hasOwnBodyLimit = (path: string) =>
-  path === '/api/sync/push' || path.startsWith('/api/blobs/');
+  path === '/api/sync/push' || path.startsWith('/api/blobs/') || path === '/api/admin/models';
 
 export interface CreateAppOptions {
   db: Db;
@@ -52,9 +55,13 @@ export function createApp(options: CreateAppOptions) {
   const api = new Hono<AppEnv>()
     .route('/health', healthRoutes())
     .route('/auth', authRoutes(deps))
+    .route('/admin/models', adminModelRoutes(deps))
     .route('/admin', adminRoutes(deps))
+    .route('/models', modelRoutes(deps))
     .route('/sync', syncRoutes(deps))
-    .route('/blobs', blobRoutes(deps));
+    .route('/teams', teamRoutes(deps))
+    .route('/blobs', blobRoutes(deps))
+    .route('/review', reviewRoutes(deps));
 
   const jsonBodyLimit = bodyLimit({
     maxSize: API_BODY_LIMIT,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_WEB_DIR, EnvError, loadEnv, parseEnv } from './env';
+import { DEFAULT_MODELS_DIR, DEFAULT_WEB_DIR, EnvError, loadEnv, parseEnv } from './env';
 import { tempDir } from './test-utils';
 
 describe('parseEnv', () => {
@@ -15,8 +15,13 @@ describe('parseEnv', () => {
       LOG_LEVEL: 'info',
       WEB_DIR: DEFAULT_WEB_DIR,
       TRUST_PROXY: false,
+      MODELS_DIR: DEFAULT_MODELS_DIR,
     });
     expect(DEFAULT_WEB_DIR.endsWith(path.join('web', 'build'))).toBe(true);
+    expect(DEFAULT_MODELS_DIR.endsWith(`${path.sep}models`)).toBe(true);
+    expect(parseEnv({ MODELS_DIR: 'published' }, '/srv/fielddx').MODELS_DIR).toBe(
+      '/srv/fielddx/published',
+    );
   });
 
   it('derives the default origin from PORT and normalises a given origin', () => {

@@ -8,6 +8,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The built web app, relative to this file: <repo>/web/build. */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/build', import.meta.url));
+/** The models bundled with the app, imported into the catalogue at start: <repo>/models. */
+export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url));
 
 export interface Env {
   PORT: number;
@@ -21,6 +23,8 @@ export interface Env {
   WEB_DIR: string;
   /** Take the client IP from X-Forwarded-For (only behind one reverse proxy that appends it). */
   TRUST_PROXY: boolean;
+  /** Absolute path of the bundled models (models/index.json and its folders). */
+  MODELS_DIR: string;
 }
 
 export class EnvError extends Error {}
@@ -42,6 +46,7 @@ const RawEnv = z.object({
   PUBLIC_ORIGIN: optional(z.string()),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })),
   WEB_DIR: optional(z.string()),
+  MODELS_DIR: optional(z.string()),
   TRUST_PROXY: optional(
     z
       .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
@@ -87,6 +92,7 @@ export function parseEnv(
     LOG_LEVEL: v.LOG_LEVEL ?? 'info',
     WEB_DIR: v.WEB_DIR ? path.resolve(cwd, v.WEB_DIR) : DEFAULT_WEB_DIR,
     TRUST_PROXY: v.TRUST_PROXY ?? false,
+    MODELS_DIR: v.MODELS_DIR ? path.resolve(cwd, v.MODELS_DIR) : DEFAULT_MODELS_DIR,
   };
 }
 

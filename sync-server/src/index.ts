@@ -5,6 +5,7 @@ import { deleteExpiredSessions } from './auth/session';
 import { openDataDir } from './db/connection';
 import { loadEnv } from './env';
 import { removeUnfinishedUploads } from './services/blobs';
+import { importBundledModels } from './services/models';
 import { createLogger } from './logger';
 
 // Process entry: serves /api and the built web app on one origin.
@@ -13,6 +14,12 @@ const logger = createLogger(env.LOG_LEVEL);
 const database = openDataDir(env.DATA_DIR);
 const unfinished = await removeUnfinishedUploads(env.DATA_DIR);
 if (unfinished > 0) logger.info('removed unfinished uploads', { count: unfinished });
+const imported = await importBundledModels(
+  { db: database.db, dataDir: env.DATA_DIR, now: () => new Date() },
+  env.MODELS_DIR,
+  logger,
+);
+if (imported > 0) logger.info('bundled models imported', { count: imported });
 const app = createApp({ db: database.db, env, logger });
 
 if (!existsSync(env.WEB_DIR)) {

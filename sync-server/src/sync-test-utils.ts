@@ -63,10 +63,11 @@ export function review(teamId: string, reportId: string, fields: Record<string, 
   return {
     ...meta(teamId, uid('v')),
     reportId,
-    reportVersion: 1,
-    verdict: 'approved',
+    revision: 1,
+    decision: 'approved',
     comment: 'Agree',
-    reviewerName: 'Sam',
+    verdicts: [] as { diagnosisId: string; verdict: string; referenceOutcome?: string | null }[],
+    createdAt: '2026-01-15T10:00:00.000Z',
     ...fields,
   };
 }

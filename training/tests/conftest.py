@@ -9,7 +9,7 @@ sys.path.insert(0, str(TRAINING_DIR / "scripts"))
 
 import utils  # noqa: E402
 
-SHARED = utils.REPO_ROOT.parent / "shared" / "datasets"
+DATASETS = utils.REPO_ROOT / "training" / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +19,9 @@ def no_download(monkeypatch):
 
 
 @pytest.fixture
-def shared_datasets():
+def datasets():
+    """The data sets tracked in the repository (training/data), as the default config reads them."""
     for name in ("pneumoniamnist_trainval.npz", "pima_indians_diabetes.csv"):
-        if not (SHARED / name).is_file():
-            pytest.fail(f"dataset {SHARED / name} is missing: the smoke tests train on ../shared/datasets")
-    return SHARED
+        if not (DATASETS / name).is_file():
+            pytest.fail(f"dataset {DATASETS / name} is missing: it is tracked in the repository (git checkout it)")
+    return DATASETS

@@ -12,7 +12,8 @@ def test_default_config_loads_and_knows_both_models():
     cfg = utils.load_config()
     assert set(cfg["models"]) == {"pneumonia-cxr", "diabetes-risk"}
     assert cfg["opset"] >= 17
-    assert utils.repo_path(cfg["data_dir"]) == (utils.REPO_ROOT.parent / "shared" / "datasets").resolve()
+    assert utils.repo_path(cfg["data_dir"]) == (utils.REPO_ROOT / "training" / "data").resolve()
+    assert utils.repo_path(cfg["download_dir"]).is_relative_to(utils.REPO_ROOT)
 
 
 def test_overrides_are_typed_and_applied():

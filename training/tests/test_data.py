@@ -46,9 +46,9 @@ class FakeResponse(io.BytesIO):
         self.close()
 
 
-def test_missing_image_data_is_downloaded_and_md5_checked(tmp_path, monkeypatch, shared_datasets):
-    """The download path, with urlopen mocked to serve the shared file (no network in tests)."""
-    payload = (shared_datasets / "pneumoniamnist_trainval.npz").read_bytes()
+def test_missing_image_data_is_downloaded_and_md5_checked(tmp_path, monkeypatch, datasets):
+    """The download path, with urlopen mocked to serve the tracked file (no network in tests)."""
+    payload = (datasets / "pneumoniamnist_trainval.npz").read_bytes()
     urls = []
 
     def fake_urlopen(url, timeout=None):
@@ -75,8 +75,8 @@ def test_download_with_wrong_md5_is_rejected_and_removed(tmp_path, monkeypatch):
     assert list((tmp_path / "downloads").iterdir()) == []
 
 
-def test_pima_loader_reads_na_as_nan(shared_datasets):
-    x, y, info = diabetes_risk.load(utils.load_config(overrides=[f"data_dir={shared_datasets}"]))
+def test_pima_loader_reads_na_as_nan(datasets):
+    x, y, info = diabetes_risk.load(utils.load_config(overrides=[f"data_dir={datasets}"]))
     assert x.shape == (768, 8) and y.sum() == 268
     assert int(np.isnan(x[:, 4]).sum()) == 374  # insulin
     assert info["sha256"] == "c3c0c04ee2d13380d1862d4b5d72f7ecc81fa265355741e3d695e7c7455438af"

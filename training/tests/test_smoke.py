@@ -79,8 +79,8 @@ def check_agreement(trained, model_dir, x):
     return got
 
 
-def test_pneumonia_smoke(tmp_path, shared_datasets):
-    m, trained = quick_build("pneumonia-cxr", tmp_path, shared_datasets)
+def test_pneumonia_smoke(tmp_path, datasets):
+    m, trained = quick_build("pneumonia-cxr", tmp_path, datasets)
     model_dir = tmp_path / "pneumonia-cxr"
     check_manifest(m, model_dir, "pneumonia-cxr")
     assert m["modality"] == "image" and m["input"]["image"]["tensor"] == "image"
@@ -92,8 +92,8 @@ def test_pneumonia_smoke(tmp_path, shared_datasets):
     check_agreement(trained, model_dir, trained.val_x[:1])  # batch of one: the batch dimension is dynamic
 
 
-def test_diabetes_smoke(tmp_path, shared_datasets):
-    m, trained = quick_build("diabetes-risk", tmp_path, shared_datasets)
+def test_diabetes_smoke(tmp_path, datasets):
+    m, trained = quick_build("diabetes-risk", tmp_path, datasets)
     model_dir = tmp_path / "diabetes-risk"
     check_manifest(m, model_dir, "diabetes-risk")
     fields = m["input"]["tabular"]["fields"]
@@ -115,9 +115,9 @@ def test_diabetes_smoke(tmp_path, shared_datasets):
     assert not np.allclose(p, probs)  # hiding fields changes the estimate
 
 
-def test_diabetes_training_is_deterministic(tmp_path, shared_datasets):
-    a, _ = quick_build("diabetes-risk", tmp_path / "a", shared_datasets)
-    b, _ = quick_build("diabetes-risk", tmp_path / "b", shared_datasets)
+def test_diabetes_training_is_deterministic(tmp_path, datasets):
+    a, _ = quick_build("diabetes-risk", tmp_path / "a", datasets)
+    b, _ = quick_build("diabetes-risk", tmp_path / "b", datasets)
     assert a["sha256"] == b["sha256"] and a["metrics"] == b["metrics"]
 
 
@@ -127,8 +127,8 @@ def test_bad_model_settings_fail_before_training(bad):
         utils.load_config(overrides=[f"models.pneumonia-cxr.train.{bad}"])
 
 
-def test_cli_end_to_end_writes_models_and_index(tmp_path, shared_datasets, capsys):
-    argv = ["--model", "diabetes-risk", "--out-dir", str(tmp_path), "--data-dir", str(shared_datasets), "--epochs", "25"]
+def test_cli_end_to_end_writes_models_and_index(tmp_path, datasets, capsys):
+    argv = ["--model", "diabetes-risk", "--out-dir", str(tmp_path), "--data-dir", str(datasets), "--epochs", "25"]
     assert train.main(argv + ["--set", "models.diabetes-risk.train.folds=2"]) == 0
     out = capsys.readouterr().out
     assert "CV fold 2/2" in out and "max |diff|" in out and "val AUC" in out
@@ -136,11 +136,11 @@ def test_cli_end_to_end_writes_models_and_index(tmp_path, shared_datasets, capsy
     assert [e["id"] for e in index] == ["diabetes-risk"]
 
 
-def test_diabetes_val_indices_rebuild_the_validation_inputs(tmp_path, shared_datasets):
+def test_diabetes_val_indices_rebuild_the_validation_inputs(tmp_path, datasets):
     from recipes import diabetes_risk
 
-    m, trained = quick_build("diabetes-risk", tmp_path, shared_datasets)
-    x, y, _ = diabetes_risk.load(utils.load_config(overrides=[f"data_dir={shared_datasets}"]))
+    m, trained = quick_build("diabetes-risk", tmp_path, datasets)
+    x, y, _ = diabetes_risk.load(utils.load_config(overrides=[f"data_dir={datasets}"]))
     idx = json.loads((tmp_path / "diabetes-risk" / "val_indices.json").read_text())["indices"]
     np.testing.assert_array_equal(x[idx].astype(np.float32), trained.val_x)
     np.testing.assert_array_equal(y[idx], trained.val_y)

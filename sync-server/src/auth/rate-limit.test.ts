@@ -1,8 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../db/connection';
 import { loginAttempts } from '../db/schema';
-import { MINUTE } from '../test-utils';
-import { LOGIN_WINDOW_MS, loginLockout, recordLoginFailure } from './rate-limit';
+import { writeAudit } from '../services/audit';
+import { DAY } from '../test-utils';
+import {
+  delayAfter,
+  isKnownIp,
+  KNOWN_IP_MS,
+  LOGIN_FREE_FAILURES,
+  LOGIN_MAX_DELAY_S,
+  LOGIN_WINDOW_MS,
+  loginDelay,
+  reserveLoginAttempt,
+} from './rate-limit';
 
 const T0 = new Date('2026-03-01T00:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -13,29 +23,54 @@ beforeEach(() => {
 });
 afterEach(() => database.close());
 
-describe('login rate limit', () => {
-  it('locks after 10 failures within the window until the 10th most recent leaves it', () => {
-    const { db } = database;
-    for (let i = 0; i < 9; i++) recordLoginFailure(db, 'a@x.org', `ip${i}`, at(i * MINUTE));
-    expect(loginLockout(db, 'a@x.org', 'ip-new', at(9 * MINUTE))).toBeNull();
-    recordLoginFailure(db, 'a@x.org', 'ip9', at(9 * MINUTE));
-    // Failures at minutes 0..9: the one at minute 0 leaves the window at minute 15.
-    expect(loginLockout(db, 'a@x.org', 'ip-new', at(10 * MINUTE))).toBe(5 * 60);
-    expect(loginLockout(db, 'A different account', 'ip-new', at(10 * MINUTE))).toBeNull();
-    expect(loginLockout(db, 'a@x.org', 'ip-new', at(LOGIN_WINDOW_MS))).toBeNull();
+describe('login delays', () => {
+  it('doubles from 1 s past the free failures, up to 15 minutes', () => {
+    expect(delayAfter(4, 5)).toBe(0);
+    expect([5, 6, 7, 8].map((n) => delayAfter(n, 5))).toEqual([1, 2, 4, 8]);
+    expect(delayAfter(15, 5)).toBe(LOGIN_MAX_DELAY_S);
+    expect(delayAfter(1000, 5)).toBe(LOGIN_MAX_DELAY_S);
   });
 
-  it('counts per IP across accounts', () => {
+  it('delays one account from one IP after 5 failures, counted from the latest', () => {
     const { db } = database;
-    for (let i = 0; i < 10; i++) recordLoginFailure(db, `u${i}@x.org`, '203.0.113.1', T0);
-    expect(loginLockout(db, 'new@x.org', '203.0.113.1', at(1000))).toBe(15 * 60 - 1);
-    expect(loginLockout(db, 'new@x.org', '203.0.113.2', at(1000))).toBeNull();
+    for (let i = 0; i < LOGIN_FREE_FAILURES.pair - 1; i++) {
+      reserveLoginAttempt(db, 'a@x.org', 'ip1', T0);
+    }
+    expect(loginDelay(db, 'a@x.org', 'ip1', T0, true)).toBeNull();
+    reserveLoginAttempt(db, 'a@x.org', 'ip1', T0);
+    expect(loginDelay(db, 'a@x.org', 'ip1', T0, true)).toBe(1);
+    expect(loginDelay(db, 'a@x.org', 'ip1', at(1000), true)).toBeNull();
+    reserveLoginAttempt(db, 'a@x.org', 'ip1', at(1000));
+    expect(loginDelay(db, 'a@x.org', 'ip1', at(1000), true)).toBe(2);
+    // Another IP is another pair (the account-wide bucket is not reached yet).
+    expect(loginDelay(db, 'a@x.org', 'ip2', at(1000), false)).toBeNull();
+  });
+
+  it('applies the account-wide and IP-wide buckets only from an IP the account is not known at', () => {
+    const { db } = database;
+    for (let i = 0; i < 30; i++) reserveLoginAttempt(db, 'a@x.org', `10.0.0.${i}`, T0);
+    for (let i = 0; i < 30; i++) reserveLoginAttempt(db, `u${i}@x.org`, 'clinic', T0);
+    expect(loginDelay(db, 'a@x.org', 'elsewhere', at(1000), false)).toBe(LOGIN_MAX_DELAY_S - 1);
+    expect(loginDelay(db, 'a@x.org', 'home', at(1000), true)).toBeNull();
+    expect(loginDelay(db, 'staff@x.org', 'clinic', at(1000), false)).toBe(LOGIN_MAX_DELAY_S - 1);
+    expect(loginDelay(db, 'staff@x.org', 'clinic', at(1000), true)).toBeNull();
+  });
+
+  it('knows an IP from a sign-in or sign-up within 90 days', () => {
+    const { db } = database;
+    writeAudit(db, { userId: 'u1', ip: 'clinic', at: T0 }, 'auth.login', 'u1');
+    writeAudit(db, { userId: 'u2', ip: 'clinic', at: T0 }, 'auth.login_failed', 'u2');
+    expect(isKnownIp(db, 'u1', 'clinic', at(DAY))).toBe(true);
+    expect(isKnownIp(db, 'u1', 'other', at(DAY))).toBe(false);
+    expect(isKnownIp(db, 'u2', 'clinic', at(DAY))).toBe(false);
+    expect(isKnownIp(db, 'u1', 'clinic', at(KNOWN_IP_MS + 1))).toBe(false);
+    expect(isKnownIp(db, null, 'clinic', at(DAY))).toBe(false);
   });
 
   it('prunes failures older than the window', () => {
     const { db } = database;
-    recordLoginFailure(db, 'a@x.org', 'ip', T0);
-    loginLockout(db, 'a@x.org', 'ip', at(LOGIN_WINDOW_MS + 1));
+    reserveLoginAttempt(db, 'a@x.org', 'ip', T0);
+    loginDelay(db, 'a@x.org', 'ip', at(LOGIN_WINDOW_MS + 1), false);
     expect(db.select().from(loginAttempts).all()).toHaveLength(0);
   });
 });

@@ -4,6 +4,7 @@ import {
   index,
   integer,
   primaryKey,
+  real,
   sqliteTable,
   text,
   uniqueIndex,
@@ -136,6 +137,8 @@ export const SYNC_TABLE_NAMES = [
   'reports',
   'reviews',
   'attachments',
+  'comments',
+  'followups',
 ] as const;
 
 /**
@@ -279,7 +282,223 @@ export const devices = sqliteTable('devices', {
   lastSeenAt: timestamp('last_seen_at').notNull(),
   lastPulledCursor: integer('last_pulled_cursor'),
   scope: text('scope', { mode: 'json' }).$type<string[]>(),
+  /** The last push the server accepted: the dashboard's "last backup". */
+  lastPushAt: timestamp('last_push_at'),
 });
+
+/**
+ * The model catalogue (docs/architecture.md §6): every version of every model the server publishes.
+ * Files are content-addressed under DATA_DIR/models/<sha256>; `files` maps the names the manifest
+ * uses (the ONNX file, the input check) to their sha256. At most one version of a model is active.
+ */
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    id: text('id').notNull(),
+    version: text('version').notNull(),
+    name: text('name').notNull(),
+    modality: text('modality', { enum: ['image', 'tabular'] }).notNull(),
+    task: text('task').notNull(),
+    bytes: integer('bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    status: text('status', { enum: ['staged', 'active', 'retired'] }).notNull(),
+    releaseNotes: text('release_notes').notNull().default(''),
+    manifest: text('manifest', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    files: text('files', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    source: text('source', { enum: ['bundled', 'uploaded'] }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: timestamp('created_at').notNull(),
+    activatedAt: timestamp('activated_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.version] }),
+    uniqueIndex('model_versions_one_active')
+      .on(t.id)
+      .where(sql`${t.status} = 'active'`),
+  ],
+);
+
+export type ModelVersionRow = typeof modelVersions.$inferSelect;
+
+/** A team's local prevalence of a model's condition (docs/architecture.md §6), in (0, 1). */
+export const teamModelSettings = sqliteTable(
+  'team_model_settings',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    prevalence: real('prevalence').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.modelId] })],
+);
+// ---------------------------------------------------------------------------------------------
+// Supervisor review (issue 11). Read models of the synced records, kept in the push transaction
+// by services/review-index.ts, so that the queue, the dashboard and the exports are plain indexed
+// SQL instead of JSON scans of `records`. Only shared reports (revision >= 1) are indexed: a
+// draft never reaches these tables, so no supervisor query can return one.
+
+export const REVIEW_STATE_VALUES = ['awaiting', 'approved', 'returned'] as const;
+
+/** One row per shared report (its current revision), with what the queue filters and sorts on. */
+export const reviewReports = sqliteTable(
+  'review_reports',
+  {
+    reportId: text('report_id').primaryKey(),
+    teamId: text('team_id').notNull(),
+    patientId: text('patient_id').notNull(),
+    encounterId: text('encounter_id'),
+    /** The clinician whose write shared the current revision. */
+    clinicianId: text('clinician_id').notNull(),
+    patientName: text('patient_name').notNull(),
+    sex: text('sex').notNull(),
+    birthDate: text('birth_date'),
+    village: text('village').notNull(),
+    /** lower(village), for the case-insensitive filter. */
+    villageKey: text('village_key').notNull(),
+    revision: integer('revision').notNull(),
+    state: text('state', { enum: REVIEW_STATE_VALUES }).notNull(),
+    /** Server time of the share of the current revision (ms). */
+    sharedAt: integer('shared_at').notNull(),
+    firstSharedAt: integer('first_shared_at').notNull(),
+    /** Server time of the latest review of the current revision (ms). */
+    reviewedAt: integer('reviewed_at'),
+    everReturned: integer('ever_returned').notNull(),
+    positive: integer('positive').notNull(),
+    abnormal: integer('abnormal').notNull(),
+    disagreement: integer('disagreement').notNull(),
+    priority: integer('priority').notNull(),
+    /** -priority: the priority sort is ascending on every column, so one index serves it. */
+    rank: integer('rank').notNull(),
+  },
+  // The queue reads one team at a time in index order (routes merge the teams), so every sort
+  // and the state filter have a (team_id, ...) index; the dashboard's weekly counts have a
+  // covering one.
+  (t) => [
+    index('review_reports_team_shared').on(t.teamId, t.sharedAt, t.reportId),
+    index('review_reports_team_rank').on(t.teamId, t.rank, t.sharedAt, t.reportId),
+    index('review_reports_team_state_shared').on(t.teamId, t.state, t.sharedAt, t.reportId),
+    index('review_reports_team_state_rank').on(t.teamId, t.state, t.rank, t.sharedAt, t.reportId),
+    index('review_reports_team_first').on(t.teamId, t.firstSharedAt, t.clinicianId, t.everReturned),
+    index('review_reports_clinician').on(t.clinicianId, t.sharedAt),
+    index('review_reports_village').on(t.villageKey),
+    index('review_reports_patient').on(t.patientId),
+    index('review_reports_encounter').on(t.encounterId),
+  ],
+);
+
+/** The diagnoses a shared report lists (a diagnosis may be listed by several reports). */
+export const reviewDiagnoses = sqliteTable(
+  'review_diagnoses',
+  {
+    reportId: text('report_id').notNull(),
+    diagnosisId: text('diagnosis_id').notNull(),
+    teamId: text('team_id').notNull(),
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    modelName: text('model_name').notNull(),
+    positive: integer('positive').notNull(),
+    /** The clinician's assessment verdict: agree, disagree, unsure, or null. */
+    assessment: text('assessment'),
+    imageSha256: text('image_sha256'),
+    /** Server time the diagnosis was first written (ms): the week of the model run. */
+    ranAt: integer('ran_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reportId, t.diagnosisId] }),
+    index('review_diagnoses_diagnosis').on(t.diagnosisId),
+    index('review_diagnoses_model').on(t.modelId, t.positive, t.reportId),
+    index('review_diagnoses_image').on(t.imageSha256),
+    // Covering, for the dashboard's runs per model and week.
+    index('review_diagnoses_team_ran').on(
+      t.teamId,
+      t.ranAt,
+      t.modelId,
+      t.modelVersion,
+      t.diagnosisId,
+      t.positive,
+      t.assessment,
+    ),
+  ],
+);
+
+/** Every review, as the queue and the dashboard read them (the record itself is in `records`). */
+export const reviewEvents = sqliteTable(
+  'review_events',
+  {
+    reviewId: text('review_id').primaryKey(),
+    reportId: text('report_id').notNull(),
+    teamId: text('team_id').notNull(),
+    revision: integer('revision').notNull(),
+    decision: text('decision', { enum: ['approved', 'returned'] }).notNull(),
+    authorId: text('author_id').notNull(),
+    /** Server time (ms). */
+    at: integer('at').notNull(),
+    /** Server time the judged revision was shared (ms), for share-to-review times. */
+    revisionSharedAt: integer('revision_shared_at').notNull(),
+    /** 1 for the first review of its (report, revision): share-to-review times count those. */
+    firstOfRevision: integer('first_of_revision').notNull(),
+    /** What the reviewer judged (services/review-model.ts snapshotOf), the base of the diff. */
+    snapshot: text('snapshot').notNull(),
+  },
+  (t) => [
+    index('review_events_report').on(t.reportId, t.at),
+    index('review_events_team_at').on(t.teamId, t.at, t.firstOfRevision, t.revisionSharedAt),
+  ],
+);
+
+/** One row per verdict on an AI result: the field ground truth of model monitoring. */
+export const reviewVerdicts = sqliteTable(
+  'review_verdicts',
+  {
+    reviewId: text('review_id').notNull(),
+    diagnosisId: text('diagnosis_id').notNull(),
+    reportId: text('report_id').notNull(),
+    teamId: text('team_id').notNull(),
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    /** The model's finding at its threshold. */
+    modelPositive: integer('model_positive').notNull(),
+    verdict: text('verdict', { enum: ['right', 'wrong', 'cant_tell'] }).notNull(),
+    referenceOutcome: text('reference_outcome'),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.reviewId, t.diagnosisId] }),
+    index('review_verdicts_team_at').on(t.teamId, t.at),
+    index('review_verdicts_diagnosis').on(t.diagnosisId, t.at),
+  ],
+);
+
+/** Visits recorded per clinician, team and week (weeks as in services/stats.ts SQL_WEEK). */
+export const clinicianActivity = sqliteTable(
+  'clinician_activity',
+  {
+    teamId: text('team_id').notNull(),
+    userId: text('user_id').notNull(),
+    week: integer('week').notNull(),
+    encounters: integer('encounters').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId, t.week] })],
+);
+
+/** The report each comment and follow-up belongs to, for the report page. */
+export const reviewRefs = sqliteTable(
+  'review_refs',
+  {
+    tableName: text('table_name', { enum: SYNC_TABLE_NAMES }).notNull(),
+    id: text('id').notNull(),
+    reportId: text('report_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tableName, t.id] }),
+    index('review_refs_report').on(t.reportId, t.tableName),
+  ],
+);
+
+export type ReviewReportRow = typeof reviewReports.$inferSelect;
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;

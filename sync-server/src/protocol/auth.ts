@@ -53,10 +53,34 @@ export type LoginRequest = z.input<typeof LoginRequest>;
 export const MeUser = z.object({ id: z.string(), email: z.string(), name: z.string() });
 export type MeUser = z.infer<typeof MeUser>;
 
+/**
+ * How common a model's condition is where a team works, as the team's admin or supervisor set it
+ * (docs/architecture.md §6): the app shifts the model's probability to it and gives the predictive
+ * values there. Without one, the model's training prevalence applies.
+ */
+export const ModelPrevalence = z.object({
+  teamId: z.string(),
+  modelId: z.string(),
+  prevalence: z.number(),
+});
+export type ModelPrevalence = z.infer<typeof ModelPrevalence>;
+
+/** PUT /api/teams/:teamId/models/:modelId/prevalence; null returns to the training prevalence. */
+export const ModelPrevalenceRequest = z.object({
+  prevalence: z
+    .number({ error: 'must be a number' })
+    .gt(0, 'must be more than 0 %')
+    .lt(1, 'must be less than 100 %')
+    .nullable(),
+});
+export type ModelPrevalenceRequest = z.input<typeof ModelPrevalenceRequest>;
+
 /** Body of GET /api/auth/me, and of a successful sign-up or login. */
 export const MeResponse = z.object({
   user: MeUser,
   memberships: z.array(MembershipSummary),
   isAdmin: z.boolean(),
+  /** The local prevalences set for the user's teams. */
+  modelPrevalence: z.array(ModelPrevalence).optional(),
 });
 export type MeResponse = z.infer<typeof MeResponse>;

@@ -20,6 +20,10 @@ export const ErrorCode = z.enum([
   'invalid_cursor',
   'hash_mismatch',
   'device_revoked',
+  'device_in_use',
+  'invalid_model',
+  'model_version_exists',
+  'rejected',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

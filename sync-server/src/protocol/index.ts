@@ -7,6 +7,9 @@ export * from './common';
 export * from './auth';
 export * from './admin';
 export * from './sync';
+export * from './manifest';
+export * from './models';
+export * from './review';
 export { COMMON_PASSWORDS, isCommonPassword } from './common-passwords';
 export {
   INVITATION_ALPHABET,

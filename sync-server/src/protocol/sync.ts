@@ -14,6 +14,8 @@ export const SYNC_TABLES = [
   'reports',
   'reviews',
   'attachments',
+  'comments',
+  'followups',
 ] as const;
 export const SyncTable = z.enum(SYNC_TABLES, { error: `must be one of ${SYNC_TABLES.join(', ')}` });
 export type SyncTable = z.infer<typeof SyncTable>;
@@ -22,13 +24,52 @@ export type SyncTable = z.infer<typeof SyncTable>;
 export const MAX_PUSH_MUTATIONS = 500;
 /** A push body may be this large (the other JSON routes allow 1 MiB). */
 export const PUSH_BODY_LIMIT = 5 * 1024 * 1024;
-/** One record's JSON may be this large (UTF-8 bytes). */
+/** One record's JSON may be this large (UTF-8 bytes): the largest of RECORD_LIMITS. */
 export const MAX_RECORD_BYTES = 256 * 1024;
+
+/**
+ * Bounds per table on a record's JSON: size in UTF-8 bytes, and nesting depth (the record object
+ * is depth 1). The app's records nest 3 deep at most (a diagnosis's explanation values); SQLite's
+ * JSON functions stop at 1,000, and a pull must never fail on stored data. Diagnoses carry an
+ * occlusion heatmap, hence their larger size.
+ */
+export const RECORD_LIMITS: Record<SyncTable, { maxBytes: number; maxDepth: number }> = {
+  patients: { maxBytes: 64 * 1024, maxDepth: 8 },
+  encounters: { maxBytes: 128 * 1024, maxDepth: 8 },
+  diagnoses: { maxBytes: MAX_RECORD_BYTES, maxDepth: 8 },
+  reports: { maxBytes: 128 * 1024, maxDepth: 8 },
+  reviews: { maxBytes: 64 * 1024, maxDepth: 8 },
+  attachments: { maxBytes: 64 * 1024, maxDepth: 8 },
+  comments: { maxBytes: 64 * 1024, maxDepth: 8 },
+  followups: { maxBytes: 64 * 1024, maxDepth: 8 },
+};
+
+/**
+ * Whether `value` nests deeper than `max` objects/arrays, without recursion (a hostile record may
+ * nest thousands deep) and stopping as soon as the answer is known.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
 /** Largest blob PUT /api/blobs/:sha256 accepts. */
 export const MAX_BLOB_BYTES = 25 * 1024 * 1024;
 /** Pull page size: default and maximum. */
 export const PULL_DEFAULT_LIMIT = 500;
 export const PULL_MAX_LIMIT = 1000;
+/**
+ * A pull page also stops once its records reach this many bytes (a page always carries at least
+ * one record, so a pull always makes progress): 1,000 records of 256 KB would be 256 MB.
+ */
+export const PULL_PAGE_MAX_BYTES = 4 * 1024 * 1024;
 /** The header that names the device on GET requests (push carries `deviceId` in its body). */
 export const DEVICE_ID_HEADER = 'x-device-id';
 /** The header (or `?teamId=`) that names the team a blob upload belongs to. */

@@ -1,23 +1,25 @@
 import { Hono } from 'hono';
+import { createAttemptLimiter } from '../auth/attempt-limiter';
 import { clearSessionCookie, setSessionCookie } from '../auth/cookie';
 import { isSecureOrigin, requireUser } from '../auth/middleware';
 import type { AppDeps, AppEnv } from '../context';
 import { clientIp } from '../middleware/client-ip';
 import { validate } from '../middleware/validate';
 import { LoginRequest, SignupRequest } from '../protocol';
-import { login, logout, signup } from '../services/auth';
+import { login, logout, signup, SIGNUP_MAX_FAILURES, SIGNUP_WINDOW_MS } from '../services/auth';
 import { meOf } from '../services/users';
 
 export const authRoutes = (deps: AppDeps) => {
   const { db, env, now } = deps;
   const secure = isSecureOrigin(env.PUBLIC_ORIGIN);
+  const signupLimiter = createAttemptLimiter(SIGNUP_MAX_FAILURES, SIGNUP_WINDOW_MS);
   const actor = (c: Parameters<typeof clientIp>[0]) => ({
     ip: clientIp(c, env.TRUST_PROXY),
     at: now(),
   });
   return new Hono<AppEnv>()
     .post('/signup', validate('json', SignupRequest), async (c) => {
-      const { token, me } = await signup(deps, c.req.valid('json'), actor(c));
+      const { token, me } = await signup(deps, c.req.valid('json'), actor(c), signupLimiter);
       setSessionCookie(c, token, secure);
       return c.json(me, 201);
     })

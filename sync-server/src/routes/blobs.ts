@@ -36,8 +36,9 @@ export const blobRoutes = ({ db, env, now }: AppDeps) => {
       return c.body(blob.stream, 200, {
         'Content-Type': blob.mime,
         'Content-Length': String(blob.bytes),
-        // Content-addressed: the bytes behind a hash never change.
-        'Cache-Control': 'private, max-age=31536000, immutable',
+        // Patient images: never left in the browser's HTTP cache of a shared tablet after
+        // sign-out (the app keeps its own copy in IndexedDB).
+        'Cache-Control': 'no-store',
         // User-supplied content on our origin: never a document that runs scripts.
         'Content-Security-Policy': "default-src 'none'; sandbox",
         ...(blob.inline ? {} : { 'Content-Disposition': 'attachment' }),

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requireUser } from '../auth/middleware';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
+import { clientIp } from '../middleware/client-ip';
 import { formatIssue, validate } from '../middleware/validate';
 import {
   DEVICE_ID_HEADER,
@@ -20,7 +21,7 @@ import { listOpenConflicts, pull, push, touchDevice } from '../services/sync';
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
  */
-export const syncRoutes = ({ db, now }: AppDeps) =>
+export const syncRoutes = ({ db, env, now }: AppDeps) =>
   new Hono<AppEnv>()
     .use(requireUser)
     .post(
@@ -37,7 +38,11 @@ export const syncRoutes = ({ db, now }: AppDeps) =>
         const user = c.get('user')!;
         const at = now();
         touchDevice(db, deviceId, user.id, at);
-        const results = push(db, { scope: scopeOf(db, user.id), deviceId, now: at }, mutations);
+        const results = push(
+          db,
+          { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
+          mutations,
+        );
         return c.json({ results } satisfies PushResponse, 200);
       },
     )

@@ -12,6 +12,8 @@ export interface Actor {
 
 export type AuditAction =
   | 'auth.signup'
+  | 'auth.signup_failed'
+  | 'auth.signup_rate_limited'
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.login_rate_limited'
@@ -24,7 +26,16 @@ export type AuditAction =
   | 'invitation.create'
   | 'invitation.revoke'
   | 'user.disable'
-  | 'user.enable';
+  | 'user.enable'
+  | 'model.upload'
+  | 'model.activate'
+  | 'model.retire'
+  | 'team.model_prevalence'
+  | 'review.create'
+  | 'comment.create'
+  | 'followup.create'
+  | 'followup.update'
+  | 'review.export';
 
 /**
  * Appends one audit row. `detail` holds ids, roles, names of teams and reasons — never passwords,

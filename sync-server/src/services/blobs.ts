@@ -1,11 +1,11 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Db } from '../db/connection';
-import { blobs, blobTeams } from '../db/schema';
+import { blobs, blobTeams, reviewDiagnoses } from '../db/schema';
 import { ApiError, notFound } from '../errors';
 import { MAX_BLOB_BYTES, type BlobPutResponse } from '../protocol';
 import type { Scope } from './scope';
@@ -180,8 +180,10 @@ export interface BlobDownload {
 }
 
 /**
- * A blob one of the caller's teams (clinician or supervisor) holds; anything else is a 404 that
- * does not tell whether the blob exists.
+ * A blob the caller may read, else a 404 that does not tell whether the blob exists: one uploaded
+ * for a team where the caller is a clinician, or, for a supervisor (an admin: of any team), the
+ * image of a diagnosis of a shared report of a team they supervise. Nothing else of the team: a
+ * draft's image stays on the clinicians' side.
  */
 export async function getBlob(
   { db, dataDir }: Omit<BlobDeps, 'now'>,
@@ -189,12 +191,30 @@ export async function getBlob(
   sha256: string,
 ): Promise<BlobDownload> {
   const missing = notFound('Blob');
-  if (scope.readTeams.length === 0) throw missing;
+  const clinical = [...scope.clinicianTeams];
+  const supervised = [...scope.supervisorTeams];
   const row = db
     .select({ bytes: blobs.bytes, mime: blobs.mime })
     .from(blobs)
-    .innerJoin(blobTeams, eq(blobTeams.sha256, blobs.sha256))
-    .where(and(eq(blobs.sha256, sha256), inArray(blobTeams.teamId, [...scope.readTeams])))
+    .where(
+      and(
+        eq(blobs.sha256, sha256),
+        or(
+          clinical.length > 0
+            ? sql`exists (select 1 from ${blobTeams} where ${blobTeams.sha256} = ${blobs.sha256}
+                 and ${inArray(blobTeams.teamId, clinical)})`
+            : sql`0`,
+          scope.isAdmin
+            ? sql`exists (select 1 from ${reviewDiagnoses}
+                 where ${reviewDiagnoses.imageSha256} = ${blobs.sha256})`
+            : supervised.length > 0
+              ? sql`exists (select 1 from ${reviewDiagnoses}
+                   where ${reviewDiagnoses.imageSha256} = ${blobs.sha256}
+                   and ${inArray(reviewDiagnoses.teamId, supervised)})`
+              : sql`0`,
+        ),
+      ),
+    )
     .get();
   if (!row) throw missing;
   const file = blobPath(dataDir, sha256);

@@ -115,7 +115,17 @@ export function merge(
 }
 
 export type PolicyTable =
-  'patients' | 'encounters' | 'diagnoses' | 'reports' | 'reviews' | 'attachments';
+  | 'patients'
+  | 'encounters'
+  | 'diagnoses'
+  | 'reports'
+  | 'reviews'
+  | 'attachments'
+  | 'comments'
+  | 'followups';
+
+/** Tables whose records, once saved, never change (and are never deleted). */
+const APPEND_ONLY: ReadonlySet<PolicyTable> = new Set(['reviews', 'comments']);
 
 export type PolicyVerdict =
   | { kind: 'ok' }
@@ -132,7 +142,7 @@ const DIAGNOSIS_MUTABLE = new Set(['assessment', 'deleted']);
  *
  * - diagnoses: once saved, only `assessment` may change (and the record may be deleted or brought
  *   back); any other changed field rejects the whole mutation.
- * - reviews: append-only. A new review is accepted (not as a tombstone); the same review pushed
+ * - reviews and comments: append-only. A new one is accepted (not as a tombstone); the same review pushed
  *   again with identical content is `unchanged`; any change or delete of a saved one is rejected.
  */
 export function checkPolicy(
@@ -150,10 +160,10 @@ export function checkPolicy(
       };
     }
   }
-  if (table === 'reviews') {
+  if (APPEND_ONLY.has(table)) {
     if (!current) {
       if (isDeleted(device)) {
-        return { kind: 'reject', code: 'append_only', reason: 'reviews cannot be deleted' };
+        return { kind: 'reject', code: 'append_only', reason: `${table} cannot be deleted` };
       }
       return { kind: 'ok' };
     }
@@ -162,8 +172,8 @@ export function checkPolicy(
       kind: 'reject',
       code: 'append_only',
       reason: isDeleted(device)
-        ? 'reviews cannot be deleted'
-        : 'reviews are append-only: a saved review cannot be changed',
+        ? `${table} cannot be deleted`
+        : `${table} are append-only: a saved one cannot be changed`,
     };
   }
   return { kind: 'ok' };

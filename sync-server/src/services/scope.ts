@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db/connection';
+import { users } from '../db/schema';
 import { membershipsOf } from './users';
 
 /**
@@ -6,15 +8,24 @@ import { membershipsOf } from './users';
  * request; nothing the client says is taken into account.
  *
  * - clinician of a team: reads and writes its records (all tables but reviews).
- * - supervisor of a team: reads its records; writes only reviews (of reports in that team).
- * - no membership (e.g. an admin without a clinical role): nothing.
+ * - supervisor of a team: pulls only its reviews, comments and follow-ups; reads shared reports
+ *   and what they reference through /api/review; writes reviews, comments and follow-ups.
+ * - admin: acts as a supervisor of every team through /api/review and review-side writes (not in
+ *   pulls); clinical records only with a clinician role.
+ * - no membership: nothing.
  */
 export interface Scope {
   userId: string;
+  isAdmin: boolean;
   clinicianTeams: ReadonlySet<string>;
   supervisorTeams: ReadonlySet<string>;
-  /** Every team the user may read, sorted. */
+  /** Every team the user may pull from, sorted. */
   readTeams: readonly string[];
+  /**
+   * The teams with the role in each (`clinician:<id>` / `supervisor:<id>`), sorted: what a pull
+   * cursor was issued under. A change of team or of role resets the device's pull.
+   */
+  fingerprint: readonly string[];
 }
 
 export function scopeOf(db: DbOrTx, userId: string): Scope {
@@ -24,8 +35,19 @@ export function scopeOf(db: DbOrTx, userId: string): Scope {
     (m.role === 'clinician' ? clinicianTeams : supervisorTeams).add(m.teamId);
   }
   const readTeams = [...new Set([...clinicianTeams, ...supervisorTeams])].sort();
-  return { userId, clinicianTeams, supervisorTeams, readTeams };
+  const fingerprint = [
+    ...[...clinicianTeams].map((t) => `clinician:${t}`),
+    ...[...supervisorTeams].map((t) => `supervisor:${t}`),
+  ].sort();
+  const isAdmin =
+    db.select({ isAdmin: users.isAdmin }).from(users).where(eq(users.id, userId)).get()?.isAdmin ??
+    false;
+  return { userId, isAdmin, clinicianTeams, supervisorTeams, readTeams, fingerprint };
 }
 
 export const canRead = (scope: Scope, teamId: string) =>
   scope.clinicianTeams.has(teamId) || scope.supervisorTeams.has(teamId);
+
+/** May review the team's shared reports: its supervisor, or an admin. */
+export const canReview = (scope: Scope, teamId: string) =>
+  scope.isAdmin || scope.supervisorTeams.has(teamId);

@@ -4,14 +4,25 @@ import type { Db, DbOrTx } from '../db/connection';
 import { conflicts, devices, users, type ConflictRow, type DeviceRow } from '../db/schema';
 import { ApiError } from '../errors';
 import {
-  MAX_RECORD_BYTES,
   Mutation,
+  nestsDeeperThan,
+  PULL_PAGE_MAX_BYTES,
+  RECORD_LIMITS,
   type Conflict,
   type MutationResult,
   type RejectCode,
   type SyncTable,
 } from '../protocol';
+import { writeAudit, type AuditAction } from './audit';
 import { changedFields, checkPolicy, merge, type RecordData } from './merge';
+import {
+  afterWrite,
+  checkReviewSide,
+  REVIEW_SIDE_TABLES,
+  stampReviewSide,
+  writeRight,
+} from './review-index';
+import { nextRevision } from './review-model';
 import type { Scope } from './scope';
 
 /*
@@ -87,6 +98,7 @@ function prepare(db: Db) {
       )
       .pluck(),
     maxSeq: c.prepare<[], number>('SELECT coalesce(max(seq), 0) FROM records').pluck(),
+    notePush: c.prepare<[number, string]>('UPDATE devices SET last_push_at = ? WHERE id = ?'),
     upsertRecord: c.prepare<
       [number, string, string, string, number, 0 | 1, number, string, string]
     >(
@@ -107,14 +119,16 @@ function prepare(db: Db) {
       'SELECT table_name AS tableName, record_id AS recordId FROM conflicts WHERE id = ?',
     ),
     /**
-     * The changes after a cursor in the given teams (a JSON array), in seq order: a walk of the
-     * rowid range after the cursor, stopping after `limit` matches.
+     * The changes after a cursor: every table of the teams where the caller is a clinician (a JSON
+     * array), and only the review-side tables of the teams they only supervise (another array), in
+     * seq order: a walk of the rowid range after the cursor, stopping after `limit` matches.
      */
     pullPage: c.prepare<[number, string, string, number], PageRow>(
       `SELECT table_name AS tableName, id, version, seq, deleted, data FROM records
-       WHERE seq > ? AND team_id IN (SELECT value FROM json_each(?))
-         AND NOT (table_name = 'reports' AND json_extract(data, '$.status') = 'draft'
-                  AND team_id IN (SELECT value FROM json_each(?)))
+       WHERE seq > ?
+         AND (team_id IN (SELECT value FROM json_each(?))
+              OR (table_name IN ('reviews', 'comments', 'followups')
+                  AND team_id IN (SELECT value FROM json_each(?))))
        ORDER BY seq LIMIT ?`,
     ),
     insertConflict: (row: ConflictRow) => db.insert(conflicts).values(row).run(),
@@ -127,6 +141,7 @@ function prepare(db: Db) {
   };
   return {
     ...statements,
+    db,
     /** A whole push in one IMMEDIATE transaction: one commit instead of one per mutation. */
     inTransaction: c.transaction(<T>(fn: () => T): T => fn()).immediate as <T>(fn: () => T) => T,
   };
@@ -144,10 +159,11 @@ function statements(db: Db): Statements {
 // Devices
 
 /**
- * Registers the device on first sight and notes when it was last seen. A device last used by a
- * user who is now disabled or deleted is refused (403 device_revoked): its outbox must not reach
- * the server under someone else's session. A device of an active user may change hands (a shared
- * tablet): it is then re-registered to the caller, and its next pull starts over.
+ * Registers the device on first sight and notes when it was last seen. A device id is bound to
+ * the user who first used it: anyone else presenting it is refused (409 device_in_use), so nobody
+ * who learns a device id can take it over and reset its owner's pulls. On a shared tablet the app
+ * makes a new device id when another user signs in (web/src/lib/db/ownership.ts). A device last
+ * used by a user who is now disabled or deleted is refused (403 device_revoked).
  */
 export function touchDevice(db: Db, deviceId: string, userId: string, now: Date): DeviceRow {
   return db.transaction(
@@ -161,6 +177,7 @@ export function touchDevice(db: Db, deviceId: string, userId: string, now: Date)
           lastSeenAt: now,
           lastPulledCursor: null,
           scope: null,
+          lastPushAt: null,
         };
         tx.insert(devices).values(device).run();
         return device;
@@ -178,11 +195,11 @@ export function touchDevice(db: Db, deviceId: string, userId: string, now: Date)
             'This device belongs to a disabled or deleted account; reset the app on it',
           );
         }
-        tx.update(devices)
-          .set({ userId, lastSeenAt: now, scope: null })
-          .where(eq(devices.id, deviceId))
-          .run();
-        return { ...row, userId, lastSeenAt: now, scope: null };
+        throw new ApiError(
+          409,
+          'device_in_use',
+          'This device id is registered to another user; sign out and in again for a new one',
+        );
       }
       tx.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
       return { ...row, lastSeenAt: now };
@@ -198,6 +215,8 @@ export interface PushContext {
   scope: Scope;
   deviceId: string;
   now: Date;
+  /** For the audit log of review-side writes. */
+  ip?: string;
 }
 
 const reject = (code: RejectCode, reason: string): StoredResult => ({
@@ -226,7 +245,11 @@ export function push(
   mutations: readonly { mutationId: string }[],
 ): MutationResult[] {
   const s = statements(db);
-  return s.inTransaction(() => mutations.map((raw) => applyOne(s, ctx, raw)));
+  return s.inTransaction(() => {
+    const results = mutations.map((raw) => applyOne(s, ctx, raw));
+    s.notePush.run(ctx.now.getTime(), ctx.deviceId);
+    return results;
+  });
 }
 
 function applyOne(s: Statements, ctx: PushContext, raw: { mutationId: string }): MutationResult {
@@ -316,38 +339,29 @@ function applyMutation(
   if (typeof teamId !== 'string' || teamId === '') {
     return { stored: reject('invalid', 'data.teamId: must be a team id') };
   }
-  const size = Buffer.byteLength(JSON.stringify(m.data));
-  if (size > MAX_RECORD_BYTES) {
+  const limits = RECORD_LIMITS[m.table];
+  // Depth first: it is checked without recursion, and bounds what JSON.stringify walks.
+  if (nestsDeeperThan(m.data, limits.maxDepth)) {
     return {
       stored: reject(
         'invalid',
-        `the record is ${size} bytes; at most ${MAX_RECORD_BYTES} are allowed`,
+        `the record is nested more than ${limits.maxDepth} levels deep (${m.table})`,
+      ),
+    };
+  }
+  const size = Buffer.byteLength(JSON.stringify(m.data));
+  if (size > limits.maxBytes) {
+    return {
+      stored: reject(
+        'invalid',
+        `the record is ${size} bytes; at most ${limits.maxBytes} are allowed (${m.table})`,
       ),
     };
   }
 
   // Role and team.
-  if (m.table === 'reviews') {
-    if (!scope.supervisorTeams.has(teamId)) {
-      return {
-        stored: reject(
-          'forbidden',
-          scope.clinicianTeams.has(teamId)
-            ? 'only supervisors of the team write reviews'
-            : 'you may not write records of this team',
-        ),
-      };
-    }
-  } else if (!scope.clinicianTeams.has(teamId)) {
-    return {
-      stored: reject(
-        'forbidden',
-        scope.supervisorTeams.has(teamId)
-          ? 'supervisors may write only reviews'
-          : 'you may not write records of this team',
-      ),
-    };
-  }
+  const denied = writeRight(m.table, scope, teamId);
+  if (denied) return { stored: reject('forbidden', denied) };
 
   const current = s.getRecord.get(m.table, m.id);
   if (current && current.teamId !== teamId) {
@@ -359,21 +373,19 @@ function applyMutation(
       ),
     };
   }
-  const device: RecordData = { ...m.data, deleted: m.op === 'delete' || m.data.deleted === true };
   const server = current ? parseData(current.data) : null;
+  // Fields the server owns (a report's revision, the author of a review-side record) are never an
+  // edit of the device's: they take the server's values (the caller's, on a new record).
+  const device: RecordData = stampReviewSide(s.db, m.table, scope, teamId, server, {
+    ...m.data,
+    deleted: m.op === 'delete' || m.data.deleted === true,
+  });
+  if (m.table === 'reports') device.revision = server?.revision ?? 0;
 
   const policy = checkPolicy(m.table, server, device);
   if (policy.kind === 'reject') return { stored: reject(policy.code, policy.reason) };
   if (policy.kind === 'unchanged')
     return { stored: { status: 'applied', version: current!.version } };
-
-  if (m.table === 'reviews' && !current) {
-    const report =
-      typeof device.reportId === 'string' ? s.getRecord.get('reports', device.reportId) : undefined;
-    if (!report || report.teamId !== teamId || report.deleted) {
-      return { stored: reject('forbidden', 'the reviewed report is not a report of this team') };
-    }
-  }
 
   if (m.resolvesConflictId !== undefined) {
     const c = s.getConflict.get(m.resolvesConflictId);
@@ -382,6 +394,27 @@ function applyMutation(
         stored: reject('unknown_conflict', 'resolvesConflictId names no conflict of this record'),
       };
     }
+  }
+
+  // What would be stored: the device's record, or its merge with the server's.
+  const base = current ? mergeBase(s, ctx, m, current.version) : 0;
+  const merged =
+    current && server && base < current.version
+      ? merge(
+          base > 0
+            ? (() => {
+                const row = s.getHistoryData.get(m.table, m.id, base);
+                return row ? parseData(row.data) : null;
+              })()
+            : null,
+          server,
+          device,
+        )
+      : null;
+  const candidate = merged ? merged.record : device;
+  if (REVIEW_SIDE_TABLES.has(m.table)) {
+    const problem = checkReviewSide(s.db, m.table, scope, teamId, server, candidate, ctx.now);
+    if (problem) return { stored: reject(problem.code, problem.reason) };
   }
 
   const write = (content: RecordData, version: number): RecordData => {
@@ -395,6 +428,7 @@ function applyMutation(
       updatedBy: scope.userId,
       deleted: content.deleted === true,
     };
+    if (m.table === 'reports') record.revision = nextRevision(server, record);
     const data = JSON.stringify(record);
     const seq = s.maxSeq.get()! + 1;
     const deleted = record.deleted === true ? 1 : 0;
@@ -413,25 +447,32 @@ function applyMutation(
       ctx.deviceId,
       m.mutationId,
     );
+    afterWrite(s.db, m.table, record, version === 1, ctx.now, scope.userId);
+    if (REVIEW_SIDE_TABLES.has(m.table)) {
+      writeAudit(
+        s.db,
+        { userId: scope.userId, ip: ctx.ip ?? '', at: ctx.now },
+        AUDIT_ACTION[m.table]![version === 1 ? 0 : 1],
+        m.id,
+        { teamId, reportId: record.reportId ?? null, version },
+      );
+    }
     return record;
   };
 
-  const base = current ? mergeBase(s, ctx, m, current.version) : 0;
   let stored: StoredResult;
   let record: RecordData | undefined;
   if (!current || !server) {
-    write(device, 1);
+    write(candidate, 1);
     stored = { status: 'applied', version: 1 };
-  } else if (base >= current.version) {
-    write(device, current.version + 1);
+  } else if (!merged) {
+    write(candidate, current.version + 1);
     stored = { status: 'applied', version: current.version + 1 };
   } else {
-    const baseRow = base > 0 ? s.getHistoryData.get(m.table, m.id, base) : undefined;
-    const result = merge(baseRow ? parseData(baseRow.data) : null, server, device);
-    const changed = changedFields(server, result.record).length > 0;
-    record = changed ? write(result.record, current.version + 1) : server;
+    const changed = changedFields(server, candidate).length > 0;
+    record = changed ? write(candidate, current.version + 1) : server;
     const version = changed ? current.version + 1 : current.version;
-    if (result.kind === 'merged') {
+    if (merged.kind === 'merged') {
       stored = { status: 'merged', table: m.table, id: m.id, version };
     } else {
       const conflictId = crypto.randomUUID();
@@ -445,7 +486,7 @@ function applyMutation(
         mutationId: m.mutationId,
         baseVersion: m.baseVersion,
         serverVersion: version,
-        fields: result.fields,
+        fields: merged.fields,
         data: JSON.stringify(m.data),
         status: 'open',
         createdAt: ctx.now,
@@ -459,7 +500,7 @@ function applyMutation(
         id: m.id,
         version,
         conflictId,
-        fields: result.fields,
+        fields: merged.fields,
       };
     }
   }
@@ -469,6 +510,13 @@ function applyMutation(
   }
   return { stored, record };
 }
+
+/** Audit actions of review-side writes: [create, update]. */
+const AUDIT_ACTION: Partial<Record<SyncTable, [AuditAction, AuditAction]>> = {
+  reviews: ['review.create', 'review.create'],
+  comments: ['comment.create', 'comment.create'],
+  followups: ['followup.create', 'followup.update'],
+};
 
 // ---------------------------------------------------------------------------------------------
 // Pull
@@ -495,10 +543,14 @@ const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
  * Memory stays flat however much there is to pull: one page is read (LIMIT), and its body is built
  * from the stored JSON of each record without parsing it again.
  *
- * Scope changes: the device's row remembers the teams it was last served from cursor 0. When the
- * caller's teams differ (added to or removed from a team), a pull with cursor > 0 returns no
- * changes and `reset: true`: the device pulls again from 0, which records the new teams. A lost
- * reset answer is harmless: the next pull with the old cursor gets it again.
+ * Scope changes: the device's row remembers the scope (teams and the role in each,
+ * Scope.fingerprint) it was last served from cursor 0 with. When the caller's scope differs (added
+ * to or removed from a team, or a role changed), a pull with cursor > 0 returns no changes and
+ * `reset: true`: the device drops its synced records and pulls again from 0, which records the new
+ * scope. A lost reset answer is harmless: the next pull with the old cursor gets it again.
+ *
+ * A supervisor pulls only the reviews, comments and follow-ups of the teams they supervise:
+ * clinical records reach them through /api/review, and only those of shared reports.
  */
 export function pull(
   db: Db,
@@ -506,6 +558,7 @@ export function pull(
   device: DeviceRow,
   cursor: number,
   limit: number,
+  maxBytes: number = PULL_PAGE_MAX_BYTES,
 ): PullPage {
   const s = statements(db);
   const max = s.maxSeq.get()!;
@@ -516,8 +569,8 @@ export function pull(
       `cursor ${cursor} is beyond the server's latest change (${max}); pull again from 0`,
     );
   }
-  const teams = scope.readTeams;
-  if (cursor > 0 && !sameTeams(device.scope, teams)) {
+  const fingerprint = scope.fingerprint;
+  if (cursor > 0 && !sameTeams(device.scope, fingerprint)) {
     return {
       body: JSON.stringify({ changes: [], cursor: 0, hasMore: true, reset: true }),
       cursor: 0,
@@ -526,18 +579,32 @@ export function pull(
       reset: true,
     };
   }
-  // A supervisor sees a team's reports once they are shared, not the clinicians' drafts.
-  const supervisedOnly = teams.filter((t) => !scope.clinicianTeams.has(t));
-  const rows =
-    teams.length > 0
-      ? s.pullPage.all(cursor, JSON.stringify(teams), JSON.stringify(supervisedOnly), limit + 1)
-      : [];
-  const hasMore = rows.length > limit;
-  if (hasMore) rows.pop();
+  const clinical = [...scope.clinicianTeams];
+  const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
+  // Read row by row, stopping at `limit` records or `maxBytes`, so memory stays bounded too.
+  const rows: PageRow[] = [];
+  let hasMore = false;
+  if (clinical.length + supervisedOnly.length > 0) {
+    let bytes = 0;
+    const page = s.pullPage.iterate(
+      cursor,
+      JSON.stringify(clinical),
+      JSON.stringify(supervisedOnly),
+      limit + 1,
+    );
+    for (const row of page) {
+      bytes += row.data.length;
+      if (rows.length === limit || (rows.length > 0 && bytes > maxBytes)) {
+        hasMore = true;
+        break; // ends the statement's iteration
+      }
+      rows.push(row);
+    }
+  }
   const next = rows.length > 0 ? rows[rows.length - 1]!.seq : cursor;
 
   db.update(devices)
-    .set({ lastPulledCursor: next, ...(cursor === 0 ? { scope: [...teams] } : {}) })
+    .set({ lastPulledCursor: next, ...(cursor === 0 ? { scope: [...fingerprint] } : {}) })
     .where(eq(devices.id, device.id))
     .run();
 

@@ -1,3 +1,4 @@
+import { prevalencesOf } from './prevalence';
 import { asc, eq, sql } from 'drizzle-orm';
 import { invalidateUserSessions } from '../auth/session';
 import type { Db, DbOrTx } from '../db/connection';
@@ -24,10 +25,12 @@ export function membershipsOf(db: DbOrTx, userId: string): MembershipSummary[] {
 }
 
 export function meOf(db: DbOrTx, user: UserRow): MeResponse {
+  const memberships = membershipsOf(db, user.id);
   return {
     user: { id: user.id, email: user.email, name: user.name },
-    memberships: membershipsOf(db, user.id),
+    memberships,
     isAdmin: user.isAdmin,
+    modelPrevalence: prevalencesOf(db, [...new Set(memberships.map((m) => m.teamId))]),
   };
 }
 

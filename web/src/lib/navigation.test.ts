@@ -10,19 +10,44 @@ describe('navigationFor', () => {
     const hrefs = navigationFor({ isAdmin: false, memberships: [{ role: 'clinician' }] }).map(
       (l) => l.href,
     );
-    expect(hrefs).toEqual(['/', '/patients', '/diagnose', '/settings']);
+    expect(hrefs).toEqual(['/', '/patients', '/diagnose', '/follow-ups', '/settings']);
   });
 
-  it('keeps patient records and admin pages from a supervisor', () => {
+  it('gives supervisors the review queue and dashboard, not patient records or admin pages', () => {
     const hrefs = navigationFor({ isAdmin: false, memberships: [{ role: 'supervisor' }] }).map(
       (l) => l.href,
     );
-    expect(hrefs).toEqual(['/', '/settings']);
+    expect(hrefs).toEqual(['/', '/review', '/dashboard', '/settings']);
+  });
+
+  it('gives a clinician who supervises another team both menus', () => {
+    const hrefs = navigationFor({
+      isAdmin: false,
+      memberships: [{ role: 'clinician' }, { role: 'supervisor' }],
+    }).map((l) => l.href);
+    expect(hrefs).toEqual([
+      '/',
+      '/patients',
+      '/diagnose',
+      '/follow-ups',
+      '/review',
+      '/dashboard',
+      '/settings',
+    ]);
   });
 
   it('gives admins the admin pages, and clinical pages only with a clinical role', () => {
     const hrefs = navigationFor({ isAdmin: true, memberships: [] }).map((l) => l.href);
-    expect(hrefs).toEqual(['/', '/admin/teams', '/admin/invitations', '/admin/users', '/settings']);
+    expect(hrefs).toEqual([
+      '/',
+      '/review',
+      '/dashboard',
+      '/admin/teams',
+      '/admin/invitations',
+      '/admin/users',
+      '/admin/models',
+      '/settings',
+    ]);
     const both = navigationFor({ isAdmin: true, memberships: [{ role: 'clinician' }] }).map(
       (l) => l.href,
     );

@@ -1,6 +1,8 @@
 import { hc } from 'hono/client';
 import type { AppType } from 'sync-server/app';
 import type {
+  AdminModelItem,
+  AdminModelListResponse,
   AdminUser,
   Invitation,
   InvitationCreateRequest,
@@ -8,6 +10,7 @@ import type {
   LoginRequest,
   MeResponse,
   MembershipUpsertRequest,
+  ModelPrevalence,
   Role,
   SignupRequest,
   Team,
@@ -22,7 +25,7 @@ import { readResponse } from './errors';
 import { asSentence, fieldLabel, issueSentence } from './human';
 
 export { LoginRequest, SignupRequest } from 'sync-server/protocol';
-export type { AdminUser, Invitation, Role, Team };
+export type { AdminModelItem, AdminUser, Invitation, Role, Team };
 export type Me = MeResponse;
 
 /** Typed from the server's routes: a renamed route or field fails the type check here. */
@@ -33,6 +36,17 @@ export const api = {
   login: (json: LoginRequest) => readResponse<MeResponse>(client.api.auth.login.$post({ json })),
   signup: (json: SignupRequest) => readResponse<MeResponse>(client.api.auth.signup.$post({ json })),
   logout: () => readResponse<void>(client.api.auth.logout.$post()),
+  teamSettings: () =>
+    readResponse<{ teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] }>(
+      client.api.teams.settings.$get(),
+    ),
+  setPrevalence: (teamId: string, modelId: string, prevalence: number | null) =>
+    readResponse<{ modelPrevalence: ModelPrevalence[] }>(
+      client.api.teams[':teamId'].models[':modelId'].prevalence.$put({
+        param: { teamId, modelId },
+        json: { prevalence },
+      }),
+    ),
   admin: {
     listTeams: async () =>
       (await readResponse<TeamListResponse>(client.api.admin.teams.$get())).teams,
@@ -56,6 +70,19 @@ export const api = {
       (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
     setUserDisabled: (id: string, json: UserUpdateRequest) =>
       readResponse<AdminUser>(client.api.admin.users[':id'].$patch({ param: { id }, json })),
+    listModels: async () =>
+      (await readResponse<AdminModelListResponse>(client.api.admin.models.$get())).models,
+    /** multipart/form-data: manifest, model, optional check and releaseNotes. */
+    uploadModel: (form: FormData) =>
+      readResponse<AdminModelItem>(fetch('/api/admin/models', { method: 'POST', body: form })),
+    activateModel: (id: string, version: string) =>
+      readResponse<AdminModelListResponse>(
+        client.api.admin.models[':id'][':version'].activate.$post({ param: { id, version } }),
+      ),
+    retireModel: (id: string, version: string) =>
+      readResponse<AdminModelListResponse>(
+        client.api.admin.models[':id'][':version'].retire.$post({ param: { id, version } }),
+      ),
   },
 };
 

@@ -1,7 +1,9 @@
 import Dexie, { type Table } from 'dexie';
 import type {
   Attachment,
+  Comment,
   Diagnosis,
+  Followup,
   Encounter,
   Patient,
   Report,
@@ -84,6 +86,8 @@ export class FieldDxDatabase extends Dexie {
   blobs!: Table<BlobRow, string>;
   syncState!: Table<SyncStateRow, string>;
   conflicts!: Table<ConflictRow, string>;
+  comments!: Table<Comment, string>;
+  followups!: Table<Followup, string>;
 
   constructor(name = 'fielddx') {
     super(name);
@@ -113,6 +117,9 @@ export class FieldDxDatabase extends Dexie {
             p.familyKey = familyKey(p);
           }),
       );
+    // Supervisor review (issue 11): the server syncs comments and follow-ups of the team. The
+    // follow-ups' status index counts the open ones (the menu badge) without reading them all.
+    this.version(5).stores({ comments: 'id, reportId', followups: 'id, patientId, status' });
     // The live patient search reads back changed patients by key, bulk sync writes included.
     this.use(exactKeys(['patients']));
     // A newer app version in another tab wants to upgrade the schema: let it.

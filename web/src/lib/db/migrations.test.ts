@@ -14,7 +14,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(4);
+    expect(db.verno).toBe(5);
     expect(await db.settings.get('profile')).toEqual({
       key: 'profile',
       value: { me: { user: { id: 'u1' } } },
@@ -62,7 +62,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(4);
+    expect(db.verno).toBe(5);
     expect(db.patients.schema.indexes.map((i) => i.name).sort()).toEqual([
       'familyKey',
       'lastVisitAt',
@@ -72,6 +72,40 @@ describe('schema upgrades', () => {
     expect(similar.map((c) => c.patient.id)).toEqual(['p1']);
     expect((await listPatients(db, 'dial seg')).map((p) => p.id)).toEqual(['p1']);
     expect(await listPatients(db, 'bamako')).toEqual([]);
+    await db.delete();
+  });
+
+  it('adds the review tables (comments, follow-ups) to a version 4 database, keeping its records', async () => {
+    const name = `migration-v4-${Date.now()}`;
+    const v4 = new Dexie(name);
+    v4.version(1).stores({ settings: 'key' });
+    v4.version(2).stores({
+      patients: 'id, lastVisitAt, *searchTokens',
+      encounters: 'id, patientId, [patientId+date]',
+      diagnoses: 'id, patientId, encounterId',
+      reports: 'id, patientId, status',
+      reviews: 'id, reportId',
+      attachments: 'id, patientId, sha256',
+      outbox: '++seq, [table+recordId]',
+      blobs: 'sha256',
+      syncState: 'key',
+    });
+    v4.version(3).stores({ conflicts: 'id, [table+recordId]' });
+    v4.version(4).stores({ patients: 'id, lastVisitAt, familyKey' });
+    const report = { id: 'r1', patientId: 'p1', status: 'shared', summary: 'Cough' };
+    await v4.table('reports').put(report);
+    await v4.table('outbox').add({ mutationId: 'm1', table: 'reports', recordId: 'r1' });
+    v4.close();
+
+    const db = new FieldDxDatabase(name);
+    await db.open();
+    expect(db.verno).toBe(5);
+    expect(await db.reports.get('r1')).toEqual(report);
+    expect(await db.outbox.count()).toBe(1);
+    expect(db.comments.schema.indexes.map((i) => i.name)).toEqual(['reportId']);
+    expect(db.followups.schema.indexes.map((i) => i.name).sort()).toEqual(['patientId', 'status']);
+    await db.followups.put({ id: 'f1', patientId: 'p1', status: 'open' } as never);
+    expect(await db.followups.where('status').equals('open').count()).toBe(1);
     await db.delete();
   });
 });

@@ -14,8 +14,8 @@ export class DeviceInUseError extends Error {
 
 /**
  * Makes this device's records belong to the user who signs in. Another user's records are wiped
- * (they are on the server) unless some are not backed up yet: then the sign-in is refused, so
- * patient data never passes to the wrong person and no edit is lost.
+ * (they are on the server), and so is the device id, unless some are not backed up yet: then the
+ * sign-in is refused, so patient data never passes to the wrong person and no edit is lost.
  */
 export async function claimDevice(db: FieldDxDatabase, userId: string): Promise<void> {
   await db.transaction('rw', db.tables, async () => {
@@ -28,6 +28,8 @@ export async function claimDevice(db: FieldDxDatabase, userId: string): Promise<
         if (table.name !== 'settings' && table.name !== 'syncState') await table.clear();
       }
       await db.syncState.delete('cursor');
+      // The server binds a device id to its first user: the next user syncs under a new one.
+      await db.syncState.delete('deviceId');
       await db.syncState.delete('lastSuccessAt');
       const drafts = await db.settings.where('key').startsWith('draft:').primaryKeys();
       await db.settings.bulkDelete(drafts);

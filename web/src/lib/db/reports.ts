@@ -1,12 +1,8 @@
-import {
-  newMeta,
-  type Author,
-  type Report,
-  type ReportFields,
-  type Review,
-} from '$lib/domain/records';
+import { newMeta, type Author, type Report, type ReportFields } from '$lib/domain/records';
+import { latestReview, localReviewState, reshareTime } from '$lib/domain/review';
 import type { FieldDxDatabase } from './database';
 import { newId, setDeleted, touched, writeRecord } from './records';
+import { listReviews } from './review';
 
 export type ReportDraft = Pick<ReportFields, 'encounterId' | 'diagnosisIds' | 'summary' | 'plan'>;
 
@@ -36,8 +32,16 @@ export async function updateReport(
 ): Promise<Report> {
   const current = await db.reports.get(id);
   if (!current) throw new Error('This report no longer exists on this device.');
-  if (current.status !== 'draft') throw new Error('A shared report can no longer be edited.');
+  if (!(await isEditable(db, current))) {
+    throw new Error('A shared report can no longer be edited.');
+  }
   return writeRecord(db, 'reports', { ...touched(current, author, now), ...draft });
+}
+
+/** A draft, or a report a supervisor returned for correction and not shared again yet. */
+export async function isEditable(db: FieldDxDatabase, report: Report): Promise<boolean> {
+  if (report.status === 'draft') return true;
+  return localReviewState(report, await listReviews(db, report.id)) === 'returned';
 }
 
 /** Marks the report ready for the supervisor; sync uploads it. */
@@ -49,16 +53,19 @@ export async function shareReport(
 ): Promise<Report> {
   const current = await db.reports.get(id);
   if (!current) throw new Error('This report no longer exists on this device.');
-  if (current.status !== 'draft') return current;
+  const reviews = current.status === 'draft' ? [] : await listReviews(db, id);
+  const returned = localReviewState(current, reviews) === 'returned';
+  if (current.status !== 'draft' && !returned) return current;
   if (!current.summary.trim()) throw new Error('Write a summary before sharing the report.');
   const diagnoses = await db.diagnoses.bulkGet(current.diagnosisIds);
   if (diagnoses.some((d) => d && !d.deleted && !d.assessment)) {
     throw new Error('Give your assessment of every model result in the report before sharing it.');
   }
+  // Shared again after a return: a new sharedAt is what makes the server count a new revision.
   return writeRecord(db, 'reports', {
     ...touched(current, author, now),
     status: 'shared',
-    sharedAt: now.toISOString(),
+    sharedAt: returned ? reshareTime(latestReview(reviews)?.createdAt, now) : now.toISOString(),
   });
 }
 
@@ -75,6 +82,8 @@ export function deleteReport(db: FieldDxDatabase, id: string, author: Author, no
   return setDeleted(db, 'reports', id, true, author, now);
 }
 
+export { listReviews };
+
 export function restoreReport(db: FieldDxDatabase, id: string, author: Author, now = new Date()) {
   return setDeleted(db, 'reports', id, false, author, now);
 }
@@ -82,10 +91,4 @@ export function restoreReport(db: FieldDxDatabase, id: string, author: Author, n
 /** A draft with nothing written in it (the preselected visit and results are not input). */
 export function isBlankDraft(report: Pick<ReportFields, 'status' | 'summary' | 'plan'>): boolean {
   return report.status === 'draft' && !report.summary.trim() && !report.plan.trim();
-}
-
-/** Supervisors' reviews of a report (written on the server, arriving by sync). */
-export async function listReviews(db: FieldDxDatabase, reportId: string): Promise<Review[]> {
-  const rows = await db.reviews.where('reportId').equals(reportId).toArray();
-  return rows.filter((r) => !r.deleted).sort((a, b) => a.id.localeCompare(b.id));
 }

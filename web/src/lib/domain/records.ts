@@ -1,8 +1,21 @@
+import type {
+  CommentFields,
+  FollowupFields,
+  ReviewFields as WireReviewFields,
+} from 'sync-server/protocol';
+
 /**
  * The records of DESIGN 2 as the device holds them. Pure types and constructors: no Dexie, no fetch.
  */
 export type SyncedTable =
-  'patients' | 'encounters' | 'diagnoses' | 'reports' | 'reviews' | 'attachments';
+  | 'patients'
+  | 'encounters'
+  | 'diagnoses'
+  | 'reports'
+  | 'reviews'
+  | 'attachments'
+  | 'comments'
+  | 'followups';
 
 /** Fields every synced record carries. */
 export interface RecordMeta {
@@ -122,21 +135,24 @@ export interface ReportFields {
   status: ReportStatus;
   authorName: string;
   sharedAt: string | null;
+  /**
+   * Owned by the server (sync-server/protocol/review.ts): 0 until shared, +1 on each share. Absent
+   * on a report the server has not sent back yet.
+   */
+  revision?: number;
 }
 
 export interface Report extends RecordMeta, ReportFields {}
 
-export type ReviewVerdict = 'approved' | 'needs-follow-up' | 'disagree';
-
-export interface ReviewFields {
-  reportId: string;
-  reportVersion: number;
-  verdict: ReviewVerdict;
-  comment: string;
-  reviewerName: string;
-}
-
+/** A supervisor's judgement of one report revision (append-only). */
+export type ReviewFields = WireReviewFields;
 export interface Review extends RecordMeta, ReviewFields {}
+
+/** One message of a report's thread, clinician ↔ supervisor (append-only). */
+export interface Comment extends RecordMeta, CommentFields {}
+
+/** A supervisor's request to see a patient again; a clinician closes it with an encounter. */
+export interface Followup extends RecordMeta, FollowupFields {}
 
 export interface AttachmentFields {
   patientId: string;
@@ -156,6 +172,8 @@ export interface TableRecord {
   reports: Report;
   reviews: Review;
   attachments: Attachment;
+  comments: Comment;
+  followups: Followup;
 }
 
 export const EMPTY_VITALS: Vitals = {

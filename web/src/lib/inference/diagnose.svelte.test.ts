@@ -14,6 +14,7 @@ const entryOf = (m: Manifest): CatalogueEntry => ({
   modality: m.modality,
   task: m.task,
   path: `${m.id}/manifest.json`,
+  source: 'bundled',
   bytes: m.bytes,
 });
 

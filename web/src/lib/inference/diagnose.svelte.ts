@@ -173,9 +173,13 @@ export class DiagnoseState {
     this.loadError = null;
     try {
       const loaded = await this.#engine.prepare(manifest, () =>
-        this.#store.modelBytes(manifest, (p) => {
-          if (current()) this.progress = p;
-        }),
+        this.#store.modelBytes(
+          manifest,
+          (p) => {
+            if (current()) this.progress = p;
+          },
+          choice.entry.source,
+        ),
       );
       this.choices = this.choices.map((c) => (c.entry.id === id ? { ...c, saved: true } : c));
       if (current()) this.loaded = loaded;

@@ -79,6 +79,7 @@ describe('catalogue', () => {
     task: 'binary-classification',
     path: 'pneumonia-cxr/manifest.json',
     bytes: 10,
+    source: 'bundled' as const,
   };
 
   it('accepts a bare list or { models }', () => {
@@ -94,6 +95,11 @@ describe('catalogue', () => {
     const m = parseManifest(imageManifestJson);
     expect(manifestUrl(entry)).toBe('/models/pneumonia-cxr/manifest.json');
     expect(modelFileUrl(m)).toBe('/models/pneumonia-cxr/model.onnx');
+    // A version from the server's catalogue comes from the API, under its version.
+    expect(manifestUrl({ ...entry, source: 'server' })).toBe(
+      '/api/models/pneumonia-cxr/1.0.0/manifest.json',
+    );
+    expect(modelFileUrl(m, 'server')).toBe(`/api/models/pneumonia-cxr/${m.version}/model.onnx`);
     expect(modelKey(m)).not.toBe(modelKey({ ...m, sha256: 'b'.repeat(64) }));
   });
 });

@@ -1,94 +1,18 @@
-// The model manifest contract (DESIGN.md section 6), parsed once with zod. Nothing else in the app
-// knows anything about a particular model: everything comes from these objects.
+// The model manifest contract (docs/architecture.md §6; the schemas live in the server's protocol,
+// which also checks uploaded models against them), parsed once. Nothing else in the app knows
+// anything about a particular model: everything comes from these objects.
+import { Manifest } from 'sync-server/protocol';
 import { z } from 'zod';
 
-const TensorName = z.string().min(1);
-
-export const ImageInput = z.object({
-  tensor: TensorName,
-  layout: z.literal('NCHW'),
-  height: z.number().int().positive().max(4096),
-  width: z.number().int().positive().max(4096),
-  channels: z.union([z.literal(1), z.literal(3)]),
-});
-export type ImageInput = z.infer<typeof ImageInput>;
-
-export const TabularField = z
-  .object({
-    key: z.string().min(1),
-    label: z.string().min(1),
-    unit: z.string().default(''),
-    min: z.number(),
-    max: z.number(),
-    required: z.boolean(),
-  })
-  .refine((f) => f.min <= f.max, { message: 'min must not be above max' });
-export type TabularField = z.infer<typeof TabularField>;
-
-export const TabularInput = z.object({
-  tensor: TensorName,
-  fields: z
-    .array(TabularField)
-    .min(1)
-    .refine((fields) => new Set(fields.map((f) => f.key)).size === fields.length, {
-      message: 'field keys must be unique',
-    }),
-});
-export type TabularInput = z.infer<typeof TabularInput>;
-
-const Output = z
-  .object({
-    tensor: TensorName,
-    labels: z.array(z.string().min(1)).min(2),
-    positive: z.string().min(1),
-    threshold: z.number().min(0).max(1),
-  })
-  .refine((o) => o.labels.includes(o.positive), {
-    message: 'positive must be one of the labels',
-    path: ['positive'],
-  });
-
-const Metrics = z
-  .object({
-    split: z.string(),
-    n: z.number().int().nonnegative(),
-    auc: z.number().optional(),
-    accuracy: z.number().optional(),
-    sensitivity: z.number().optional(),
-    specificity: z.number().optional(),
-  })
-  .catchall(z.unknown());
-
-const common = {
-  schemaVersion: z.literal(1),
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
-  version: z.string().min(1),
-  name: z.string().min(1),
-  task: z.literal('binary-classification'),
-  file: z
-    .string()
-    .regex(/^[\w.-]+\.onnx$/, 'must be a file name ending in .onnx, inside the model folder'),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
-  bytes: z.number().int().positive(),
-  output: Output,
-  metrics: Metrics,
-  dataset: z.object({ name: z.string(), license: z.string(), citation: z.string() }).partial(),
-  intendedUse: z.string().min(1),
-  limitations: z.string().min(1),
-  training: z.object({ config: z.string(), seed: z.number() }).partial().optional(),
-};
-
-export const Manifest = z.discriminatedUnion('modality', [
-  z.object({ ...common, modality: z.literal('image'), input: z.object({ image: ImageInput }) }),
-  z.object({
-    ...common,
-    modality: z.literal('tabular'),
-    input: z.object({ tabular: TabularInput }),
-  }),
-]);
-export type Manifest = z.infer<typeof Manifest>;
-export type ImageManifest = Extract<Manifest, { modality: 'image' }>;
-export type TabularManifest = Extract<Manifest, { modality: 'tabular' }>;
+export {
+  ImageInput,
+  Manifest,
+  TabularField,
+  TabularInput,
+  type Eligibility,
+  type ImageManifest,
+  type TabularManifest,
+} from 'sync-server/protocol';
 
 export const CatalogueEntry = z.object({
   id: z.string().min(1),
@@ -98,6 +22,11 @@ export const CatalogueEntry = z.object({
   task: z.string(),
   path: z.string().regex(/^[a-z0-9][a-z0-9-]*\/manifest\.json$/, 'must be "<id>/manifest.json"'),
   bytes: z.number().int().nonnegative(),
+  /**
+   * Where its files come from: the app's own build (`bundled`, precached, works on a brand-new
+   * install) or the server's catalogue (`server`, downloaded in the background).
+   */
+  source: z.enum(['bundled', 'server']).default('bundled'),
 });
 export type CatalogueEntry = z.infer<typeof CatalogueEntry>;
 
@@ -143,8 +72,17 @@ export function parseCatalogue(json: unknown): CatalogueEntry[] {
 /** Where the app fetches models from: its own origin, so the service worker can precache them. */
 export const MODELS_BASE = '/models/';
 export const catalogueUrl = () => `${MODELS_BASE}index.json`;
-export const manifestUrl = (entry: Pick<CatalogueEntry, 'path'>) => `${MODELS_BASE}${entry.path}`;
-export const modelFileUrl = (m: Pick<Manifest, 'id' | 'file'>) => `${MODELS_BASE}${m.id}/${m.file}`;
+export type ModelSource = CatalogueEntry['source'];
+/** The server's catalogue (sync-server/src/protocol/models.ts). */
+export const SERVER_CATALOGUE_URL = '/api/models';
+const serverBase = (m: Pick<Manifest, 'id' | 'version'>) =>
+  `${SERVER_CATALOGUE_URL}/${m.id}/${m.version}/`;
+export const manifestUrl = (entry: Pick<CatalogueEntry, 'id' | 'version' | 'path' | 'source'>) =>
+  entry.source === 'server' ? `${serverBase(entry)}manifest.json` : `${MODELS_BASE}${entry.path}`;
+export const modelFileUrl = (
+  m: Pick<Manifest, 'id' | 'version' | 'file'>,
+  source: ModelSource = 'bundled',
+) => (source === 'server' ? `${serverBase(m)}${m.file}` : `${MODELS_BASE}${m.id}/${m.file}`);
 /** Identifies one version of one model: sessions and caches are keyed by it. */
 export const modelKey = (m: Pick<Manifest, 'id' | 'version' | 'sha256'>) =>
   `${m.id}@${m.version}#${m.sha256.slice(0, 12)}`;

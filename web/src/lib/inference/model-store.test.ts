@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import type { CatalogueItem } from 'sync-server/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { parseManifest, type Manifest } from './manifest';
 import { ModelIntegrityError, ModelStore, ModelStoreError, sha256Hex } from './model-store';
@@ -127,17 +128,18 @@ describe('ModelStore.modelBytes', () => {
   });
 });
 
-describe('ModelStore catalogue and manifests', () => {
-  const entry = {
-    id: 'pneumonia-cxr',
-    version: '1.0.0',
-    name: 'Pneumonia',
-    modality: 'image' as const,
-    task: 'binary-classification',
-    path: 'pneumonia-cxr/manifest.json',
-    bytes: 10,
-  };
+const entry = {
+  id: 'pneumonia-cxr',
+  version: '1.0.0',
+  name: 'Pneumonia',
+  modality: 'image' as const,
+  task: 'binary-classification',
+  path: 'pneumonia-cxr/manifest.json',
+  bytes: 10,
+  source: 'bundled' as const,
+};
 
+describe('ModelStore catalogue and manifests', () => {
   it('keeps the JSON for offline use and validates it', async () => {
     const manifest = await manifestFor(modelBytes);
     const { caches } = memoryCaches();
@@ -149,7 +151,7 @@ describe('ModelStore catalogue and manifests', () => {
       caches,
       subtle,
     });
-    expect(await online.catalogue()).toEqual([entry]);
+    expect(await online.catalogue()).toEqual([{ ...entry, source: 'bundled' }]);
     expect((await online.manifest(entry)).sha256).toBe(manifest.sha256);
 
     const offline = new ModelStore({
@@ -159,7 +161,7 @@ describe('ModelStore catalogue and manifests', () => {
       caches,
       subtle,
     });
-    expect(await offline.catalogue()).toEqual([entry]);
+    expect(await offline.catalogue()).toEqual([{ ...entry, source: 'bundled' }]);
     expect((await offline.manifest(entry)).id).toBe('pneumonia-cxr');
   });
 
@@ -177,5 +179,144 @@ describe('ModelStore catalogue and manifests', () => {
     });
     await expect(store.catalogue()).rejects.toThrow(ModelStoreError);
     await expect(store.manifest(entry)).rejects.toThrow(/description is invalid \(sha256/);
+  });
+});
+
+describe('models from the server catalogue', () => {
+  const published = async (
+    version: string,
+    bytes: ArrayBuffer,
+    status: CatalogueItem['status'] = 'active',
+  ) => {
+    const manifest = await manifestFor(bytes, { version });
+    const item = {
+      id: manifest.id,
+      version,
+      name: manifest.name,
+      modality: manifest.modality,
+      task: manifest.task,
+      bytes: manifest.bytes,
+      sha256: manifest.sha256,
+      status,
+      releaseNotes: '',
+      activatedAt: null,
+      createdAt: '2026-11-01T00:00:00.000Z',
+    } satisfies CatalogueItem;
+    return { manifest, item };
+  };
+  const bundledEntry = { ...entry, version: '1.0.0' };
+  const newBytes = new TextEncoder().encode('the retrained graph, version 1.1.0')
+    .buffer as ArrayBuffer;
+
+  async function world() {
+    const v1 = await published('1.0.0', modelBytes, 'retired');
+    const v11 = await published('1.1.0', newBytes);
+    const files: Record<string, ArrayBuffer | string> = {
+      '/models/index.json': JSON.stringify([bundledEntry]),
+      '/models/pneumonia-cxr/manifest.json': JSON.stringify(v1.manifest),
+      '/api/models': JSON.stringify({ models: [v1.item, v11.item] }),
+      '/api/models/pneumonia-cxr/1.1.0/manifest.json': JSON.stringify(v11.manifest),
+      '/api/models/pneumonia-cxr/1.1.0/model.onnx': newBytes,
+    };
+    const { caches } = memoryCaches();
+    return { v1, v11, files, caches };
+  }
+
+  it('keeps the bundled version until the new one is downloaded and verified, then uses it', async () => {
+    const { v11, files, caches } = await world();
+    const store = new ModelStore({ fetch: server(files), caches, subtle });
+    const before = await store.catalogueChoice();
+    expect(before.entries.map((e) => `${e.version}:${e.source}`)).toEqual(['1.0.0:bundled']);
+    expect(before.pending.map((p) => p.version)).toEqual(['1.1.0']);
+
+    const progress: number[] = [];
+    await store.downloadVersion(v11.item, (p) => progress.push(p.received));
+    expect(progress.at(-1)).toBe(newBytes.byteLength);
+    const after = await store.catalogueChoice();
+    expect(after.entries.map((e) => `${e.version}:${e.source}`)).toEqual(['1.1.0:server']);
+    expect(after.pending).toEqual([]);
+  });
+
+  it('discards a corrupted download and keeps offering the old version, saying why', async () => {
+    const { v11, files, caches } = await world();
+    files['/api/models/pneumonia-cxr/1.1.0/model.onnx'] = new TextEncoder().encode(
+      'the retrained graph, version 1.1.X',
+    ).buffer as ArrayBuffer;
+    const store = new ModelStore({ fetch: server(files), caches, subtle });
+    await expect(store.downloadVersion(v11.item)).rejects.toThrow(
+      /does not match its published checksum/,
+    );
+    expect((await store.catalogue()).map((e) => e.version)).toEqual(['1.0.0']);
+    expect(await store.isSaved(v11.manifest)).toBe(false);
+  });
+
+  it('refuses a description that does not match the catalogue entry', async () => {
+    const { v11, files, caches } = await world();
+    const store = new ModelStore({ fetch: server(files), caches, subtle });
+    await expect(store.downloadVersion({ ...v11.item, sha256: 'f'.repeat(64) })).rejects.toThrow(
+      /does not match the catalogue/,
+    );
+  });
+
+  it('resumes an interrupted download from where it stopped', async () => {
+    const { v11, files, caches } = await world();
+    const url = '/api/models/pneumonia-cxr/1.1.0/model.onnx';
+    const all = new Uint8Array(newBytes);
+    const ranges: (string | null)[] = [];
+    let attempt = 0;
+    const flaky = vi.fn(
+      async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        if (String(input) !== url) return server(files)(input, init);
+        const range = new Headers(init?.headers).get('range');
+        ranges.push(range);
+        attempt++;
+        if (attempt === 1) {
+          // 10 bytes arrive, then the connection drops.
+          let pulls = 0;
+          const body = new ReadableStream<Uint8Array>({
+            pull(controller) {
+              if (pulls++ === 0) controller.enqueue(all.slice(0, 10));
+              else controller.error(new TypeError('network connection lost'));
+            },
+          });
+          return new Response(body);
+        }
+        const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0);
+        return new Response(all.slice(from), { status: from ? 206 : 200 });
+      },
+    ) as unknown as typeof fetch;
+    const store = new ModelStore({ fetch: flaky, caches, subtle });
+    await expect(store.downloadVersion(v11.item)).rejects.toThrow(/it will resume from there/);
+    const manifest = await store.downloadVersion(v11.item);
+    expect(ranges).toEqual([null, 'bytes=10-']);
+    expect(await store.isSaved(manifest)).toBe(true);
+    expect(new Uint8Array(await store.modelBytes(manifest))).toEqual(all);
+  });
+
+  it('follows a rollback made while the tablet was offline once it sees the catalogue again', async () => {
+    const { v1, v11, files, caches } = await world();
+    const online = new ModelStore({ fetch: server(files), caches, subtle });
+    await online.catalogue();
+    await online.downloadVersion(v11.item);
+    // Offline: the last catalogue seen still says 1.1.0, which is on the device.
+    const offline = new ModelStore({
+      fetch: (async () => {
+        throw new TypeError('offline');
+      }) as unknown as typeof fetch,
+      caches,
+      subtle,
+    });
+    expect((await offline.catalogue()).map((e) => e.version)).toEqual(['1.1.0']);
+    // Back online: the administrator rolled back to 1.0.0 meanwhile.
+    files['/api/models'] = JSON.stringify({
+      models: [
+        { ...v1.item, status: 'active' },
+        { ...v11.item, status: 'retired' },
+      ],
+    });
+    const back = new ModelStore({ fetch: server(files), caches, subtle });
+    const choice = await back.catalogueChoice();
+    expect(choice.entries.map((e) => `${e.version}:${e.source}`)).toEqual(['1.0.0:bundled']);
+    expect(choice.pending).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // Checks every model in models/index.json against its manifest with onnxruntime-node: the file's sha256
-// and size, the graph's inputs and outputs, and that the validation data in ../shared/datasets reproduces
+// and size, the graph's inputs and outputs, and that the validation data in training/data reproduces
 // the manifest's validation metrics. Tabular models must also cope with every optional field missing.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ interface Cases {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');
 const modelsDir = path.join(repoRoot, 'models');
-const datasetsDir = path.resolve(repoRoot, '../shared/datasets');
+const datasetsDir = path.join(repoRoot, 'training/data');
 const TOLERANCE = 0.002;
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
@@ -55,8 +55,8 @@ function datasetBytes(data: EvaluationData): Uint8Array {
   const file = path.join(datasetsDir, data.file);
   if (!existsSync(file)) {
     throw new Error(
-      `dataset ${data.file} not found in ${datasetsDir} (../shared/datasets beside the repository): ` +
-        'the model checks need the validation data there (see shared/datasets/README.md)',
+      `dataset ${data.file} not found in ${datasetsDir}: the model checks need the validation ` +
+        'data tracked there (see training/data/README.md)',
     );
   }
   const bytes = readFileSync(file);

@@ -4,7 +4,7 @@ import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient } from '$lib/db/patients';
 import { freshDatabase, patientFields } from '$lib/db/test-db';
 import { newMeta } from '$lib/domain/records';
-import { applyPullPage } from './apply';
+import { applyPullPage, dropForReset, readCursor } from './apply';
 
 const author = { userId: 'user-2', teamId: 'team-1' };
 const registered = new Date('2026-01-10T09:00:00Z');
@@ -56,5 +56,20 @@ describe('applyPullPage: where patients sort', () => {
     expect((await getPatient(db, mine.id))?.lastVisitAt).toBe('2026-06-02T23:59:59.999Z');
     await applyPullPage(db, [visit('e2', mine.id, '2026-05-20')], 2);
     expect((await getPatient(db, mine.id))?.lastVisitAt).toBe('2026-06-02T23:59:59.999Z');
+  });
+});
+
+describe('dropForReset: the user may see other records now', () => {
+  it('removes every synced record and image without a waiting edit, and keeps those with one', async () => {
+    await applyPullPage(db, [patient('p1'), visit('e1', 'p1', '2026-02-01'), patient('p2')], 3);
+    await db.blobs.put({ sha256: 'a'.repeat(64), blob: new Blob(['x']) });
+    const mine = await createPatient(db, patientFields({ givenName: 'Mine' }), author);
+
+    expect(await dropForReset(db)).toBe(3);
+    expect((await db.patients.toArray()).map((p) => p.id)).toEqual([mine.id]);
+    expect(await db.encounters.count()).toBe(0);
+    expect(await db.blobs.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(1);
+    expect(await readCursor(db)).toBe(0);
   });
 });

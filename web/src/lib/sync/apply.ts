@@ -158,6 +158,34 @@ async function localRows(db: FieldDxDatabase, changes: PullChange[]): Promise<Ma
   return found;
 }
 
+/**
+ * The server reset this device's download (the user's teams or roles changed): every synced
+ * record without an edit waiting for the server leaves the device, with the images only they
+ * referenced, and the cursor goes back to 0. The pull from 0 that follows brings back what the
+ * user may still see; what they may no longer see does not stay behind.
+ */
+export async function dropForReset(db: FieldDxDatabase): Promise<number> {
+  let dropped = 0;
+  await db.transaction('rw', [...syncedTables(db), db.outbox, db.blobs, db.syncState], async () => {
+    const pending = new Set(
+      (await db.outbox.toArray()).map((row) => keyOf(row.table, row.recordId)),
+    );
+    for (const table of SYNC_TABLES) {
+      const ids = (await db.table(table).toCollection().primaryKeys()) as string[];
+      const leaving = ids.filter((id) => !pending.has(keyOf(table, id)));
+      await db.table(table).bulkDelete(leaving);
+      dropped += leaving.length;
+    }
+    const kept = new Set(
+      ((await db.attachments.toArray()) as { sha256: string }[]).map((a) => a.sha256),
+    );
+    const blobs = (await db.blobs.toCollection().primaryKeys()) as string[];
+    await db.blobs.bulkDelete(blobs.filter((sha) => !kept.has(sha)));
+    await db.syncState.put({ key: 'cursor', value: 0 });
+  });
+  return dropped;
+}
+
 export async function readCursor(db: FieldDxDatabase): Promise<number> {
   const value = (await db.syncState.get('cursor'))?.value;
   return typeof value === 'number' ? value : 0;

@@ -1,6 +1,13 @@
 import type { Mutation, MutationResult, PushRequest } from 'sync-server/protocol';
+import { ApiError } from '$lib/api/errors';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
-import { applyPullPage, applyPushResults, readCursor, type PushOutcome } from './apply';
+import {
+  applyPullPage,
+  applyPushResults,
+  dropForReset,
+  readCursor,
+  type PushOutcome,
+} from './apply';
 import { PullPages } from './pages';
 import type { SyncTransport } from './transport';
 
@@ -88,7 +95,24 @@ export async function syncOnce(
   transport: SyncTransport,
   onProgress: (progress: SyncProgress) => void = () => {},
 ): Promise<SyncSummary> {
-  const device = await deviceId(db);
+  try {
+    return await syncAs(db, transport, onProgress, await deviceId(db));
+  } catch (error) {
+    // The id is another user's (an install from before ids were renewed on a user switch): the
+    // server accepted nothing under it from this user, so the next sync starts with a new one.
+    if (error instanceof ApiError && error.code === 'device_in_use') {
+      await db.syncState.delete('deviceId');
+    }
+    throw error;
+  }
+}
+
+async function syncAs(
+  db: FieldDxDatabase,
+  transport: SyncTransport,
+  onProgress: (progress: SyncProgress) => void,
+  device: string,
+): Promise<SyncSummary> {
   const summary: SyncSummary = {
     applied: 0,
     merged: 0,
@@ -124,11 +148,12 @@ export async function syncOnce(
         });
       }
       if (resetAt !== -1) {
-        // The user's teams changed: download everything in scope again, from the start.
+        // The user's teams or roles changed: what they may see now is downloaded again from the
+        // start, and what they may no longer see leaves the device.
         if (cursor === 0)
           throw new Error('The server asked to restart a download that had just started.');
         pages.stop();
-        await db.syncState.put({ key: 'cursor', value: 0 });
+        await dropForReset(db);
         cursor = 0;
         pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
       }

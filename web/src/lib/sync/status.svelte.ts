@@ -1,5 +1,6 @@
 import { ApiError, messageOf } from '$lib/api/errors';
 import { getDatabase, type FieldDxDatabase } from '$lib/db/database';
+import { getModelUpdates } from '$lib/inference/model-updates.svelte';
 import { retryDelay } from './backoff';
 import { syncOnce, type SyncProgress, type SyncSummary } from './engine';
 import { httpTransport, type SyncTransport } from './transport';
@@ -35,6 +36,8 @@ export class SyncStatus {
   constructor(
     private readonly db: () => FieldDxDatabase = getDatabase,
     private readonly transport: SyncTransport = httpTransport(),
+    /** After each successful sync: new model versions download in the background. */
+    private readonly afterSync: () => void = () => void getModelUpdates().check(),
   ) {}
 
   /** Starts automatic syncing for the signed-in user. */
@@ -115,6 +118,7 @@ export class SyncStatus {
         : null;
       this.#failures = 0;
       this.offline = false;
+      this.afterSync();
     } catch (error) {
       if (error instanceof ApiError && error.isNetwork) {
         // No connection is a state, shown as such; the edits wait and go when it returns.

@@ -4,6 +4,7 @@ import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib
 import type { FieldDxDatabase } from '$lib/db/database';
 import { saveDiagnosis } from '$lib/db/diagnoses';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
+import { claimDevice } from '$lib/db/ownership';
 import { freshDatabase } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
 import { applyPushResults } from './apply';
@@ -92,6 +93,35 @@ describe('sync with the real server', () => {
     const tabletOther = device();
     await syncOnce(tabletOther, other.transport);
     expect(await tabletOther.patients.count()).toBe(0);
+  });
+
+  it('a shared tablet: the next user syncs under a new device id (the server binds ids)', async () => {
+    const { a, b } = await setup();
+    const tablet = device();
+    await claimDevice(tablet, a.author.userId);
+    await createPatient(tablet, fields, a.author);
+    await syncOnce(tablet, a.transport);
+    const first = (await tablet.syncState.get('deviceId'))?.value;
+    await claimDevice(tablet, b.author.userId);
+    const patient = await createPatient(tablet, fields, b.author);
+    expect(await syncOnce(tablet, b.transport)).toMatchObject({ pushed: 1, applied: 1 });
+    expect((await getPatient(tablet, patient.id))?.version).toBeGreaterThan(0);
+    expect((await tablet.syncState.get('deviceId'))?.value).not.toBe(first);
+  });
+
+  it("recovers when it holds another user's device id (installed before ids were renewed)", async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    await syncOnce(tabletA, a.transport);
+    const tabletB = device();
+    await tabletB.syncState.put({
+      key: 'deviceId',
+      value: (await tabletA.syncState.get('deviceId'))!.value,
+    });
+    const patient = await createPatient(tabletB, fields, b.author);
+    await expect(syncOnce(tabletB, b.transport)).rejects.toMatchObject({ code: 'device_in_use' });
+    expect(await syncOnce(tabletB, b.transport)).toMatchObject({ pushed: 1, applied: 1 });
+    expect((await getPatient(tabletB, patient.id))?.version).toBeGreaterThan(0);
   });
 
   it('a sync with nothing to do changes nothing', async () => {

@@ -1,0 +1,232 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { AdminModelItem, ModelCatalogueResponse } from '../protocol';
+import { importBundledModels } from '../services/models';
+import { errorOf, makeTestApp, ORIGIN, tempDir, TestClient, withAdmin } from '../test-utils';
+
+// The repository's published models: the same files a fresh server imports at start.
+const bundled = fileURLToPath(new URL('../../../models', import.meta.url));
+const read = (file: string) => readFileSync(path.join(bundled, file));
+// Loosely typed on purpose: the tests break it in many ways.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseManifest = Record<string, any>;
+const diabetesManifest = (): LooseManifest =>
+  JSON.parse(read('diabetes-risk/manifest.json').toString()) as LooseManifest;
+const diabetesModel = read('diabetes-risk/model.onnx');
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const silent = { info: () => {}, warn: () => {} };
+
+async function setup() {
+  const data = tempDir('fdx-models-');
+  onTestFinished(data.remove);
+  const t = makeTestApp({ env: { DATA_DIR: data.dir } });
+  onTestFinished(t.close);
+  const deps = { db: t.db, dataDir: data.dir, now: t.clock.now };
+  const imported = await importBundledModels(deps, bundled, silent);
+  const world = await withAdmin(t.app);
+  const clinician = await world.member('clinician@example.org');
+  const catalogue = async (client: TestClient) => {
+    const res = await client.get('/api/models');
+    expect(res.status).toBe(200);
+    return ModelCatalogueResponse.parse(await res.json()).models;
+  };
+  const upload = (
+    client: TestClient,
+    parts: { manifest?: unknown; model?: Uint8Array; releaseNotes?: string },
+  ) => {
+    const form = new FormData();
+    if (parts.manifest !== undefined) {
+      form.append('manifest', new Blob([JSON.stringify(parts.manifest)]), 'manifest.json');
+    }
+    if (parts.model) form.append('model', new Blob([Uint8Array.from(parts.model)]), 'model.onnx');
+    if (parts.releaseNotes !== undefined) form.append('releaseNotes', parts.releaseNotes);
+    return t.app.request('/api/admin/models', {
+      method: 'POST',
+      body: form,
+      headers: { origin: ORIGIN, cookie: `fdx_session=${client.token}` },
+    });
+  };
+  return { ...t, ...world, deps, imported, clinician: clinician.client, catalogue, upload };
+}
+
+/** The diabetes model published again under another version (same graph). */
+const nextVersion = (version = '1.1.0'): LooseManifest => ({ ...diabetesManifest(), version });
+
+describe('the model catalogue', () => {
+  it('imports the bundled models once at start, each active', async () => {
+    const s = await setup();
+    expect(s.imported).toBe(2);
+    const models = await s.catalogue(s.clinician);
+    expect(models.map((m) => [m.id, m.status]).sort()).toEqual([
+      ['diabetes-risk', 'active'],
+      ['pneumonia-cxr', 'active'],
+    ]);
+    expect(await importBundledModels(s.deps, bundled, silent)).toBe(0);
+  });
+
+  it('is for signed-in users only', async () => {
+    const s = await setup();
+    expect((await new TestClient(s.app).get('/api/models')).status).toBe(401);
+  });
+
+  it('serves a version manifest and its file, verified by sha256, and resumes with Range', async () => {
+    const s = await setup();
+    const [item] = (await s.catalogue(s.clinician)).filter((m) => m.id === 'diabetes-risk');
+    const manifest = await s.clinician.get(
+      `/api/models/diabetes-risk/${item!.version}/manifest.json`,
+    );
+    expect(await manifest.json()).toMatchObject({ id: 'diabetes-risk', sha256: item!.sha256 });
+    const whole = await s.clinician.get(`/api/models/diabetes-risk/${item!.version}/model.onnx`);
+    expect(whole.status).toBe(200);
+    const bytes = new Uint8Array(await whole.arrayBuffer());
+    expect(sha256(bytes)).toBe(item!.sha256);
+    expect(whole.headers.get('etag')).toBe(`"${item!.sha256}"`);
+
+    const rest = await s.clinician.get(`/api/models/diabetes-risk/${item!.version}/model.onnx`, {
+      range: 'bytes=1000-',
+    });
+    expect(rest.status).toBe(206);
+    expect(rest.headers.get('content-range')).toBe(
+      `bytes 1000-${bytes.length - 1}/${bytes.length}`,
+    );
+    expect(new Uint8Array(await rest.arrayBuffer())).toEqual(bytes.subarray(1000));
+    const past = await s.clinician.get(`/api/models/diabetes-risk/${item!.version}/model.onnx`, {
+      range: `bytes=${bytes.length}-`,
+    });
+    expect(past.status).toBe(416);
+    expect((await s.clinician.get('/api/models/diabetes-risk/9.9.9/model.onnx')).status).toBe(404);
+    expect(
+      (await s.clinician.get(`/api/models/diabetes-risk/${item!.version}/other.bin`)).status,
+    ).toBe(404);
+  });
+
+  it('publishes an uploaded version only once activated, retires the old one, and rolls back', async () => {
+    const s = await setup();
+    const res = await s.upload(s.admin, {
+      manifest: nextVersion(),
+      model: diabetesModel,
+      releaseNotes: 'Recalibrated.',
+    });
+    expect(res.status).toBe(201);
+    expect(AdminModelItem.parse(await res.json())).toMatchObject({
+      id: 'diabetes-risk',
+      version: '1.1.0',
+      status: 'staged',
+      source: 'uploaded',
+    });
+    const versions = async () =>
+      (await s.catalogue(s.clinician))
+        .filter((m) => m.id === 'diabetes-risk')
+        .map((m) => [m.version, m.status]);
+    expect(await versions()).toEqual([['1.0.0', 'active']]);
+    // A staged version's files are not for tablets yet.
+    expect((await s.clinician.get('/api/models/diabetes-risk/1.1.0/model.onnx')).status).toBe(404);
+
+    expect((await s.admin.post('/api/admin/models/diabetes-risk/1.1.0/activate')).status).toBe(200);
+    expect(await versions()).toEqual([
+      ['1.0.0', 'retired'],
+      ['1.1.0', 'active'],
+    ]);
+    // Rolled back: the older version is active again.
+    expect((await s.admin.post('/api/admin/models/diabetes-risk/1.0.0/activate')).status).toBe(200);
+    expect(await versions()).toEqual([
+      ['1.0.0', 'active'],
+      ['1.1.0', 'retired'],
+    ]);
+    // A restart imports nothing and keeps the rollback.
+    expect(await importBundledModels(s.deps, bundled, silent)).toBe(0);
+    expect((await versions())[0]).toEqual(['1.0.0', 'active']);
+
+    const audit = await (await s.admin.get('/api/admin/audit?limit=10')).json();
+    const actions = (audit as { entries: { action: string; target: string }[] }).entries.map(
+      (e) => `${e.action} ${e.target}`,
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'model.upload diabetes-risk@1.1.0',
+        'model.activate diabetes-risk@1.1.0',
+        'model.activate diabetes-risk@1.0.0',
+      ]),
+    );
+  });
+
+  it('refuses uploads that do not match the contract or the graph, with the reason', async () => {
+    const s = await setup();
+    const refused = async (parts: Parameters<typeof s.upload>[1], status: number, text: RegExp) => {
+      const res = await s.upload(s.admin, parts);
+      expect(res.status).toBe(status);
+      expect((await errorOf(res)).message).toMatch(text);
+    };
+    const { intendedUse: _dropped, ...noIntendedUse } = nextVersion();
+    await refused({ manifest: noIntendedUse, model: diabetesModel }, 422, /intendedUse/);
+    await refused(
+      { manifest: nextVersion('1.1'), model: diabetesModel },
+      422,
+      /version such as 1\.2\.0/,
+    );
+    await refused(
+      { manifest: nextVersion(), model: diabetesModel.subarray(0, 100) },
+      422,
+      /has 100 bytes/,
+    );
+    const tampered = Uint8Array.from(diabetesModel);
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0xff;
+    await refused({ manifest: nextVersion(), model: tampered }, 422, /sha256/);
+
+    const wrongInput = nextVersion();
+    wrongInput.input = { tabular: { ...wrongInput.input.tabular, tensor: 'x' } };
+    await refused({ manifest: wrongInput, model: diabetesModel }, 422, /graph has no input "x"/);
+    const threeLabels = nextVersion();
+    threeLabels.output = { ...threeLabels.output, labels: ['a', 'b', 'c'], positive: 'a' };
+    await refused({ manifest: threeLabels, model: diabetesModel }, 422, /need \[1, 3\]/);
+
+    const garbage = new TextEncoder().encode('not an onnx graph at all');
+    await refused(
+      {
+        manifest: { ...nextVersion(), bytes: garbage.length, sha256: sha256(garbage) },
+        model: garbage,
+      },
+      422,
+      /not an ONNX graph/,
+    );
+    await refused({ manifest: nextVersion() }, 400, /model: is required/);
+    await refused(
+      { manifest: diabetesManifest(), model: diabetesModel },
+      409,
+      /already in the catalogue/,
+    );
+    await refused(
+      { manifest: nextVersion(), model: diabetesModel, releaseNotes: 'x'.repeat(4001) },
+      400,
+      /releaseNotes/,
+    );
+    // Nothing was stored by any of these.
+    expect((await s.catalogue(s.admin)).filter((m) => m.version === '1.1.0')).toEqual([]);
+  });
+
+  it('is managed by administrators only', async () => {
+    const s = await setup();
+    expect(
+      (await s.upload(s.clinician, { manifest: nextVersion(), model: diabetesModel })).status,
+    ).toBe(403);
+    expect((await s.clinician.post('/api/admin/models/diabetes-risk/1.0.0/retire')).status).toBe(
+      403,
+    );
+    expect((await s.clinician.get('/api/admin/models')).status).toBe(403);
+    const json = await s.admin.post('/api/admin/models', { manifest: 'x' });
+    expect(json.status).toBe(415);
+    expect((await s.admin.post('/api/admin/models/diabetes-risk/7.0.0/activate')).status).toBe(404);
+    expect((await s.admin.post('/api/admin/models/Bad_Id/1.0.0/retire')).status).toBe(404);
+  });
+
+  it('lets an administrator retire a version, which stays listed for the records made with it', async () => {
+    const s = await setup();
+    expect((await s.admin.post('/api/admin/models/pneumonia-cxr/1.0.0/retire')).status).toBe(200);
+    const pneumonia = (await s.catalogue(s.clinician)).filter((m) => m.id === 'pneumonia-cxr');
+    expect(pneumonia.map((m) => m.status)).toEqual(['retired']);
+    expect((await s.clinician.get('/api/models/pneumonia-cxr/1.0.0/model.onnx')).status).toBe(200);
+  });
+});

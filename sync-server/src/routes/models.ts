@@ -1,0 +1,154 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { requireAdmin, requireUser } from '../auth/middleware';
+import type { AppDeps, AppEnv, AuthedEnv } from '../context';
+import { ApiError } from '../errors';
+import { clientIp } from '../middleware/client-ip';
+import {
+  MAX_MODEL_BYTES,
+  ModelParams,
+  ReleaseNotes,
+  type AdminModelListResponse,
+  type ModelCatalogueResponse,
+} from '../protocol';
+import type { Actor } from '../services/audit';
+import {
+  activateVersion,
+  listAllVersions,
+  listCatalogue,
+  modelFilePath,
+  publishedVersion,
+  retireVersion,
+  uploadVersion,
+} from '../services/models';
+
+function params(c: Context) {
+  const parsed = ModelParams.safeParse({ id: c.req.param('id'), version: c.req.param('version') });
+  if (!parsed.success) throw new ApiError(404, 'not_found', 'No such model version');
+  return parsed.data;
+}
+
+/**
+ * The bytes of a model file, with `Range` support so an interrupted download resumes where it
+ * stopped. Content-addressed: the bytes behind a version never change (ETag = sha256).
+ */
+function serveFile(c: Context, file: string, hash: string) {
+  const size = statSync(file).size;
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    ETag: `"${hash}"`,
+    'Cache-Control': 'private, max-age=31536000, immutable',
+  };
+  const range = /^bytes=(\d+)-(\d*)$/.exec(c.req.header('range') ?? '');
+  if (c.req.header('range') && range) {
+    const start = Number(range[1]);
+    const end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+    if (start >= size || start > end) {
+      return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` });
+    }
+    const stream = Readable.toWeb(createReadStream(file, { start, end })) as ReadableStream;
+    return c.body(stream, 206, {
+      ...headers,
+      'Content-Range': `bytes ${start}-${end}/${size}`,
+      'Content-Length': String(end - start + 1),
+    });
+  }
+  const stream = Readable.toWeb(createReadStream(file)) as ReadableStream;
+  return c.body(stream, 200, { ...headers, 'Content-Length': String(size) });
+}
+
+/** /api/models: the catalogue and its files, for any signed-in user. */
+export const modelRoutes = ({ db, env }: AppDeps) =>
+  new Hono<AppEnv>()
+    .use(requireUser)
+    .get('/', (c) => c.json({ models: listCatalogue(db) } satisfies ModelCatalogueResponse, 200))
+    .get('/:id/:version/manifest.json', (c) => {
+      const { id, version } = params(c);
+      const row = publishedVersion(db, id, version, c.get('user')!.isAdmin);
+      return c.json(row.manifest, 200);
+    })
+    .get('/:id/:version/:file', (c) => {
+      const { id, version } = params(c);
+      const row = publishedVersion(db, id, version, c.get('user')!.isAdmin);
+      const hash = row.files[c.req.param('file')];
+      if (!hash) throw new ApiError(404, 'not_found', `${id} ${version} has no such file`);
+      return serveFile(c, modelFilePath(env.DATA_DIR, hash), hash);
+    });
+
+async function fileBytes(value: unknown, field: string): Promise<Uint8Array | undefined> {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return new TextEncoder().encode(value);
+  if (value instanceof Blob) return new Uint8Array(await value.arrayBuffer());
+  throw new ApiError(400, 'invalid_request', `${field}: must be a file`);
+}
+
+/** /api/admin/models: every version; upload, activate (or roll back to), retire. */
+export const adminModelRoutes = ({ db, env, now }: AppDeps) => {
+  const deps = { db, dataDir: env.DATA_DIR, now };
+  const actor = (c: Context<AuthedEnv>): Actor => ({
+    userId: c.get('user').id,
+    ip: clientIp(c, env.TRUST_PROXY),
+    at: now(),
+  });
+  return new Hono<AppEnv>()
+    .use(requireAdmin)
+    .get('/', (c) => c.json({ models: listAllVersions(db) } satisfies AdminModelListResponse, 200))
+    .post(
+      '/',
+      bodyLimit({
+        maxSize: MAX_MODEL_BYTES + 2 * 1024 * 1024,
+        onError: () => {
+          throw new ApiError(413, 'payload_too_large', 'The upload is larger than the model limit');
+        },
+      }),
+      async (c) => {
+        if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
+          throw new ApiError(
+            415,
+            'unsupported_media_type',
+            'Upload the model as multipart/form-data (manifest, model, optional check and releaseNotes)',
+          );
+        }
+        const form = await c.req.parseBody();
+        const manifestBytes = await fileBytes(form.manifest, 'manifest');
+        const model = await fileBytes(form.model, 'model');
+        if (!manifestBytes) throw new ApiError(400, 'invalid_request', 'manifest: is required');
+        if (!model) throw new ApiError(400, 'invalid_request', 'model: is required');
+        let manifest: unknown;
+        try {
+          manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
+        } catch {
+          throw new ApiError(422, 'invalid_model', 'The manifest is not JSON');
+        }
+        const notes = ReleaseNotes.safeParse(form.releaseNotes ?? '');
+        if (!notes.success) {
+          throw new ApiError(
+            400,
+            'invalid_request',
+            `releaseNotes: ${notes.error.issues[0]!.message}`,
+          );
+        }
+        const check = await fileBytes(form.check, 'check');
+        const item = await uploadVersion(
+          deps,
+          actor(c as unknown as Context<AuthedEnv>),
+          { manifest, model, check },
+          notes.data,
+        );
+        return c.json(item, 201);
+      },
+    )
+    .post('/:id/:version/activate', (c) => {
+      const { id, version } = params(c);
+      const models = activateVersion(deps, actor(c as unknown as Context<AuthedEnv>), id, version);
+      return c.json({ models } satisfies AdminModelListResponse, 200);
+    })
+    .post('/:id/:version/retire', (c) => {
+      const { id, version } = params(c);
+      const models = retireVersion(deps, actor(c as unknown as Context<AuthedEnv>), id, version);
+      return c.json({ models } satisfies AdminModelListResponse, 200);
+    });
+};

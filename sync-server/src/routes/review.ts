@@ -1,0 +1,148 @@
+import { Hono } from 'hono';
+import type { z } from 'zod';
+import { requireUser } from '../auth/middleware';
+import type { AppDeps, AppEnv } from '../context';
+import { ApiError } from '../errors';
+import { clientIp } from '../middleware/client-ip';
+import { formatIssue, validate } from '../middleware/validate';
+import {
+  DashboardQuery,
+  ExportCsvQuery,
+  QueueFilters,
+  QueueQuery,
+  ReviewMutationRequest,
+  type MutationResult,
+  type DashboardResponse,
+  type QueueResponse,
+  type ReportBundle,
+  type ReviewTeamsResponse,
+} from '../protocol';
+import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
+import { writeAudit } from '../services/audit';
+import { csvChunks, exportPages, fhirChunks, textStream } from '../services/review-export';
+import { REVIEW_SIDE_TABLES } from '../services/review-index';
+import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
+import { scopeOf } from '../services/scope';
+import { push, touchDevice } from '../services/sync';
+
+/** Parses the query string with a protocol schema; a bad value is a 400 naming the parameter. */
+export function parseQuery<T extends z.ZodType>(
+  schema: T,
+  query: Record<string, string>,
+): z.output<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    throw new ApiError(400, 'invalid_request', formatIssue(parsed.error.issues[0]!, query));
+  }
+  return parsed.data;
+}
+
+/** A generator whose first item was already taken, whole again. */
+function* resume<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T> {
+  if (first.done) return;
+  yield first.value;
+  for (let n = rest.next(); !n.done; n = rest.next()) yield n.value;
+}
+
+/** HTTP status of a rejected review-side write on the direct route. */
+const REJECT_STATUS = { invalid: 400, forbidden: 403, append_only: 409 } as const;
+
+/**
+ * /api/review (issue 11): the supervisor's queue, report page and direct writes, within the teams
+ * they supervise (every team for an admin). The protocol is described in protocol/review.ts.
+ */
+export const reviewRoutes = (
+  { db, env, now }: AppDeps,
+  prevalenceOf: PrevalenceOf = manifestPrevalence(),
+) =>
+  new Hono<AppEnv>()
+    .use(requireUser)
+    .get('/dashboard', (c) => {
+      const q = parseQuery(DashboardQuery, c.req.query());
+      const body = dashboard(db, scopeOf(db, c.get('user')!.id), q, now(), prevalenceOf);
+      return c.json(body satisfies DashboardResponse, 200);
+    })
+    .get('/queue', (c) => {
+      const q = parseQuery(QueueQuery, c.req.query());
+      const body = queue(db, scopeOf(db, c.get('user')!.id), q, now());
+      return c.json(body satisfies QueueResponse, 200);
+    })
+    .get('/export.csv', (c) => {
+      const q = parseQuery(ExportCsvQuery, c.req.query());
+      const user = c.get('user')!;
+      const at = now();
+      // Reads the first page now, so that a 403 is an answer, not a broken download.
+      const pages = exportPages(db, scopeOf(db, user.id), q);
+      const first = pages.next();
+      writeAudit(
+        db,
+        { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at },
+        'review.export',
+        null,
+        {
+          format: 'csv',
+          filters: q,
+        },
+      );
+      return c.body(textStream(csvChunks(resume(first, pages), q.rows, at)), 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.csv"`,
+      });
+    })
+    .get('/export.fhir', (c) => {
+      const q = parseQuery(QueueFilters, c.req.query());
+      const user = c.get('user')!;
+      const at = now();
+      const pages = exportPages(db, scopeOf(db, user.id), q);
+      const first = pages.next();
+      writeAudit(
+        db,
+        { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at },
+        'review.export',
+        null,
+        {
+          format: 'fhir',
+          filters: q,
+        },
+      );
+      return c.body(textStream(fhirChunks(resume(first, pages), env.PUBLIC_ORIGIN, at)), 200, {
+        'Content-Type': 'application/fhir+json; charset=utf-8',
+        'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.fhir.json"`,
+      });
+    })
+    .get('/teams', (c) => {
+      const body = listReviewTeams(db, scopeOf(db, c.get('user')!.id));
+      return c.json(body satisfies ReviewTeamsResponse, 200);
+    })
+    .get('/reports/:id', (c) => {
+      const body = reportBundle(db, scopeOf(db, c.get('user')!.id), c.req.param('id'), now());
+      return c.json(body satisfies ReportBundle, 200);
+    })
+    .post('/mutations', validate('json', ReviewMutationRequest), (c) => {
+      const { deviceId, mutation } = c.req.valid('json');
+      const table = (mutation as { table?: unknown }).table;
+      if (typeof table !== 'string' || !REVIEW_SIDE_TABLES.has(table as never)) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          'mutation.table: must be reviews, comments or followups',
+        );
+      }
+      const user = c.get('user')!;
+      const at = now();
+      touchDevice(db, deviceId, user.id, at);
+      const [result] = push(
+        db,
+        { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
+        [mutation],
+      );
+      if (result!.status === 'rejected') {
+        const status = REJECT_STATUS[result!.code as keyof typeof REJECT_STATUS] ?? 400;
+        throw new ApiError(
+          status,
+          status === 403 ? 'forbidden' : status === 409 ? 'rejected' : 'invalid_request',
+          result!.reason,
+        );
+      }
+      return c.json(result! satisfies MutationResult, 200);
+    });
