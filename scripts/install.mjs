@@ -46,7 +46,15 @@ export function installDependencies(log = console.log) {
       : '[install] Checking dependencies (pnpm install --frozen-lockfile)…',
   );
   const env = nodeHeadersEnv();
-  if (pnpm(['install', '--frozen-lockfile'], env).status !== 0) {
+  const install = pnpm(['install', '--frozen-lockfile'], env);
+  if (install.error) {
+    log(
+      `[install] Could not start pnpm (${install.error.message}): run this through ` +
+        '`npx --yes pnpm@12.4.2 start` or `npx --yes pnpm@12.4.2 test`, as the README says.',
+    );
+    return false;
+  }
+  if (install.status !== 0) {
     log('[install] pnpm install failed (see above).');
     return false;
   }

@@ -28,6 +28,11 @@ describe('references to paths outside the repository', () => {
     expect(found.map((f) => f.reference)).toEqual([`${parent}/shared/STACK.md`]);
   });
 
+  it('skips a line that says it holds an outside path on purpose', () => {
+    const attack = "'../../../../etc/passwd', // outside-paths: allow (a path-traversal attempt)";
+    expect(outsideReferences(root, 'sync-server/src/fuzz.test.ts', attack)).toEqual([]);
+  });
+
   it('accepts relative paths that stay inside', () => {
     const code = [
       "import { x } from '../../lib/x';",

@@ -118,6 +118,13 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "opset": (lambda v: v >= 17, "must be >= 17 (the app's ONNX runtime contract)"),
     "subset": (lambda v: v is None or v >= 16, "must be null or >= 16"),
     "ece_bins": (lambda v: v >= 2, "must be >= 2"),
+    "min_sensitivity": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    "shifted_prevalence": (lambda v: 0 < v < 1, "must be in (0, 1)"),
+    "crop_area": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
+    "crop_aspect": (lambda v: v >= 1, "must be >= 1"),
+    "blur": (lambda v: v >= 0, "must be >= 0"),
+    "sharpen": (lambda v: v >= 0, "must be >= 0"),
+    "noise": (lambda v: v >= 0, "must be >= 0"),
 }
 
 
@@ -278,6 +285,56 @@ def youden_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return best_t
 
 
+def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Seeded stratified k-fold split: each class is shuffled (numpy's legacy RandomState, stable across numpy
+    versions) and dealt round-robin, so every fold holds the class ratio and the fold sizes to within one case. Returns the
+    sorted held-out indices of each fold; together they cover every index exactly once."""
+    y = np.asarray(y)
+    rs = np.random.RandomState(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    j = 0  # the deal continues across classes, so fold sizes differ by at most one
+    for c in np.unique(y):
+        for i in rs.permutation(np.flatnonzero(y == c)):
+            folds[j % k].append(int(i))
+            j += 1
+    return [np.sort(np.array(f, dtype=np.int64)) for f in folds]
+
+
+def sensitivity_threshold(y: np.ndarray, p: np.ndarray, min_sensitivity: float) -> float:
+    """The highest threshold whose sensitivity is still >= min_sensitivity: specificity only grows with the
+    threshold, so this maximises specificity under the sensitivity floor. Like youden_threshold it lies midway
+    between neighbouring scores, so tiny numeric differences between runtimes cannot flip a prediction.
+    Neither sensitivity nor specificity depends on how common the disease is, so the rule holds its
+    specificity when normals are more common than in training (unlike a rule that maximises accuracy)."""
+    y = np.asarray(y).astype(bool)
+    p = np.asarray(p, dtype=np.float64)
+    if not 0 < min_sensitivity <= 1:
+        raise ValueError(f"min_sensitivity must be in (0, 1], got {min_sensitivity}")
+    if not y.any():
+        raise ValueError("sensitivity_threshold needs at least one positive case")
+    pos = np.sort(p[y])
+    # At most floor((1 - s) * npos) positives may fall below the threshold; the threshold may rise to the
+    # score of the first positive that must still be caught, staying above everything below it.
+    allowed_misses = int(np.floor((1 - min_sensitivity) * len(pos) + 1e-9))
+    keep = pos[allowed_misses]  # the lowest positive score that must stay at or above the threshold
+    below = p[p < keep]
+    return float((below.max() + keep) / 2) if len(below) else float(keep / 2)
+
+
+def cv_summary(per_fold: list[dict], keys: tuple[str, ...]) -> dict:
+    """Mean and sample standard deviation over folds of each metric."""
+    return {
+        k: {"mean": float(np.mean([m[k] for m in per_fold])), "sd": float(np.std([m[k] for m in per_fold], ddof=1))}
+        for k in keys
+    }
+
+
+def accuracy_at_prevalence(sensitivity: float, specificity: float, prevalence: float) -> float:
+    """Expected accuracy where a share `prevalence` of the patients is positive (sensitivity and specificity
+    carry over to another prevalence; accuracy does not)."""
+    return prevalence * sensitivity + (1 - prevalence) * specificity
+
+
 def _bins(y: np.ndarray, p: np.ndarray, bins: int) -> list[tuple[int, float, float]]:
     """Equal-width bins of the predicted probability: (count, mean predicted, observed rate) each."""
     y = np.asarray(y, dtype=np.float64)
@@ -432,6 +489,10 @@ def check_onnx_graph(path: Path, input_name: str, feature_dims: list[int], n_lab
 
 def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_compact_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
 
 
 def update_index(out_dir: Path, manifest: dict, bytes_: int) -> None:

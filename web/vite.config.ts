@@ -14,7 +14,10 @@ const apiTarget = `http://localhost:${process.env.PORT ?? 8787}`;
 const modelsDir =
   process.env.FIELDDX_MODELS_DIR ?? fileURLToPath(new URL('../models/', import.meta.url));
 
-/** index.json, then each listed manifest and its model file, as paths relative to models/. */
+/**
+ * index.json, then each listed manifest, its model file and its input check (when it names one),
+ * as paths relative to models/.
+ */
 function publishedModelFiles(): string[] {
   const indexPath = join(modelsDir, 'index.json');
   if (!existsSync(indexPath)) return [];
@@ -24,7 +27,12 @@ function publishedModelFiles(): string[] {
     'index.json',
     ...entries.flatMap(({ path }) => {
       const manifest = JSON.parse(readFileSync(join(modelsDir, path), 'utf8'));
-      return [path, `${dirname(path)}/${manifest.file}`];
+      const check: string | undefined = manifest.input?.image?.check;
+      return [
+        path,
+        `${dirname(path)}/${manifest.file}`,
+        ...(check ? [`${dirname(path)}/${check}`] : []),
+      ];
     }),
   ];
 }

@@ -105,6 +105,11 @@ export function createApp(options: CreateAppOptions) {
       }
       return c.json(errorBody('invalid_request', err.message || 'Bad request'), err.status);
     }
+    if (isClientAbort(err)) {
+      // The client's body broke off or was malformed (Node's parser gave up): its fault, not ours.
+      logger.warn('request body could not be read', { method: c.req.method, path: c.req.path });
+      return c.json(errorBody('invalid_request', 'The request body could not be read'), 400);
+    }
     logger.error('unhandled error', {
       method: c.req.method,
       path: c.req.path,
@@ -115,6 +120,11 @@ export function createApp(options: CreateAppOptions) {
 
   return app;
 }
+
+/** Errors Node raises on a request whose body ended early or could not be parsed. */
+const CLIENT_ABORT_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const isClientAbort = (err: unknown) =>
+  err instanceof Error && CLIENT_ABORT_CODES.has((err as NodeJS.ErrnoException).code ?? '');
 
 /** Typed routes for `hono/client` in the web app: `hc<AppType>('/')`. */
 export type AppType = ReturnType<typeof createApp>;

@@ -1,4 +1,6 @@
 // Helpers for the sync suites (not imported by the server).
+import path from 'node:path';
+import { DB_FILE_NAME } from './db/connection';
 import type { Logger } from './logger';
 import { ORIGIN, makeTestApp, tempDir, TestClient, withAdmin, type TestApp } from './test-utils';
 import {
@@ -148,11 +150,14 @@ export class SyncClient {
  * An app with: team A (clinicians alice and bob, supervisor sam), team B (clinician carol), and
  * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
  */
-export async function syncWorld(options: { file?: string; logger?: Logger } = {}) {
+export async function syncWorld(
+  options: { file?: string; logger?: Logger; dbInDataDir?: boolean } = {},
+) {
   const data = tempDir('fdx-sync-');
   const t = makeTestApp({
     env: { DATA_DIR: data.dir },
-    file: options.file,
+    // dbInDataDir: the database file in DATA_DIR, as the server keeps it (for backups).
+    file: options.dbInDataDir ? path.join(data.dir, DB_FILE_NAME) : options.file,
     logger: options.logger,
   });
   const a = await withAdmin(t.app);

@@ -1,6 +1,6 @@
 /**
- * Crash test: the real server process (`tsx src/index.ts`) is SIGKILLed in the middle of a large
- * push, restarted on the same DATA_DIR, and everything is pushed again with the same mutation ids.
+ * Crash test: the real server process (`tsx src/index.ts`) is SIGKILLed inside the transaction of
+ * a large push (it holds the write lock), restarted on the same DATA_DIR, and everything is pushed again with the same mutation ids.
  * The result must equal an uninterrupted run: the same records and versions, no duplicate
  * versions, exactly one stored result per mutation, and an intact database.
  */
@@ -187,9 +187,30 @@ describe('crash in the middle of a push', () => {
     });
     const all = batches(team.id);
 
-    const watcher = new Database(file, { readonly: true });
+    // The kill must land inside a push's transaction: counting committed rows alone only ever
+    // sees whole batches. While the server holds the write lock, BEGIN IMMEDIATE on another
+    // connection fails at once; held across two polls a millisecond or more apart, it is a push's
+    // transaction (the other writes take well under one). The fallback kill at a count inside the
+    // third batch only happens if a push commits mutation by mutation, and then fails the checks
+    // below.
+    const watcher = new Database(file);
+    watcher.pragma('busy_timeout = 0');
     const applied = watcher.prepare('SELECT count(*) FROM applied_mutations').pluck();
-    const killAt = 2 * BATCH + 137; // inside the third batch
+    const begin = watcher.prepare('BEGIN IMMEDIATE');
+    const rollback = watcher.prepare('ROLLBACK');
+    const writeLocked = () => {
+      try {
+        begin.run();
+        rollback.run();
+        return false;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_BUSY') return true;
+        throw err;
+      }
+    };
+    const fallbackAt = 2 * BATCH + 137;
+    let killedInside = false;
+    let lockedSince: number | null = null;
     const pushing = (async () => {
       for (const mutations of all) {
         await call(server, token, 'POST', '/api/sync/push', { deviceId: DEVICE, mutations });
@@ -197,22 +218,37 @@ describe('crash in the middle of a push', () => {
     })().catch(() => 'interrupted');
     for (;;) {
       const n = applied.get() as number;
-      if (n >= killAt) {
+      if (n >= 2 * BATCH) {
+        if (writeLocked()) {
+          lockedSince ??= performance.now();
+          // Seen twice at least a millisecond apart: a push's transaction, not a short write.
+          if (performance.now() - lockedSince >= 1) {
+            server.proc.kill('SIGKILL');
+            killedInside = true;
+            break;
+          }
+        } else lockedSince = null;
+      }
+      if (n >= fallbackAt) {
         server.proc.kill('SIGKILL');
         break;
       }
       if (server.proc.exitCode !== null) break;
-      await sleep(1);
+      await sleep(0);
     }
-    watcher.close();
     expect(await pushing).toBe('interrupted');
     await server.exited;
-    // Killed part-way: in practice inside the third batch (the watcher polls every millisecond
-    // while a batch takes tens of them), so that batch is partly committed.
+    watcher.close();
+    // A push cut short commits none of it: only whole batches survive.
     const survived = snapshot(file).results.length;
-    expect(survived).toBeGreaterThanOrEqual(killAt);
+    console.info(
+      `killed ${killedInside ? 'inside a push transaction' : 'at the fallback'}, ` +
+        `${survived} of ${BATCHES * BATCH} mutations committed`,
+    );
+    expect(survived % BATCH).toBe(0);
+    expect(survived).toBeGreaterThanOrEqual(2 * BATCH);
     expect(survived).toBeLessThan(BATCHES * BATCH);
-    console.info(`killed with ${survived} of ${BATCHES * BATCH} mutations committed`);
+    expect(killedInside).toBe(true);
 
     // Restart on the same data and push everything again, same ids.
     server = await start(dataDir.dir, port);

@@ -22,3 +22,9 @@ class Trained:
     extra_metrics: list[dict] = field(default_factory=list)  # e.g. cross-validation results
     card_sections: list[str] = field(default_factory=list)  # extra Markdown for the model card
     extra_files: dict[str, Any] = field(default_factory=dict)  # name -> JSON written next to the manifest
+    # Recipes that evaluate out-of-fold set these; otherwise train.py picks the threshold on val_x / val_y
+    # (Youden's J) and reports the validation metrics there.
+    threshold: float | None = None
+    threshold_method: str | None = None
+    calibration_method: str | None = None
+    metrics: dict | None = None  # the manifest's `metrics` (with `reliability`), computed by the recipe

@@ -317,6 +317,13 @@ def train(cfg: dict) -> Trained:
             "Small data: expect a few points of AUC either way on new patients."
         ),
         "architecture": arch,
+        "prevalence": round(float(y[tr].mean()), 4),
+        "eligibility": {
+            # The population of the data set (Pima women aged 21 and over); the age field's trainingRange
+            # gives what the shipped model's own training rows held.
+            "ageYears": {"min": int(np.nanmin(x[:, AGE])), "max": int(np.nanmax(x[:, AGE]))},
+            "sex": ["female"],
+        },
     }
     evaluation_data = {
         "file": info["file"],

@@ -108,23 +108,81 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
     o = m["output"]
     lines += [
         f"- Output `{o['tensor']}`: [N, {len(o['labels'])}] probabilities for {', '.join(repr(x) for x in o['labels'])} (they sum to 1).",
-        f"- Threshold on P({o['positive']}): **{o['threshold']:.4f}**, chosen on the validation data ({o['thresholdMethod']}).",
+        f"- Threshold on P({o['positive']}): **{o['threshold']:.4f}**: {o['thresholdMethod']}.",
+        f"- Calibration: {o['calibration']['method']} (T = {o['calibration']['temperature']:.4f}, folded into the graph).",
         f"- Architecture: {m['architecture']}.",
         f"- File: `model.onnx`, {m['bytes']:,} bytes, sha256 `{m['sha256']}`.",
         "",
-        "## How well it works",
-        "",
-        f"On the **{met['split']}** split ({met['n']} cases, {met['positives']} positive; {met['protocol']}):",
-        "",
-        "| AUC | accuracy | sensitivity | specificity | Brier score | ECE |",
-        "|---|---|---|---|---|---|",
-        "| " + " | ".join(f"{met[k]:.4f}" for k in ("auc", "accuracy", "sensitivity", "specificity", "brier", "ece")) + " |",
-        "",
-        f"At the threshold: {met['confusion']['tp']} true positives, {met['confusion']['fn']} missed, "
-        f"{met['confusion']['tn']} true negatives, {met['confusion']['fp']} false alarms. "
-        "These figures come from the same data that chose the temperature and threshold, so expect somewhat worse on new patients.",
-        "",
     ]
+    if "eligibility" in m or "prevalence" in m:
+        lines += ["## Who it was made for", ""]
+        el = m.get("eligibility", {})
+        if "ageYears" in el:
+            lines.append(f"- Age: {el['ageYears']['min']}-{el['ageYears']['max']} years.")
+        if "sex" in el:
+            lines.append(f"- Sex: {', '.join(el['sex'])}.")
+        if "imageKind" in el:
+            lines.append(f"- Image: {el['imageKind']}.")
+        if "prevalence" in m:
+            lines.append(
+                f"- Prevalence in the training data: {m['prevalence']:.1%} positive ({o['positive']}). Predictive values "
+                "and probabilities depend on how common the disease is where the model is used."
+            )
+        lines.append("")
+    lines += ["## How well it works", ""]
+    keys = ("auc", "accuracy", "sensitivity", "specificity", "brier", "ece")
+    if "summary" in met:
+        lines += [
+            f"**{met['split']}** ({met['n']:,} images, {met['positives']:,} positive): {met['protocol']}.",
+            "",
+            "| | AUC | accuracy | sensitivity | specificity | Brier score | ECE |",
+            "|---|---|---|---|---|---|---|",
+            "| per fold, mean ± sd | "
+            + " | ".join(f"{met['summary'][k]['mean']:.3f} ± {met['summary'][k]['sd']:.3f}" for k in keys)
+            + " |",
+            "| all out-of-fold predictions, shipped threshold | " + " | ".join(f"{met[k]:.4f}" for k in keys) + " |",
+            "",
+            "Per fold (threshold chosen on the other folds):",
+            "",
+            "| fold | cases (positive) | threshold | AUC | accuracy | sensitivity | specificity |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for f, r in enumerate(met["perFold"]):
+            lines.append(
+                f"| {f + 1} | {r['n']} ({r['positives']}) | {r['threshold']:.4f} | "
+                + " | ".join(f"{r[k]:.4f}" for k in ("auc", "accuracy", "sensitivity", "specificity"))
+                + " |"
+            )
+        lines.append("")
+        c = met["confusion"]
+        lines.append(
+            f"At the shipped threshold, out of fold: {c['tp']} true positives, {c['fn']} missed, {c['tn']} true negatives, "
+            f"{c['fp']} false alarms."
+        )
+        if "shiftedPrevalence" in met:
+            sp = met["shiftedPrevalence"]
+            lines.append(
+                f"Where {1 - sp['prevalence']:.1%} of the films are normal (not {1 - m.get('prevalence', 0):.1%} as in training), "
+                f"the same sensitivity and specificity give an accuracy of about {sp['accuracy']:.3f}."
+            )
+        lines += [
+            "The shipped model averages all fold models, so it is usually a little better than any one of them; the "
+            "figures above describe single fold models on images they never saw.",
+            "",
+        ]
+    else:
+        lines += [
+            f"On the **{met['split']}** split ({met['n']} cases, {met['positives']} positive; {met['protocol']}):",
+            "",
+            "| AUC | accuracy | sensitivity | specificity | Brier score | ECE |",
+            "|---|---|---|---|---|---|",
+            "| " + " | ".join(f"{met[k]:.4f}" for k in keys) + " |",
+            "",
+            f"At the threshold: {met['confusion']['tp']} true positives, {met['confusion']['fn']} missed, "
+            f"{met['confusion']['tn']} true negatives, {met['confusion']['fp']} false alarms. "
+            "These figures come from the same data that chose the temperature and threshold, so expect somewhat worse on new patients.",
+            "",
+        ]
     extra = m.get("additionalMetrics", [])
     if extra:
         lines += [
@@ -143,7 +201,7 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
         protocols = dict.fromkeys((e["split"], e["protocol"]) for e in extra)
         lines += ["", *[f"- {split}: {protocol}." for split, protocol in protocols], ""]
     lines += [
-        "### Reliability (validation split)",
+        f"### Reliability ({'out-of-fold predictions' if 'summary' in met else 'validation split'})",
         "",
         f"Is a predicted {o['positive']} probability of 30% right about 30% of the time? Temperature T = {trained.temperature:.4f}.",
         "",
@@ -163,7 +221,7 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
         *[f"- {s}" for s in trained.card_sections],
         f"- Reproduce: `{m['training']['command']}` (config `{m['training']['config']}`, seed {m['training']['seed']}; "
         f"the run that wrote this file trained for {train_seconds:.0f} s wall-clock with {m['training']['settings']['threads']} "
-        "CPU threads; that depends on machine load).",
+        f"CPU thread{'s' if m['training']['settings']['threads'] != 1 else ''}; that depends on machine load).",
         "",
     ]
     return "\n".join(lines)
@@ -185,7 +243,9 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
     model_dir.mkdir(parents=True, exist_ok=True)
     n_labels = len(trained.manifest["output"]["labels"])
     with torch.no_grad():
-        torch_probs = trained.module(torch.from_numpy(trained.val_x)).numpy()
+        torch_probs = np.concatenate(
+            [trained.module(torch.from_numpy(trained.val_x[i : i + 512])).numpy() for i in range(0, len(trained.val_x), 512)]
+        )
 
     with tempfile.TemporaryDirectory(dir=model_dir) as td:
         tmp = Path(td) / "model.onnx"
@@ -193,9 +253,9 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
         utils.check_onnx_graph(tmp, trained.input_name, trained.feature_dims, n_labels, cfg["opset"])
         ort_probs = utils.run_onnx(tmp, trained.input_name, trained.val_x)
         diff = float(np.max(np.abs(ort_probs - torch_probs)))
-        log(f"[{model_id}] ONNX (onnxruntime-node) vs PyTorch on {len(trained.val_x)} validation cases: max |diff| = {diff:.2e}")
+        log(f"[{model_id}] ONNX (onnxruntime-node) vs PyTorch on {len(trained.val_x)} cases: max |diff| = {diff:.2e}")
         if not diff <= MAX_ABS_DIFF:
-            raise ExportError(f"{model_id}: ONNX and PyTorch disagree on validation data (max |diff| {diff:.2e} > {MAX_ABS_DIFF})")
+            raise ExportError(f"{model_id}: ONNX and PyTorch disagree on the evaluation data (max |diff| {diff:.2e} > {MAX_ABS_DIFF})")
         if not np.allclose(ort_probs.sum(axis=1), 1, atol=1e-5):
             raise ExportError(f"{model_id}: probabilities do not sum to 1")
         if trained.input_name == "features":  # every optional field missing must still give a probability
@@ -211,12 +271,17 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
     nbytes = onnx_path.stat().st_size
     labels = trained.manifest["output"]["labels"]
     pos = labels.index(trained.manifest["output"]["positive"])
-    p_pos = ort_probs[:, pos].astype(np.float64)
-    y_pos = trained.val_y == pos
-    threshold = utils.youden_threshold(y_pos, p_pos)
     bins = cfg["ece_bins"]
-    val = utils.binary_metrics(y_pos, p_pos, threshold, bins)
-    reliability = utils.reliability(y_pos, p_pos, bins)
+    if trained.metrics is not None:  # the recipe evaluated out-of-fold and chose the threshold there
+        threshold = trained.threshold
+        val = trained.metrics
+        reliability = trained.metrics["reliability"]
+    else:
+        p_pos = ort_probs[:, pos].astype(np.float64)
+        y_pos = trained.val_y == pos
+        threshold = utils.youden_threshold(y_pos, p_pos)
+        val = utils.binary_metrics(y_pos, p_pos, threshold, bins)
+        reliability = utils.reliability(y_pos, p_pos, bins)
 
     mcfg = cfg["models"][model_id]
     m = trained.manifest
@@ -236,10 +301,17 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
         "output": {
             **m["output"],
             "threshold": threshold,
-            "thresholdMethod": "maximises sensitivity + specificity (Youden's J) on the validation split",
-            "calibration": {"method": "temperature scaling on the validation split", "temperature": round(trained.temperature, 6)},
+            "thresholdMethod": trained.threshold_method
+            or "maximises sensitivity + specificity (Youden's J) on the validation split",
+            "calibration": {
+                "method": trained.calibration_method or "temperature scaling on the validation split",
+                "temperature": round(trained.temperature, 6),
+            },
         },
-        "metrics": {
+        **({k: m[k] for k in ("prevalence", "eligibility") if k in m}),
+        "metrics": trained.metrics
+        if trained.metrics is not None
+        else {
             "split": "val",
             "protocol": m.get("valProtocol", "official validation split"),
             **utils.rounded(val),
@@ -262,11 +334,13 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
     }
     utils.write_json(model_dir / "manifest.json", manifest)
     for name, obj in trained.extra_files.items():
-        utils.write_json(model_dir / name, obj)
+        # The input check is downloaded by the app: no indentation.
+        write = utils.write_compact_json if name == "input-check.json" else utils.write_json
+        write(model_dir / name, obj)
     (model_dir / "README.md").write_text(model_card(manifest, trained, reliability, train_seconds))
     utils.update_index(out_dir, manifest, nbytes)
     log(
-        f"[{model_id}] wrote {onnx_path} ({nbytes:,} bytes). val AUC {val['auc']:.4f}, accuracy {val['accuracy']:.4f}, "
+        f"[{model_id}] wrote {onnx_path} ({nbytes:,} bytes). {manifest['metrics']['split']}: AUC {val['auc']:.4f}, accuracy {val['accuracy']:.4f}, "
         f"sensitivity {val['sensitivity']:.4f}, specificity {val['specificity']:.4f}, Brier {val['brier']:.4f}, "
         f"ECE {val['ece']:.4f} at threshold {threshold:.4f}; {time.time() - t0:.0f}s"
     )

@@ -20,7 +20,7 @@ QUICK = {
     "pneumonia-cxr": [
         "models.pneumonia-cxr.train.subset=256",
         "models.pneumonia-cxr.train.epochs=1",
-        "models.pneumonia-cxr.train.ensemble=1",
+        "models.pneumonia-cxr.train.folds=2",
         "models.pneumonia-cxr.train.width=4",
     ],
     "diabetes-risk": [
@@ -45,11 +45,14 @@ def check_manifest(m, model_dir, model_id):
     out = m["output"]
     assert out["tensor"] == "probabilities" and out["positive"] in out["labels"] and 0 < out["threshold"] < 1
     met = m["metrics"]
-    assert met["split"] == "val" and met["protocol"]
+    assert met["protocol"] and (met["split"] == "val" or "cross-validation" in met["split"])
     for k in ("n", "auc", "accuracy", "sensitivity", "specificity", "brier", "ece"):
         assert isinstance(met[k], (int, float)), k
     for k in ("name", "license", "citation"):
         assert m["dataset"][k], k
+    assert 0 < m["prevalence"] < 1
+    el = m["eligibility"]
+    assert el["ageYears"]["min"] < el["ageYears"]["max"] and el["sex"]
     assert len(m["intendedUse"]) > 50 and len(m["limitations"]) > 50
     assert isinstance(m["training"]["seed"], int) and m["training"]["config"] == "training/config.yaml"
     assert m["training"]["settings"]["model"]["train"]
@@ -86,10 +89,35 @@ def test_pneumonia_smoke(tmp_path, datasets):
     assert m["modality"] == "image" and m["input"]["image"]["tensor"] == "image"
     img = m["input"]["image"]
     assert (img["layout"], img["height"], img["width"], img["channels"]) == ("NCHW", 28, 28, 1)
-    assert m["metrics"]["n"] == 524
+    assert m["eligibility"] == {
+        "ageYears": {"min": 1, "max": 5}, "sex": ["female", "male"], "imageKind": "chest-x-ray, frontal, paediatric",
+    }  # fmt: skip
     assert m["bytes"] <= 2_000_000
     check_agreement(trained, model_dir, trained.val_x[:64])
     check_agreement(trained, model_dir, trained.val_x[:1])  # batch of one: the batch dimension is dynamic
+
+    # The metrics are the out-of-fold figures, and follow from the stored predictions and the data's labels.
+    met = m["metrics"]
+    assert met["split"] == "2-fold cross-validation" and met["n"] == 256 and met["folds"] == 2
+    pred = json.loads((model_dir / met["data"]["predictions"]).read_text())
+    with np.load(datasets / pred["file"]) as d:
+        labels = np.concatenate([d[k].reshape(-1) for k in pred["labels"]])[pred["rows"]]
+    p = np.array(pred["probability"])
+    assert len(p) == len(labels) == 256 and sorted(set(pred["fold"])) == [0, 1]
+    assert abs(m["prevalence"] - labels.mean()) < 1e-4
+    again = utils.binary_metrics(labels, p, m["output"]["threshold"], 10)
+    for k in ("auc", "accuracy", "sensitivity", "specificity", "brier"):
+        assert abs(again[k] - met[k]) < 1e-4, k
+    assert again["sensitivity"] >= 0.95  # the threshold rule's floor, on the data that chose it
+    assert len(met["perFold"]) == 2 and set(met["summary"]) >= {"auc", "accuracy", "sensitivity", "specificity"}
+    card = (model_dir / "README.md").read_text()
+    assert "mean ± sd" in card and "Age: 1-5 years" in card
+
+
+def test_pneumonia_training_is_deterministic(tmp_path, datasets):
+    a, _ = quick_build("pneumonia-cxr", tmp_path / "a", datasets)
+    b, _ = quick_build("pneumonia-cxr", tmp_path / "b", datasets)
+    assert a["sha256"] == b["sha256"] and a["metrics"] == b["metrics"]
 
 
 def test_diabetes_smoke(tmp_path, datasets):
@@ -97,6 +125,7 @@ def test_diabetes_smoke(tmp_path, datasets):
     model_dir = tmp_path / "diabetes-risk"
     check_manifest(m, model_dir, "diabetes-risk")
     fields = m["input"]["tabular"]["fields"]
+    assert m["eligibility"] == {"ageYears": {"min": 21, "max": 81}, "sex": ["female"]}
     assert [f["key"] for f in fields] == [
         "pregnancies", "glucose", "diastolic_bp", "triceps_skinfold", "insulin", "bmi", "pedigree", "age",
     ]  # fmt: skip
@@ -121,7 +150,7 @@ def test_diabetes_training_is_deterministic(tmp_path, datasets):
     assert a["sha256"] == b["sha256"] and a["metrics"] == b["metrics"]
 
 
-@pytest.mark.parametrize("bad", ["width=0", "ensemble=0"])
+@pytest.mark.parametrize("bad", ["width=0", "folds=1", "min_sensitivity=0", "augment.crop_area=0"])
 def test_bad_model_settings_fail_before_training(bad):
     with pytest.raises(utils.ConfigError):
         utils.load_config(overrides=[f"models.pneumonia-cxr.train.{bad}"])
@@ -131,7 +160,7 @@ def test_cli_end_to_end_writes_models_and_index(tmp_path, datasets, capsys):
     argv = ["--model", "diabetes-risk", "--out-dir", str(tmp_path), "--data-dir", str(datasets), "--epochs", "25"]
     assert train.main(argv + ["--set", "models.diabetes-risk.train.folds=2"]) == 0
     out = capsys.readouterr().out
-    assert "CV fold 2/2" in out and "max |diff|" in out and "val AUC" in out
+    assert "CV fold 2/2" in out and "max |diff|" in out and "val: AUC" in out
     index = json.loads((tmp_path / "index.json").read_text())
     assert [e["id"] for e in index] == ["diabetes-risk"]
 

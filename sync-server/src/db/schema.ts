@@ -370,18 +370,21 @@ export const reviewReports = sqliteTable(
     abnormal: integer('abnormal').notNull(),
     disagreement: integer('disagreement').notNull(),
     priority: integer('priority').notNull(),
+    /**
+     * The report's model results as `|<modelId>:<0|1>|...|` (1 = positive): the model and finding
+     * filters test this row alone instead of joining review_diagnoses for each report.
+     */
+    models: text('models').notNull().default(''),
     /** -priority: the priority sort is ascending on every column, so one index serves it. */
     rank: integer('rank').notNull(),
   },
   // The queue reads one team at a time in index order (routes merge the teams), so every sort
-  // and the state filter have a (team_id, ...) index; the dashboard's weekly counts have a
-  // covering one.
+  // and the state filter have a (team_id, ...) index.
   (t) => [
     index('review_reports_team_shared').on(t.teamId, t.sharedAt, t.reportId),
     index('review_reports_team_rank').on(t.teamId, t.rank, t.sharedAt, t.reportId),
     index('review_reports_team_state_shared').on(t.teamId, t.state, t.sharedAt, t.reportId),
     index('review_reports_team_state_rank').on(t.teamId, t.state, t.rank, t.sharedAt, t.reportId),
-    index('review_reports_team_first').on(t.teamId, t.firstSharedAt, t.clinicianId, t.everReturned),
     index('review_reports_clinician').on(t.clinicianId, t.sharedAt),
     index('review_reports_village').on(t.villageKey),
     index('review_reports_patient').on(t.patientId),
@@ -409,18 +412,7 @@ export const reviewDiagnoses = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.reportId, t.diagnosisId] }),
     index('review_diagnoses_diagnosis').on(t.diagnosisId),
-    index('review_diagnoses_model').on(t.modelId, t.positive, t.reportId),
     index('review_diagnoses_image').on(t.imageSha256),
-    // Covering, for the dashboard's runs per model and week.
-    index('review_diagnoses_team_ran').on(
-      t.teamId,
-      t.ranAt,
-      t.modelId,
-      t.modelVersion,
-      t.diagnosisId,
-      t.positive,
-      t.assessment,
-    ),
   ],
 );
 
@@ -467,21 +459,78 @@ export const reviewVerdicts = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.reviewId, t.diagnosisId] }),
-    index('review_verdicts_team_at').on(t.teamId, t.at),
     index('review_verdicts_diagnosis').on(t.diagnosisId, t.at),
   ],
 );
 
-/** Visits recorded per clinician, team and week (weeks as in services/stats.ts SQL_WEEK). */
+/**
+ * Per clinician, team and week (weeks as in services/stats.ts SQL_WEEK): visits recorded, reports
+ * first shared, and of those the ones returned at least once (counted in the week of the share).
+ * Counters kept at write time, so the dashboard reads a few thousand rows, not every record.
+ */
 export const clinicianActivity = sqliteTable(
   'clinician_activity',
   {
     teamId: text('team_id').notNull(),
     userId: text('user_id').notNull(),
     week: integer('week').notNull(),
-    encounters: integer('encounters').notNull(),
+    encounters: integer('encounters').notNull().default(0),
+    shared: integer('shared').notNull().default(0),
+    returned: integer('returned').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.userId, t.week] })],
+);
+
+/** Every model result that was part of a shared report, once (the base of model_weekly). */
+export const modelRuns = sqliteTable('model_runs', {
+  diagnosisId: text('diagnosis_id').primaryKey(),
+  teamId: text('team_id').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  week: integer('week').notNull(),
+  positive: integer('positive').notNull(),
+  assessment: text('assessment'),
+});
+
+/** Runs, positives and clinician assessments per team, model version and week (counters). */
+export const modelWeekly = sqliteTable(
+  'model_weekly',
+  {
+    teamId: text('team_id').notNull(),
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    week: integer('week').notNull(),
+    modelName: text('model_name').notNull(),
+    runs: integer('runs').notNull(),
+    positives: integer('positives').notNull(),
+    assessed: integer('assessed').notNull(),
+    agreed: integer('agreed').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.modelId, t.modelVersion, t.week] })],
+);
+
+/** The latest supervisor verdict on each model result: the field truth of model monitoring. */
+export const verdictLatest = sqliteTable(
+  'verdict_latest',
+  {
+    diagnosisId: text('diagnosis_id').primaryKey(),
+    teamId: text('team_id').notNull(),
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    modelPositive: integer('model_positive').notNull(),
+    verdict: text('verdict', { enum: ['right', 'wrong', 'cant_tell'] }).notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    index('verdict_latest_team_at').on(
+      t.teamId,
+      t.at,
+      t.modelId,
+      t.modelVersion,
+      t.modelPositive,
+      t.verdict,
+    ),
+  ],
 );
 
 /** The report each comment and follow-up belongs to, for the report page. */

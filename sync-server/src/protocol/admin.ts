@@ -1,11 +1,7 @@
 import { z } from 'zod';
-import { Id, MembershipSummary, Role, Timestamp } from './common';
+import { DisplayName, Id, MembershipSummary, Role, Timestamp } from './common';
 
-export const TeamName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+export const TeamName = DisplayName;
 
 export const Team = z.object({
   id: z.string(),

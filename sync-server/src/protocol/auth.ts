@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isCommonPassword } from './common-passwords';
-import { MembershipSummary } from './common';
+import { DisplayName, MembershipSummary } from './common';
 import { normalizeInvitationCode } from './invitation-code';
 
 export const PASSWORD_MIN_LENGTH = 10;
@@ -19,13 +19,21 @@ export const NewPassword = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
+  // eslint-disable-next-line no-control-regex
+  .refine((p) => !/[\u0000-\u001f\u007f-\u009f]/.test(p), 'must not contain control characters')
+  .refine((p) => p.trim() !== '', 'must not be only spaces')
+  // `aaaaaaaaaa`, `abababab…`: long, but guessed at once.
+  .refine((p) => new Set(p).size >= 3, 'must use at least 3 different characters')
   .refine((p) => !isCommonPassword(p), 'is too common; choose a less predictable password');
 
-export const PersonName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+/** The password must not be the account's email, contain it, or be its part before the @. */
+export function passwordMatchesEmail(password: string, email: string): boolean {
+  const p = password.trim().toLowerCase();
+  const e = email.trim().toLowerCase();
+  return p.includes(e) || p === e.split('@')[0];
+}
+
+export const PersonName = DisplayName;
 
 /** Any case, with or without dashes; normalised to XXXX-XXXX-XXXX. An empty string means none. */
 export const InvitationCodeInput = z
@@ -33,12 +41,17 @@ export const InvitationCodeInput = z
   .max(64, 'must be at most 64 characters')
   .transform(normalizeInvitationCode);
 
-export const SignupRequest = z.object({
-  email: Email,
-  password: NewPassword,
-  name: PersonName,
-  invitationCode: InvitationCodeInput.optional(),
-});
+export const SignupRequest = z
+  .object({
+    email: Email,
+    password: NewPassword,
+    name: PersonName,
+    invitationCode: InvitationCodeInput.optional(),
+  })
+  .refine((r) => !passwordMatchesEmail(r.password, r.email), {
+    path: ['password'],
+    message: 'must not be your email address',
+  });
 export type SignupRequest = z.input<typeof SignupRequest>;
 
 export const LoginRequest = z.object({

@@ -56,3 +56,22 @@ export const MembershipSummary = z.object({
   role: Role,
 });
 export type MembershipSummary = z.infer<typeof MembershipSummary>;
+
+/**
+ * Control characters (NUL, line breaks, …), invisible ones (zero-width spaces and joiners, the
+ * byte order mark, word joiners) and the bidirectional overrides and isolates that make text read
+ * differently from how it is stored: never wanted in a name shown to other people.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u;
+export const hasUnsafeText = (text: string) => UNSAFE_TEXT.test(text);
+export const UNSAFE_TEXT_MESSAGE =
+  'must not contain control, invisible or direction-changing characters';
+
+/** A name people see (a person's, a team's): trimmed, 1–100 characters, nothing hidden in it. */
+export const DisplayName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .refine((name) => !hasUnsafeText(name), UNSAFE_TEXT_MESSAGE);

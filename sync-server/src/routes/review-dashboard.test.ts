@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DashboardResponse, type MutationResult } from '../protocol';
 import { wilson } from '../services/stats';
@@ -12,6 +13,11 @@ import {
   uid,
 } from '../sync-test-utils';
 import { DAY, errorOf } from '../test-utils';
+
+// The bundled pneumonia model: the dashboard compares field results with its manifest's figures.
+const bundled = JSON.parse(
+  readFileSync(new URL('../../../models/pneumonia-cxr/manifest.json', import.meta.url), 'utf8'),
+) as { version: string; metrics: { n: number; positives: number } };
 
 /*
  * The dashboard against seeded data with answers worked out by hand: counts, medians, returned
@@ -58,7 +64,7 @@ async function shareCase(w: World, by: SyncClient, p: number, verdict = 'agree')
   const d = diagnosis(w.teamA, pat.id, {
     encounterId: e.id,
     modelId: 'pneumonia-cxr',
-    modelVersion: '1.0.0',
+    modelVersion: bundled.version,
     modelName: 'Pneumonia on a chest X-ray',
     outputs: { normal: 1 - p, pneumonia: p },
     positiveLabel: 'pneumonia',
@@ -154,9 +160,9 @@ describe('GET /api/review/dashboard', () => {
     const m = d.models[0]!;
     expect(m).toMatchObject({
       modelId: 'pneumonia-cxr',
-      modelVersion: '1.0.0',
+      modelVersion: bundled.version,
       runs: 4,
-      validationPrevalence: 389 / 524,
+      validationPrevalence: bundled.metrics.positives / bundled.metrics.n,
       verdicts: { right: 2, wrong: 1, cantTell: 0 },
     });
     expect(m.positiveRate).toEqual(wilson(2, 4));

@@ -293,7 +293,9 @@ describe('push: rejected', () => {
       const hijack = await w.alice.pushOne(
         mutation('patients', { ...carols, teamId: w.teamA }, base),
       );
-      expect(expectStatus(hijack, 'rejected').reason).toContain('belongs to another team');
+      expect(expectStatus(hijack, 'rejected').reason).toBe(
+        'you may not write records of this team',
+      );
     }
     // Moving her own record to a team where she is a clinician too.
     await w.admin.post(`/api/admin/teams/${w.teamB}/members`, {

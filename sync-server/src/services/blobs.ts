@@ -143,11 +143,13 @@ export async function putBlob(
   }
 
   const at = now();
-  const mime = existing?.mime ?? normalizeMime(input.contentType);
+  // The answer names this upload's type, never the one another team stored the bytes with.
+  const mime = normalizeMime(input.contentType);
   db.transaction(
     (tx) => {
       tx.insert(blobs)
         .values({ sha256, bytes, mime, teamId, createdBy: scope.userId, createdAt: at })
+        // The first upload's row (and type) stays.
         .onConflictDoNothing()
         .run();
       tx.insert(blobTeams)

@@ -7,7 +7,7 @@ import { ApiError } from '../errors';
 import type { DashboardResponse } from '../protocol';
 import { reviewTeams } from './review-queue';
 import type { Scope } from './scope';
-import { median, SQL_WEEK, weekNumber, weekNumberToDate, wilson } from './stats';
+import { median, weekNumber, weekNumberToDate, wilson } from './stats';
 
 /*
  * The supervisor's dashboard (issue 11): workload, clinicians, device backups and model
@@ -84,20 +84,28 @@ export function dashboard(
     .all(...teams) as { id: string; name: string }[];
 
   // Workload ------------------------------------------------------------------------------
-  const shared = c
+  // Weekly figures come from counters per week (services/review-index.ts): a period covers the
+  // weeks it overlaps.
+  const firstWeek = weekNumber(start);
+  const lastWeek = weekNumber(end - 1);
+  const activity = c
     .prepare(
-      `SELECT team_id AS teamId, clinician_id AS clinicianId, ${SQL_WEEK('first_shared_at')} AS week,
-         count(*) AS n, sum(ever_returned) AS returned
-       FROM review_reports WHERE ${inTeams('team_id')} AND first_shared_at >= ? AND first_shared_at < ?
-       GROUP BY team_id, clinician_id, week ORDER BY week, team_id, clinician_id`,
+      `SELECT team_id AS teamId, user_id AS clinicianId, week, encounters, shared AS n, returned
+       FROM clinician_activity WHERE ${inTeams('team_id')} AND week >= ? AND week <= ?
+       ORDER BY week, team_id, user_id`,
     )
-    .all(...teams, start, end) as {
+    .all(...teams, firstWeek, lastWeek) as {
     teamId: string;
     clinicianId: string;
     week: number;
+    encounters: number;
     n: number;
     returned: number;
   }[];
+  const shared = activity.filter((a) => a.n > 0);
+  const encounters = activity
+    .filter((a) => a.encounters > 0)
+    .map((a) => ({ userId: a.clinicianId, teamId: a.teamId, week: a.week, n: a.encounters }));
 
   const waiting = c
     .prepare(
@@ -123,18 +131,6 @@ export function dashboard(
        WHERE m.role = 'clinician' AND ${inTeams('m.team_id')} ORDER BY u.name, u.id`,
     )
     .all(...teams) as { id: string; name: string; teamId: string }[];
-  const encounters = c
-    .prepare(
-      `SELECT user_id AS userId, team_id AS teamId, week, encounters AS n FROM clinician_activity
-       WHERE ${inTeams('team_id')} AND week >= ? AND week <= ? ORDER BY week`,
-    )
-    .all(...teams, weekNumber(start), weekNumber(end - 1)) as {
-    userId: string;
-    teamId: string;
-    week: number;
-    n: number;
-  }[];
-
   const group = <T extends { teamId: string }>(rows: T[], userOf: (r: T) => string) => {
     const m = new Map<string, T[]>();
     for (const r of rows) {
@@ -197,18 +193,16 @@ export function dashboard(
   });
 
   // Models -----------------------------------------------------------------------------------
-  // A diagnosis listed by two shared reports counts once.
   const runs = c
     .prepare(
       `SELECT model_id AS modelId, model_version AS modelVersion, max(model_name) AS modelName,
-         ${SQL_WEEK('ran_at')} AS week, count(DISTINCT diagnosis_id) AS n,
-         count(DISTINCT CASE WHEN positive = 1 THEN diagnosis_id END) AS positives,
-         count(DISTINCT CASE WHEN assessment IS NOT NULL THEN diagnosis_id END) AS assessed,
-         count(DISTINCT CASE WHEN assessment = 'agree' THEN diagnosis_id END) AS agreed
-       FROM review_diagnoses WHERE ${inTeams('team_id')} AND ran_at >= ? AND ran_at < ?
-       GROUP BY model_id, model_version, week ORDER BY model_id, model_version, week`,
+         week, sum(runs) AS n, sum(positives) AS positives, sum(assessed) AS assessed,
+         sum(agreed) AS agreed
+       FROM model_weekly WHERE ${inTeams('team_id')} AND week >= ? AND week <= ?
+       GROUP BY model_id, model_version, week HAVING sum(runs) > 0
+       ORDER BY model_id, model_version, week`,
     )
-    .all(...teams, start, end) as {
+    .all(...teams, firstWeek, lastWeek) as {
     modelId: string;
     modelVersion: string;
     modelName: string;
@@ -218,23 +212,21 @@ export function dashboard(
     assessed: number;
     agreed: number;
   }[];
-  // The latest verdict on each diagnosis is the field truth.
-  const verdictRows = c
+  // The latest verdict on each result (given in the period) is the field truth.
+  const verdictCounts = c
     .prepare(
-      `SELECT diagnosis_id AS diagnosisId, model_id AS modelId, model_version AS modelVersion,
-         model_positive AS modelPositive, verdict
-       FROM review_verdicts WHERE ${inTeams('team_id')} AND at >= ? AND at < ?
-       ORDER BY at, review_id`,
+      `SELECT model_id AS modelId, model_version AS modelVersion, model_positive AS modelPositive,
+         verdict, count(*) AS n
+       FROM verdict_latest WHERE ${inTeams('team_id')} AND at >= ? AND at < ?
+       GROUP BY model_id, model_version, model_positive, verdict`,
     )
     .all(...teams, start, end) as {
-    diagnosisId: string;
     modelId: string;
     modelVersion: string;
     modelPositive: number;
     verdict: 'right' | 'wrong' | 'cant_tell';
+    n: number;
   }[];
-  const latestVerdict = new Map<string, (typeof verdictRows)[number]>();
-  for (const v of verdictRows) latestVerdict.set(v.diagnosisId, v);
 
   const keyOf = (id: string, version: string) => `${id}\u0000${version}`;
   const models = new Map<string, DashboardResponse['models'][number]>();
@@ -292,20 +284,20 @@ export function dashboard(
     m.agreement = wilson(t.agreed, t.assessed);
   }
   const confusion = new Map<string, { tp: number; fp: number; tn: number; fn: number }>();
-  for (const v of latestVerdict.values()) {
+  for (const v of verdictCounts) {
     const m = modelOf(v.modelId, v.modelVersion, v.modelId);
     const key = keyOf(v.modelId, v.modelVersion);
     const cm = confusion.get(key) ?? { tp: 0, fp: 0, tn: 0, fn: 0 };
     if (v.verdict === 'cant_tell') {
-      m.verdicts.cantTell += 1;
+      m.verdicts.cantTell += v.n;
     } else if (v.verdict === 'right') {
-      m.verdicts.right += 1;
-      if (v.modelPositive) cm.tp += 1;
-      else cm.tn += 1;
+      m.verdicts.right += v.n;
+      if (v.modelPositive) cm.tp += v.n;
+      else cm.tn += v.n;
     } else {
-      m.verdicts.wrong += 1;
-      if (v.modelPositive) cm.fp += 1;
-      else cm.fn += 1;
+      m.verdicts.wrong += v.n;
+      if (v.modelPositive) cm.fp += v.n;
+      else cm.fn += v.n;
     }
     confusion.set(key, cm);
   }

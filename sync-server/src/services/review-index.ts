@@ -59,10 +59,10 @@ function prepare(db: Db) {
       `INSERT INTO review_reports (report_id, team_id, patient_id, encounter_id, clinician_id,
          patient_name, sex, birth_date, village, village_key, revision, state, shared_at,
          first_shared_at, reviewed_at, ever_returned, positive, abnormal, disagreement, priority,
-         rank)
+         rank, models)
        VALUES (@reportId, @teamId, @patientId, @encounterId, @clinicianId, @patientName, @sex,
          @birthDate, @village, @villageKey, @revision, @state, @sharedAt, @firstSharedAt,
-         @reviewedAt, @everReturned, @positive, @abnormal, @disagreement, @priority, @rank)
+         @reviewedAt, @everReturned, @positive, @abnormal, @disagreement, @priority, @rank, @models)
        ON CONFLICT (report_id) DO UPDATE SET team_id = excluded.team_id,
          patient_id = excluded.patient_id, encounter_id = excluded.encounter_id,
          clinician_id = excluded.clinician_id, patient_name = excluded.patient_name,
@@ -72,7 +72,7 @@ function prepare(db: Db) {
          reviewed_at = excluded.reviewed_at, ever_returned = excluded.ever_returned,
          positive = excluded.positive, abnormal = excluded.abnormal,
          disagreement = excluded.disagreement, priority = excluded.priority,
-         rank = excluded.rank`,
+         rank = excluded.rank, models = excluded.models`,
     ),
     deleteIndexed: c.prepare<[string]>('DELETE FROM review_reports WHERE report_id = ?'),
     deleteDiagnoses: c.prepare<[string]>('DELETE FROM review_diagnoses WHERE report_id = ?'),
@@ -120,6 +120,41 @@ function prepare(db: Db) {
     countEncounter: c.prepare<[string, string, number]>(
       `INSERT INTO clinician_activity (team_id, user_id, week, encounters) VALUES (?, ?, ?, 1)
        ON CONFLICT (team_id, user_id, week) DO UPDATE SET encounters = encounters + 1`,
+    ),
+    countShared: c.prepare<[string, string, number]>(
+      `INSERT INTO clinician_activity (team_id, user_id, week, shared) VALUES (?, ?, ?, 1)
+       ON CONFLICT (team_id, user_id, week) DO UPDATE SET shared = shared + 1`,
+    ),
+    countReturned: c.prepare<[string, string, number]>(
+      `INSERT INTO clinician_activity (team_id, user_id, week, returned) VALUES (?, ?, ?, 1)
+       ON CONFLICT (team_id, user_id, week) DO UPDATE SET returned = returned + 1`,
+    ),
+    getRun: c.prepare<[string], { week: number; assessment: string | null }>(
+      'SELECT week, assessment FROM model_runs WHERE diagnosis_id = ?',
+    ),
+    insertRun: c.prepare(
+      `INSERT INTO model_runs (diagnosis_id, team_id, model_id, model_version, week, positive,
+         assessment) VALUES (@diagnosisId, @teamId, @modelId, @modelVersion, @week, @positive,
+         @assessment)`,
+    ),
+    setRunAssessment: c.prepare<[string | null, string]>(
+      'UPDATE model_runs SET assessment = ? WHERE diagnosis_id = ?',
+    ),
+    addWeekly: c.prepare(
+      `INSERT INTO model_weekly (team_id, model_id, model_version, week, model_name, runs,
+         positives, assessed, agreed)
+       VALUES (@teamId, @modelId, @modelVersion, @week, @modelName, @runs, @positives, @assessed,
+         @agreed)
+       ON CONFLICT (team_id, model_id, model_version, week) DO UPDATE SET
+         runs = runs + excluded.runs, positives = positives + excluded.positives,
+         assessed = assessed + excluded.assessed, agreed = agreed + excluded.agreed`,
+    ),
+    upsertVerdict: c.prepare(
+      `INSERT INTO verdict_latest (diagnosis_id, team_id, model_id, model_version, model_positive,
+         verdict, at)
+       VALUES (@diagnosisId, @teamId, @modelId, @modelVersion, @modelPositive, @verdict, @at)
+       ON CONFLICT (diagnosis_id) DO UPDATE SET verdict = excluded.verdict, at = excluded.at,
+         model_positive = excluded.model_positive`,
     ),
     insertRef: c.prepare<[string, string, string]>(
       'INSERT OR IGNORE INTO review_refs (table_name, id, report_id) VALUES (?, ?, ?)',
@@ -353,6 +388,12 @@ export function currentSnapshot(db: Db, report: RecordData, teamId: string) {
   return snapshotOf(report, encounter, diagnoses);
 }
 
+/** `|pneumonia-cxr:1|diabetes-risk:0|` (see review_reports.models); '' when none. */
+export const modelsKey = (diagnoses: readonly RecordData[]): string =>
+  diagnoses.length === 0
+    ? ''
+    : `|${diagnoses.map((d) => `${str(d.modelId)}:${diagnosisPositive(d) ? 1 : 0}`).join('|')}|`;
+
 /** Rebuilds the queue row of a report (or removes it when the report is not shared). */
 function refreshReport(s: Statements, reportId: string, at: number, userId: string) {
   const row = s.getRecord.get('reports', reportId);
@@ -372,6 +413,7 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
     .map((id) => liveRecord(s, 'diagnoses', id, teamId))
     .filter((d): d is RecordData => d !== null);
 
+  if (!existing && revision === 1) s.countShared.run(teamId, userId, weekNumber(at));
   const latest = s.latestReview.get(reportId, revision);
   const state: ReviewState = latest?.decision ?? 'awaiting';
   const positive = diagnoses.some(diagnosisPositive) ? 1 : 0;
@@ -405,10 +447,12 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
     disagreement,
     priority: positive + abnormal + disagreement,
     rank: -(positive + abnormal + disagreement),
+    models: modelsKey(diagnoses),
   });
   s.deleteDiagnoses.run(reportId);
   for (const d of diagnoses) {
     const id = str(d.id);
+    countRun(s, d, teamId, at);
     s.insertDiagnosis.run({
       reportId,
       diagnosisId: id,
@@ -422,6 +466,49 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
       ranAt: s.firstWriteAt.get('diagnoses', id) ?? at,
     });
   }
+}
+
+/**
+ * Counts a model result in model_weekly the first time a shared report shows it, and moves its
+ * assessment between the counters when the clinician changes it (nothing else of a saved diagnosis
+ * can change).
+ */
+function countRun(s: Statements, d: RecordData, teamId: string, at: number) {
+  const diagnosisId = str(d.id);
+  const assessment = assessmentOf(d);
+  const old = s.getRun.get(diagnosisId);
+  const key = { teamId, modelId: str(d.modelId), modelVersion: str(d.modelVersion) };
+  const counts = (a: string | null) => ({
+    assessed: a === null ? 0 : 1,
+    agreed: a === 'agree' ? 1 : 0,
+  });
+  if (!old) {
+    const week = weekNumber(s.firstWriteAt.get('diagnoses', diagnosisId) ?? at);
+    const positive = diagnosisPositive(d) ? 1 : 0;
+    s.insertRun.run({ diagnosisId, ...key, week, positive, assessment });
+    s.addWeekly.run({
+      ...key,
+      week,
+      modelName: str(d.modelName),
+      runs: 1,
+      positives: positive,
+      ...counts(assessment),
+    });
+    return;
+  }
+  if (old.assessment === assessment) return;
+  const before = counts(old.assessment);
+  const after = counts(assessment);
+  s.setRunAssessment.run(assessment, diagnosisId);
+  s.addWeekly.run({
+    ...key,
+    week: old.week,
+    modelName: str(d.modelName),
+    runs: 0,
+    positives: 0,
+    assessed: after.assessed - before.assessed,
+    agreed: after.agreed - before.agreed,
+  });
 }
 
 /**
@@ -463,6 +550,10 @@ export function afterWrite(
       const reportId = str(record.reportId);
       const report = liveRecord(s, 'reports', reportId, teamId)!;
       const revision = record.revision as number;
+      if (record.decision === 'returned' && !s.everReturned.get(reportId)) {
+        const row = s.getIndexed.get(reportId);
+        if (row) s.countReturned.run(teamId, row.clinicianId, weekNumber(row.firstSharedAt));
+      }
       s.insertEvent.run({
         reviewId: id,
         reportId,
@@ -492,6 +583,15 @@ export function afterWrite(
           modelPositive: diagnosisPositive(d) ? 1 : 0,
           verdict: v.verdict,
           referenceOutcome: v.referenceOutcome ?? null,
+          at: t,
+        });
+        s.upsertVerdict.run({
+          diagnosisId: v.diagnosisId,
+          teamId,
+          modelId: str(d.modelId),
+          modelVersion: str(d.modelVersion),
+          modelPositive: diagnosisPositive(d) ? 1 : 0,
+          verdict: v.verdict,
           at: t,
         });
       }

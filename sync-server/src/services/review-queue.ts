@@ -109,19 +109,15 @@ export function whereOf(
     terms.push('r.disagreement = ?');
     params.push(f.disagreement === 'true' ? 1 : 0);
   }
+  // Model and finding: a substring of review_reports.models (|<modelId>:<0|1>|...|).
   if (f.modelId) {
-    const positive = f.finding ? ' AND d.positive = ?' : '';
-    terms.push(
-      `EXISTS (SELECT 1 FROM review_diagnoses d WHERE d.report_id = r.report_id AND d.model_id = ?${positive})`,
-    );
-    params.push(f.modelId);
-    if (f.finding) params.push(f.finding === 'positive' ? 1 : 0);
+    terms.push('instr(r.models, ?) > 0');
+    const finding = f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : '';
+    params.push(`|${f.modelId}:${finding}`);
   } else if (f.finding === 'positive') {
     terms.push('r.positive = 1');
   } else if (f.finding === 'negative') {
-    terms.push(
-      'r.positive = 0 AND EXISTS (SELECT 1 FROM review_diagnoses d WHERE d.report_id = r.report_id)',
-    );
+    terms.push("r.positive = 0 AND r.models <> ''");
   }
   return { sql: terms.join(' AND '), params };
 }

@@ -23,7 +23,7 @@ import {
   writeRight,
 } from './review-index';
 import { nextRevision } from './review-model';
-import type { Scope } from './scope';
+import { canRead, type Scope } from './scope';
 
 /*
  * Push and pull (DESIGN 4). A push is one IMMEDIATE transaction that applies its mutations in
@@ -131,6 +131,17 @@ function prepare(db: Db) {
                   AND team_id IN (SELECT value FROM json_each(?))))
        ORDER BY seq LIMIT ?`,
     ),
+    /** Whether a record pullPage would return (same arrays) has a seq at or after the cursor. */
+    cursorKnown: c
+      .prepare<[number, string, string], 1>(
+        `SELECT 1 FROM records
+         WHERE seq >= ?
+           AND (team_id IN (SELECT value FROM json_each(?))
+                OR (table_name IN ('reviews', 'comments', 'followups')
+                    AND team_id IN (SELECT value FROM json_each(?))))
+         LIMIT 1`,
+      )
+      .pluck(),
     insertConflict: (row: ConflictRow) => db.insert(conflicts).values(row).run(),
     resolveConflict: (id: string, at: Date, mutationId: string) =>
       db
@@ -365,11 +376,14 @@ function applyMutation(
 
   const current = s.getRecord.get(m.table, m.id);
   if (current && current.teamId !== teamId) {
-    // Also what a record of another team looks like: the same answer either way.
+    // A record of a team the caller cannot read gets the answer a write into that team gets, so
+    // that an id learnt elsewhere is not confirmed; the caller's own record is told why.
     return {
       stored: reject(
         'forbidden',
-        "the record belongs to another team (a record's team cannot change)",
+        canRead(scope, current.teamId)
+          ? "a record's team cannot change"
+          : 'you may not write records of this team',
       ),
     };
   }
@@ -561,15 +575,23 @@ export function pull(
   maxBytes: number = PULL_PAGE_MAX_BYTES,
 ): PullPage {
   const s = statements(db);
-  const max = s.maxSeq.get()!;
-  if (cursor > max) {
+  const fingerprint = scope.fingerprint;
+  const clinical = JSON.stringify([...scope.clinicianTeams]);
+  const supervisedOnly = JSON.stringify(
+    [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t)),
+  );
+  // A cursor this caller was served is the seq of a record it may pull, and that record (or its
+  // later version) is still there. Checked against what the caller may pull, not the global
+  // sequence, so that probing cursors does not reveal how much other teams write. After a change
+  // of scope the reset below answers instead.
+  const known = cursor === 0 || s.cursorKnown.get(cursor, clinical, supervisedOnly) === 1;
+  if (!known && (device.scope === null || sameTeams(device.scope, fingerprint))) {
     throw new ApiError(
       400,
       'invalid_cursor',
-      `cursor ${cursor} is beyond the server's latest change (${max}); pull again from 0`,
+      `cursor ${cursor} is not one this server gave you; pull again from 0`,
     );
   }
-  const fingerprint = scope.fingerprint;
   if (cursor > 0 && !sameTeams(device.scope, fingerprint)) {
     return {
       body: JSON.stringify({ changes: [], cursor: 0, hasMore: true, reset: true }),
@@ -579,19 +601,12 @@ export function pull(
       reset: true,
     };
   }
-  const clinical = [...scope.clinicianTeams];
-  const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
   // Read row by row, stopping at `limit` records or `maxBytes`, so memory stays bounded too.
   const rows: PageRow[] = [];
   let hasMore = false;
-  if (clinical.length + supervisedOnly.length > 0) {
+  if (scope.readTeams.length > 0) {
     let bytes = 0;
-    const page = s.pullPage.iterate(
-      cursor,
-      JSON.stringify(clinical),
-      JSON.stringify(supervisedOnly),
-      limit + 1,
-    );
+    const page = s.pullPage.iterate(cursor, clinical, supervisedOnly, limit + 1);
     for (const row of page) {
       bytes += row.data.length;
       if (rows.length === limit || (rows.length > 0 && bytes > maxBytes)) {

@@ -78,8 +78,13 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
   await filters.getByLabel('Finding').selectOption('positive');
   await expect(desk.getByRole('link', { name: 'Bakary Sanogo' })).toHaveCount(1);
   await expect(desk.getByRole('button', { name: /awaiting review \(1\)/ })).toBeVisible();
-  await desk.getByRole('link', { name: 'Bakary Sanogo' }).click();
+  // Keyboard: j selects the first report, r opens it to return, the Comment box focused.
+  await desk.getByRole('heading', { name: 'Review', exact: true }).click();
+  await desk.keyboard.press('j');
+  await expect(desk.getByRole('link', { name: 'Bakary Sanogo' })).toBeFocused();
+  await desk.keyboard.press('r');
   await expect(desk.getByRole('heading', { name: 'Report: Bakary Sanogo' })).toBeVisible();
+  await expect(desk.getByRole('textbox', { name: 'Comment' })).toBeFocused();
   await expect(desk.getByText('High fever')).toBeVisible();
   await expect(desk.getByRole('img', { name: 'Model input as captured' })).toBeVisible();
   await expect(desk.getByRole('img', { name: /Occlusion heatmap/ })).toBeVisible();
@@ -116,6 +121,7 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
     desk.getByRole('cell', { name: 'Probable pneumonia. SpO2 91 % on air.' }),
   ).toBeVisible();
   await expect(desk.getByText('of revision 1 (an earlier one)')).toBeVisible();
+  await desk.screenshot({ path: test.info().outputPath('review-page.png'), fullPage: true });
   await desk.getByRole('button', { name: 'Approve' }).click();
   await expect(desk.getByText('Approved.')).toBeVisible();
   await expect(desk.locator('.heading .badge').first()).toHaveText('approved');
@@ -146,6 +152,10 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
   await desk.getByRole('link', { name: 'Dashboard' }).click();
   await expect(pneumoniaRow.getByRole('cell').nth(5)).not.toHaveText(accuracyBefore ?? '');
   await expect(pneumoniaRow.getByRole('cell').nth(4)).toContainText(/[1-9]\d* \/ /);
+  // Every chart drawn (chart.js under the strict CSP): 4 charts plus one per model.
+  await expect(desk.locator('[data-drawn="true"]').nth(4)).toBeVisible();
+  await expect(desk.locator('[data-drawn="false"]')).toHaveCount(0);
+  await desk.screenshot({ path: test.info().outputPath('dashboard.png'), fullPage: true });
 
   // --- Exports of the filtered queue contain the report.
   await desk.getByRole('link', { name: 'Review' }).click();
@@ -173,6 +183,47 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
     expect.arrayContaining(['Patient', 'Encounter', 'DiagnosticReport', 'RiskAssessment']),
   );
 
+  await tabletContext.close();
+  await deskContext.close();
+});
+
+test('a supervisor approving from the queue with no connection loses nothing: it waits, then is sent', async ({
+  browser,
+  baseURL,
+}) => {
+  const village = `Diéma ${Date.now()}`;
+  const tabletContext = await browser.newContext();
+  const tablet = await tabletContext.newPage();
+  await signInNewClinician(tablet, baseURL!);
+  await tablet.goto('/patients/new');
+  await tablet.getByLabel('Given name').fill('Mariam');
+  await tablet.getByLabel('Family name').fill('Dembélé');
+  await tablet.getByLabel('Years').fill('30');
+  await tablet.getByLabel('Village').fill(village);
+  await tablet.getByRole('button', { name: 'Save' }).click();
+  await tablet.getByRole('button', { name: 'New report' }).click();
+  await tablet.getByLabel('Summary').fill('Headache for three days.');
+  await tablet.getByRole('button', { name: 'Share report' }).click();
+  await syncNow(tablet);
+
+  const deskContext = await browser.newContext();
+  const desk = await deskContext.newPage();
+  await signInNewSupervisor(desk, baseURL!);
+  await desk.goto(`/review?village=${encodeURIComponent(village)}`);
+  await expect(desk.getByRole('link', { name: 'Mariam Dembélé' })).toBeVisible();
+  await deskContext.setOffline(true);
+  await desk.getByRole('heading', { name: 'Review', exact: true }).click();
+  await desk.keyboard.press('j');
+  await desk.keyboard.press('a');
+  const row = desk.getByRole('row', { name: /Mariam Dembélé/ });
+  await expect(row).toContainText('approved');
+  await expect(row).toContainText('waiting to send');
+  // The connection returns: the waiting review goes with the sync that starts then.
+  await deskContext.setOffline(false);
+  await expect(row).not.toContainText('waiting to send');
+  await desk.goto(`/review?village=${encodeURIComponent(village)}`);
+  await expect(row).toContainText('approved');
+  await expect(desk.getByRole('button', { name: /approved \(1\)/ })).toBeVisible();
   await tabletContext.close();
   await deskContext.close();
 });

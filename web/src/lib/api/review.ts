@@ -7,7 +7,12 @@ import type {
   ReportBundle,
   ReviewTeamsResponse,
 } from 'sync-server/protocol';
+import { hc } from 'hono/client';
+import type { AppType } from 'sync-server/app';
 import { readResponse } from './errors';
+
+/** Typed from the server's routes: a renamed review route fails the type check here. */
+const review = hc<AppType>('/').api.review;
 
 export type { DashboardResponse, QueueFilters, QueueResponse, ReportBundle };
 
@@ -21,7 +26,11 @@ export function queryString(values: Record<string, string | number | undefined |
   return s ? `?${s}` : '';
 }
 
-const get = <T>(path: string) => readResponse<T>(fetch(path, { credentials: 'same-origin' }));
+/** Query-string values as the routes take them (their schemas parse the strings). */
+const asQuery = (values: object) =>
+  Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+  ) as Record<string, string>;
 
 /**
  * The supervisor's query API (sync-server/src/protocol/review.ts): everything is filtered, sorted
@@ -29,15 +38,16 @@ const get = <T>(path: string) => readResponse<T>(fetch(path, { credentials: 'sam
  */
 export const reviewApi = {
   queue: (query: QueueQuery) =>
-    get<QueueResponse>(`/api/review/queue${queryString(query as Record<string, string>)}`),
-  teams: () => get<ReviewTeamsResponse>('/api/review/teams'),
-  bundle: (id: string) => get<ReportBundle>(`/api/review/reports/${encodeURIComponent(id)}`),
+    readResponse<QueueResponse>(review.queue.$get({ query: asQuery(query) })),
+  teams: () => readResponse<ReviewTeamsResponse>(review.teams.$get()),
+  bundle: (id: string) => readResponse<ReportBundle>(review.reports[':id'].$get({ param: { id } })),
   dashboard: (query: DashboardQuery) =>
-    get<DashboardResponse>(`/api/review/dashboard${queryString(query as Record<string, string>)}`),
+    readResponse<DashboardResponse>(review.dashboard.$get({ query: asQuery(query) })),
 };
 
 /** Where the browser downloads an export of the queue as filtered. */
 export function exportUrl(kind: 'csv' | 'fhir', filters: QueueFilters): string {
+  // A plain path: the browser downloads it (hc's $url needs an absolute base).
   const path = kind === 'csv' ? '/api/review/export.csv' : '/api/review/export.fhir';
   return `${path}${queryString(filters as Record<string, string>)}`;
 }

@@ -94,6 +94,8 @@ export interface DiagnosisFields {
   encounterId: string | null;
   modelId: string;
   modelVersion: string;
+  /** The exact model file that made it (absent on results saved before the catalogue). */
+  modelSha256?: string;
   modelName: string;
   inputs: DiagnosisInputs;
   /** Probability per label. */
@@ -106,6 +108,11 @@ export interface DiagnosisFields {
   modelNotice: { intendedUse: string; limitations: string };
   /** The clinician's view of the result; required before it counts as reviewed by the clinician. */
   assessment: Assessment | null;
+  /**
+   * Why the result may not hold, as the clinician was warned before running it (patient outside
+   * the model's eligibility, an image that did not look like the training images).
+   */
+  warnings?: string[];
 }
 
 export interface Diagnosis extends RecordMeta, DiagnosisFields {}

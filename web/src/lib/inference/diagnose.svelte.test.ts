@@ -24,6 +24,7 @@ function fakeStore(): ModelStore {
     manifest: async (e: CatalogueEntry) => (e.id === image.id ? image : tabular),
     isSaved: async () => false,
     modelBytes: async () => new ArrayBuffer(4),
+    inputCheck: async () => null,
   } as unknown as ModelStore;
 }
 

@@ -9,6 +9,7 @@ import {
   occlusionPatches,
   type Contribution,
 } from './explain';
+import { checkInput, type InputCheckSpec, type InputIssue } from './input-check';
 import type { CatalogueEntry, Manifest } from './manifest';
 import { ModelStore, type Progress } from './model-store';
 import { findingOf, readProbabilities, type Finding } from './postprocess';
@@ -58,6 +59,8 @@ export interface DiagnosisResult {
   runMs: number;
   explanation: Explanation | null;
   explanationError: string | null;
+  /** Why the result may not hold (patient outside the model's eligibility, unusual image): kept with it. */
+  warnings: string[];
 }
 
 const messageOf = (error: unknown) =>
@@ -86,6 +89,16 @@ export class DiagnoseState {
   /** Set by a run attempt: required fields are flagged only after one. */
   attempted = $state(false);
 
+  /** The input check of the selected image model (null: the model has none, or not loaded yet). */
+  checkSpec = $state.raw<InputCheckSpec | null>(null);
+  /** What the input check found in the chosen image. */
+  inputIssues = $state.raw<InputIssue[]>([]);
+  /** Why this patient is outside what the model was made for (set by the page). */
+  eligibility = $state.raw<string[]>([]);
+  /** The clinician confirmed running despite the warnings above. */
+  confirmedWarnings = $state(false);
+  warnings = $derived([...this.eligibility, ...this.inputIssues.map((i) => i.message)]);
+
   running = $state(false);
   explaining = $state(false);
   runError = $state<string | null>(null);
@@ -104,6 +117,7 @@ export class DiagnoseState {
     !!this.manifest &&
       !this.running &&
       !this.loadError &&
+      (this.warnings.length === 0 || this.confirmedWarnings) &&
       (this.manifest.modality === 'tabular' ? this.fieldIssues.length === 0 : !!this.image),
   );
 
@@ -159,7 +173,19 @@ export class DiagnoseState {
     this.attempted = false;
     this.result = null;
     this.runError = null;
+    this.checkSpec = null;
+    this.inputIssues = [];
+    this.confirmedWarnings = false;
     void this.prepare().catch(() => undefined);
+    const choice = this.selected;
+    if (choice?.manifest) {
+      void this.#store
+        .inputCheck(choice.manifest, choice.entry.source)
+        .then((spec) => {
+          if (this.selectedId === id) this.checkSpec = spec;
+        })
+        .catch(() => undefined); // no check: nothing to warn about
+    }
   }
 
   /** Gets the model file (verified, saved for offline) and its session ready. */
@@ -207,6 +233,10 @@ export class DiagnoseState {
       const reply = await this.#engine.image(file, spec);
       if (generation !== this.#generation) return reply.preview.close();
       this.image = { name: file.name, file, ...reply, spec };
+      this.inputIssues = this.checkSpec
+        ? checkInput(this.checkSpec, grayPixels(reply.tensor, spec)).issues
+        : [];
+      this.confirmedWarnings = false;
     } catch (error) {
       if (generation === this.#generation) this.imageError = messageOf(error);
     } finally {
@@ -244,6 +274,7 @@ export class DiagnoseState {
         runMs: reply.ms,
         explanation: null,
         explanationError: null,
+        warnings: this.warnings,
       };
       this.running = false;
       await this.#explain(model, input.data, probabilities, generation);
@@ -317,4 +348,15 @@ export class DiagnoseState {
       if (generation === this.#generation) this.explaining = false;
     }
   }
+}
+
+/** The model input as one grayscale plane (the channels averaged), for the input check. */
+function grayPixels(tensor: Float32Array, spec: ImageSpec): Float32Array {
+  const n = spec.width * spec.height;
+  if (spec.channels === 1) return tensor.subarray(0, n);
+  const gray = new Float32Array(n);
+  for (let c = 0; c < spec.channels; c++) {
+    for (let i = 0; i < n; i++) gray[i] = gray[i]! + tensor[c * n + i]! / spec.channels;
+  }
+  return gray;
 }

@@ -2,6 +2,7 @@
 // checked against the manifest's SHA-256 before use, and kept in Cache Storage so a model once
 // used works offline. An interrupted download is kept and resumed with a Range request.
 import { ModelCatalogueResponse, type CatalogueItem } from 'sync-server/protocol';
+import { parseInputCheck, type InputCheckSpec } from './input-check';
 import {
   catalogueUrl,
   manifestUrl,
@@ -105,6 +106,17 @@ export class ModelStore {
       : offered;
     if (!entry) throw new ModelStoreError(`No model "${id}" is known on this device.`);
     return parseManifest(await this.#json(manifestUrl(entry), `the description of ${id}`), id);
+  }
+
+  /** The input check the manifest names (input.image.check), kept for offline use; else null. */
+  async inputCheck(
+    manifest: Manifest,
+    source: ModelSource = 'bundled',
+  ): Promise<InputCheckSpec | null> {
+    const name = manifest.modality === 'image' ? manifest.input.image.check : undefined;
+    if (!name) return null;
+    const url = modelFileUrl({ ...manifest, file: name }, source);
+    return parseInputCheck(await this.#json(url, `the input check of ${manifest.name}`));
   }
 
   async savedVersions(): Promise<SavedVersion[]> {

@@ -1,6 +1,9 @@
 // Checks every model in models/index.json against its manifest with onnxruntime-node: the file's sha256
-// and size, the graph's inputs and outputs, and that the validation data in training/data reproduces
-// the manifest's validation metrics. Tabular models must also cope with every optional field missing.
+// and size, the graph's inputs and outputs, and that the data in training/data reproduces the manifest's
+// metrics: validation metrics by running the graph on the validation split; cross-validated metrics from
+// the stored out-of-fold predictions and the dataset's labels (the shipped graph averages the fold models,
+// so it cannot itself reproduce out-of-fold figures; it is run on every image instead). Tabular models
+// must also cope with every optional field missing.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,31 +14,59 @@ import { z } from 'zod';
 import { parseCatalogue, parseManifest, type Manifest } from './manifest';
 import { readNpz } from './npy.test-helper';
 
-/** What training writes into `metrics` beyond the app's contract: the figures checked here and how to
- * rebuild the validation inputs from the dataset file (models/README.md). */
-const ValidationMetrics = z.object({
-  split: z.literal('val'),
+const EvaluationData = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  // image models: the arrays in the .npz
+  images: z.string().optional(),
+  labels: z.string().optional(),
+  // tabular models: CSV column per field key, missing-value marker, label column, row indices file
+  columns: z.record(z.string(), z.string()).optional(),
+  missing: z.string().optional(),
+  label: z.object({ column: z.string(), positive: z.string() }).optional(),
+  rows: z.string().optional(),
+});
+type EvaluationData = z.infer<typeof EvaluationData>;
+
+const Figures = {
   n: z.number().int().positive(),
   auc: z.number(),
   accuracy: z.number(),
   sensitivity: z.number(),
   specificity: z.number(),
   brier: z.number(),
-  data: z.object({
-    file: z.string(),
-    sha256: z.string(),
-    // image models: the arrays in the .npz
-    images: z.string().optional(),
-    labels: z.string().optional(),
-    // tabular models: CSV column per field key, missing-value marker, label column, row indices file
-    columns: z.record(z.string(), z.string()).optional(),
-    missing: z.string().optional(),
-    label: z.object({ column: z.string(), positive: z.string() }).optional(),
-    rows: z.string().optional(),
+};
+
+/** What training writes into `metrics` beyond the app's contract (models/README.md): the figures
+ * checked here and how to rebuild the evaluation from the dataset file. */
+const ValidationMetrics = z.object({ split: z.literal('val'), ...Figures, data: EvaluationData });
+const MeanSd = z.object({ mean: z.number(), sd: z.number().nonnegative() });
+const CrossValidatedMetrics = z.object({
+  split: z.string().regex(/cross-validation/),
+  ...Figures,
+  folds: z.number().int().min(2),
+  summary: z.object({
+    auc: MeanSd,
+    accuracy: MeanSd,
+    sensitivity: MeanSd,
+    specificity: MeanSd,
   }),
+  perFold: z.array(z.object({ ...Figures, threshold: z.number() })),
+  data: z.object({ file: z.string(), sha256: z.string(), predictions: z.string() }),
 });
-type ValidationMetrics = z.infer<typeof ValidationMetrics>;
-type EvaluationData = ValidationMetrics['data'];
+const Metrics = z.union([ValidationMetrics, CrossValidatedMetrics]);
+type CrossValidatedMetrics = z.infer<typeof CrossValidatedMetrics>;
+
+/** The out-of-fold predictions file next to the manifest (training/recipes/pneumonia_cxr.py). */
+const Predictions = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  images: z.array(z.string()).min(1),
+  labels: z.array(z.string()).min(1),
+  rows: z.array(z.number().int().nonnegative()).nullable(),
+  fold: z.array(z.number().int().nonnegative()),
+  probability: z.array(z.number().min(0).max(1)),
+});
 
 interface Cases {
   input: ort.Tensor;
@@ -51,7 +82,7 @@ const TOLERANCE = 0.002;
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-function datasetBytes(data: EvaluationData): Uint8Array {
+function datasetBytes(data: Pick<EvaluationData, 'file' | 'sha256'>): Uint8Array {
   const file = path.join(datasetsDir, data.file);
   if (!existsSync(file)) {
     throw new Error(
@@ -166,9 +197,74 @@ describe('models/index.json', () => {
   });
 });
 
+/** AUC, and accuracy, sensitivity, specificity at the threshold, and Brier score of P(positive). */
+function figures(positive: boolean[], score: number[], threshold: number) {
+  const n = score.length;
+  const predicted = score.map((s) => s >= threshold);
+  const tp = predicted.filter((p, i) => p && positive[i]).length;
+  const tn = predicted.filter((p, i) => !p && !positive[i]).length;
+  const nPos = positive.filter(Boolean).length;
+  return {
+    auc: auc(positive, score),
+    accuracy: (tp + tn) / n,
+    sensitivity: tp / nPos,
+    specificity: tn / (n - nPos),
+    brier: score.reduce((s, p, i) => s + (p - (positive[i] ? 1 : 0)) ** 2, 0) / n,
+  };
+}
+
+function expectFigures(
+  got: ReturnType<typeof figures>,
+  expected: Record<keyof ReturnType<typeof figures>, number>,
+  what: string,
+) {
+  for (const [key, value] of Object.entries(got)) {
+    const want = expected[key as keyof typeof got];
+    expect(
+      Math.abs(value - want),
+      `${what} ${key}: ${value} vs ${want} in the manifest`,
+    ).toBeLessThanOrEqual(TOLERANCE);
+  }
+}
+
+/** P(positive) per case from a [n, k] probabilities output, checking that each row sums to 1. */
+function positiveScores(m: Manifest, probs: Float32Array, n: number): number[] {
+  const k = m.output.labels.length;
+  const pos = m.output.labels.indexOf(m.output.positive);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += probs[i * k + j]!;
+    expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+  }
+  return Array.from({ length: n }, (_, i) => probs[i * k + pos]!);
+}
+
+/** The cases of a cross-validated image model: its images and labels arrays, concatenated. */
+function crossValidatedCases(m: Manifest, metrics: CrossValidatedMetrics) {
+  if (m.modality !== 'image')
+    throw new Error(`${m.id}: cross-validated metrics need an image model`);
+  const spec = m.input.image;
+  const pred = Predictions.parse(readJson(path.join(modelsDir, m.id, metrics.data.predictions)));
+  expect(pred.file).toBe(metrics.data.file);
+  expect(pred.sha256).toBe(metrics.data.sha256);
+  const arrays = readNpz(datasetBytes(metrics.data), [...pred.images, ...pred.labels]);
+  const pixels = pred.images.flatMap((k) => Array.from(arrays[k]!.data as Uint8Array));
+  const labels = pred.labels.flatMap((k) => Array.from(arrays[k]!.data as Uint8Array));
+  const rows = pred.rows ?? labels.map((_, i) => i);
+  const size = spec.height * spec.width;
+  const image = new Float32Array(rows.length * size);
+  rows.forEach((row, r) => image.set(pixels.slice(row * size, (row + 1) * size), r * size));
+  const positiveIndex = m.output.labels.indexOf(m.output.positive);
+  return {
+    pred,
+    positive: rows.map((row) => labels[row] === positiveIndex),
+    input: new ort.Tensor('float32', image, [rows.length, spec.channels, spec.height, spec.width]),
+  };
+}
+
 describe.each(index)('model $id', (entry) => {
   const manifest = parseManifest(readJson(path.join(modelsDir, entry.path)), entry.id);
-  const metrics = ValidationMetrics.parse(manifest.metrics);
+  const metrics = Metrics.parse(manifest.metrics);
   const modelFile = path.join(modelsDir, entry.id, manifest.file);
 
   it('matches its index entry, sha256 and size', () => {
@@ -181,45 +277,71 @@ describe.each(index)('model $id', (entry) => {
     expect(sha256(bytes)).toBe(manifest.sha256);
   });
 
-  it('reproduces the validation metrics in onnxruntime-node', async () => {
+  it('has the session inputs and outputs of its manifest', async () => {
     const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
     expect(session.inputNames).toEqual([inputTensor(manifest)]);
     expect(session.outputNames).toEqual([manifest.output.tensor]);
-
-    const cases = casesFor(manifest, metrics.data);
-    const { probs, dims } = await run(session, manifest, cases.input);
-    const n = cases.positive.length;
-    const k = manifest.output.labels.length;
-    expect(dims).toEqual([n, k]);
-    expect(n).toBe(metrics.n);
-
-    const pos = manifest.output.labels.indexOf(manifest.output.positive);
-    const score = Array.from({ length: n }, (_, i) => probs[i * k + pos]!);
-    for (let i = 0; i < n; i++) {
-      let sum = 0;
-      for (let j = 0; j < k; j++) sum += probs[i * k + j]!;
-      expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
-    }
-    const predicted = score.map((s) => s >= manifest.output.threshold);
-    const tp = predicted.filter((p, i) => p && cases.positive[i]).length;
-    const tn = predicted.filter((p, i) => !p && !cases.positive[i]).length;
-    const nPos = cases.positive.filter(Boolean).length;
-    const brier = score.reduce((s, p, i) => s + (p - (cases.positive[i] ? 1 : 0)) ** 2, 0) / n;
-    const got = {
-      auc: auc(cases.positive, score),
-      accuracy: (tp + tn) / n,
-      sensitivity: tp / nPos,
-      specificity: tn / (n - nPos),
-      brier,
-    };
-    for (const [key, value] of Object.entries(got)) {
-      const expected = metrics[key as keyof typeof got];
-      expect(
-        Math.abs(value - expected),
-        `${key}: ${value} vs ${expected} in the manifest`,
-      ).toBeLessThanOrEqual(TOLERANCE);
-    }
   });
+
+  if (!('folds' in metrics)) {
+    const val = metrics;
+    it('reproduces the validation metrics in onnxruntime-node', async () => {
+      const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
+      const cases = casesFor(manifest, val.data);
+      const { probs, dims } = await run(session, manifest, cases.input);
+      const n = cases.positive.length;
+      expect(dims).toEqual([n, manifest.output.labels.length]);
+      expect(n).toBe(val.n);
+      const score = positiveScores(manifest, probs, n);
+      expectFigures(figures(cases.positive, score, manifest.output.threshold), val, 'validation');
+    });
+  } else {
+    const cv = metrics;
+    it('reproduces the cross-validated metrics from the out-of-fold predictions and the labels', () => {
+      const { pred, positive } = crossValidatedCases(manifest, cv);
+      const n = positive.length;
+      expect(n).toBe(cv.n);
+      expect(pred.probability).toHaveLength(n);
+      expect(pred.fold).toHaveLength(n);
+      expectFigures(
+        figures(positive, pred.probability, manifest.output.threshold),
+        cv,
+        'out-of-fold',
+      );
+      // Each fold at the threshold chosen on the other folds; the summary is their mean +- sd.
+      expect(cv.perFold).toHaveLength(cv.folds);
+      cv.perFold.forEach((f, k) => {
+        const inFold = pred.fold.flatMap((fold, i) => (fold === k ? [i] : []));
+        expect(inFold.length).toBe(f.n);
+        const got = figures(
+          inFold.map((i) => positive[i]!),
+          inFold.map((i) => pred.probability[i]!),
+          f.threshold,
+        );
+        expectFigures(got, f, `fold ${k + 1}`);
+      });
+      for (const key of ['auc', 'accuracy', 'sensitivity', 'specificity'] as const) {
+        const values = cv.perFold.map((f) => f[key]);
+        const mean = values.reduce((a, b) => a + b, 0) / values.length;
+        const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+        expect(Math.abs(mean - cv.summary[key].mean), `${key} mean`).toBeLessThanOrEqual(TOLERANCE);
+        expect(Math.abs(sd - cv.summary[key].sd), `${key} sd`).toBeLessThanOrEqual(TOLERANCE);
+      }
+    });
+
+    it('runs on every image and, having trained on them all, scores at least as well as out of fold', async () => {
+      const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
+      const { positive, input } = crossValidatedCases(manifest, cv);
+      const { probs, dims } = await run(session, manifest, input);
+      expect(dims).toEqual([positive.length, manifest.output.labels.length]);
+      const got = figures(
+        positive,
+        positiveScores(manifest, probs, positive.length),
+        manifest.output.threshold,
+      );
+      expect(got.auc).toBeGreaterThanOrEqual(cv.auc - TOLERANCE);
+    });
+  }
 
   if (manifest.modality !== 'tabular') return;
 
@@ -228,7 +350,8 @@ describe.each(index)('model $id', (entry) => {
     const optional = fields.flatMap((f, k) => (f.required ? [] : [k]));
     expect(optional.length).toBeGreaterThan(0);
     const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
-    const measured = tabularCases(manifest, metrics.data).input.data as Float32Array;
+    const { data } = ValidationMetrics.parse(manifest.metrics);
+    const measured = tabularCases(manifest, data).input.data as Float32Array;
     // Every optional field missing at once, then each one missing on its own.
     for (const hide of [optional, ...optional.map((k) => [k])]) {
       const values = Float32Array.from(measured);

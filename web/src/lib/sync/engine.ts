@@ -103,6 +103,11 @@ export async function syncOnce(
     if (error instanceof ApiError && error.code === 'device_in_use') {
       await db.syncState.delete('deviceId');
     }
+    // A cursor the server never gave (restored from a backup older than this device's last
+    // pull): the next sync downloads everything again; records are applied only when newer.
+    if (error instanceof ApiError && error.code === 'invalid_cursor') {
+      await db.syncState.put({ key: 'cursor', value: 0 });
+    }
     throw error;
   }
 }

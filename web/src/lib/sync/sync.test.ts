@@ -124,6 +124,18 @@ describe('sync with the real server', () => {
     expect((await getPatient(tabletB, patient.id))?.version).toBeGreaterThan(0);
   });
 
+  it('starts the download over when the server no longer knows its cursor (restored backup)', async () => {
+    const { a } = await setup();
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, a.author);
+    await syncOnce(tablet, a.transport);
+    await tablet.syncState.put({ key: 'cursor', value: 10_000 });
+    await tablet.patients.clear();
+    await expect(syncOnce(tablet, a.transport)).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await syncOnce(tablet, a.transport);
+    expect((await getPatient(tablet, patient.id))?.givenName).toBe('Awa');
+  });
+
   it('a sync with nothing to do changes nothing', async () => {
     const { a } = await setup();
     const tablet = device();

@@ -28,6 +28,9 @@ describe('a model run in the record', () => {
         items: [{ key: 'glucose', label: 'Glucose', delta: 0.21, missing: false }],
         ms: 1,
       },
+      warnings: [
+        'This model was made for women and girls only; its result for this patient is uncertain.',
+      ],
     } as unknown as DiagnosisResult;
     const inputs = { kind: 'tabular' as const, values: { glucose: 150, insulin: null } };
     expect(diagnosisFields(result, inputs, { patientId: 'p', encounterId: 'e' })).toEqual({
@@ -43,6 +46,10 @@ describe('a model run in the record', () => {
       explanation: { kind: 'contributions', values: { glucose: 0.21 } },
       modelNotice: { intendedUse: 'Screening aid', limitations: 'Pima women only' },
       assessment: null,
+      // The warning the clinician confirmed before running stays with the result.
+      warnings: [
+        'This model was made for women and girls only; its result for this patient is uncertain.',
+      ],
     });
   });
 
@@ -65,6 +72,7 @@ describe('a model run in the record', () => {
         maxAbs: 0.2,
         ms: 5,
       },
+      warnings: [],
     } as unknown as DiagnosisResult;
     const fields = diagnosisFields(
       result,

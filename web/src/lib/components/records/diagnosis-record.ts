@@ -16,6 +16,7 @@ export function diagnosisFields(
     encounterId: context.encounterId,
     modelId: manifest.id,
     modelVersion: manifest.version,
+    modelSha256: manifest.sha256,
     modelName: manifest.name,
     inputs,
     outputs: Object.fromEntries(
@@ -26,6 +27,7 @@ export function diagnosisFields(
     explanation: explanationOf(result),
     modelNotice: { intendedUse: manifest.intendedUse, limitations: manifest.limitations },
     assessment: null,
+    ...(result.warnings.length ? { warnings: result.warnings } : {}),
   };
 }
 
