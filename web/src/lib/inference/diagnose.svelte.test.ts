@@ -107,6 +107,30 @@ describe('DiagnoseState', () => {
     expect(engine.run).not.toHaveBeenCalled();
   });
 
+  it('runs outside the warnings only once confirmed, keeps them with the result, and asks again for a new one', async () => {
+    const { state, engine } = await ready();
+    state.select('diabetes-risk');
+    await vi.waitFor(() => expect(state.loaded).not.toBeNull());
+    state.setText('glucose', '150');
+    state.setText('age', '40');
+    const outside =
+      'This model was made for women and girls only; its result for this patient is uncertain.';
+    state.eligibility = [outside];
+    expect(state.canRun).toBe(false);
+    await state.run();
+    expect(engine.run).not.toHaveBeenCalled();
+
+    state.confirmedWarnings = true;
+    expect(state.canRun).toBe(true);
+    await state.run();
+    expect(state.result?.warnings).toEqual([outside]);
+
+    // A new warning (e.g. the input check on another image) needs its own confirmation.
+    state.inputIssues = [{ code: 'blank', message: 'This image is almost uniform.' }];
+    expect(state.confirmedWarnings).toBe(false);
+    expect(state.canRun).toBe(false);
+  });
+
   it('drops the answer of a model the user has switched away from', async () => {
     const { state, engine } = await ready();
     state.select('diabetes-risk');

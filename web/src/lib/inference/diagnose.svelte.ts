@@ -95,9 +95,15 @@ export class DiagnoseState {
   inputIssues = $state.raw<InputIssue[]>([]);
   /** Why this patient is outside what the model was made for (set by the page). */
   eligibility = $state.raw<string[]>([]);
-  /** The clinician confirmed running despite the warnings above. */
-  confirmedWarnings = $state(false);
   warnings = $derived([...this.eligibility, ...this.inputIssues.map((i) => i.message)]);
+  /** The warnings the clinician confirmed running despite: a new one needs a new confirmation. */
+  confirmedFor = $state.raw<string[]>([]);
+  get confirmedWarnings(): boolean {
+    return this.warnings.every((w) => this.confirmedFor.includes(w));
+  }
+  set confirmedWarnings(confirmed: boolean) {
+    this.confirmedFor = confirmed ? [...this.warnings] : [];
+  }
 
   running = $state(false);
   explaining = $state(false);
@@ -117,7 +123,7 @@ export class DiagnoseState {
     !!this.manifest &&
       !this.running &&
       !this.loadError &&
-      (this.warnings.length === 0 || this.confirmedWarnings) &&
+      this.confirmedWarnings &&
       (this.manifest.modality === 'tabular' ? this.fieldIssues.length === 0 : !!this.image),
   );
 
@@ -175,7 +181,7 @@ export class DiagnoseState {
     this.runError = null;
     this.checkSpec = null;
     this.inputIssues = [];
-    this.confirmedWarnings = false;
+    this.confirmedFor = [];
     void this.prepare().catch(() => undefined);
     const choice = this.selected;
     if (choice?.manifest) {
@@ -241,7 +247,6 @@ export class DiagnoseState {
       this.inputIssues = this.checkSpec
         ? checkInput(this.checkSpec, grayPixels(reply.tensor, spec)).issues
         : [];
-      this.confirmedWarnings = false;
     } catch (error) {
       if (generation === this.#generation) this.imageError = messageOf(error);
     } finally {
