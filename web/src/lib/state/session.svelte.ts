@@ -144,8 +144,9 @@ export class SessionState {
     try {
       await claimDevice(getDatabase(), me.user.id);
     } catch (error) {
-      // Someone else's unsynced work is on this tablet: do not let this user in on it.
-      await api.logout().catch(() => {});
+      // Someone else's unsynced work is on this tablet: do not let this user in on it. Any other
+      // (local) failure must not end the user's server session.
+      if (error instanceof DeviceInUseError) await api.logout().catch(() => {});
       throw error;
     }
     this.me = me;
