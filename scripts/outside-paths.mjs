@@ -1,5 +1,5 @@
-// Finds references in tracked files to paths outside the repository (a sibling folder such as
-// ../shared beside the checkout, or an absolute path into the checkout's parent): a clone must run,
+// Finds references in tracked files to paths outside the repository (a folder beside the
+// checkout, or an absolute path into the checkout's parent): a clone must run,
 // test and read its docs with nothing beside it. Used by scripts/outside-paths.test.mjs.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ export function outsideReferences(root, file, text) {
       const reference = match[1];
       const target = resolve(base, reference);
       // In docs a relative path is a link the reader follows: it must also exist (a doc that says
-      // ../shared/X from a subfolder meant the folder beside the checkout).
+      // ../notes/X from a subfolder meant a folder beside the checkout).
       if (!inside(root, target) || (file.endsWith('.md') && !existsSync(target))) {
         found.push({ file, line: index + 1, reference });
       }

@@ -12,20 +12,20 @@ describe('references to paths outside the repository', () => {
   });
 
   it('flags a sibling folder of the checkout, from any depth', () => {
-    expect(outsideReferences(root, 'README.md', 'See [design](../shared/DESIGN.md).')).toEqual([
-      { file: 'README.md', line: 1, reference: '../shared/DESIGN.md' },
+    expect(outsideReferences(root, 'README.md', 'See [design](../sibling/DESIGN.md).')).toEqual([
+      { file: 'README.md', line: 1, reference: '../sibling/DESIGN.md' },
     ]);
-    const code = "new URL('../../../../shared/datasets/x.npz', import.meta.url)";
+    const code = "new URL('../../../../sibling/datasets/x.npz', import.meta.url)";
     expect(outsideReferences(root, 'web/tests/fixtures/xrays.ts', code)).toHaveLength(1);
-    expect(outsideReferences(root, 'training/config.yaml', 'data_dir: ../shared/datasets')).toEqual(
-      [{ file: 'training/config.yaml', line: 1, reference: '../shared/datasets' }],
-    );
+    expect(
+      outsideReferences(root, 'training/config.yaml', 'data_dir: ../sibling/datasets'),
+    ).toEqual([{ file: 'training/config.yaml', line: 1, reference: '../sibling/datasets' }]);
   });
 
   it('flags an absolute path into the folder that holds the checkout', () => {
     const parent = root.slice(0, root.lastIndexOf('/'));
-    const found = outsideReferences(root, 'a.md', `read ${parent}/shared/STACK.md first`);
-    expect(found.map((f) => f.reference)).toEqual([`${parent}/shared/STACK.md`]);
+    const found = outsideReferences(root, 'a.md', `read ${parent}/sibling/STACK.md first`);
+    expect(found.map((f) => f.reference)).toEqual([`${parent}/sibling/STACK.md`]);
   });
 
   it('skips a line that says it holds an outside path on purpose', () => {
