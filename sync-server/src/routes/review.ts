@@ -1,7 +1,7 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { requireUser } from '../auth/middleware';
-import type { AppDeps, AppEnv } from '../context';
+import type { AppDeps, AppEnv, AuthedEnv } from '../context';
 import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
 import { formatIssue, validate } from '../middleware/validate';
@@ -54,8 +54,27 @@ const REJECT_STATUS = { invalid: 400, forbidden: 403, append_only: 409 } as cons
 export const reviewRoutes = (
   { db, env, now }: AppDeps,
   prevalenceOf: PrevalenceOf = manifestPrevalence(),
-) =>
-  new Hono<AppEnv>()
+) => {
+  /**
+   * The start of an export: the caller's first page is read now, so that a 403 is an answer and
+   * not a broken download, and the export is audited with its filters.
+   */
+  const callerOf = (c: Context<AppEnv & AuthedEnv>) => ({
+    userId: c.get('user')!.id,
+    ip: clientIp(c, env.TRUST_PROXY),
+  });
+  const startExport = (
+    caller: { userId: string; ip: string },
+    format: 'csv' | 'fhir',
+    q: Parameters<typeof exportPages>[2],
+  ) => {
+    const at = now();
+    const pages = exportPages(db, scopeOf(db, caller.userId), q);
+    const first = pages.next();
+    writeAudit(db, { ...caller, at }, 'review.export', null, { format, filters: q });
+    return { rows: resume(first, pages), at };
+  };
+  return new Hono<AppEnv>()
     .use(requireUser)
     .get('/dashboard', (c) => {
       const q = parseQuery(DashboardQuery, c.req.query());
@@ -69,43 +88,16 @@ export const reviewRoutes = (
     })
     .get('/export.csv', (c) => {
       const q = parseQuery(ExportCsvQuery, c.req.query());
-      const user = c.get('user')!;
-      const at = now();
-      // Reads the first page now, so that a 403 is an answer, not a broken download.
-      const pages = exportPages(db, scopeOf(db, user.id), q);
-      const first = pages.next();
-      writeAudit(
-        db,
-        { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at },
-        'review.export',
-        null,
-        {
-          format: 'csv',
-          filters: q,
-        },
-      );
-      return c.body(textStream(csvChunks(resume(first, pages), q.rows, at)), 200, {
+      const { rows, at } = startExport(callerOf(c), 'csv', q);
+      return c.body(textStream(csvChunks(rows, q.rows, at)), 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.csv"`,
       });
     })
     .get('/export.fhir', (c) => {
       const q = parseQuery(QueueFilters, c.req.query());
-      const user = c.get('user')!;
-      const at = now();
-      const pages = exportPages(db, scopeOf(db, user.id), q);
-      const first = pages.next();
-      writeAudit(
-        db,
-        { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at },
-        'review.export',
-        null,
-        {
-          format: 'fhir',
-          filters: q,
-        },
-      );
-      return c.body(textStream(fhirChunks(resume(first, pages), env.PUBLIC_ORIGIN, at)), 200, {
+      const { rows, at } = startExport(callerOf(c), 'fhir', q);
+      return c.body(textStream(fhirChunks(rows, env.PUBLIC_ORIGIN, at)), 200, {
         'Content-Type': 'application/fhir+json; charset=utf-8',
         'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.fhir.json"`,
       });
@@ -146,3 +138,4 @@ export const reviewRoutes = (
       }
       return c.json(result! satisfies MutationResult, 200);
     });
+};
