@@ -379,17 +379,81 @@ export const reviewReports = sqliteTable(
     rank: integer('rank').notNull(),
   },
   // The queue reads one team at a time in index order (routes merge the teams), so every sort
-  // and the state filter have a (team_id, ...) index.
+  // and the state filter have a (team_id, ...) index. Each also carries the columns of the
+  // state, disagreement, model and finding filters: a rare filter skips non-matching reports in
+  // the index without reading their rows, and a period's counts per state read the index alone.
   (t) => [
-    index('review_reports_team_shared').on(t.teamId, t.sharedAt, t.reportId),
-    index('review_reports_team_rank').on(t.teamId, t.rank, t.sharedAt, t.reportId),
-    index('review_reports_team_state_shared').on(t.teamId, t.state, t.sharedAt, t.reportId),
-    index('review_reports_team_state_rank').on(t.teamId, t.state, t.rank, t.sharedAt, t.reportId),
+    index('review_reports_team_shared').on(
+      t.teamId,
+      t.sharedAt,
+      t.reportId,
+      t.state,
+      t.disagreement,
+      t.positive,
+      t.models,
+    ),
+    index('review_reports_team_rank').on(
+      t.teamId,
+      t.rank,
+      t.sharedAt,
+      t.reportId,
+      t.state,
+      t.disagreement,
+      t.positive,
+      t.models,
+    ),
+    index('review_reports_team_state_shared').on(
+      t.teamId,
+      t.state,
+      t.sharedAt,
+      t.reportId,
+      t.disagreement,
+      t.positive,
+      t.models,
+    ),
+    index('review_reports_team_state_rank').on(
+      t.teamId,
+      t.state,
+      t.rank,
+      t.sharedAt,
+      t.reportId,
+      t.disagreement,
+      t.positive,
+      t.models,
+    ),
     index('review_reports_clinician').on(t.clinicianId, t.sharedAt),
-    index('review_reports_village').on(t.villageKey),
+    index('review_reports_team_village').on(
+      t.teamId,
+      t.villageKey,
+      t.sharedAt,
+      t.reportId,
+      t.state,
+      t.disagreement,
+      t.positive,
+      t.models,
+    ),
     index('review_reports_patient').on(t.patientId),
     index('review_reports_encounter').on(t.encounterId),
   ],
+);
+
+/**
+ * How many shared reports each team has per state and per value of the other filters that have
+ * few values (disagreement, finding, the report's models): counters kept with review_reports by
+ * services/review-index.ts, so the queue's counts per state read a few hundred rows instead of
+ * counting every report, unless a clinician, village or period filter is set.
+ */
+export const reviewCounts = sqliteTable(
+  'review_counts',
+  {
+    teamId: text('team_id').notNull(),
+    state: text('state', { enum: REVIEW_STATE_VALUES }).notNull(),
+    disagreement: integer('disagreement').notNull(),
+    positive: integer('positive').notNull(),
+    models: text('models').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.state, t.disagreement, t.positive, t.models] })],
 );
 
 /** The diagnoses a shared report lists (a diagnosis may be listed by several reports). */

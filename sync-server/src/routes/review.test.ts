@@ -161,6 +161,59 @@ describe('GET /api/review/queue', () => {
     expect(await ids('?sort=priority')).toEqual([diab.r.id, pos.r.id, dis.r.id, plain.r.id]);
   });
 
+  it('keeps the counters per state in step with every kind of write (counts match a recount)', async () => {
+    const w = await setup();
+    const plain = await makeCase(w, { by: w.alice, teamId: w.teamA });
+    const pos = await makeCase(w, { by: w.bob, teamId: w.teamA, positive: true });
+    const gone = await makeCase(w, { by: w.alice, teamId: w.teamA, modelId: 'diabetes-risk' });
+    const draft = await makeCase(w, { by: w.alice, teamId: w.teamA, status: 'draft' });
+    await makeCase(w, { by: w.carol, teamId: w.teamB, disagree: true });
+    applied(await w.sam.pushOne(mutation('reviews', review(w.teamA, plain.r.id))));
+    applied(
+      await w.sam.pushOne(
+        mutation('reviews', review(w.teamA, pos.r.id, { decision: 'returned', comment: 'Redo' })),
+      ),
+    );
+    // The clinician now disagrees with the model (disagreement moves the report between counters),
+    // shares the returned report again (back to awaiting), deletes one, and shares the draft.
+    applied(
+      await w.bob.pushOne(
+        mutation(
+          'diagnoses',
+          {
+            ...pos.d,
+            assessment: { verdict: 'disagree', note: '', at: '2026-01-15T10:00:00Z', by: 'x' },
+          },
+          1,
+        ),
+      ),
+    );
+    applied(
+      await w.bob.pushOne(mutation('reports', { ...pos.r, sharedAt: '2026-01-16T09:00:00Z' }, 1)),
+    );
+    applied(await w.alice.pushOne(mutation('reports', { ...gone.r, deleted: true }, 1)));
+    applied(await w.alice.pushOne(mutation('reports', { ...draft.r, status: 'shared' }, 1)));
+
+    const key = 'team_id, state, disagreement, positive, models';
+    const counters = w.sqlite
+      .prepare(`SELECT ${key}, sum(n) AS n FROM review_counts GROUP BY ${key} HAVING sum(n) <> 0`)
+      .all();
+    const recount = w.sqlite
+      .prepare(`SELECT ${key}, count(*) AS n FROM review_reports GROUP BY ${key}`)
+      .all();
+    expect(counters).toEqual(recount);
+    expect(recount).toHaveLength(4);
+    const sam = await getQueue(w.sam.client);
+    expect(sam.counts).toEqual({ awaiting: 2, approved: 1, returned: 0 });
+    expect((await getQueue(w.sam.client, '?disagreement=true')).counts).toEqual({
+      awaiting: 1,
+      approved: 0,
+      returned: 0,
+    });
+    // A period filter counts the reports themselves: the same answer.
+    expect((await getQueue(w.sam.client, '?from=2026-01-01')).counts).toEqual(sam.counts);
+  });
+
   it('pages with a cursor through every report exactly once, in both sorts', async () => {
     const w = await setup();
     const made: string[] = [];

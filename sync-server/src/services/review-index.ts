@@ -29,6 +29,23 @@ import { ageInMonths, flagVitals } from './vitals';
  * review_diagnoses, review_events, review_verdicts) kept in step with every write.
  */
 
+/** What the counters of review_counts are keyed on (a review_reports row). */
+interface CountKey {
+  teamId: string;
+  state: ReviewState;
+  disagreement: number;
+  positive: number;
+  models: string;
+}
+
+interface IndexedRow extends CountKey {
+  revision: number;
+  sharedAt: number;
+  firstSharedAt: number;
+  clinicianId: string;
+  everReturned: number;
+}
+
 interface CurrentRow {
   teamId: string;
   version: number;
@@ -48,12 +65,19 @@ function prepare(db: Db) {
       )
       .pluck(),
     userName: c.prepare<[string], string>('SELECT name FROM users WHERE id = ?').pluck(),
-    getIndexed: c.prepare<
-      [string],
-      { revision: number; sharedAt: number; firstSharedAt: number; clinicianId: string }
-    >(
+    getIndexed: c.prepare<[string], IndexedRow>(
       `SELECT revision, shared_at AS sharedAt, first_shared_at AS firstSharedAt,
-              clinician_id AS clinicianId FROM review_reports WHERE report_id = ?`,
+              clinician_id AS clinicianId, team_id AS teamId, state, disagreement, positive,
+              models, ever_returned AS everReturned
+       FROM review_reports WHERE report_id = ?`,
+    ),
+    addCount: c.prepare<[string, string, number, number, string, number]>(
+      `INSERT INTO review_counts (team_id, state, disagreement, positive, models, n)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (team_id, state, disagreement, positive, models) DO UPDATE SET n = n + excluded.n`,
+    ),
+    setReviewState: c.prepare<[ReviewState, number | null, number, string]>(
+      'UPDATE review_reports SET state = ?, reviewed_at = ?, ever_returned = ? WHERE report_id = ?',
     ),
     upsertIndexed: c.prepare(
       `INSERT INTO review_reports (report_id, team_id, patient_id, encounter_id, clinician_id,
@@ -177,6 +201,24 @@ function statements(db: Db): Statements {
 }
 
 const parse = (json: string) => JSON.parse(json) as RecordData;
+
+const sameKey = (a: CountKey, b: CountKey) =>
+  a.teamId === b.teamId &&
+  a.state === b.state &&
+  a.disagreement === b.disagreement &&
+  a.positive === b.positive &&
+  a.models === b.models;
+
+/** Moves a report between the counters of review_counts (`from` or `to` null: none). */
+function recount(s: Statements, from: CountKey | null, to: CountKey | null) {
+  if (from && to && sameKey(from, to)) return;
+  for (const [k, n] of [
+    [from, -1],
+    [to, 1],
+  ] as const) {
+    if (k) s.addCount.run(k.teamId, k.state, k.disagreement, k.positive, k.models, n);
+  }
+}
 
 /** A record of this team that is not deleted, or null. */
 function liveRecord(s: Statements, table: SyncTable, id: unknown, teamId: string) {
@@ -399,13 +441,14 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
   const row = s.getRecord.get('reports', reportId);
   const report = row && !row.deleted ? parse(row.data) : null;
   const revision = typeof report?.revision === 'number' ? report.revision : 0;
+  const existing = s.getIndexed.get(reportId);
   if (!row || !report || !isShared(report) || revision < 1) {
+    if (existing) recount(s, existing, null);
     s.deleteIndexed.run(reportId);
     s.deleteDiagnoses.run(reportId);
     return;
   }
   const teamId = row.teamId;
-  const existing = s.getIndexed.get(reportId);
   const sameRevision = existing?.revision === revision;
   const patient = liveRecord(s, 'patients', report.patientId, teamId);
   const encounter = liveRecord(s, 'encounters', report.encounterId, teamId);
@@ -425,6 +468,8 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
   );
   const abnormal = encounter && Object.keys(flagVitals(vitals, ageMonths)).length > 0 ? 1 : 0;
   const village = str(patient?.village);
+  const models = modelsKey(diagnoses);
+  recount(s, existing ?? null, { teamId, state, disagreement, positive, models });
   s.upsertIndexed.run({
     reportId,
     teamId,
@@ -447,7 +492,7 @@ function refreshReport(s: Statements, reportId: string, at: number, userId: stri
     disagreement,
     priority: positive + abnormal + disagreement,
     rank: -(positive + abnormal + disagreement),
-    models: modelsKey(diagnoses),
+    models,
   });
   s.deleteDiagnoses.run(reportId);
   for (const d of diagnoses) {
@@ -550,9 +595,18 @@ export function afterWrite(
       const reportId = str(record.reportId);
       const report = liveRecord(s, 'reports', reportId, teamId)!;
       const revision = record.revision as number;
-      if (record.decision === 'returned' && !s.everReturned.get(reportId)) {
-        const row = s.getIndexed.get(reportId);
-        if (row) s.countReturned.run(teamId, row.clinicianId, weekNumber(row.firstSharedAt));
+      const returned = record.decision === 'returned';
+      // checkReviewSide let only reviews of shared reports through: the report is indexed.
+      const indexed = s.getIndexed.get(reportId);
+      if (returned && indexed && !indexed.everReturned) {
+        s.countReturned.run(teamId, indexed.clinicianId, weekNumber(indexed.firstSharedAt));
+      }
+      // What the reviewer judged, read once for the snapshot and the verdicts.
+      const encounter = liveRecord(s, 'encounters', report.encounterId, teamId);
+      const diagnoses = new Map<string, RecordData>();
+      for (const diagnosisId of diagnosisIdsOf(report)) {
+        const d = liveRecord(s, 'diagnoses', diagnosisId, teamId);
+        if (d) diagnoses.set(diagnosisId, d);
       }
       s.insertEvent.run({
         reviewId: id,
@@ -563,7 +617,7 @@ export function afterWrite(
         authorId: userId,
         at: t,
         revisionSharedAt: s.revisionSharedAt.get(reportId, revision) ?? t,
-        snapshot: JSON.stringify(currentSnapshot(db, report, teamId)),
+        snapshot: JSON.stringify(snapshotOf(report, encounter, [...diagnoses.values()])),
       });
       const verdicts = (record.verdicts ?? []) as {
         diagnosisId: string;
@@ -571,7 +625,7 @@ export function afterWrite(
         referenceOutcome?: string | null;
       }[];
       for (const v of verdicts) {
-        const d = liveRecord(s, 'diagnoses', v.diagnosisId, teamId);
+        const d = diagnoses.get(v.diagnosisId);
         if (!d) continue;
         s.insertVerdict.run({
           reviewId: id,
@@ -595,7 +649,19 @@ export function afterWrite(
           at: t,
         });
       }
-      refreshReport(s, reportId, t, userId);
+      // A review changes only the report's state, review time and "ever returned": those are
+      // updated in place (the rest of the row, its diagnoses and counters stay as they are).
+      if (indexed) {
+        const latest = s.latestReview.get(reportId, indexed.revision);
+        const state: ReviewState = latest?.decision ?? 'awaiting';
+        recount(s, indexed, { ...indexed, state });
+        s.setReviewState.run(
+          state,
+          latest?.at ?? null,
+          indexed.everReturned || returned ? 1 : 0,
+          reportId,
+        );
+      }
       return;
     }
     case 'comments':
