@@ -122,11 +122,15 @@ export const reviewRoutes = (
       }
       const user = c.get('user')!;
       const at = now();
-      touchDevice(db, deviceId, user.id, at);
-      const [result] = push(
-        db,
-        { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
-        [mutation],
+      const ip = clientIp(c, env.TRUST_PROXY);
+      // One transaction (one commit) for the device's visit and the write: push's own transaction
+      // nests in it as a savepoint.
+      const [result] = db.transaction(
+        () => {
+          touchDevice(db, deviceId, user.id, at);
+          return push(db, { scope: scopeOf(db, user.id), deviceId, now: at, ip }, [mutation]);
+        },
+        { behavior: 'immediate' },
       );
       if (result!.status === 'rejected') {
         const status = REJECT_STATUS[result!.code as keyof typeof REJECT_STATUS] ?? 400;
