@@ -19,6 +19,7 @@ export async function createReport(
     ...draft,
     status: 'draft',
     authorName: author.name,
+    authorId: author.userId,
     sharedAt: null,
   });
 }
@@ -65,6 +66,7 @@ export async function shareReport(
   return writeRecord(db, 'reports', {
     ...touched(current, author, now),
     status: 'shared',
+    sharedBy: author.userId,
     sharedAt: returned ? reshareTime(latestReview(reviews)?.createdAt, now) : now.toISOString(),
   });
 }

@@ -76,6 +76,41 @@ describe('a returned report on the tablet', () => {
     expect(localReviewState((await db.reports.get(report.id))!, reviews)).toBe('approved');
   });
 
+  it("counts in the badge the clinician's returned reports, whoever edited them last", async () => {
+    const colleague = { userId: 'u-colleague', teamId: 't1', name: 'Cato' };
+    const { report } = await sharedReport(new Date('2026-03-01T10:00:00Z'));
+    const theirs = await sharedReport(new Date('2026-03-01T10:05:00Z'));
+    // A colleague's own report on the same tablet is not this clinician's to correct.
+    await db.reports.update(theirs.report.id, {
+      authorId: colleague.userId,
+      sharedBy: colleague.userId,
+      updatedBy: colleague.userId,
+    });
+    for (const id of [report.id, theirs.report.id]) {
+      await writeReview(
+        db,
+        { reportId: id, revision: 1, decision: 'returned', comment: 'Add SpO2', verdicts: [] },
+        supervisor,
+        new Date('2026-03-01T12:00:00Z'),
+      );
+    }
+    // The colleague touches the clinician's returned report (last editor), without sharing it.
+    const { encounterId, diagnosisIds, summary } = report;
+    await updateReport(
+      db,
+      report.id,
+      { encounterId, diagnosisIds, summary, plan: 'Amoxicillin' },
+      colleague,
+    );
+    expect((await db.reports.get(report.id))!.updatedBy).toBe(colleague.userId);
+
+    expect((await returnedReports(db, clinician.userId)).map((r) => r.id)).toEqual([report.id]);
+    expect(await attentionCount(db, clinician.userId)).toBe(1);
+    expect((await returnedReports(db, colleague.userId)).map((r) => r.id)).toEqual([
+      theirs.report.id,
+    ]);
+  });
+
   it('refuses a return without a comment', async () => {
     await expect(
       writeReview(

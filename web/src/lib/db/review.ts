@@ -46,12 +46,24 @@ export async function addComment(
   });
 }
 
-/** Reports this clinician shared that a supervisor returned and that wait for a correction. */
+/**
+ * The clinician's report: they wrote it or shared its current revision. Whoever edited it last
+ * does not matter (a colleague's edit of a returned report leaves it to its clinician). A report
+ * from before authorId and sharedBy were recorded falls back to its last editor.
+ */
+export function isClinicianReport(report: Report, userId: string): boolean {
+  if (report.authorId === undefined && report.sharedBy === undefined) {
+    return report.updatedBy === userId;
+  }
+  return report.authorId === userId || report.sharedBy === userId;
+}
+
+/** Reports this clinician wrote or shared that a supervisor returned and that wait for a correction. */
 export async function returnedReports(db: FieldDxDatabase, userId: string): Promise<Report[]> {
   const returned = await db.reviews.filter((r) => r.decision === 'returned').toArray();
   const ids = [...new Set(returned.map((r) => r.reportId))];
   const reports = (await db.reports.bulkGet(ids)).filter(
-    (r): r is Report => !!r && !r.deleted && r.updatedBy === userId,
+    (r): r is Report => !!r && !r.deleted && isClinicianReport(r, userId),
   );
   const out: Report[] = [];
   for (const report of reports) {

@@ -141,7 +141,11 @@ export interface ReportFields {
   plan: string;
   status: ReportStatus;
   authorName: string;
+  /** The user who created the report (absent on reports created before it was recorded). */
+  authorId?: string;
   sharedAt: string | null;
+  /** The user who shared the current revision (absent until shared, and on older reports). */
+  sharedBy?: string;
   /**
    * Owned by the server (sync-server/protocol/review.ts): 0 until shared, +1 on each share. Absent
    * on a report the server has not sent back yet.
