@@ -187,7 +187,12 @@ function clinicalCase(teamId, sharedAt) {
   ];
 }
 
+// One device id per user: the server binds a device id to the first user who pushes from it.
+let devices = 0;
+const deviceIds = new WeakMap();
 async function push(call, records) {
+  if (!deviceIds.has(call))
+    deviceIds.set(call, `bench-device-${String(++devices).padStart(2, '0')}`);
   for (let i = 0; i < records.length; i += 400) {
     const mutations = records.slice(i, i + 400).map(([table, data]) => ({
       mutationId: newId(),
@@ -198,7 +203,7 @@ async function push(call, records) {
       data,
     }));
     const { results } = await call('POST', '/api/sync/push', {
-      deviceId: 'bench-device-01',
+      deviceId: deviceIds.get(call),
       mutations,
     });
     const refused = results.filter((r) => r.status === 'rejected');
@@ -306,6 +311,17 @@ try {
     );
     dashboard.push(await page.evaluate(() => performance.now()));
   }
+  // The last round's requests (start and end, ms from navigation start): waterfalls show here.
+  const timeline = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .filter((e) => !e.name.includes('/_app/immutable/') || e.duration > 20)
+      .map((e) => ({
+        name: e.name.replace(location.origin, ''),
+        start: Math.round(e.startTime),
+        end: Math.round(e.responseEnd),
+      })),
+  );
   const charts = await page.locator('[data-drawn]').count();
   // How much of that is the server's answer (the same request, from the page).
   const dashboardApi = [];
@@ -350,6 +366,7 @@ try {
       p95: round(p95(dashboard)),
       charts,
       rounds: dashboard.map(round),
+      timeline,
     },
     dashboardApiMs: { median: round(median(dashboardApi)), p95: round(p95(dashboardApi)) },
     reviewPageOpenMs: {
