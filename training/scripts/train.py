@@ -123,6 +123,15 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
             lines.append(f"- Sex: {', '.join(el['sex'])}.")
         if "imageKind" in el:
             lines.append(f"- Image: {el['imageKind']}.")
+        by_key = {f["key"]: f for f in fields}
+        for key, sexes in el.get("fieldsBySex", {}).items():
+            f = by_key.get(key, {})
+            fed = f.get("notApplicableValue")
+            lines.append(
+                f"- {f.get('label', key)}: asked only of patients whose sex is {' or '.join([', '.join(sexes[:-1]), sexes[-1]] if len(sexes) > 1 else sexes)}; for others the app does not "
+                "ask and gives the model "
+                + (f"{fed} (see Limits)." if fed is not None else "a missing value (the training median).")
+            )
         if "prevalence" in m:
             lines.append(
                 f"- Prevalence in the training data: {m['prevalence']:.1%} positive ({o['positive']}). Predictive values "

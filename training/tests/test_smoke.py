@@ -125,7 +125,10 @@ def test_diabetes_smoke(tmp_path, datasets):
     model_dir = tmp_path / "diabetes-risk"
     check_manifest(m, model_dir, "diabetes-risk")
     fields = m["input"]["tabular"]["fields"]
-    assert m["eligibility"] == {"ageYears": {"min": 21, "max": 81}, "sex": ["female"]}
+    assert m["eligibility"] == {
+        "ageYears": {"min": 21, "max": 81}, "sex": ["female"], "fieldsBySex": {"pregnancies": ["female", "other", "unknown"]},
+    }  # fmt: skip
+    assert fields[0]["notApplicableValue"] == 0
     assert [f["key"] for f in fields] == [
         "pregnancies", "glucose", "diastolic_bp", "triceps_skinfold", "insulin", "bmi", "pedigree", "age",
     ]  # fmt: skip
