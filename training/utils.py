@@ -120,6 +120,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "ece_bins": (lambda v: v >= 2, "must be >= 2"),
     "min_sensitivity": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
     "shifted_prevalence": (lambda v: 0 < v < 1, "must be in (0, 1)"),
+    "holdout_fraction": (lambda v: 0 <= v < 0.5, "must be in [0, 0.5)"),
     "crop_area": (lambda v: 0 < v <= 1, "must be in (0, 1]"),
     "crop_aspect": (lambda v: v >= 1, "must be >= 1"),
     "blur": (lambda v: v >= 0, "must be >= 0"),
@@ -300,6 +301,24 @@ def stratified_folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
     return [np.sort(np.array(f, dtype=np.int64)) for f in folds]
 
 
+def stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded stratified hold-out: round(fraction * n_c) cases of each class c (at least one when fraction > 0
+    and the class has two or more). Returns (rest, held_out), sorted indices. Its own random stream (seed + 1),
+    so it does not depend on, or shift, the fold split drawn afterwards from the rest."""
+    y = np.asarray(y)
+    if fraction <= 0:
+        return np.arange(len(y)), np.array([], dtype=np.int64)
+    rs = np.random.RandomState(seed + 1)
+    held: list[int] = []
+    for c in np.unique(y):
+        idx = rs.permutation(np.flatnonzero(y == c))
+        k = int(round(fraction * len(idx)))
+        k = min(max(k, 1), len(idx) - 1) if len(idx) >= 2 else 0
+        held += [int(i) for i in idx[:k]]
+    ho = np.sort(np.array(held, dtype=np.int64))
+    return np.setdiff1d(np.arange(len(y)), ho), ho
+
+
 def sensitivity_threshold(y: np.ndarray, p: np.ndarray, min_sensitivity: float) -> float:
     """The highest threshold whose sensitivity is still >= min_sensitivity: specificity only grows with the
     threshold, so this maximises specificity under the sensitivity floor. Like youden_threshold it lies midway
@@ -411,6 +430,35 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
     opt.step(closure)
     return float(log_t.exp().clamp(0.05, 20.0))
+
+
+def fit_platt(score: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: slope a and intercept b minimising the negative log-likelihood of sigmoid(a * score + b)
+    (Platt, 1999; fitted by maximum likelihood on the 0/1 labels). Unlike a temperature (a alone) the intercept
+    can move the probabilities' prior, e.g. the 50 % that inverse-frequency class weights train towards."""
+    import torch
+
+    s = torch.tensor(np.asarray(score, dtype=np.float64))
+    t = torch.tensor(np.asarray(y, dtype=np.float64))
+    # The slope is kept positive (fitted as log a): calibration must not reverse the model's ranking; scores that
+    # rank the wrong way (a briefly trained smoke-test model) get a slope near 0, i.e. about the base rate.
+    params = torch.tensor([0.0, 0.0], dtype=torch.float64, requires_grad=True)  # log a, b
+    opt = torch.optim.LBFGS([params], lr=0.5, max_iter=500, tolerance_grad=1e-12, tolerance_change=1e-15, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        a = params[0].clamp(-10, 5).exp()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(a * s + params[1], t)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return float(params[0].detach().clamp(-10, 5).exp()), float(params[1].detach())
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.exp(-np.logaddexp(0.0, -x))
 
 
 # --------------------------------------------------------------------------------------------------

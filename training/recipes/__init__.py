@@ -28,3 +28,10 @@ class Trained:
     threshold_method: str | None = None
     calibration_method: str | None = None
     metrics: dict | None = None  # the manifest's `metrics` (with `reliability`), computed by the recipe
+    # The manifest's output.calibration when the recipe calibrated otherwise than by `temperature` alone.
+    calibration: dict | None = None
+    # A hold-out the recipe never trained or tuned on: train.py scores the exported graph on it (onnxruntime-node,
+    # at the manifest's threshold) into metrics.holdout.
+    holdout_x: np.ndarray | None = None
+    holdout_y: np.ndarray | None = None
+    holdout_protocol: str | None = None

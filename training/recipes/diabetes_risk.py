@@ -19,8 +19,9 @@ LABELS = ["no diabetes", "diabetes"]
 
 # Field order = column order of the `features` tensor. `column` is the CSV column (mlbench's name).
 # min/max: plausible values a form should accept; trainingRange (added at training time) is what the data held.
+# notApplicableValue: what the app feeds when the field does not apply to the patient (eligibility.fieldsBySex).
 FIELDS = [
-    {"key": "pregnancies", "column": "pregnant", "label": "Number of pregnancies", "unit": "count", "min": 0, "max": 20, "required": False},
+    {"key": "pregnancies", "column": "pregnant", "label": "Number of pregnancies", "unit": "count", "min": 0, "max": 20, "required": False, "notApplicableValue": 0},
     {"key": "glucose", "column": "glucose", "label": "Plasma glucose (2-h OGTT)", "unit": "mg/dL", "min": 40, "max": 400, "required": True},
     {"key": "diastolic_bp", "column": "pressure", "label": "Diastolic blood pressure", "unit": "mm Hg", "min": 30, "max": 140, "required": False},
     {"key": "triceps_skinfold", "column": "triceps", "label": "Triceps skinfold thickness", "unit": "mm", "min": 3, "max": 100, "required": False},
@@ -264,6 +265,7 @@ def train(cfg: dict) -> Trained:
         fields.append(
             {
                 **{key: f[key] for key in ("key", "label", "unit", "min", "max", "required")},
+                **({"notApplicableValue": f["notApplicableValue"]} if "notApplicableValue" in f else {}),
                 "imputedValue": round(float(np.nanmedian(col)), 6),
                 "trainingRange": [float(np.nanmin(col)), float(np.nanmax(col))],
             }
@@ -314,6 +316,10 @@ def train(cfg: dict) -> Trained:
             "carries most of the signal (200 mg/dL or more is diagnostic on its own). Missing optional values are filled "
             "with the training median and flagged: the estimate gets less sharp (lower AUC) but, in cross-validation, "
             "no worse calibrated. "
+            "The number of pregnancies is not asked of a male patient: the app gives the model 0, his true count (not "
+            "the training median of 3 it uses when a woman's count is unknown), so he is scored like a woman who was "
+            "never pregnant, which is the nearest case in the data; the model never saw men, and his result carries "
+            "that warning. "
             "Small data: expect a few points of AUC either way on new patients."
         ),
         "architecture": arch,
@@ -323,6 +329,9 @@ def train(cfg: dict) -> Trained:
             # gives what the shipped model's own training rows held.
             "ageYears": {"min": int(np.nanmin(x[:, AGE])), "max": int(np.nanmax(x[:, AGE]))},
             "sex": ["female"],
+            # Pregnancies is asked of female patients and of those whose sex is other or not recorded (who may have
+            # been pregnant); for male patients the app does not ask and feeds the field's notApplicableValue (0).
+            "fieldsBySex": {"pregnancies": ["female", "other", "unknown"]},
         },
     }
     evaluation_data = {

@@ -20,13 +20,17 @@ from utils import (
     cv_summary,
     dataset_file,
     file_digest,
+    expected_calibration_error,
+    fit_platt,
     fit_temperature,
     log,
     reliability,
     roc_auc,
     rounded,
     sensitivity_threshold,
+    sigmoid,
     stratified_folds,
+    stratified_holdout,
     youden_threshold,
 )
 
@@ -78,19 +82,24 @@ class CompactCNN(nn.Module):
 
 
 class Ensemble(nn.Module):
-    """What the ONNX graph contains: raw pixels 0-255 -> standardise -> mean member logits / T -> softmax."""
+    """What the ONNX graph contains: raw pixels 0-255 -> standardise -> mean member logits -> Platt scaling of
+    their difference, s = slope * (z_pneumonia - z_normal) + intercept -> probabilities [1 - sigmoid(s), sigmoid(s)]
+    (a softmax over [0, s])."""
 
-    def __init__(self, members: list[nn.Module], temperature: float):
+    def __init__(self, members: list[nn.Module], slope: float, intercept: float):
         super().__init__()
         self.members = nn.ModuleList(members)
-        self.register_buffer("inv_temperature", torch.tensor(1.0 / temperature))
+        self.register_buffer("slope", torch.tensor(slope))
+        self.register_buffer("intercept", torch.tensor(intercept))
 
     def logits(self, image: torch.Tensor) -> torch.Tensor:
         x = standardize(image / 255.0)
         return torch.stack([m(x) for m in self.members]).mean(dim=0)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.logits(image) * self.inv_temperature, dim=1)
+        z = self.logits(image)
+        s = (z[:, 1:2] - z[:, 0:1]) * self.slope + self.intercept
+        return torch.softmax(torch.cat([torch.zeros_like(s), s], dim=1), dim=1)
 
 
 def _gaussian_kernel(sigma: float) -> torch.Tensor:
@@ -233,6 +242,14 @@ def train(cfg: dict) -> Trained:
         keep = np.arange(len(y_np))
     if len(np.unique(y_np)) < 2:
         raise DataError(f"{info['path']}: the training images hold only one class")
+    # A stratified hold-out, drawn once (seeded) before anything else and never trained or tuned on: the fold
+    # models, calibration and threshold all come from the rest; the shipped graph is scored on it at the end.
+    rest, hold = stratified_holdout(y_np, t["holdout_fraction"], cfg["seed"])
+    holdout_rows = keep[hold]
+    x_ho_u8, y_ho = x_u8[hold], y_np[hold]
+    x_u8, y_np, source, keep = x_u8[rest], y_np[rest], source[rest], keep[rest]
+    if len(hold):
+        log(f"[{MODEL_ID}] held out {len(hold)} images ({int(y_ho.sum())} pneumonia, {t['holdout_fraction']:.0%} stratified, seeded): never trained or tuned on")
     x = torch.from_numpy(x_u8).float().unsqueeze(1) / 255.0
     y = torch.from_numpy(y_np)
     folds = stratified_folds(y_np, t["folds"], cfg["seed"])
@@ -248,11 +265,24 @@ def train(cfg: dict) -> Trained:
         for name, fn in STRESS.items():
             stress_logits[name][ho] = predict_logits(m, fn(x[ho])).double().numpy()
         fold_of[ho] = f
+    # Calibration on the out-of-fold logit difference d = z_pneumonia - z_normal: Platt scaling, sigmoid(a d + b).
+    # The class-weighted loss trains towards a 50 % prior; a temperature (a alone, 2.0.0) cannot move that,
+    # the intercept b can. Both are fitted here so the model card can show the calibration error of each.
+    oof_d = oof_logits[:, 1] - oof_logits[:, 0]
     temperature = fit_temperature(oof_logits, y_np)
-    log(f"[{MODEL_ID}] temperature fitted on the out-of-fold logits: T = {temperature:.4f}")
-    z = oof_logits / temperature
+    slope, intercept = fit_platt(oof_d, y_np)
+    ece_by_method = {
+        "uncalibrated": expected_calibration_error(y_np, sigmoid(oof_d), bins),
+        "temperature": expected_calibration_error(y_np, sigmoid(oof_d / temperature), bins),
+        "platt": expected_calibration_error(y_np, sigmoid(slope * oof_d + intercept), bins),
+    }
+    log(
+        f"[{MODEL_ID}] calibration on the out-of-fold logits: Platt slope {slope:.4f}, intercept {intercept:.4f} "
+        f"(temperature alone: T = {temperature:.4f}); out-of-fold ECE uncalibrated {ece_by_method['uncalibrated']:.4f}, "
+        f"temperature {ece_by_method['temperature']:.4f}, Platt {ece_by_method['platt']:.4f}"
+    )
     # Rounded as stored in cv_predictions.json, so that the figures follow exactly from that file.
-    oof_p = np.round(np.exp(z[:, 1] - np.logaddexp(z[:, 0], z[:, 1])), 6)
+    oof_p = np.round(sigmoid(slope * oof_d + intercept), 6)
 
     min_sens = t["min_sensitivity"]
 
@@ -297,8 +327,7 @@ def train(cfg: dict) -> Trained:
 
     stress = []
     for name in STRESS:
-        zs = stress_logits[name] / temperature
-        ps = np.exp(zs[:, 1] - np.logaddexp(zs[:, 0], zs[:, 1]))
+        ps = sigmoid(slope * (stress_logits[name][:, 1] - stress_logits[name][:, 0]) + intercept)
         sm = binary_metrics(y_np, ps, threshold, bins)
         stress.append(
             rounded(
@@ -318,7 +347,7 @@ def train(cfg: dict) -> Trained:
             f"specificity {sm['specificity']:.4f}"
         )
 
-    ens = Ensemble(members, temperature).eval()
+    ens = Ensemble(members, slope, intercept).eval()
     n_params = sum(p.numel() for p in ens.parameters())
     prevalence = float(y_np.mean())
 
@@ -376,7 +405,7 @@ def train(cfg: dict) -> Trained:
         "architecture": (
             f"{t['folds']} compact CNNs, one per cross-validation fold (6 conv 3x3 + BatchNorm + ReLU, widths {t['width']}/{2 * t['width']}/"
             f"{4 * t['width']}, global average pooling, linear head; {n_params:,} parameters in all), "
-            "logits averaged, temperature scaled, softmax"
+            "logits averaged, Platt scaling of the logit difference, sigmoid"
         ),
         "prevalence": round(prevalence, 4),
         "eligibility": {
@@ -388,15 +417,15 @@ def train(cfg: dict) -> Trained:
     a = t["augment"]
     recipe = (
         f"Training: {t['folds']} models, one per fold of a seeded stratified {t['folds']}-fold split of the pooled "
-        f"{len(y_np):,} images, each trained on the other folds for a fixed {t['epochs']} epochs (no early stopping, so "
+        f"{len(y_np):,} images ({len(hold):,} more held out beforehand), each trained on the other folds for a fixed {t['epochs']} epochs (no early stopping, so "
         f"its held-out fold stays unseen) with AdamW and a one-cycle learning rate ({t['lr']} peak), batch "
         f"{t['batch_size']}, inverse-frequency class weights, an exponential moving average of the weights (decay "
         f"{t['ema_decay']}) and augmentation: random resized crop (area {a['crop_area']:.0%}-100%, aspect up to "
         f"{a['crop_aspect']}:1), rotation +-{a['rotate_deg']} deg, zoom +-{a['scale']:.0%}, shift +-{a['shift_px']} px, "
         f"gamma x/÷{1 + a['gamma']:.2f}, contrast +-{a['contrast']:.0%}, brightness +-{a['brightness']}, blur up to "
         f"{a['blur']} / sharpening up to {a['sharpen']}, noise up to sd {a['noise']}. The shipped graph averages the "
-        f"{t['folds']} models' logits. Temperature and threshold are chosen on the out-of-fold predictions (each image "
-        "scored by the model that did not train on it)."
+        f"{t['folds']} models' logits. Calibration (Platt scaling) and threshold are chosen on the out-of-fold predictions "
+        "(each image scored by the model that did not train on it)."
     )
     threshold_rule = (
         f"the highest threshold with out-of-fold sensitivity >= {min_sens} (maximises specificity under that "
@@ -449,17 +478,23 @@ def train(cfg: dict) -> Trained:
         )
     predictions = {
         "description": (
-            f"Out-of-fold P(pneumonia) of {MODEL_ID}'s cross-validation, after temperature scaling: row i is image i of "
-            "train_images followed by val_images (labels: train_labels, val_labels), restricted to `rows` when "
-            "training used a subset; `fold` is the fold that held it out. The manifest's `metrics` are computed from these."
+            f"Out-of-fold P(pneumonia) of {MODEL_ID}'s cross-validation, after Platt scaling: row i is image `rows[i]` "
+            "of train_images followed by val_images (labels: train_labels, val_labels; all images in order when `rows` "
+            "is null); `fold` is the fold that held it out; `logit` is the fold model's logit difference "
+            "z_pneumonia - z_normal before calibration, and probability = sigmoid(slope * logit + intercept). `holdout` "
+            "lists the images held out before cross-validation (never trained or tuned on; the manifest's "
+            "metrics.holdout scores the shipped graph on them). The manifest's `metrics` are computed from these."
         ),
         "file": info["file"],
         "sha256": info["sha256"],
         "images": ["train_images", "val_images"],
         "labels": ["train_labels", "val_labels"],
-        "rows": None if not t["subset"] else [int(i) for i in keep],
+        "rows": None if not (t["subset"] or len(hold)) else [int(i) for i in keep],
+        "holdout": [int(i) for i in holdout_rows],
         "threshold": threshold,
+        "calibration": {"slope": slope, "intercept": intercept},
         "fold": [int(f) for f in fold_of],
+        "logit": [round(float(v), 5) for v in oof_d],
         "probability": [round(float(v), 6) for v in oof_p],
     }
     return Trained(
@@ -481,6 +516,24 @@ def train(cfg: dict) -> Trained:
         },
         threshold=threshold,
         threshold_method=threshold_rule,
-        calibration_method="temperature scaling on the out-of-fold logits",
+        calibration_method="Platt scaling on the out-of-fold logits",
+        calibration={
+            "method": (
+                "Platt scaling on the out-of-fold logits: P(pneumonia) = sigmoid(slope * (z_pneumonia - z_normal) + "
+                "intercept), fitted by maximum likelihood on the out-of-fold logit differences (each image scored by "
+                "the fold model that did not train on it), folded into the graph"
+            ),
+            "slope": round(slope, 6),
+            "intercept": round(intercept, 6),
+            "outOfFoldEce": rounded(ece_by_method),
+            "temperatureAlone": round(temperature, 6),
+        },
         metrics=metrics,
+        holdout_x=x_ho_u8.astype(np.float32)[:, None, :, :] if len(hold) else None,
+        holdout_y=y_ho if len(hold) else None,
+        holdout_protocol=(
+            f"a seeded stratified {t['holdout_fraction']:.0%} of the pooled train + validation images, set aside before "
+            "cross-validation: no fold model trained on it and neither calibration nor threshold was chosen on it; the "
+            "shipped graph (onnxruntime-node, as the app runs it) scored at the shipped threshold"
+        ),
     )

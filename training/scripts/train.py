@@ -69,6 +69,51 @@ def resolve_config(args: argparse.Namespace) -> tuple[dict, list[str]]:
     return cfg, ids
 
 
+def calibration_words(c: dict) -> str:
+    if "slope" in c:
+        return f"{c['method']} (slope {c['slope']:.4f}, intercept {c['intercept']:.4f})"
+    return f"{c['method']} (T = {c['temperature']:.4f}, folded into the graph)"
+
+
+def calibration_summary(c: dict, trained: Trained) -> str:
+    if "outOfFoldEce" not in c:
+        return f"Temperature T = {trained.temperature:.4f}."
+    e = c["outOfFoldEce"]
+    return (
+        f"Platt scaling, slope {c['slope']:.4f} and intercept {c['intercept']:.4f}. Out-of-fold ECE: "
+        f"{e['uncalibrated']:.4f} uncalibrated, {e['temperature']:.4f} with a temperature alone (T = {c['temperatureAlone']:.4f}, "
+        f"the previous version's method), {e['platt']:.4f} with Platt scaling (the table below)."
+    )
+
+
+def holdout_lines(h: dict) -> list[str]:
+    keys = ("auc", "accuracy", "sensitivity", "specificity", "brier", "ece")
+    c = h["confusion"]
+    return [
+        f"**Held-out images** ({h['n']:,} images, {h['positives']:,} positive): {h['protocol']}.",
+        "",
+        "| | AUC | accuracy | sensitivity | specificity | Brier score | ECE |",
+        "|---|---|---|---|---|---|---|",
+        f"| held out, shipped graph and threshold {h['threshold']:.4f} | " + " | ".join(f"{h[k]:.4f}" for k in keys) + " |",
+        "",
+        f"There: {c['tp']} true positives, {c['fn']} missed, {c['tn']} true negatives, {c['fp']} false alarms. "
+        "Same source, hospital and grading as the training images, so this checks the training pipeline's honesty, "
+        "not how the model travels to another site.",
+        "",
+        "| predicted probability bin (held out) | cases | mean predicted | observed rate |",
+        "|---|---|---|---|",
+        *[
+            f"| {r['bin'][0]:.1f}-{r['bin'][1]:.1f} | {r['n']} | "
+            + ("-" if r["predicted"] is None else f"{r['predicted']:.3f}")
+            + " | "
+            + ("-" if r["observed"] is None else f"{r['observed']:.3f}")
+            + " |"
+            for r in h["reliability"]
+        ],
+        "",
+    ]
+
+
 def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds: float) -> str:
     met = m["metrics"]
     fields = m["input"].get("tabular", {}).get("fields", [])
@@ -109,7 +154,7 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
     lines += [
         f"- Output `{o['tensor']}`: [N, {len(o['labels'])}] probabilities for {', '.join(repr(x) for x in o['labels'])} (they sum to 1).",
         f"- Threshold on P({o['positive']}): **{o['threshold']:.4f}**: {o['thresholdMethod']}.",
-        f"- Calibration: {o['calibration']['method']} (T = {o['calibration']['temperature']:.4f}, folded into the graph).",
+        f"- Calibration: {calibration_words(o['calibration'])}.",
         f"- Architecture: {m['architecture']}.",
         f"- File: `model.onnx`, {m['bytes']:,} bytes, sha256 `{m['sha256']}`.",
         "",
@@ -123,6 +168,15 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
             lines.append(f"- Sex: {', '.join(el['sex'])}.")
         if "imageKind" in el:
             lines.append(f"- Image: {el['imageKind']}.")
+        by_key = {f["key"]: f for f in fields}
+        for key, sexes in el.get("fieldsBySex", {}).items():
+            f = by_key.get(key, {})
+            fed = f.get("notApplicableValue")
+            lines.append(
+                f"- {f.get('label', key)}: asked only of patients whose sex is {' or '.join([', '.join(sexes[:-1]), sexes[-1]] if len(sexes) > 1 else sexes)}; for others the app does not "
+                "ask and gives the model "
+                + (f"{fed} (see Limits)." if fed is not None else "a missing value (the training median).")
+            )
         if "prevalence" in m:
             lines.append(
                 f"- Prevalence in the training data: {m['prevalence']:.1%} positive ({o['positive']}). Predictive values "
@@ -183,6 +237,8 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
             "These figures come from the same data that chose the temperature and threshold, so expect somewhat worse on new patients.",
             "",
         ]
+    if "holdout" in met:
+        lines += holdout_lines(met["holdout"])
     extra = m.get("additionalMetrics", [])
     if extra:
         lines += [
@@ -203,7 +259,7 @@ def model_card(m: dict, trained: Trained, reliability: list[dict], train_seconds
     lines += [
         f"### Reliability ({'out-of-fold predictions' if 'summary' in met else 'validation split'})",
         "",
-        f"Is a predicted {o['positive']} probability of 30% right about 30% of the time? Temperature T = {trained.temperature:.4f}.",
+        f"Is a predicted {o['positive']} probability of 30% right about 30% of the time? {calibration_summary(o['calibration'], trained)}",
         "",
         "| predicted probability bin | cases | mean predicted | observed rate |",
         "|---|---|---|---|",
@@ -283,6 +339,25 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
         val = utils.binary_metrics(y_pos, p_pos, threshold, bins)
         reliability = utils.reliability(y_pos, p_pos, bins)
 
+    if trained.holdout_x is not None and trained.metrics is not None:
+        # The shipped graph as the app runs it (onnxruntime), on images nothing was trained or tuned on.
+        hp = utils.run_onnx(onnx_path, trained.input_name, trained.holdout_x)[:, pos].astype(np.float64)
+        hy = trained.holdout_y == pos
+        hm = utils.binary_metrics(hy, hp, threshold, bins)
+        trained.metrics["holdout"] = {
+            "split": "held-out",
+            "protocol": trained.holdout_protocol or "held out before training",
+            **utils.rounded(hm),
+            "threshold": threshold,
+            "reliability": utils.reliability(hy, hp, bins),
+            "data": {**{k: trained.metrics["data"][k] for k in ("file", "sha256", "predictions")}, "rows": "holdout"},
+        }
+        log(
+            f"[{model_id}] held out (n={hm['n']}, shipped graph in onnxruntime-node, threshold {threshold:.4f}): AUC {hm['auc']:.4f}, "
+            f"accuracy {hm['accuracy']:.4f}, sensitivity {hm['sensitivity']:.4f}, specificity {hm['specificity']:.4f}, "
+            f"Brier {hm['brier']:.4f}, ECE {hm['ece']:.4f}"
+        )
+
     mcfg = cfg["models"][model_id]
     m = trained.manifest
     manifest = {
@@ -303,7 +378,8 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
             "threshold": threshold,
             "thresholdMethod": trained.threshold_method
             or "maximises sensitivity + specificity (Youden's J) on the validation split",
-            "calibration": {
+            "calibration": trained.calibration
+            or {
                 "method": trained.calibration_method or "temperature scaling on the validation split",
                 "temperature": round(trained.temperature, 6),
             },

@@ -105,3 +105,15 @@ def test_augmentation_is_seeded_and_stays_in_range():
     o3 = augment(x, a, torch.Generator().manual_seed(6))
     assert torch.equal(o1, o2) and not torch.equal(o1, o3)
     assert o1.shape == x.shape and o1.min() >= 0 and o1.max() <= 1
+
+
+def test_holdout_is_stratified_seeded_and_disjoint():
+    y = np.array([1] * 740 + [0] * 260)
+    rest, ho = utils.stratified_holdout(y, 0.15, seed=5)
+    assert len(ho) == 150 and y[ho].sum() == 111  # round(0.15 * 740) positives, round(0.15 * 260) negatives
+    assert sorted(np.concatenate([rest, ho]).tolist()) == list(range(1000))
+    again, ho2 = utils.stratified_holdout(y, 0.15, seed=5)
+    assert np.array_equal(ho, ho2) and np.array_equal(rest, again)
+    assert not np.array_equal(ho, utils.stratified_holdout(y, 0.15, seed=6)[1])
+    none_rest, none_ho = utils.stratified_holdout(y, 0.0, seed=5)
+    assert len(none_ho) == 0 and len(none_rest) == 1000

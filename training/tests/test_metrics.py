@@ -35,3 +35,30 @@ def test_temperature_scaling_undoes_a_known_temperature():
     y = (rs.rand(4000) < 1 / (1 + np.exp(-true_logit))).astype(int)
     z = np.stack([np.zeros_like(true_logit), true_logit * 3], 1)  # over-confident by a factor 3
     assert abs(utils.fit_temperature(z, y) - 3) < 0.3
+
+
+def test_platt_scaling_matches_logistic_regression_and_recovers_a_prior_offset():
+    from sklearn.linear_model import LogisticRegression
+
+    rs = np.random.RandomState(2)
+    true_logit = rs.randn(6000) * 2 + 1.5
+    y = (rs.rand(6000) < 1 / (1 + np.exp(-true_logit))).astype(int)
+    # Scores shrunk and shifted towards a 50 % prior (what inverse-frequency class weights do): a temperature
+    # cannot undo the shift, Platt scaling can.
+    score = (true_logit - 1.5) / 2
+    a, b = utils.fit_platt(score, y)
+    assert abs(a - 2) < 0.2 and abs(b - 1.5) < 0.15
+    lr = LogisticRegression(C=1e12, tol=1e-10, max_iter=1000).fit(score[:, None], y)
+    assert abs(a - lr.coef_[0][0]) < 1e-4 and abs(b - lr.intercept_[0]) < 1e-4
+    ece_platt = utils.expected_calibration_error(y, utils.sigmoid(a * score + b), 10)
+    t = utils.fit_temperature(np.stack([np.zeros_like(score), score], 1), y)
+    ece_temperature = utils.expected_calibration_error(y, utils.sigmoid(score / t), 10)
+    assert ece_platt < 0.02 < ece_temperature
+
+
+def test_platt_scaling_never_reverses_the_ranking():
+    rs = np.random.RandomState(3)
+    y = rs.randint(0, 2, 500)
+    a, b = utils.fit_platt(np.where(y == 1, -1.0, 1.0) + rs.randn(500) * 0.1, y)  # scores ranked the wrong way
+    assert 0 < a < 1e-3  # about the base rate, not an inverted model
+    assert abs(utils.sigmoid(b) - y.mean()) < 0.01

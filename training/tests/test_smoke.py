@@ -98,12 +98,27 @@ def test_pneumonia_smoke(tmp_path, datasets):
 
     # The metrics are the out-of-fold figures, and follow from the stored predictions and the data's labels.
     met = m["metrics"]
-    assert met["split"] == "2-fold cross-validation" and met["n"] == 256 and met["folds"] == 2
+    hold = met["holdout"]
+    assert met["split"] == "2-fold cross-validation" and met["folds"] == 2
+    assert met["n"] + hold["n"] == 256 and hold["n"] == 39  # 15 % of each class of the 256-image subset
     pred = json.loads((model_dir / met["data"]["predictions"]).read_text())
+    assert not set(pred["rows"]) & set(pred["holdout"])  # nothing held out was trained or tuned on
     with np.load(datasets / pred["file"]) as d:
-        labels = np.concatenate([d[k].reshape(-1) for k in pred["labels"]])[pred["rows"]]
+        all_labels = np.concatenate([d[k].reshape(-1) for k in pred["labels"]])
+        all_images = np.concatenate([d[k] for k in pred["images"]])
+    labels = all_labels[pred["rows"]]
     p = np.array(pred["probability"])
-    assert len(p) == len(labels) == 256 and sorted(set(pred["fold"])) == [0, 1]
+    assert len(p) == len(labels) == met["n"] and sorted(set(pred["fold"])) == [0, 1]
+    # Platt scaling of the stored out-of-fold logits gives the stored probabilities, and the graph carries it.
+    c = m["output"]["calibration"]
+    assert c["slope"] > 0 and set(c["outOfFoldEce"]) == {"uncalibrated", "temperature", "platt"}
+    assert np.allclose(p, utils.sigmoid(c["slope"] * np.array(pred["logit"]) + c["intercept"]), atol=2e-5)
+    # The held-out figures: the shipped graph in onnxruntime-node on the held-out images at the threshold.
+    hx = all_images[pred["holdout"]].astype(np.float32)[:, None]
+    hp = utils.run_onnx(model_dir / "model.onnx", "image", hx)[:, 1]
+    got = utils.binary_metrics(all_labels[pred["holdout"]], hp, m["output"]["threshold"], 10)
+    for k in ("auc", "accuracy", "sensitivity", "specificity", "brier"):
+        assert abs(got[k] - hold[k]) < 1e-4, k
     assert abs(m["prevalence"] - labels.mean()) < 1e-4
     again = utils.binary_metrics(labels, p, m["output"]["threshold"], 10)
     for k in ("auc", "accuracy", "sensitivity", "specificity", "brier"):
@@ -125,7 +140,10 @@ def test_diabetes_smoke(tmp_path, datasets):
     model_dir = tmp_path / "diabetes-risk"
     check_manifest(m, model_dir, "diabetes-risk")
     fields = m["input"]["tabular"]["fields"]
-    assert m["eligibility"] == {"ageYears": {"min": 21, "max": 81}, "sex": ["female"]}
+    assert m["eligibility"] == {
+        "ageYears": {"min": 21, "max": 81}, "sex": ["female"], "fieldsBySex": {"pregnancies": ["female", "other", "unknown"]},
+    }  # fmt: skip
+    assert fields[0]["notApplicableValue"] == 0
     assert [f["key"] for f in fields] == [
         "pregnancies", "glucose", "diastolic_bp", "triceps_skinfold", "insulin", "bmi", "pedigree", "age",
     ]  # fmt: skip

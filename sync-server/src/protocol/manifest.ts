@@ -49,6 +49,11 @@ export const TabularField = z
     min: z.number(),
     max: z.number(),
     required: z.boolean(),
+    /**
+     * What the model gets when the field does not apply to the patient (eligibility.fieldsBySex),
+     * e.g. 0 pregnancies for a man; without it such a field is sent as missing (NaN).
+     */
+    notApplicableValue: z.number().optional(),
   })
   .refine((f) => f.min <= f.max, { message: 'min must not be above max' });
 export type TabularField = z.infer<typeof TabularField>;

@@ -16,6 +16,8 @@ type LooseManifest = Record<string, any>;
 const diabetesManifest = (): LooseManifest =>
   JSON.parse(read('diabetes-risk/manifest.json').toString()) as LooseManifest;
 const diabetesModel = read('diabetes-risk/model.onnx');
+/** The bundled diabetes version (whatever training last wrote); uploads here use 1.1.0 and up. */
+const BUNDLED = diabetesManifest().version as string;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const silent = { info: () => {}, warn: () => {} };
 
@@ -121,24 +123,26 @@ describe('the model catalogue', () => {
       (await s.catalogue(s.clinician))
         .filter((m) => m.id === 'diabetes-risk')
         .map((m) => [m.version, m.status]);
-    expect(await versions()).toEqual([['1.0.0', 'active']]);
+    expect(await versions()).toEqual([[BUNDLED, 'active']]);
     // A staged version's files are not for tablets yet.
     expect((await s.clinician.get('/api/models/diabetes-risk/1.1.0/model.onnx')).status).toBe(404);
 
     expect((await s.admin.post('/api/admin/models/diabetes-risk/1.1.0/activate')).status).toBe(200);
     expect(await versions()).toEqual([
-      ['1.0.0', 'retired'],
+      [BUNDLED, 'retired'],
       ['1.1.0', 'active'],
     ]);
     // Rolled back: the older version is active again.
-    expect((await s.admin.post('/api/admin/models/diabetes-risk/1.0.0/activate')).status).toBe(200);
+    expect((await s.admin.post(`/api/admin/models/diabetes-risk/${BUNDLED}/activate`)).status).toBe(
+      200,
+    );
     expect(await versions()).toEqual([
-      ['1.0.0', 'active'],
+      [BUNDLED, 'active'],
       ['1.1.0', 'retired'],
     ]);
     // A restart imports nothing and keeps the rollback.
     expect(await importBundledModels(s.deps, bundled, silent)).toBe(0);
-    expect((await versions())[0]).toEqual(['1.0.0', 'active']);
+    expect((await versions())[0]).toEqual([BUNDLED, 'active']);
 
     const audit = await (await s.admin.get('/api/admin/audit?limit=10')).json();
     const actions = (audit as { entries: { action: string; target: string }[] }).entries.map(
@@ -148,7 +152,7 @@ describe('the model catalogue', () => {
       expect.arrayContaining([
         'model.upload diabetes-risk@1.1.0',
         'model.activate diabetes-risk@1.1.0',
-        'model.activate diabetes-risk@1.0.0',
+        `model.activate diabetes-risk@${BUNDLED}`,
       ]),
     );
   });
@@ -212,9 +216,9 @@ describe('the model catalogue', () => {
     expect(
       (await s.upload(s.clinician, { manifest: nextVersion(), model: diabetesModel })).status,
     ).toBe(403);
-    expect((await s.clinician.post('/api/admin/models/diabetes-risk/1.0.0/retire')).status).toBe(
-      403,
-    );
+    expect(
+      (await s.clinician.post(`/api/admin/models/diabetes-risk/${BUNDLED}/retire`)).status,
+    ).toBe(403);
     expect((await s.clinician.get('/api/admin/models')).status).toBe(403);
     const json = await s.admin.post('/api/admin/models', { manifest: 'x' });
     expect(json.status).toBe(415);

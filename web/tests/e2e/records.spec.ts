@@ -77,7 +77,7 @@ test('a whole visit offline: register, record, report, share; it survives a relo
   const sheet = page.getByRole('article', { name: 'Printable report' });
   await expect(sheet).toContainText('Aminata Traoré');
   await expect(sheet).toContainText('Temperature: 39.4 °C');
-  await expect(sheet).toContainText(/Diabetes.*model diabetes-risk v1\.0\.0/);
+  await expect(sheet).toContainText(/Diabetes.*model diabetes-risk v1\.0\.1/);
   await expect(sheet).toContainText("Clinician's assessment: agree");
   await expect(sheet).toContainText('Intended use');
   await page.emulateMedia({ media: 'print' });

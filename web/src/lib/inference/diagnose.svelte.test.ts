@@ -18,10 +18,10 @@ const entryOf = (m: Manifest): CatalogueEntry => ({
   bytes: m.bytes,
 });
 
-function fakeStore(): ModelStore {
+function fakeStore(tab: Manifest = tabular): ModelStore {
   return {
-    catalogue: async () => [entryOf(image), entryOf(tabular)],
-    manifest: async (e: CatalogueEntry) => (e.id === image.id ? image : tabular),
+    catalogue: async () => [entryOf(image), entryOf(tab)],
+    manifest: async (e: CatalogueEntry) => (e.id === image.id ? image : tab),
     isSaved: async () => false,
     modelBytes: async () => new ArrayBuffer(4),
     inputCheck: async () => null,
@@ -54,9 +54,9 @@ function fakeEngine() {
   return engine;
 }
 
-async function ready() {
+async function ready(tab: Manifest = tabular) {
   const engine = fakeEngine();
-  const state = new DiagnoseState(fakeStore(), engine as unknown as InferenceEngine);
+  const state = new DiagnoseState(fakeStore(tab), engine as unknown as InferenceEngine);
   await state.loadCatalogue();
   return { state, engine };
 }
@@ -94,6 +94,30 @@ describe('DiagnoseState', () => {
       0,
       0,
     ]);
+  });
+
+  it('does not ask a field that does not apply to the patient and feeds its documented value', async () => {
+    // The first field applies to women only; for a man the model gets 7 (what the manifest says).
+    const json = structuredClone(tabularManifestJson);
+    json.input.tabular.fields[0] = { ...json.input.tabular.fields[0]!, required: false };
+    Object.assign(json.input.tabular.fields[0]!, { notApplicableValue: 7 });
+    const { state, engine } = await ready(
+      parseManifest({ ...json, eligibility: { fieldsBySex: { glucose: ['female'] } } }),
+    );
+    state.select('diabetes-risk');
+    state.patientSex = 'male';
+    expect(state.notAsked.map((f) => [f.key, f.value])).toEqual([['glucose', 7]]);
+    state.setText('glucose', 'not a number'); // hidden: neither checked nor used
+    state.setText('age', '65');
+    expect(state.fieldIssues).toEqual([]);
+    await state.run();
+    expect(Array.from(engine.run.mock.calls[0]![1] as Float32Array)).toEqual([7, NaN, 65]);
+    expect(state.result?.notAsked.map((f) => f.key)).toEqual(['glucose']);
+    expect(state.result?.missing).toEqual(['Insulin']);
+
+    state.patientSex = 'female';
+    expect(state.notAsked).toEqual([]);
+    expect(state.fieldIssues.map((i) => i.key)).toEqual(['glucose']);
   });
 
   it('blocks a run while a value is out of range', async () => {

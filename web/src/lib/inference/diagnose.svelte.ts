@@ -14,7 +14,13 @@ import type { CatalogueEntry, Manifest } from './manifest';
 import { ModelStore, type Progress } from './model-store';
 import { findingOf, readProbabilities, type Finding } from './postprocess';
 import type { ImageSpec } from './preprocess';
-import { checkTabular, encodeTabular, type FieldIssue } from './tabular';
+import {
+  checkTabular,
+  encodeTabular,
+  fieldsNotAsked,
+  type FieldIssue,
+  type NotAsked,
+} from './tabular';
 
 export interface ModelChoice {
   entry: CatalogueEntry;
@@ -61,6 +67,8 @@ export interface DiagnosisResult {
   explanationError: string | null;
   /** Why the result may not hold (patient outside the model's eligibility, unusual image): kept with it. */
   warnings: string[];
+  /** Fields not asked for this patient and the value the model got instead (saved with the inputs). */
+  notAsked: NotAsked[];
 }
 
 const messageOf = (error: unknown) =>
@@ -95,6 +103,13 @@ export class DiagnoseState {
   inputIssues = $state.raw<InputIssue[]>([]);
   /** Why this patient is outside what the model was made for (set by the page). */
   eligibility = $state.raw<string[]>([]);
+  /** The patient's sex when started from a patient (set by the page): fields that do not apply are not asked. */
+  patientSex = $state<string | null>(null);
+  notAsked = $derived.by((): NotAsked[] => {
+    const m = this.manifest;
+    if (m?.modality !== 'tabular') return [];
+    return fieldsNotAsked(m.input.tabular.fields, m.eligibility, this.patientSex);
+  });
   warnings = $derived([...this.eligibility, ...this.inputIssues.map((i) => i.message)]);
   /** The warnings the clinician confirmed running despite: a new one needs a new confirmation. */
   confirmedFor = $state.raw<string[]>([]);
@@ -114,7 +129,7 @@ export class DiagnoseState {
   fieldIssues = $derived.by((): FieldIssue[] => {
     const m = this.manifest;
     if (m?.modality !== 'tabular') return [];
-    const { issues } = checkTabular(m.input.tabular.fields, this.texts);
+    const { issues } = checkTabular(m.input.tabular.fields, this.texts, this.notAsked);
     if (this.attempted) return issues;
     return issues.filter((i) => (this.texts[i.key] ?? '').trim() !== '');
   });
@@ -285,6 +300,7 @@ export class DiagnoseState {
         explanation: null,
         explanationError: null,
         warnings: this.warnings,
+        notAsked: manifest.modality === 'tabular' ? this.notAsked : [],
       };
       this.running = false;
       await this.#explain(model, input.data, probabilities, generation);
@@ -304,7 +320,7 @@ export class DiagnoseState {
       return { data: image.tensor, dims: [1, channels, height, width], missing: [] };
     }
     const fields = manifest.input.tabular.fields;
-    const { values } = checkTabular(fields, this.texts);
+    const { values } = checkTabular(fields, this.texts, this.notAsked);
     const { row, missing } = encodeTabular(fields, values);
     return { data: row, dims: [1, fields.length], missing };
   }

@@ -53,6 +53,15 @@ const CrossValidatedMetrics = z.object({
   }),
   perFold: z.array(z.object({ ...Figures, threshold: z.number() })),
   data: z.object({ file: z.string(), sha256: z.string(), predictions: z.string() }),
+  /** The shipped graph on images set aside before cross-validation (never trained or tuned on). */
+  holdout: z
+    .object({
+      ...Figures,
+      threshold: z.number(),
+      ece: z.number(),
+      data: z.object({ predictions: z.string(), rows: z.literal('holdout') }),
+    })
+    .optional(),
 });
 const Metrics = z.union([ValidationMetrics, CrossValidatedMetrics]);
 type CrossValidatedMetrics = z.infer<typeof CrossValidatedMetrics>;
@@ -64,8 +73,12 @@ const Predictions = z.object({
   images: z.array(z.string()).min(1),
   labels: z.array(z.string()).min(1),
   rows: z.array(z.number().int().nonnegative()).nullable(),
+  holdout: z.array(z.number().int().nonnegative()).optional(),
   fold: z.array(z.number().int().nonnegative()),
   probability: z.array(z.number().min(0).max(1)),
+  /** Platt scaling: probability = sigmoid(slope * logit + intercept), logit the fold model's z1 - z0. */
+  calibration: z.object({ slope: z.number().positive(), intercept: z.number() }).optional(),
+  logit: z.array(z.number()).optional(),
 });
 
 interface Cases {
@@ -239,8 +252,13 @@ function positiveScores(m: Manifest, probs: Float32Array, n: number): number[] {
   return Array.from({ length: n }, (_, i) => probs[i * k + pos]!);
 }
 
-/** The cases of a cross-validated image model: its images and labels arrays, concatenated. */
-function crossValidatedCases(m: Manifest, metrics: CrossValidatedMetrics) {
+/** The cases of a cross-validated image model: its images and labels arrays, concatenated; `which`
+ * picks the cross-validated rows or the held-out ones. */
+function crossValidatedCases(
+  m: Manifest,
+  metrics: CrossValidatedMetrics,
+  which: 'cv' | 'holdout' = 'cv',
+) {
   if (m.modality !== 'image')
     throw new Error(`${m.id}: cross-validated metrics need an image model`);
   const spec = m.input.image;
@@ -250,7 +268,7 @@ function crossValidatedCases(m: Manifest, metrics: CrossValidatedMetrics) {
   const arrays = readNpz(datasetBytes(metrics.data), [...pred.images, ...pred.labels]);
   const pixels = pred.images.flatMap((k) => Array.from(arrays[k]!.data as Uint8Array));
   const labels = pred.labels.flatMap((k) => Array.from(arrays[k]!.data as Uint8Array));
-  const rows = pred.rows ?? labels.map((_, i) => i);
+  const rows = which === 'holdout' ? (pred.holdout ?? []) : (pred.rows ?? labels.map((_, i) => i));
   const size = spec.height * spec.width;
   const image = new Float32Array(rows.length * size);
   rows.forEach((row, r) => image.set(pixels.slice(row * size, (row + 1) * size), r * size));
@@ -328,6 +346,32 @@ describe.each(index)('model $id', (entry) => {
         expect(Math.abs(sd - cv.summary[key].sd), `${key} sd`).toBeLessThanOrEqual(TOLERANCE);
       }
     });
+
+    it('stores calibrated out-of-fold probabilities that follow from the logits', () => {
+      const { pred } = crossValidatedCases(manifest, cv);
+      if (!pred.calibration || !pred.logit) return; // temperature-scaled versions stored no logits
+      const { slope, intercept } = pred.calibration;
+      expect(pred.logit).toHaveLength(pred.probability.length);
+      pred.logit.forEach((z, i) => {
+        const p = 1 / (1 + Math.exp(-(slope * z + intercept)));
+        expect(Math.abs(p - pred.probability[i]!)).toBeLessThan(2e-5);
+      });
+    });
+
+    if (cv.holdout) {
+      const held = cv.holdout;
+      it('reproduces the held-out figures by running the graph on images it never saw', async () => {
+        const { pred, positive, input } = crossValidatedCases(manifest, cv, 'holdout');
+        const cvRows = new Set(pred.rows ?? []);
+        expect(pred.holdout?.some((row) => cvRows.has(row))).toBe(false);
+        expect(positive.length).toBe(held.n);
+        expect(held.threshold).toBe(manifest.output.threshold);
+        const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
+        const { probs } = await run(session, manifest, input);
+        const score = positiveScores(manifest, probs, positive.length);
+        expectFigures(figures(positive, score, manifest.output.threshold), held, 'held-out');
+      });
+    }
 
     it('runs on every image and, having trained on them all, scores at least as well as out of fold', async () => {
       const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });

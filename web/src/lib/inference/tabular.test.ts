@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkTabular, encodeTabular, missingSentence, parseDecimal } from './tabular';
-import { tabularManifest } from './manifests.test-helper';
+import {
+  checkTabular,
+  encodeTabular,
+  fieldsNotAsked,
+  missingSentence,
+  notAskedSentence,
+  parseDecimal,
+} from './tabular';
+import { Manifest, type TabularManifest } from './manifest';
+import { tabularManifest, tabularManifestJson } from './manifests.test-helper';
 
 const fields = tabularManifest.input.tabular.fields;
 
@@ -55,5 +63,81 @@ describe('encodeTabular', () => {
   it('never encodes a missing required field', () => {
     expect(() => encodeTabular(fields, [null, 1, 33])).toThrow(/Glucose is required/);
     expect(() => encodeTabular(fields, [1, 2])).toThrow();
+  });
+});
+
+describe('fields that do not apply to the patient', () => {
+  // As the diabetes model's manifest has it: pregnancies asked of female patients and of those whose
+  // sex is other or not recorded; for a man the model gets 0.
+  const pima = Manifest.parse({
+    ...tabularManifestJson,
+    input: {
+      tabular: {
+        tensor: 'features',
+        fields: [
+          {
+            key: 'pregnancies',
+            label: 'Number of pregnancies',
+            unit: 'count',
+            min: 0,
+            max: 20,
+            required: false,
+            notApplicableValue: 0,
+          },
+          ...tabularManifestJson.input.tabular.fields,
+        ],
+      },
+    },
+    eligibility: { sex: ['female'], fieldsBySex: { pregnancies: ['female', 'other', 'unknown'] } },
+  }) as TabularManifest;
+  const pimaFields = pima.input.tabular.fields;
+
+  it('keeps notApplicableValue through the manifest contract', () => {
+    expect(pimaFields[0]!.notApplicableValue).toBe(0);
+  });
+
+  it('does not ask a man for his pregnancies and feeds the documented 0', () => {
+    const notAsked = fieldsNotAsked(pimaFields, pima.eligibility, 'male');
+    expect(notAsked).toEqual([
+      {
+        key: 'pregnancies',
+        label: 'Number of pregnancies',
+        value: 0,
+        appliesTo: ['female', 'other', 'unknown'],
+      },
+    ]);
+    // Whatever the hidden field holds (a prefilled or stale text) is neither checked nor used.
+    const { values, issues } = checkTabular(
+      pimaFields,
+      { pregnancies: 'lots', glucose: '150', age: '65' },
+      notAsked,
+    );
+    expect(issues).toEqual([]);
+    expect(values).toEqual([0, 150, null, 65]);
+    const { row, missing } = encodeTabular(pimaFields, values);
+    expect(Array.from(row)).toEqual([0, 150, NaN, 65]);
+    expect(missing).toEqual(['Insulin']); // 0 pregnancies is a value, not a missing one
+    expect(notAskedSentence(notAsked)).toBe(
+      'Not asked for this patient: Number of pregnancies (asked only for female, other, unknown patients; 0 used).',
+    );
+  });
+
+  it('asks everyone the manifest lists, and everyone when no patient is known', () => {
+    for (const sex of ['female', 'other', 'unknown', null, undefined])
+      expect(fieldsNotAsked(pimaFields, pima.eligibility, sex)).toEqual([]);
+    expect(fieldsNotAsked(pimaFields, undefined, 'male')).toEqual([]);
+    expect(notAskedSentence([])).toBeNull();
+  });
+
+  it('sends a not-applicable field without a documented value as missing, and never hides a required one', () => {
+    const noValue = pimaFields.map(({ notApplicableValue: _, ...f }) => f);
+    const [preg] = fieldsNotAsked(noValue, pima.eligibility, 'male');
+    expect(preg?.value).toBeNull();
+    expect(notAskedSentence([preg!])).toMatch(/sent as not measured/);
+    const requiredGlucose = {
+      sex: ['female' as const],
+      fieldsBySex: { glucose: ['female' as const] },
+    };
+    expect(fieldsNotAsked(noValue, requiredGlucose, 'male')).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // Tabular input: the form's text values checked against the manifest's fields, then encoded as the
 // model's float32 row in field order, with NaN for a missing optional field (DESIGN section 6).
-import type { TabularField } from './manifest';
+import type { Eligibility, TabularField } from './manifest';
 
 export type FieldIssue = { key: string; message: string };
 
@@ -24,10 +24,64 @@ export function rangeText(field: TabularField): string {
   return `${field.min}–${field.max}${field.unit ? ` ${field.unit}` : ''}`;
 }
 
-/** Checks each field: required ones present, all numbers, all inside the plausible range. */
-export function checkTabular(fields: TabularField[], texts: Record<string, string>): TabularCheck {
+/** A field the form does not ask for this patient, and what the model gets instead. */
+export interface NotAsked {
+  key: string;
+  label: string;
+  /** The manifest's notApplicableValue; null: sent as missing (the model's own imputation). */
+  value: number | null;
+  /** The patient sexes the field applies to. */
+  appliesTo: string[];
+}
+
+/**
+ * Fields that do not apply to this patient (e.g. pregnancies for a man): the manifest's
+ * `eligibility.fieldsBySex` names the sexes each such field applies to. Nothing is hidden without a
+ * patient (the clinician may be anyone's) or for a sex the manifest lists.
+ */
+export function fieldsNotAsked(
+  fields: TabularField[],
+  eligibility: Eligibility | undefined,
+  sex: string | null | undefined,
+): NotAsked[] {
+  const bySex = eligibility?.fieldsBySex;
+  if (!bySex || !sex) return [];
+  return fields.flatMap((field) => {
+    const appliesTo = bySex[field.key];
+    if (!appliesTo || (appliesTo as string[]).includes(sex)) return [];
+    // A required field with no documented value cannot be left out: it stays asked.
+    if (field.required && field.notApplicableValue === undefined) return [];
+    return [
+      { key: field.key, label: field.label, value: field.notApplicableValue ?? null, appliesTo },
+    ];
+  });
+}
+
+/** "Not asked for this patient: Number of pregnancies (applies to female, other, unknown; 0 used)." */
+export function notAskedSentence(notAsked: NotAsked[]): string | null {
+  if (!notAsked.length) return null;
+  const parts = notAsked.map(
+    (f) =>
+      `${f.label} (asked only for ${f.appliesTo.join(', ')} patients; ${
+        f.value === null ? 'sent as not measured' : `${f.value} used`
+      })`,
+  );
+  return `Not asked for this patient: ${parts.join('; ')}.`;
+}
+
+/**
+ * Checks each field: required ones present, all numbers, all inside the plausible range. Fields not
+ * asked for this patient are not checked; they get their documented value.
+ */
+export function checkTabular(
+  fields: TabularField[],
+  texts: Record<string, string>,
+  notAsked: NotAsked[] = [],
+): TabularCheck {
   const issues: FieldIssue[] = [];
   const values = fields.map((field) => {
+    const skipped = notAsked.find((f) => f.key === field.key);
+    if (skipped) return skipped.value;
     const value = parseDecimal(texts[field.key] ?? '');
     if (value === 'invalid') {
       issues.push({ key: field.key, message: `${field.label}: enter a number.` });

@@ -107,4 +107,11 @@ describe('a model run in the record', () => {
       pedigree: null,
     });
   });
+
+  it('saves a field not asked for this patient with the value the model got', () => {
+    const notAsked = [{ key: 'pregnancies', value: 0 }];
+    expect(
+      tabularValues({ pregnancies: '4', glucose: '150' }, ['pregnancies', 'glucose'], notAsked),
+    ).toEqual({ pregnancies: 0, glucose: 150 });
+  });
 });

@@ -56,9 +56,13 @@ function explanationOf(result: DiagnosisResult): DiagnosisExplanation | null {
 export function tabularValues(
   texts: Record<string, string>,
   keys: string[],
+  notAsked: { key: string; value: number | null }[] = [],
 ): Record<string, number | null> {
   return Object.fromEntries(
     keys.map((key) => {
+      // A field not asked for this patient is saved with the value the model got.
+      const skipped = notAsked.find((f) => f.key === key);
+      if (skipped) return [key, skipped.value];
       const text = (texts[key] ?? '').trim().replace(',', '.');
       const value = text === '' ? NaN : Number(text);
       return [key, Number.isFinite(value) ? value : null];
