@@ -19,6 +19,21 @@ export class ApiError extends Error {
 
 export const NETWORK_ERROR_MESSAGE = 'Cannot reach the server. Check the connection and try again.';
 
+type RevocationHandler = () => unknown;
+/** Wipes the device (lib/security/wipe.ts); loaded only when needed, replaceable in tests. */
+let onDeviceRevoked: RevocationHandler = () =>
+  import('$lib/security/wipe').then((m) => m.wipeAfterRevocation());
+
+/**
+ * What happens when the server says this device was revoked (403 device_revoked): every API call
+ * and sync request reads its answer here, so whichever comes first starts the wipe.
+ */
+export function setRevocationHandler(handler: RevocationHandler): RevocationHandler {
+  const previous = onDeviceRevoked;
+  onDeviceRevoked = handler;
+  return previous;
+}
+
 /** What fetch and hono's typed client both return. */
 type ResponseLike = Pick<Response, 'ok' | 'status' | 'json'>;
 
@@ -37,6 +52,7 @@ export async function readResponse<T>(response: Promise<ResponseLike>): Promise<
   const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
   const message =
     typeof error?.message === 'string' ? error.message : `The server answered ${res.status}.`;
+  if (code === 'device_revoked') void onDeviceRevoked();
   throw new ApiError(res.status, code, message);
 }
 
