@@ -234,6 +234,12 @@ describe('userAgentSummary', () => {
         'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
       ),
     ).toBe('Edge 131 on Windows');
+    expect(
+      userAgentSummary(
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36',
+      ),
+    ).toBe('Chrome 156 on Linux');
+    expect(userAgentSummary('Mozilla/5.0 (X11; Linux x86_64)')).toBe('Linux');
     expect(userAgentSummary('curl/8.5.0')).toBeNull();
     expect(userAgentSummary(undefined)).toBeNull();
   });

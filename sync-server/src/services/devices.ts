@@ -28,7 +28,7 @@ export function userAgentSummary(ua: string | undefined): string | null {
     match(ua, /\b(?:OPR|Opera)\/(\d+)/, 'Opera') ??
     match(ua, /\bSamsungBrowser\/(\d+)/, 'Samsung Internet') ??
     match(ua, /\b(?:Firefox|FxiOS)\/(\d+)/, 'Firefox') ??
-    match(ua, /\b(?:Chrome|CriOS|Chromium)\/(\d+)/, 'Chrome') ??
+    match(ua, /\b(?:HeadlessChrome|Chrome|CriOS|Chromium)\/(\d+)/, 'Chrome') ??
     match(ua, /\bVersion\/(\d+)[.\d]* (?:Mobile\/\S+ )?Safari\//, 'Safari');
   const os = /\bAndroid\b/.test(ua)
     ? 'Android'
@@ -44,7 +44,8 @@ export function userAgentSummary(ua: string | undefined): string | null {
               ? 'Linux'
               : null;
   if (!browser && !os) return null;
-  return [browser, os && `on ${os}`].filter(Boolean).join(' ');
+  if (!browser) return os;
+  return os ? `${browser} on ${os}` : browser;
 }
 
 function match(ua: string, pattern: RegExp, name: string): string | null {
