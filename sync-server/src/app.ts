@@ -10,12 +10,14 @@ import type { Db } from './db/connection';
 import type { Env } from './env';
 import { ApiError, errorBody } from './errors';
 import { silentLogger, type Logger } from './logger';
+import { deviceGate } from './middleware/device-gate';
 import { originCheck } from './middleware/origin';
 import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { blobRoutes } from './routes/blobs';
+import { deviceRoutes } from './routes/devices';
 import { healthRoutes } from './routes/health';
 import { adminModelRoutes, modelRoutes } from './routes/models';
 import { reviewRoutes } from './routes/review';
@@ -61,6 +63,7 @@ export function createApp(options: CreateAppOptions) {
     .route('/sync', syncRoutes(deps))
     .route('/teams', teamRoutes(deps))
     .route('/blobs', blobRoutes(deps))
+    .route('/devices', deviceRoutes(deps))
     .route('/review', reviewRoutes(deps));
 
   const jsonBodyLimit = bodyLimit({
@@ -81,6 +84,7 @@ export function createApp(options: CreateAppOptions) {
     .use('/api/*', compress())
     .use('/api/*', (c, next) => (hasOwnBodyLimit(c.req.path) ? next() : jsonBodyLimit(c, next)))
     .use('/api/*', loadSession(deps))
+    .use('/api/*', deviceGate(deps))
     .route('/api', api);
 
   if (webBuilt) app.use(serveWebApp(env.WEB_DIR));

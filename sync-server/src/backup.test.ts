@@ -101,6 +101,13 @@ describe('backup and restore', () => {
     expect(
       audit.prepare("SELECT count(*) FROM audit_log WHERE action = 'auth.signup'").pluck().get(),
     ).toBeGreaterThanOrEqual(5);
+    // ... and is still append-only there: the triggers travel with the database.
+    const writable = new Database(path.join(restoredDir, DB_FILE_NAME));
+    onTestFinished(() => {
+      writable.close();
+    });
+    expect(() => writable.prepare('UPDATE audit_log SET ip = ?').run('x')).toThrow(/append-only/);
+    expect(() => writable.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
   });
 
   it('refuses a non-empty destination, and a damaged backup', async () => {

@@ -36,6 +36,7 @@ export function createSession(
     userId,
     expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS),
     createdAt: now,
+    deviceId: null,
   };
   db.insert(sessions).values(session).run();
   return { token, session };

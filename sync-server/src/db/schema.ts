@@ -38,8 +38,10 @@ export const sessions = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     expiresAt: timestamp('expires_at').notNull(),
     createdAt: timestamp('created_at').notNull(),
+    /** The device this session last synced from: revoking the device ends the session. */
+    deviceId: text('device_id'),
   },
-  (t) => [index('sessions_user_id').on(t.userId)],
+  (t) => [index('sessions_user_id').on(t.userId), index('sessions_device_id').on(t.deviceId)],
 );
 
 export const teams = sqliteTable(
@@ -108,7 +110,35 @@ export const auditLog = sqliteTable(
     ip: text('ip').notNull(),
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_log_at').on(t.at), index('audit_log_user_id').on(t.userId)],
+  // Append-only: triggers in drizzle/0008_audit_append_only.sql refuse UPDATE and DELETE.
+  (t) => [
+    index('audit_log_at').on(t.at),
+    index('audit_log_user_id').on(t.userId),
+    index('audit_log_action_at').on(t.action, t.at),
+  ],
+);
+
+/**
+ * One-time password reset codes an admin issues to a user who forgot their password. Only the
+ * SHA-256 of the code is kept (the code has 60 random bits and lives 24 hours); a code is used at
+ * most once, and a newer code for the same user replaces the older one.
+ */
+export const passwordResetCodes = sqliteTable(
+  'password_reset_codes',
+  {
+    id: text('id').primaryKey(), // UUID
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull().unique(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+    /** Replaced by a newer code before it was used. */
+    revokedAt: timestamp('revoked_at'),
+  },
+  (t) => [index('password_reset_codes_user_id').on(t.userId)],
 );
 
 /** Failed login attempts only, kept for the rate-limit window and pruned after it. */
@@ -284,6 +314,13 @@ export const devices = sqliteTable('devices', {
   scope: text('scope', { mode: 'json' }).$type<string[]>(),
   /** The last push the server accepted: the dashboard's "last backup". */
   lastPushAt: timestamp('last_push_at'),
+  /** The last push or pull the server answered (the user's and admin's device lists). */
+  lastSyncAt: timestamp('last_sync_at'),
+  /** "Chrome 131 on Android": a summary of the User-Agent, never the whole string. */
+  userAgent: text('user_agent'),
+  /** Revoked (lost or stolen): every call naming it is refused and it wipes itself. */
+  revokedAt: timestamp('revoked_at'),
+  revokedBy: text('revoked_by'),
 });
 
 /**
@@ -623,3 +660,4 @@ export type RecordHistoryRow = typeof recordHistory.$inferSelect;
 export type ConflictRow = typeof conflicts.$inferSelect;
 export type BlobRow = typeof blobs.$inferSelect;
 export type DeviceRow = typeof devices.$inferSelect;
+export type PasswordResetCodeRow = typeof passwordResetCodes.$inferSelect;

@@ -79,27 +79,3 @@ export type MembershipUpsertRequest = z.input<typeof MembershipUpsertRequest>;
 
 export const Membership = z.object({ teamId: z.string(), userId: z.string(), role: Role });
 export type Membership = z.infer<typeof Membership>;
-
-export const AuditEntry = z.object({
-  id: z.number().int(),
-  at: Timestamp,
-  userId: z.string().nullable(),
-  action: z.string(),
-  target: z.string().nullable(),
-  ip: z.string(),
-  detail: z.record(z.string(), z.unknown()).nullable(),
-});
-export type AuditEntry = z.infer<typeof AuditEntry>;
-
-export const AuditListResponse = z.object({ entries: z.array(AuditEntry) });
-export type AuditListResponse = z.infer<typeof AuditListResponse>;
-
-export const AuditQuery = z.object({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 500')
-    .max(500, 'must be between 1 and 500')
-    .default(100),
-});
-export type AuditQuery = z.input<typeof AuditQuery>;

@@ -15,6 +15,7 @@ export const ErrorCode = z.enum([
   'rate_limited',
   'email_taken',
   'invalid_invitation',
+  'invalid_reset_code',
   'team_name_taken',
   'cannot_disable_self',
   'invalid_cursor',

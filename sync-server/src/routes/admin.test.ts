@@ -31,6 +31,9 @@ const ADMIN_ROUTES: [string, string, unknown?][] = [
   ['GET', '/api/admin/users'],
   ['PATCH', '/api/admin/users/u', { disabled: true }],
   ['GET', '/api/admin/audit'],
+  ['GET', '/api/admin/users/u/devices'],
+  ['POST', '/api/admin/devices/some-device/revoke'],
+  ['POST', '/api/admin/users/u/reset-code'],
 ];
 
 describe('admin access', () => {

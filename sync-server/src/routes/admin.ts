@@ -11,11 +11,15 @@ import {
   TeamUpdateRequest,
   UserUpdateRequest,
   type AuditListResponse,
+  type DeviceListResponse,
+  type ResetCodeResponse,
   type InvitationListResponse,
   type TeamListResponse,
   type UserListResponse,
 } from '../protocol';
+import { createResetCode } from '../services/accounts';
 import { listAudit, type Actor } from '../services/audit';
+import { listDevices, revokeDevice } from '../services/devices';
 import { createInvitation, listInvitations, revokeInvitation } from '../services/invitations';
 import {
   createTeam,
@@ -25,10 +29,11 @@ import {
   upsertMembership,
 } from '../services/teams';
 import { listUsers, setUserDisabled } from '../services/users';
+import { currentDeviceOf } from './devices';
 
 /** Everything under /api/admin: 401 when signed out, 403 when not an admin. */
 export const adminRoutes = ({ db, env, now }: AppDeps) => {
-  const actor = (c: Context<AuthedEnv>): Actor => ({
+  const actor = (c: Context<AuthedEnv>): Actor & { userId: string } => ({
     userId: c.get('user').id,
     ip: clientIp(c, env.TRUST_PROXY),
     at: now(),
@@ -67,12 +72,30 @@ export const adminRoutes = ({ db, env, now }: AppDeps) => {
       .patch('/users/:id', validate('json', UserUpdateRequest), (c) =>
         c.json(setUserDisabled(db, c.req.param('id'), c.req.valid('json').disabled, actor(c)), 200),
       )
-      // Audit log
-      .get('/audit', validate('query', AuditQuery), (c) =>
+      // Devices and forgotten passwords (issue 15)
+      .get('/users/:id/devices', (c) =>
         c.json(
-          { entries: listAudit(db, c.req.valid('query').limit) } satisfies AuditListResponse,
+          {
+            devices: listDevices(db, c.req.param('id'), currentDeviceOf(c)),
+          } satisfies DeviceListResponse,
           200,
         ),
+      )
+      .post('/devices/:id/revoke', (c) =>
+        c.json(
+          revokeDevice(db, c.req.param('id'), actor(c), {
+            asAdmin: true,
+            currentId: currentDeviceOf(c),
+          }),
+          200,
+        ),
+      )
+      .post('/users/:id/reset-code', (c) =>
+        c.json(createResetCode(db, c.req.param('id'), actor(c)) satisfies ResetCodeResponse, 201),
+      )
+      // Audit log
+      .get('/audit', validate('query', AuditQuery), (c) =>
+        c.json(listAudit(db, c.req.valid('query')) satisfies AuditListResponse, 200),
       )
   );
 };

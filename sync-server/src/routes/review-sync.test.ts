@@ -234,7 +234,7 @@ describe('reviews', () => {
     ] as const) {
       expect(rejectedWith(await w.sam.pushOne(mutation(t, r, 1))).code).toBe('forbidden');
     }
-    const audit = listAudit(w.db, 50).filter((a) => a.action === 'review.create');
+    const audit = listAudit(w.db, { limit: 50, action: 'review.create' }).entries;
     expect(audit.map((a) => a.userId).sort()).toEqual([w.adminId, w.sam.userId].sort());
   });
 

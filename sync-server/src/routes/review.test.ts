@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { QueueResponse, ReportBundle, type MutationResult } from '../protocol';
+import { AuditListResponse, QueueResponse, ReportBundle, type MutationResult } from '../protocol';
 import {
   diagnosis,
   mutation,
@@ -285,6 +285,17 @@ describe('GET /api/review/reports/:id', () => {
       expect(r.status).toBe(404);
       expect(await errorOf(r)).toEqual({ code: 'not_found', message: 'Report not found' });
     }
+    // The read is in the audit log (who, which report, which team), the refused ones are not.
+    const audit = await w.admin.get('/api/admin/audit?action=review.read');
+    const { entries } = AuditListResponse.parse(await audit.json());
+    expect(entries).toMatchObject([
+      {
+        userId: w.sam.userId,
+        userEmail: 'sam@example.org',
+        target: c.r.id,
+        detail: { teamId: w.teamA, revision: 1 },
+      },
+    ]);
   });
 
   it('shows reviews per revision and the field diff since the returned revision', async () => {

@@ -24,6 +24,7 @@ import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
 import { scopeOf } from '../services/scope';
 import { push, touchDevice } from '../services/sync';
+import { contactOf } from './sync';
 
 /** Parses the query string with a protocol schema; a bad value is a 400 naming the parameter. */
 export function parseQuery<T extends z.ZodType>(
@@ -107,7 +108,14 @@ export const reviewRoutes = (
       return c.json(body satisfies ReviewTeamsResponse, 200);
     })
     .get('/reports/:id', (c) => {
-      const body = reportBundle(db, scopeOf(db, c.get('user')!.id), c.req.param('id'), now());
+      const at = now();
+      const body = reportBundle(db, scopeOf(db, c.get('user')!.id), c.req.param('id'), at);
+      // Who read which patient's report, and when: the audit log's answer to a data-protection
+      // officer (only reads that succeeded; a refused one read nothing).
+      writeAudit(db, { ...callerOf(c), at }, 'review.read', body.report.id, {
+        teamId: body.report.teamId,
+        revision: body.report.revision,
+      });
       return c.json(body satisfies ReportBundle, 200);
     })
     .post('/mutations', validate('json', ReviewMutationRequest), (c) => {
@@ -127,7 +135,7 @@ export const reviewRoutes = (
       // nests in it as a savepoint.
       const [result] = db.transaction(
         () => {
-          touchDevice(db, deviceId, user.id, at);
+          touchDevice(db, deviceId, user.id, at, contactOf(c));
           return push(db, { scope: scopeOf(db, user.id), deviceId, now: at, ip }, [mutation]);
         },
         { behavior: 'immediate' },

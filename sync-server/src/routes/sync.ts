@@ -1,7 +1,7 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requireUser } from '../auth/middleware';
-import type { AppDeps, AppEnv } from '../context';
+import type { AppDeps, AppEnv, AuthedEnv } from '../context';
 import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
 import { formatIssue, validate } from '../middleware/validate';
@@ -15,7 +15,14 @@ import {
   type PushResponse,
 } from '../protocol';
 import { scopeOf } from '../services/scope';
-import { listOpenConflicts, pull, push, touchDevice } from '../services/sync';
+import { userAgentSummary } from '../services/devices';
+import { listOpenConflicts, pull, push, touchDevice, type DeviceContact } from '../services/sync';
+
+/** What a sync call tells about its device: the session it syncs with and its browser. */
+export const contactOf = (c: Context<AppEnv & AuthedEnv>): DeviceContact => ({
+  sessionId: c.get('session').id,
+  userAgent: userAgentSummary(c.req.header('user-agent')),
+});
 
 /**
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
@@ -37,7 +44,7 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;
         const at = now();
-        touchDevice(db, deviceId, user.id, at);
+        touchDevice(db, deviceId, user.id, at, contactOf(c));
         const results = push(
           db,
           { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
@@ -63,7 +70,7 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
         );
       }
       const user = c.get('user')!;
-      const device = touchDevice(db, deviceId.data, user.id, now());
+      const device = touchDevice(db, deviceId.data, user.id, now(), contactOf(c));
       const { cursor, limit } = parsed.data;
       const page = pull(db, scopeOf(db, user.id), device, cursor, limit);
       return c.body(page.body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });

@@ -1,7 +1,14 @@
-import { desc } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { z } from 'zod';
 import type { Db, DbOrTx } from '../db/connection';
-import { auditLog } from '../db/schema';
-import type { AuditEntry } from '../protocol';
+import { auditLog, users } from '../db/schema';
+import {
+  endOf,
+  startOf,
+  type AuditAction,
+  type AuditListResponse,
+  type AuditQuery,
+} from '../protocol';
 
 /** Who acts, from where, and when: passed to every service that changes state. */
 export interface Actor {
@@ -10,32 +17,7 @@ export interface Actor {
   at: Date;
 }
 
-export type AuditAction =
-  | 'auth.signup'
-  | 'auth.signup_failed'
-  | 'auth.signup_rate_limited'
-  | 'auth.login'
-  | 'auth.login_failed'
-  | 'auth.login_rate_limited'
-  | 'auth.login_disabled'
-  | 'auth.logout'
-  | 'team.create'
-  | 'team.update'
-  | 'team.member_upsert'
-  | 'team.member_remove'
-  | 'invitation.create'
-  | 'invitation.revoke'
-  | 'user.disable'
-  | 'user.enable'
-  | 'model.upload'
-  | 'model.activate'
-  | 'model.retire'
-  | 'team.model_prevalence'
-  | 'review.create'
-  | 'comment.create'
-  | 'followup.create'
-  | 'followup.update'
-  | 'review.export';
+export type { AuditAction };
 
 /**
  * Appends one audit row. `detail` holds ids, roles, names of teams and reasons — never passwords,
@@ -53,20 +35,37 @@ export function writeAudit(
     .run();
 }
 
-export function listAudit(db: Db, limit: number): AuditEntry[] {
-  return db
-    .select()
+/**
+ * A page of the log, newest first, filtered by acting user, action and time (keyset pagination on
+ * the id, so a page costs the same however deep it is and new entries do not shift pages).
+ */
+export function listAudit(db: Db, q: z.output<typeof AuditQuery>): AuditListResponse {
+  const where: SQL[] = [];
+  if (q.before !== undefined) where.push(lt(auditLog.id, q.before));
+  if (q.userId) where.push(eq(auditLog.userId, q.userId));
+  if (q.action) where.push(eq(auditLog.action, q.action));
+  if (q.from) where.push(gte(auditLog.at, new Date(startOf(q.from))));
+  if (q.to) where.push(lt(auditLog.at, new Date(endOf(q.to))));
+  const rows = db
+    .select({ entry: auditLog, userEmail: users.email })
     .from(auditLog)
+    .leftJoin(users, eq(users.id, auditLog.userId))
+    .where(and(...where))
     .orderBy(desc(auditLog.id))
-    .limit(limit)
-    .all()
-    .map((r) => ({
+    .limit(q.limit + 1)
+    .all();
+  const page = rows.slice(0, q.limit);
+  return {
+    entries: page.map(({ entry: r, userEmail }) => ({
       id: r.id,
       at: r.at.toISOString(),
       userId: r.userId,
+      userEmail: userEmail ?? null,
       action: r.action,
       target: r.target,
       ip: r.ip,
       detail: r.detail ?? null,
-    }));
+    })),
+    nextBefore: rows.length > q.limit ? page[page.length - 1]!.entry.id : null,
+  };
 }

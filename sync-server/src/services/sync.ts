@@ -1,7 +1,14 @@
 import type Database from 'better-sqlite3';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, or } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/connection';
-import { conflicts, devices, users, type ConflictRow, type DeviceRow } from '../db/schema';
+import {
+  conflicts,
+  devices,
+  sessions,
+  users,
+  type ConflictRow,
+  type DeviceRow,
+} from '../db/schema';
 import { ApiError } from '../errors';
 import {
   Mutation,
@@ -14,6 +21,7 @@ import {
   type SyncTable,
 } from '../protocol';
 import { writeAudit, type AuditAction } from './audit';
+import { deviceRevoked } from './devices';
 import { changedFields, checkPolicy, merge, type RecordData } from './merge';
 import {
   afterWrite,
@@ -174,12 +182,40 @@ function statements(db: Db): Statements {
  * the user who first used it: anyone else presenting it is refused (409 device_in_use), so nobody
  * who learns a device id can take it over and reset its owner's pulls. On a shared tablet the app
  * makes a new device id when another user signs in (web/src/lib/db/ownership.ts). A device last
- * used by a user who is now disabled or deleted is refused (403 device_revoked).
+ * used by a user who is now disabled or deleted, or revoked (services/devices.ts), is refused (403
+ * device_revoked). Each contact is a sync: it notes when, the User-Agent's summary, and the session.
  */
-export function touchDevice(db: Db, deviceId: string, userId: string, now: Date): DeviceRow {
+export interface DeviceContact {
+  /** The session syncing from it: revoking the device ends that session. */
+  sessionId?: string;
+  /** A short summary of the User-Agent (services/devices.ts userAgentSummary). */
+  userAgent?: string | null;
+}
+
+export function touchDevice(
+  db: Db,
+  deviceId: string,
+  userId: string,
+  now: Date,
+  contact: DeviceContact = {},
+): DeviceRow {
   return db.transaction(
     (tx) => {
       const row = tx.select().from(devices).where(eq(devices.id, deviceId)).get();
+      // A revoked device is refused whoever presents it (services/devices.ts).
+      if (row?.revokedAt) throw deviceRevoked();
+      if (contact.sessionId) {
+        tx.update(sessions)
+          .set({ deviceId })
+          .where(
+            and(
+              eq(sessions.id, contact.sessionId),
+              or(isNull(sessions.deviceId), ne(sessions.deviceId, deviceId)),
+            ),
+          )
+          .run();
+      }
+      const userAgent = contact.userAgent ?? row?.userAgent ?? null;
       if (!row) {
         const device: DeviceRow = {
           id: deviceId,
@@ -189,6 +225,10 @@ export function touchDevice(db: Db, deviceId: string, userId: string, now: Date)
           lastPulledCursor: null,
           scope: null,
           lastPushAt: null,
+          lastSyncAt: now,
+          userAgent,
+          revokedAt: null,
+          revokedBy: null,
         };
         tx.insert(devices).values(device).run();
         return device;
@@ -212,8 +252,11 @@ export function touchDevice(db: Db, deviceId: string, userId: string, now: Date)
           'This device id is registered to another user; sign out and in again for a new one',
         );
       }
-      tx.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
-      return { ...row, lastSeenAt: now };
+      tx.update(devices)
+        .set({ lastSeenAt: now, lastSyncAt: now, userAgent })
+        .where(eq(devices.id, deviceId))
+        .run();
+      return { ...row, lastSeenAt: now, lastSyncAt: now, userAgent };
     },
     { behavior: 'immediate' },
   );

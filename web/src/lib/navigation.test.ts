@@ -46,6 +46,7 @@ describe('navigationFor', () => {
       '/admin/invitations',
       '/admin/users',
       '/admin/models',
+      '/admin/audit',
       '/settings',
     ]);
     const both = navigationFor({ isAdmin: true, memberships: [{ role: 'clinician' }] }).map(
@@ -56,9 +57,10 @@ describe('navigationFor', () => {
 });
 
 describe('isPublicPath', () => {
-  it('lets anyone reach sign-in and sign-up only', () => {
+  it('lets anyone reach sign-in, sign-up and the password reset only', () => {
     expect(isPublicPath('/signin')).toBe(true);
     expect(isPublicPath('/signup/')).toBe(true);
+    expect(isPublicPath('/reset-password')).toBe(true);
     expect(isPublicPath('/')).toBe(false);
     expect(isPublicPath('/admin/teams')).toBe(false);
   });

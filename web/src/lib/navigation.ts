@@ -31,13 +31,14 @@ export function navigationFor(me: NavUser | null): NavLink[] {
       { href: '/admin/invitations', label: 'Invitations' },
       { href: '/admin/users', label: 'Users' },
       { href: '/admin/models', label: 'Models' },
+      { href: '/admin/audit', label: 'Audit log' },
     );
   }
   links.push({ href: '/settings', label: 'Settings' });
   return links;
 }
 
-const PUBLIC_PATHS = new Set(['/signin', '/signup']);
+const PUBLIC_PATHS = new Set(['/signin', '/signup', '/reset-password']);
 
 /** Pages anyone may open; every other page needs a signed-in user. */
 export function isPublicPath(pathname: string): boolean {

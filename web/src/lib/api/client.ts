@@ -1,6 +1,12 @@
 import { hc } from 'hono/client';
 import type { AppType } from 'sync-server/app';
 import type {
+  AuditAction,
+  AuditListResponse,
+  DeviceListResponse,
+  DeviceSummary,
+  PasswordResetRequest,
+  ResetCodeResponse,
   AdminModelItem,
   AdminModelListResponse,
   AdminUser,
@@ -21,21 +27,43 @@ import type {
   UserUpdateRequest,
 } from 'sync-server/protocol';
 import type { z } from 'zod';
+import { deviceHeaders } from './device-header';
 import { readResponse } from './errors';
 import { asSentence, fieldLabel, issueSentence } from './human';
 
-export { LoginRequest, SignupRequest } from 'sync-server/protocol';
-export type { AdminModelItem, AdminUser, Invitation, Role, Team };
+export { LoginRequest, PasswordResetRequest, SignupRequest } from 'sync-server/protocol';
+export type { AdminModelItem, AdminUser, DeviceSummary, Invitation, Role, Team };
+export type { AuditAction, AuditEntry, AuditListResponse } from 'sync-server/protocol';
+export { AUDIT_ACTIONS } from 'sync-server/protocol';
+
+/** The audit log's filters as the query string carries them (all strings). */
+export interface AuditQueryParams {
+  limit?: string;
+  before?: string;
+  userId?: string;
+  action?: AuditAction;
+  from?: string;
+  to?: string;
+}
 export type Me = MeResponse;
 
 /** Typed from the server's routes: a renamed route or field fails the type check here. */
-const client = hc<AppType>('/');
+const client = hc<AppType>('/', { headers: deviceHeaders });
 
 export const api = {
   me: () => readResponse<MeResponse>(client.api.auth.me.$get()),
   login: (json: LoginRequest) => readResponse<MeResponse>(client.api.auth.login.$post({ json })),
   signup: (json: SignupRequest) => readResponse<MeResponse>(client.api.auth.signup.$post({ json })),
   logout: () => readResponse<void>(client.api.auth.logout.$post()),
+  /** Ends every session of the user, this one included. */
+  logoutEverywhere: () => readResponse<void>(client.api.auth['logout-all'].$post()),
+  resetPassword: (json: PasswordResetRequest) =>
+    readResponse<void>(client.api.auth.reset.$post({ json })),
+  devices: {
+    list: async () => (await readResponse<DeviceListResponse>(client.api.devices.$get())).devices,
+    revoke: (id: string) =>
+      readResponse<DeviceSummary>(client.api.devices[':id'].revoke.$post({ param: { id } })),
+  },
   teamSettings: () =>
     readResponse<{ teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] }>(
       client.api.teams.settings.$get(),
@@ -70,6 +98,20 @@ export const api = {
       (await readResponse<UserListResponse>(client.api.admin.users.$get())).users,
     setUserDisabled: (id: string, json: UserUpdateRequest) =>
       readResponse<AdminUser>(client.api.admin.users[':id'].$patch({ param: { id }, json })),
+    listDevices: async (id: string) =>
+      (
+        await readResponse<DeviceListResponse>(
+          client.api.admin.users[':id'].devices.$get({ param: { id } }),
+        )
+      ).devices,
+    revokeDevice: (id: string) =>
+      readResponse<DeviceSummary>(client.api.admin.devices[':id'].revoke.$post({ param: { id } })),
+    createResetCode: (id: string) =>
+      readResponse<ResetCodeResponse>(
+        client.api.admin.users[':id']['reset-code'].$post({ param: { id } }),
+      ),
+    audit: (query: AuditQueryParams) =>
+      readResponse<AuditListResponse>(client.api.admin.audit.$get({ query })),
     listModels: async () =>
       (await readResponse<AdminModelListResponse>(client.api.admin.models.$get())).models,
     /** multipart/form-data: manifest, model, optional check and releaseNotes. */

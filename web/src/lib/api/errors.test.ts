@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { ApiError, NETWORK_ERROR_MESSAGE, messageOf, readResponse } from './errors';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  ApiError,
+  NETWORK_ERROR_MESSAGE,
+  messageOf,
+  readResponse,
+  setRevocationHandler,
+} from './errors';
 
 const json = (status: number, body: unknown) =>
   Promise.resolve(
@@ -38,5 +44,34 @@ describe('readResponse', () => {
       (e: unknown) => e,
     );
     expect(error).toMatchObject({ status: 0, isNetwork: true, message: NETWORK_ERROR_MESSAGE });
+  });
+});
+
+describe('a device_revoked answer', () => {
+  it('starts the wipe once, as soon as the headers arrive when the browser is clearing', async () => {
+    const wipe = vi.fn();
+    const previous = setRevocationHandler(wipe);
+    try {
+      const body = JSON.stringify({ error: { code: 'device_revoked', message: 'Revoked' } });
+      const cleared = new Response(body, {
+        status: 403,
+        headers: { 'clear-site-data': '"storage"', 'content-type': 'application/json' },
+      });
+      await expect(readResponse(Promise.resolve(cleared))).rejects.toMatchObject({
+        code: 'device_revoked',
+      });
+      expect(wipe).toHaveBeenCalledTimes(1);
+      await expect(
+        readResponse(Promise.resolve(new Response(body, { status: 403 }))),
+      ).rejects.toThrow('Revoked');
+      expect(wipe).toHaveBeenCalledTimes(2);
+      // Any other refusal wipes nothing.
+      await expect(
+        readResponse(json(403, { error: { code: 'forbidden', message: 'No' } })),
+      ).rejects.toThrow();
+      expect(wipe).toHaveBeenCalledTimes(2);
+    } finally {
+      setRevocationHandler(previous);
+    }
   });
 });

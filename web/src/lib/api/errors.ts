@@ -1,3 +1,4 @@
+import { wipeAfterRevocation } from '$lib/security/wipe';
 import { humanMessage } from './human';
 
 /** An error the server answered with (`{"error": {"code", "message"}}`), or a network failure. */
@@ -19,8 +20,22 @@ export class ApiError extends Error {
 
 export const NETWORK_ERROR_MESSAGE = 'Cannot reach the server. Check the connection and try again.';
 
+type RevocationHandler = () => unknown;
+/** Wipes the device (lib/security/wipe.ts); replaceable in tests. */
+let onDeviceRevoked: RevocationHandler = wipeAfterRevocation;
+
+/**
+ * What happens when the server says this device was revoked (403 device_revoked): every API call
+ * and sync request reads its answer here, so whichever comes first starts the wipe.
+ */
+export function setRevocationHandler(handler: RevocationHandler): RevocationHandler {
+  const previous = onDeviceRevoked;
+  onDeviceRevoked = handler;
+  return previous;
+}
+
 /** What fetch and hono's typed client both return. */
-type ResponseLike = Pick<Response, 'ok' | 'status' | 'json'>;
+type ResponseLike = Pick<Response, 'ok' | 'status' | 'json'> & { headers?: Headers };
 
 /** Turns a fetch outcome into the parsed JSON body, or throws an ApiError with the server's words. */
 export async function readResponse<T>(response: Promise<ResponseLike>): Promise<T> {
@@ -31,12 +46,17 @@ export async function readResponse<T>(response: Promise<ResponseLike>): Promise<
     throw new ApiError(0, 'network', NETWORK_ERROR_MESSAGE);
   }
   if (res.status === 204) return undefined as T;
+  // A revoked device: the browser has just cleared the site's data (Clear-Site-Data), which can
+  // set off a reload; the wipe starts now rather than after the body arrives.
+  const revoked = res.status === 403 && !!res.headers?.get('clear-site-data');
+  if (revoked) void onDeviceRevoked();
   const body: unknown = await res.json().catch(() => undefined);
   if (res.ok) return body as T;
   const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
   const message =
     typeof error?.message === 'string' ? error.message : `The server answered ${res.status}.`;
+  if (code === 'device_revoked' && !revoked) void onDeviceRevoked();
   throw new ApiError(res.status, code, message);
 }
 

@@ -14,6 +14,9 @@ const LABELS: Record<string, string> = {
   userId: 'The user',
   disabled: 'The account status',
   limit: 'The number of entries',
+  newPassword: 'The new password',
+  currentPassword: 'The current password',
+  code: 'The reset code',
 };
 
 /** "expiresInDays" → "Expires in days" for a key without a label. */

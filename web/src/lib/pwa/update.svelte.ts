@@ -1,4 +1,5 @@
 import { Workbox } from 'workbox-window';
+import { isWiping } from '$lib/security/wipe';
 
 /**
  * Service-worker registration with an update offer. A new version waits until the user chooses
@@ -17,7 +18,9 @@ export class AppUpdate {
       if (!event.isUpdate) this.offlineReady = true;
     });
     workbox.addEventListener('controlling', (event) => {
-      if (event.isUpdate) window.location.reload();
+      // Not in the middle of a wipe: the browser's Clear-Site-Data unregisters the worker, and a
+      // reload then would cut the wipe short (lib/security/wipe.ts navigates when it is done).
+      if (event.isUpdate && !isWiping()) window.location.reload();
     });
     this.#workbox = workbox;
     void workbox.register();

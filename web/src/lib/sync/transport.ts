@@ -4,6 +4,7 @@ import type {
   PushRequest,
   PushResponse,
 } from 'sync-server/protocol';
+import { deviceHeaders } from '$lib/api/device-header';
 import { ApiError, readResponse } from '$lib/api/errors';
 
 /** The sync server as the sync engine sees it; tests pass an in-process implementation. */
@@ -17,10 +18,14 @@ export interface SyncTransport {
 const DEVICE_HEADER = 'x-device-id';
 const TEAM_HEADER = 'x-team-id';
 
-/** HTTP on the app's own origin; `fetchImpl` lets tests route requests to the server in-process. */
+/**
+ * HTTP on the app's own origin; `fetchImpl` lets tests route requests to the server in-process.
+ * Every request names the device (a revoked one is refused and wipes itself, lib/security).
+ */
 export function httpTransport(
   base = '',
   fetchImpl: typeof fetch = (...a) => fetch(...a),
+  device: () => Promise<Record<string, string>> = deviceHeaders,
 ): SyncTransport {
   const json = { 'content-type': 'application/json' };
   return {
@@ -28,7 +33,7 @@ export function httpTransport(
       readResponse(
         fetchImpl(`${base}/api/sync/push`, {
           method: 'POST',
-          headers: json,
+          headers: { ...json, [DEVICE_HEADER]: request.deviceId },
           body: JSON.stringify(request),
         }),
       ),
@@ -38,11 +43,12 @@ export function httpTransport(
           headers: { [DEVICE_HEADER]: deviceId },
         }),
       ),
-    putBlob: (sha256, blob, teamId) =>
+    putBlob: async (sha256, blob, teamId) =>
       readResponse(
         fetchImpl(`${base}/api/blobs/${sha256}`, {
           method: 'PUT',
           headers: {
+            ...(await device()),
             'content-type': blob.type || 'application/octet-stream',
             [TEAM_HEADER]: teamId,
           },
@@ -52,7 +58,7 @@ export function httpTransport(
     async getBlob(sha256) {
       let res: Response;
       try {
-        res = await fetchImpl(`${base}/api/blobs/${sha256}`);
+        res = await fetchImpl(`${base}/api/blobs/${sha256}`, { headers: await device() });
       } catch {
         throw new ApiError(0, 'network', 'Cannot reach the server to download the image.');
       }

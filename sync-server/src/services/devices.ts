@@ -1,0 +1,153 @@
+import { desc, eq } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../db/connection';
+import { devices, sessions, type DeviceRow } from '../db/schema';
+import { ApiError } from '../errors';
+import { CLEAR_SITE_DATA, type DeviceSummary } from '../protocol';
+import { writeAudit, type Actor } from './audit';
+
+/*
+ * Lost and stolen devices (issue 15): a user sees their devices and revokes another one; an admin
+ * sees and revokes anyone's. A revoked device's sessions end, and every later call naming it is
+ * refused with 403 device_revoked and Clear-Site-Data, on which the app wipes itself.
+ */
+
+/** The refusal every call naming a revoked device gets; the browser clears the site's data. */
+export const deviceRevoked = () =>
+  new ApiError(
+    403,
+    'device_revoked',
+    'This device was revoked: its data and keys are being erased. Sign in again to use it.',
+    { 'Clear-Site-Data': CLEAR_SITE_DATA },
+  );
+
+/** "Chrome 131 on Android" from a User-Agent; null when nothing is recognised. */
+export function userAgentSummary(ua: string | undefined): string | null {
+  if (!ua) return null;
+  const browser =
+    match(ua, /\bEdg(?:A|iOS)?\/(\d+)/, 'Edge') ??
+    match(ua, /\b(?:OPR|Opera)\/(\d+)/, 'Opera') ??
+    match(ua, /\bSamsungBrowser\/(\d+)/, 'Samsung Internet') ??
+    match(ua, /\b(?:Firefox|FxiOS)\/(\d+)/, 'Firefox') ??
+    match(ua, /\b(?:HeadlessChrome|Chrome|CriOS|Chromium)\/(\d+)/, 'Chrome') ??
+    match(ua, /\bVersion\/(\d+)[.\d]* (?:Mobile\/\S+ )?Safari\//, 'Safari');
+  const os = /\bAndroid\b/.test(ua)
+    ? 'Android'
+    : /\b(?:iPad|iPhone|iPod)\b/.test(ua)
+      ? 'iOS'
+      : /\bWindows\b/.test(ua)
+        ? 'Windows'
+        : /\bCrOS\b/.test(ua)
+          ? 'ChromeOS'
+          : /\bMac OS X\b/.test(ua)
+            ? 'macOS'
+            : /\bLinux\b/.test(ua)
+              ? 'Linux'
+              : null;
+  if (!browser && !os) return null;
+  if (!browser) return os;
+  return os ? `${browser} on ${os}` : browser;
+}
+
+function match(ua: string, pattern: RegExp, name: string): string | null {
+  const m = pattern.exec(ua);
+  return m ? `${name} ${m[1]}` : null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toSummary(row: DeviceRow, currentId: string | null): DeviceSummary {
+  return {
+    id: row.id,
+    userId: row.userId,
+    userAgent: row.userAgent,
+    createdAt: row.createdAt.toISOString(),
+    lastSeenAt: row.lastSeenAt.toISOString(),
+    lastSyncAt: iso(row.lastSyncAt),
+    revokedAt: iso(row.revokedAt),
+    current: row.id === currentId,
+  };
+}
+
+/** The devices a user has synced from, most recently seen first. */
+export function listDevices(db: Db, userId: string, currentId: string | null): DeviceSummary[] {
+  return db
+    .select()
+    .from(devices)
+    .where(eq(devices.userId, userId))
+    .orderBy(desc(devices.lastSeenAt))
+    .all()
+    .map((row) => toSummary(row, currentId));
+}
+
+export interface RevokeOptions {
+  /** An admin may revoke any device; anyone else only one of their own. */
+  asAdmin: boolean;
+  /** The device the request comes from: a user signs out of it instead of revoking it. */
+  currentId: string | null;
+}
+
+/**
+ * Revokes a device and ends its sessions, in one transaction; audited. Revoking twice is
+ * harmless (the first time stands). Someone else's device is "not found" to a non-admin.
+ */
+export function revokeDevice(
+  db: Db,
+  deviceId: string,
+  actor: Actor & { userId: string },
+  { asAdmin, currentId }: RevokeOptions,
+): DeviceSummary {
+  return db.transaction(
+    (tx) => {
+      const row = tx.select().from(devices).where(eq(devices.id, deviceId)).get();
+      if (!row || (!asAdmin && row.userId !== actor.userId)) {
+        throw new ApiError(404, 'not_found', 'Device not found');
+      }
+      if (row.id === currentId) {
+        throw new ApiError(
+          400,
+          'invalid_request',
+          'This is the device you are using: sign out of it instead',
+        );
+      }
+      if (row.revokedAt) return toSummary(row, currentId);
+      const revoked = { ...row, revokedAt: actor.at, revokedBy: actor.userId };
+      tx.update(devices)
+        .set({ revokedAt: actor.at, revokedBy: actor.userId })
+        .where(eq(devices.id, deviceId))
+        .run();
+      const ended = tx.delete(sessions).where(eq(sessions.deviceId, deviceId)).run().changes;
+      writeAudit(tx, actor, 'device.revoke', deviceId, {
+        ownerId: row.userId,
+        byAdmin: row.userId !== actor.userId,
+        sessionsEnded: ended,
+      });
+      return toSummary(revoked, currentId);
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export const SEEN_RESOLUTION_MS = 60_000;
+
+/**
+ * Every API call that names a device (header x-device-id): refused when the device is revoked
+ * (whoever calls, signed in or not, so a revoked tablet learns it at its next contact even after
+ * its session ended); otherwise a known device of the caller is noted as seen, at most once a
+ * minute, so that "last seen" is true without a write on every request.
+ */
+export function deviceContact(db: DbOrTx, deviceId: string, userId: string | null, now: Date) {
+  const row = db
+    .select({
+      userId: devices.userId,
+      revokedAt: devices.revokedAt,
+      lastSeenAt: devices.lastSeenAt,
+    })
+    .from(devices)
+    .where(eq(devices.id, deviceId))
+    .get();
+  if (!row) return;
+  if (row.revokedAt) throw deviceRevoked();
+  if (row.userId === userId && now.getTime() - row.lastSeenAt.getTime() >= SEEN_RESOLUTION_MS) {
+    db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
+  }
+}

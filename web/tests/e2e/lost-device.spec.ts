@@ -1,0 +1,157 @@
+import { expect, test, type Page } from '@playwright/test';
+import { E2E_ADMIN, signInNewClinician } from './support';
+
+// Issue 15, "Lost device": an admin revokes a tablet, which erases itself at its next sync; an
+// admin gives a one-time reset code to a user who forgot their password.
+
+async function signInAsAdmin(page: Page) {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(E2E_ADMIN.email);
+  await page.getByLabel('Password').fill(E2E_ADMIN.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('link', { name: 'Users' })).toBeVisible();
+}
+
+async function openUserPage(page: Page, name: string) {
+  await page.goto('/admin/users');
+  await page.getByRole('link', { name: `Devices and access of ${name}` }).click();
+  await expect(page.getByRole('heading', { name: new RegExp(name) })).toBeVisible();
+}
+
+/** Everything in every IndexedDB database of the page's origin, as text, and localStorage. */
+function readAllStorage(page: Page) {
+  return page.evaluate(async () => {
+    const request = <T>(r: IDBRequest<T>) =>
+      new Promise<T>((resolve, reject) => {
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+    const names = (await indexedDB.databases()).map((d) => d.name!).filter(Boolean);
+    const texts: string[] = [];
+    let patients = 0;
+    for (const name of names) {
+      const db = await request(indexedDB.open(name));
+      for (const store of Array.from(db.objectStoreNames)) {
+        const rows = await request(db.transaction(store).objectStore(store).getAll());
+        if (store === 'patients') patients += rows.length;
+        texts.push(JSON.stringify(rows));
+      }
+      db.close();
+    }
+    return { names, text: texts.join('\n'), patients, localStorage: localStorage.length };
+  });
+}
+
+test('an admin revokes a tablet: at its next sync it erases its data and says so', async ({
+  browser,
+  baseURL,
+}) => {
+  const tabletContext = await browser.newContext();
+  const tablet = await tabletContext.newPage();
+  const clinician = await signInNewClinician(tablet, baseURL!);
+  // A name of its own: the shared team may already hold a patient of another run or spec.
+  const tag = Date.now()
+    .toString(36)
+    .replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+  const given = `Fa${tag}`;
+  const family = `Ke${[...tag].reverse().join('')}`;
+  await tablet.goto('/');
+  await tablet.getByRole('link', { name: 'Patients' }).click();
+  await tablet.getByRole('button', { name: 'New patient' }).click();
+  await tablet.getByLabel('Given name').fill(given);
+  await tablet.getByLabel('Family name').fill(family);
+  await tablet.getByLabel('Sex').selectOption('female');
+  await tablet.getByLabel('Years').fill('31');
+  await tablet.getByLabel('Village').fill('Bougouni');
+  await tablet.getByRole('button', { name: 'Save' }).click();
+  await expect(tablet.getByRole('heading', { name: `${given} ${family}` })).toBeVisible();
+  await tablet.getByRole('button', { name: 'Sync now' }).click();
+  await expect(tablet.getByText(/Last backup: just now · 0 waiting/)).toBeVisible();
+  const before = await readAllStorage(tablet);
+  expect(before.patients).toBeGreaterThanOrEqual(1); // the team's, pulled, and this one
+  expect(before.text).toContain(family);
+
+  // The clinician sees the tablet in Settings → Devices, as this device.
+  await tablet.getByRole('link', { name: 'Settings' }).click();
+  const ownDevices = tablet.getByRole('region', { name: 'Devices' });
+  await expect(ownDevices.getByText('this device')).toBeVisible();
+
+  // The admin, elsewhere, revokes it.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  await openUserPage(admin, clinician.name);
+  const devices = admin.getByRole('region', { name: 'Devices' });
+  await expect(devices.getByRole('row')).toHaveCount(2); // header + the tablet
+  await expect(devices.getByRole('cell', { name: /^Chrome \d+/ })).toBeVisible();
+  admin.once('dialog', (dialog) => void dialog.accept());
+  await devices.getByRole('button', { name: /^Revoke/ }).click();
+  await expect(devices.getByText(/^Revoked/)).toBeVisible();
+
+  // The tablet's next sync is refused: it wipes itself and the sign-in page says why.
+  await tablet.goto('/');
+  // (It may land there by its own navigation or after the browser's Clear-Site-Data reload.)
+  await expect(tablet).toHaveURL(/\/signin/);
+  await expect(tablet.getByRole('alert')).toContainText('This device was revoked');
+  await expect(tablet.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
+  const after = await readAllStorage(tablet);
+  expect(after.patients).toBe(0);
+  expect(after.text).not.toContain(family);
+  expect(after.text).not.toContain('Bougouni');
+  expect(after.localStorage).toBe(0);
+
+  // The revocation is in the audit log.
+  await admin.getByRole('link', { name: 'Audit log' }).click();
+  await admin.getByLabel('Action').selectOption('device.revoke');
+  await admin.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(admin.getByRole('cell', { name: 'device.revoke' }).first()).toBeVisible();
+  await adminContext.close();
+  await tabletContext.close();
+});
+
+test('an admin issues a reset code and the user sets a new password with it', async ({
+  browser,
+  baseURL,
+}) => {
+  const userContext = await browser.newContext();
+  const user = await userContext.newPage();
+  const clinician = await signInNewClinician(user, baseURL!);
+  await userContext.clearCookies(); // signed out; the password is forgotten
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  await openUserPage(admin, clinician.name);
+  await admin.getByRole('button', { name: 'Create reset code' }).click();
+  const code = (await admin.getByTestId('reset-code').textContent()) ?? '';
+  expect(code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+
+  await user.goto('/signin');
+  await expect(user.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
+  await user.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(user.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+  await user.getByLabel('Email').fill(clinician.email);
+  await user.getByLabel('Reset code').fill(code);
+  await user.getByLabel('New password').fill('my brand new field password');
+  await user.getByRole('button', { name: 'Reset password' }).click();
+  await expect(
+    user.getByText('Your password was changed. Sign in with the new one.'),
+  ).toBeVisible();
+
+  await user.getByLabel('Email').fill(clinician.email);
+  await user.getByLabel('Password').fill('my brand new field password');
+  await user.getByRole('button', { name: 'Sign in' }).click();
+  await expect(user.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+
+  // The code worked once.
+  await userContext.clearCookies();
+  await user.goto('/reset-password');
+  await expect(user.getByRole('heading', { name: 'Reset your password' })).toBeVisible();
+  await user.getByLabel('Email').fill(clinician.email);
+  await user.getByLabel('Reset code').fill(code);
+  await user.getByLabel('New password').fill('a third field password');
+  await user.getByRole('button', { name: 'Reset password' }).click();
+  await expect(user.getByRole('alert')).toContainText('do not match a valid code');
+  await adminContext.close();
+  await userContext.close();
+});
