@@ -215,3 +215,40 @@ test('after a whole visit, no name, village, birth date or image bytes are reada
   await page.getByLabel('Search patients').fill(village);
   await expect(page.getByRole('link', { name: new RegExp(`${given} ${family}`) })).toBeVisible();
 });
+
+test('a passkey with the PRF extension unlocks the app (Chromium virtual authenticator)', async ({
+  page,
+  baseURL,
+}) => {
+  // A platform authenticator with user verification and PRF, as a tablet's fingerprint reader.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      hasPrf: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const clinician = await newMember(page, baseURL!, 'clinician');
+  await signIn(page, clinician.email, clinician.password);
+  await setPin(page);
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await page.goto('/settings');
+  await unlock(page, PIN);
+  await page.getByRole('button', { name: 'Use this device to unlock' }).click();
+  await expect(page.getByText('fingerprint, face or screen lock unlocks FieldDx')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await page.getByRole('button', { name: 'Unlock with this device' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+
+  // After a reload (the key is gone from memory) the authenticator alone opens it again.
+  await page.reload();
+  await page.getByRole('button', { name: 'Unlock with this device' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+});
