@@ -12,6 +12,8 @@ export class LockedError extends Error {
  */
 export class Vault {
   #key: Uint8Array | null = null;
+  /** The same key as a non-extractable WebCrypto key, for sealing batches of rows. */
+  #cryptoKey: Promise<CryptoKey> | null = null;
   #listeners = new Set<(unlocked: boolean) => void>();
 
   get unlocked(): boolean {
@@ -24,10 +26,24 @@ export class Vault {
     return this.#key;
   }
 
+  /** The data key as a non-extractable WebCrypto AES-GCM key, or LockedError. */
+  cryptoKey(): Promise<CryptoKey> {
+    if (!this.#key) throw new LockedError();
+    this.#cryptoKey ??= crypto.subtle.importKey(
+      'raw',
+      this.#key as BufferSource,
+      'AES-GCM',
+      false,
+      ['encrypt', 'decrypt'],
+    );
+    return this.#cryptoKey;
+  }
+
   unlock(key: Uint8Array) {
     if (key.length !== 32) throw new Error('A data key is 32 bytes.');
     if (this.#key && this.#key !== key) this.#key.fill(0);
     this.#key = key;
+    this.#cryptoKey = null;
     this.#emit();
   }
 
@@ -35,6 +51,7 @@ export class Vault {
     if (!this.#key) return;
     this.#key.fill(0);
     this.#key = null;
+    this.#cryptoKey = null;
     this.#emit();
   }
 

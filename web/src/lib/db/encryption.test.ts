@@ -92,4 +92,39 @@ describe('encryption at rest', () => {
     );
     wrongKey.close();
   });
+
+  it('seals batches with WebCrypto inside one transaction that goes on after them', async () => {
+    const vault = unlockedVault();
+    const db = freshDatabase(vault);
+    opened.push(db);
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      id: `e${String(i).padStart(2, '0')}`,
+      patientId: 'p1',
+      date: '2026-01-02',
+      complaint: `Cough number ${i}`,
+    }));
+    await db.transaction('rw', [db.encounters, db.settings], async () => {
+      await db.encounters.bulkPut(rows as never);
+      // The transaction is still open after the batch: later requests land in it.
+      expect(await db.encounters.count()).toBe(40);
+      await db.settings.put({ key: 'after', value: 1 });
+      const back = await db.encounters.bulkGet(rows.map((r) => r.id));
+      expect(back.map((r) => (r as unknown as { complaint: string }).complaint)).toEqual(
+        rows.map((r) => r.complaint),
+      );
+      await db.settings.put({ key: 'after2', value: 2 });
+    });
+    expect(await db.settings.get('after2')).toEqual({ key: 'after2', value: 2 });
+    expect(await rawText(db.name)).not.toContain('Cough number');
+    expect((await db.encounters.toArray()).map((r) => r.id)).toEqual(rows.map((r) => r.id));
+
+    // One tampered row fails the whole batch read with the clear error.
+    const raw = new Dexie(db.name);
+    await raw.open();
+    const stored = await raw.table('encounters').get('e07');
+    stored._sealed[30] ^= 1;
+    await raw.table('encounters').put(stored);
+    raw.close();
+    await expect(db.encounters.toArray()).rejects.toThrow(DecryptError);
+  });
 });
