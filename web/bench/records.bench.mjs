@@ -528,6 +528,12 @@ async function signUpClinician(request, origin) {
   return { userId: me.user.id, teamId: membership.teamId };
 }
 
+/** Every page load starts locked (encryption at rest): enter the PIN. */
+async function unlock(page) {
+  await page.getByLabel('PIN', { exact: true }).fill(BENCH_PIN);
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+}
+
 // --- in-page code -----------------------------------------------------------------------------------
 function swTimingScript() {
   // Runs before the app: note when the service worker is ready and when it controls the page.
@@ -678,14 +684,8 @@ async function main() {
   await page.getByLabel('Confirm PIN').fill(BENCH_PIN);
   await page.getByRole('button', { name: 'Set PIN' }).click();
   await page.getByRole('button', { name: 'Set PIN' }).waitFor({ state: 'hidden' });
-  await page.addLocatorHandler(
-    page.getByRole('button', { name: 'Unlock', exact: true }),
-    async () => {
-      await page.getByLabel('PIN', { exact: true }).fill(BENCH_PIN);
-      await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-    },
-  );
   await page.goto('/patients', { waitUntil: 'load' });
+  await unlock(page);
   // The app is signed in as the clinician and has opened its database (Dexie version n = IDB n×10).
   await page.locator(`${LIST} li`).first().waitFor();
   // Its first sync (nothing to push or pull) ends with lastSuccessAt; then the device goes
@@ -905,6 +905,7 @@ async function main() {
   );
   console.log('Sealing the seeded rows at the next unlock …');
   await page.goto('/patients', { waitUntil: 'load' });
+  await unlock(page);
   await page.waitForFunction(() => window.__listTiming?.firstList != null, null, {
     timeout: 600_000,
   });
@@ -944,6 +945,7 @@ async function main() {
     const loads = [];
     for (let i = 0; i < count; i++) {
       await page.goto('/patients', { waitUntil: 'load' });
+      await unlock(page);
       await page.waitForFunction(
         () => window.__listTiming?.firstList != null && window.__listTiming?.count != null,
         null,
