@@ -3,6 +3,7 @@
 // ($lib/db, $lib/sync) on Chromium's IndexedDB and fetch. run.mjs drives it through `window.bench`.
 import { uuidv7 } from 'uuidv7';
 import { downloadAllAttachments, saveAttachment } from '$lib/db/attachments';
+import { Vault } from '$lib/crypto/vault';
 import { FieldDxDatabase, type OutboxRow, type PatientRow } from '$lib/db/database';
 import { createPatient } from '$lib/db/patients';
 import { newId, syncedFields } from '$lib/db/records';
@@ -172,6 +173,12 @@ function resetMarks() {
 }
 
 // --- the page API -------------------------------------------------------------------------------
+// Encryption at rest as in the app (issue 15): every database is opened with an unlocked vault, so
+// each record, outbox row and image goes through the sealing middleware. `?plain` in the page's
+// URL opens them without it, for comparison.
+const vault = new Vault();
+vault.unlock(crypto.getRandomValues(new Uint8Array(32)));
+const keys = new URLSearchParams(location.search).has('plain') ? undefined : vault;
 let db: FieldDxDatabase | undefined;
 const current = () => {
   if (!db) throw new Error('bench: call open(name) first');
@@ -180,7 +187,7 @@ const current = () => {
 
 async function open(name: string) {
   db?.close();
-  db = new FieldDxDatabase(name);
+  db = new FieldDxDatabase(name, keys);
   await db.open();
   return name;
 }
@@ -451,7 +458,7 @@ async function writeFloor(n: number, author: Author) {
     name: string,
     write: (d: FieldDxDatabase, chunk: PatientRow[]) => Promise<unknown>,
   ) => {
-    const d = new FieldDxDatabase(name);
+    const d = new FieldDxDatabase(name, keys);
     await d.open();
     const t0 = performance.now();
     for (let i = 0; i < rows.length; i += PULL_STORE_CHUNK) {

@@ -307,7 +307,8 @@ async function main() {
     return { userId: me.user.id, teamId: team.id };
   }
 
-  await page.goto('/');
+  // BENCH_PLAIN=1: databases without encryption at rest, for comparison (client.ts).
+  await page.goto(process.env.BENCH_PLAIN === '1' ? '/?plain' : '/');
   await page.waitForFunction(() => typeof window.bench === 'object', null, { timeout: 30_000 });
   const env = await page.evaluate(() => ({ ua: navigator.userAgent }));
   const b = (fn, arg) => page.evaluate(fn, arg);
@@ -491,6 +492,7 @@ async function main() {
       cores: cpus().length,
       loadAvgAtStart: load0.map((x) => round(x, 2)),
       loadAvgAtEnd: loadavg().map((x) => round(x, 2)),
+      encryptionAtRest: process.env.BENCH_PLAIN !== '1',
       note: 'server and headless Chromium on one machine over loopback; IndexedDB on disk',
     },
     config: {

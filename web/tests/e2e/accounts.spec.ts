@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_ADMIN, E2E_TEAM } from './support';
+import { E2E_ADMIN, E2E_TEAM, unlockWhenAsked } from './support';
 
 // One server with an empty data folder per run: these steps build on each other, in order.
 test.describe.configure({ mode: 'serial' });
@@ -18,11 +18,13 @@ async function signUp(page: Page, who: typeof admin, code?: string) {
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   if (code) await page.getByLabel('Invitation code').fill(code);
+  unlockWhenAsked(page);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await expect(page.getByRole('heading', { name: `Welcome, ${who.name}` })).toBeVisible();
 }
 
 async function signIn(page: Page, email: string, password: string) {
+  unlockWhenAsked(page);
   await page.goto('/signin');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);

@@ -40,6 +40,13 @@ export function signInNewSupervisor(page: Page, baseURL: string) {
 }
 
 async function signInNewMember(page: Page, baseURL: string, role: 'clinician' | 'supervisor') {
+  const member = await newMember(page, baseURL, role);
+  await signInWithPin(page, member.email, member.password);
+  return member;
+}
+
+/** A new member of the shared team (account only: nothing signed in on the page's tablet yet). */
+export async function newMember(page: Page, baseURL: string, role: 'clinician' | 'supervisor') {
   const api = page.request;
   await asAdmin(api, baseURL);
   const teams = (await (await api.get('/api/admin/teams')).json()) as {
@@ -61,9 +68,52 @@ async function signInNewMember(page: Page, baseURL: string, role: 'clinician' | 
     invitationCode: invitation.code,
   });
   expect(signup.ok(), await signup.text()).toBe(true);
+  await post(api, baseURL, '/api/auth/logout', {});
   return member;
 }
 
+/** The PIN every e2e user sets on their tablet. */
+export const E2E_PIN = '246810';
+
+/**
+ * Signs in through the form (the password is what first wraps the tablet's data key) and sets
+ * the PIN; from then on the PIN is entered whenever the app asks (each page load starts locked).
+ */
+export async function signInWithPin(page: Page, email: string, password: string, pin = E2E_PIN) {
+  unlockWhenAsked(page, pin);
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Waiting for the app runs the handler that sets the PIN.
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+}
+
+const answering = new WeakSet<Page>();
+
+/**
+ * Whenever the PIN screen shows (after a sign-in on a new tablet, a reload, a lock), sets or
+ * enters the PIN before the test goes on.
+ */
+export function unlockWhenAsked(page: Page, pin = E2E_PIN) {
+  if (answering.has(page)) return;
+  answering.add(page);
+  void page.addLocatorHandler(
+    page.getByRole('button', { name: 'Unlock', exact: true }),
+    async () => {
+      await page.getByLabel('PIN', { exact: true }).fill(pin);
+      await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    },
+  );
+  void page.addLocatorHandler(
+    page.getByRole('button', { name: 'Set PIN', exact: true }),
+    async () => {
+      await page.getByLabel('PIN', { exact: true }).fill(pin);
+      await page.getByLabel('Confirm PIN').fill(pin);
+      await page.getByRole('button', { name: 'Set PIN', exact: true }).click();
+    },
+  );
+}
 /** Waits until the service worker controls the page, so it keeps working with the network off. */
 export async function waitForOfflineReady(page: Page) {
   await page.evaluate(async () => {

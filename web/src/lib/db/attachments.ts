@@ -1,5 +1,5 @@
 import { newMeta, type Attachment, type Author } from '$lib/domain/records';
-import type { FieldDxDatabase } from './database';
+import { blobOf, type BlobRow, type FieldDxDatabase } from './database';
 import { guardQuota } from './errors';
 import { newId, writeRecord } from './records';
 
@@ -30,19 +30,36 @@ export async function saveAttachment(
     width: size.width,
     height: size.height,
   };
+  // Read before the transaction: IndexedDB commits a transaction that awaits anything else.
+  const row = await blobRow(sha256, blob);
   return guardQuota(() =>
     db.transaction('rw', [db.blobs, db.attachments, db.outbox], async () => {
-      if (!(await db.blobs.get(sha256))) await db.blobs.put({ sha256, blob });
+      if ((await db.blobs.where('sha256').equals(sha256).count()) === 0) await db.blobs.put(row);
       return writeRecord(db, 'attachments', attachment);
     }),
   );
+}
+
+/** An image as the blobs table keeps it (sealed by the database's middleware). */
+export async function blobRow(sha256: string, blob: Blob): Promise<BlobRow> {
+  return {
+    sha256,
+    bytes: new Uint8Array(await blob.arrayBuffer()),
+    mime: blob.type || 'application/octet-stream',
+  };
 }
 
 export async function getAttachmentBlob(
   db: FieldDxDatabase,
   sha256: string,
 ): Promise<Blob | undefined> {
-  return (await db.blobs.get(sha256))?.blob;
+  const row = await db.blobs.get(sha256);
+  return row ? blobOf(row) : undefined;
+}
+
+/** Whether the device holds an image's bytes (a key read: no decryption). */
+export async function hasBlob(db: FieldDxDatabase, sha256: string): Promise<boolean> {
+  return (await db.blobs.where('sha256').equals(sha256).count()) > 0;
 }
 
 export function getAttachment(db: FieldDxDatabase, id: string) {
@@ -64,7 +81,8 @@ export async function loadAttachmentBlob(
   if ((await sha256Hex(blob)) !== sha256) {
     throw new Error('The downloaded image does not match its fingerprint; it was not kept.');
   }
-  await guardQuota(() => db.blobs.put({ sha256, blob }));
+  const row = await blobRow(sha256, blob);
+  await guardQuota(() => db.blobs.put(row));
   return blob;
 }
 
@@ -78,7 +96,7 @@ export async function downloadAllAttachments(
     (await db.attachments.toArray()).filter((a) => !a.deleted).map((a) => a.sha256),
   );
   const missing: string[] = [];
-  for (const sha256 of wanted) if (!(await db.blobs.get(sha256))) missing.push(sha256);
+  for (const sha256 of wanted) if (!(await hasBlob(db, sha256))) missing.push(sha256);
   for (const [index, sha256] of missing.entries()) {
     await loadAttachmentBlob(db, sha256, download);
     onProgress(index + 1, missing.length);

@@ -1,4 +1,5 @@
 import Dexie, { type Table } from 'dexie';
+import { appVault } from '$lib/crypto/vault';
 import type {
   Attachment,
   Comment,
@@ -11,6 +12,7 @@ import type {
   SyncedTable,
 } from '$lib/domain/records';
 import { familyKey } from '$lib/domain/patient';
+import { encryptionMiddleware, type KeySource } from './encryption';
 import { exactKeys } from './mutated-keys';
 
 export interface SettingRow {
@@ -60,9 +62,20 @@ export interface ConflictRow {
   createdAt: string;
 }
 
+/**
+ * An image's bytes by content hash. Stored sealed (encryption.ts) since version 6; rows written
+ * before hold the Blob itself (`blob`) until the first unlock seals them (keyring.ts).
+ */
 export interface BlobRow {
   sha256: string;
-  blob: Blob;
+  bytes: Uint8Array;
+  mime: string;
+}
+
+/** The image of a stored row, whichever form it was written in. */
+export function blobOf(row: BlobRow | { sha256: string; blob: Blob }): Blob {
+  if ('blob' in row) return row.blob;
+  return new Blob([row.bytes as BlobPart], { type: row.mime });
 }
 
 export interface SyncStateRow {
@@ -89,7 +102,11 @@ export class FieldDxDatabase extends Dexie {
   comments!: Table<Comment, string>;
   followups!: Table<Followup, string>;
 
-  constructor(name = 'fielddx') {
+  /**
+   * With `keys`, patient data is sealed at rest (encryption.ts) and needs the data key to be read
+   * or written; without, rows are stored in clear (only schema tests open it so).
+   */
+  constructor(name = 'fielddx', keys?: KeySource) {
     super(name);
     this.version(1).stores({ settings: 'key' });
     this.version(2).stores({
@@ -120,6 +137,10 @@ export class FieldDxDatabase extends Dexie {
     // Supervisor review (issue 11): the server syncs comments and follow-ups of the team. The
     // follow-ups' status index counts the open ones (the menu badge) without reading them all.
     this.version(5).stores({ comments: 'id, reportId', followups: 'id, patientId, status' });
+    // Encryption at rest (issue 15): every index stays in clear, and the family name is not one to
+    // keep readable. Nothing queried it (the duplicate check compares in memory).
+    this.version(6).stores({ patients: 'id, lastVisitAt' });
+    if (keys) this.use(encryptionMiddleware(keys));
     // The live patient search reads back changed patients by key, bulk sync writes included.
     this.use(exactKeys(['patients']));
     // A newer app version in another tab wants to upgrade the schema: let it.
@@ -134,6 +155,6 @@ let instance: FieldDxDatabase | undefined;
 
 /** The app's database, opened on first use (never during module import, so tests stay isolated). */
 export function getDatabase(): FieldDxDatabase {
-  instance ??= new FieldDxDatabase();
+  instance ??= new FieldDxDatabase('fielddx', appVault);
   return instance;
 }

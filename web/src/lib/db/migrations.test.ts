@@ -14,7 +14,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(await db.settings.get('profile')).toEqual({
       key: 'profile',
       value: { me: { user: { id: 'u1' } } },
@@ -23,7 +23,7 @@ describe('schema upgrades', () => {
     await db.delete();
   });
 
-  it('upgrades version 3 patients to the family-name index, without the search-word index', async () => {
+  it('upgrades version 3 patients to the family-name key (indexed in 4 and 5, not since 6), without the search-word index', async () => {
     const name = `migration-v3-${Date.now()}`;
     const v3 = new Dexie(name);
     v3.version(1).stores({ settings: 'key' });
@@ -62,11 +62,9 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(5);
-    expect(db.patients.schema.indexes.map((i) => i.name).sort()).toEqual([
-      'familyKey',
-      'lastVisitAt',
-    ]);
+    expect(db.verno).toBe(6);
+    // Version 6 keeps no name readable in an index (encryption at rest).
+    expect(db.patients.schema.indexes.map((i) => i.name)).toEqual(['lastVisitAt']);
     expect(await db.patients.get('p1')).toEqual({ ...awa, familyKey: 'traore' });
     const similar = await findSimilarPatients(db, { ...awa, sex: 'female' });
     expect(similar.map((c) => c.patient.id)).toEqual(['p1']);
@@ -99,7 +97,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(await db.reports.get('r1')).toEqual(report);
     expect(await db.outbox.count()).toBe(1);
     expect(db.comments.schema.indexes.map((i) => i.name)).toEqual(['reportId']);

@@ -1,12 +1,22 @@
 import { parsePatientForm } from '$lib/domain/patient';
 import type { PatientFields } from '$lib/domain/records';
+import { Vault } from '$lib/crypto/vault';
 import { FieldDxDatabase } from './database';
 
 let counter = 0;
 
-/** A fresh database with a unique name, so tests never see each other's data. */
-export function freshDatabase(): FieldDxDatabase {
-  return new FieldDxDatabase(`test-${process.pid}-${Date.now()}-${counter++}`);
+/**
+ * A fresh database with a unique name, so tests never see each other's data. It seals patient data
+ * as the app does, with a vault unlocked by a random key (pass one to lock it or change keys).
+ */
+export function freshDatabase(vault = unlockedVault()): FieldDxDatabase {
+  return new FieldDxDatabase(`test-${process.pid}-${Date.now()}-${counter++}`, vault);
+}
+
+export function unlockedVault(): Vault {
+  const vault = new Vault();
+  vault.unlock(crypto.getRandomValues(new Uint8Array(32)));
+  return vault;
 }
 
 type PatientForm = Parameters<typeof parsePatientForm>[0];

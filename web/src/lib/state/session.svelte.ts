@@ -1,6 +1,8 @@
 import { api, type Me, type SignupRequest } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
+import { appVault } from '$lib/crypto/vault';
 import { getDatabase } from '$lib/db/database';
+import { unlockWithPassword } from '$lib/db/keyring';
 import { checkOffline, rememberForOffline } from '$lib/db/offline-signin';
 import { claimDevice, DeviceInUseError } from '$lib/db/ownership';
 import {
@@ -101,6 +103,9 @@ export class SessionState {
       // No connection: the last user of this tablet may come back in with their password.
       const kept = await checkOffline<Me>(db, email, password);
       if (!kept) throw new ApiError(0, 'network', OFFLINE_REFUSED);
+      // The password opens the data key too, unless wrong PINs locked the tablet: then only a
+      // sign-in the server checked (rate-limited) may.
+      await unlockWithPassword(db, appVault, kept.user.id, password, { online: false });
       this.me = kept;
       await saveProfile(db, kept);
       await setPendingSignOut(db, false);
@@ -109,6 +114,7 @@ export class SessionState {
       return;
     }
     await this.#remember(me);
+    await unlockWithPassword(db, appVault, me.user.id, password, { online: true });
     await rememberForOffline(db, email, password, me).catch(() => {});
     await setPendingSignOut(db, false);
     this.status = 'online';
@@ -119,6 +125,7 @@ export class SessionState {
     const db = getDatabase();
     const me = await api.signup(request);
     await this.#remember(me);
+    await unlockWithPassword(db, appVault, me.user.id, request.password, { online: true });
     await rememberForOffline(db, request.email, request.password, me).catch(() => {});
     await setPendingSignOut(db, false);
     this.status = 'online';
@@ -154,6 +161,8 @@ export class SessionState {
   }
 
   async #forget() {
+    // The data key leaves memory with the user; it stays wrapped on the tablet for their return.
+    appVault.lock();
     this.me = null;
     this.status = 'signed-out';
     await clearProfile(getDatabase());

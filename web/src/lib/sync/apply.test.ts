@@ -62,7 +62,7 @@ describe('applyPullPage: where patients sort', () => {
 describe('dropForReset: the user may see other records now', () => {
   it('removes every synced record and image without a waiting edit, and keeps those with one', async () => {
     await applyPullPage(db, [patient('p1'), visit('e1', 'p1', '2026-02-01'), patient('p2')], 3);
-    await db.blobs.put({ sha256: 'a'.repeat(64), blob: new Blob(['x']) });
+    await db.blobs.put({ sha256: 'a'.repeat(64), bytes: new Uint8Array([1]), mime: 'image/png' });
     const mine = await createPatient(db, patientFields({ givenName: 'Mine' }), author);
 
     expect(await dropForReset(db)).toBe(3);

@@ -1,6 +1,6 @@
 import type { Mutation, MutationResult, PushRequest } from 'sync-server/protocol';
 import { ApiError } from '$lib/api/errors';
-import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
+import { blobOf, type FieldDxDatabase, type OutboxRow } from '$lib/db/database';
 import {
   applyPullPage,
   applyPushResults,
@@ -242,6 +242,7 @@ async function uploadBlob(
   // Without its bytes the record would point at nothing on the server: the push then fails here
   // and the clinician sees why (this happens only if the device lost the blob).
   if (!stored) throw new Error(`The image ${sha256.slice(0, 8)}… is missing on this device.`);
-  await transport.putBlob(sha256, stored.blob, row.data.teamId as string);
-  summary.bytesUp += stored.blob.size;
+  const blob = blobOf(stored);
+  await transport.putBlob(sha256, blob, row.data.teamId as string);
+  summary.bytesUp += blob.size;
 }
