@@ -1,10 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_ADMIN, signInNewClinician } from './support';
+import { E2E_ADMIN, signInNewClinician, unlockWhenAsked } from './support';
 
 // Issue 15, "Lost device": an admin revokes a tablet, which erases itself at its next sync; an
 // admin gives a one-time reset code to a user who forgot their password.
 
 async function signInAsAdmin(page: Page) {
+  unlockWhenAsked(page);
   await page.goto('/signin');
   await page.getByLabel('Email').fill(E2E_ADMIN.email);
   await page.getByLabel('Password').fill(E2E_ADMIN.password);
@@ -69,7 +70,8 @@ test('an admin revokes a tablet: at its next sync it erases its data and says so
   await expect(tablet.getByText(/Last backup: just now · 0 waiting/)).toBeVisible();
   const before = await readAllStorage(tablet);
   expect(before.patients).toBeGreaterThanOrEqual(1); // the team's, pulled, and this one
-  expect(before.text).toContain(family);
+  // Records are sealed at rest: what must go is the rows and the tablet's wrapped data key.
+  expect(before.text).toContain('"keyring"');
 
   // The clinician sees the tablet in Settings → Devices, as this device.
   await tablet.getByRole('link', { name: 'Settings' }).click();
@@ -96,6 +98,7 @@ test('an admin revokes a tablet: at its next sync it erases its data and says so
   await expect(tablet.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
   const after = await readAllStorage(tablet);
   expect(after.patients).toBe(0);
+  expect(after.text).not.toContain('"keyring"');
   expect(after.text).not.toContain(family);
   expect(after.text).not.toContain('Bougouni');
   expect(after.localStorage).toBe(0);
