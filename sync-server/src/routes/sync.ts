@@ -64,8 +64,8 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
       }
       const user = c.get('user')!;
       const device = touchDevice(db, deviceId.data, user.id, now());
-      const { cursor, limit } = parsed.data;
-      const page = pull(db, scopeOf(db, user.id), device, cursor, limit);
+      const { cursor, limit, acked } = parsed.data;
+      const page = pull(db, scopeOf(db, user.id), device, cursor, limit, { acked });
       return c.body(page.body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
     .get('/conflicts', (c) => {
