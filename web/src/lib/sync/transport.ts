@@ -9,7 +9,8 @@ import { ApiError, readResponse } from '$lib/api/errors';
 /** The sync server as the sync engine sees it; tests pass an in-process implementation. */
 export interface SyncTransport {
   push(request: PushRequest): Promise<PushResponse>;
-  pull(deviceId: string, cursor: number, limit: number): Promise<PullResponse>;
+  /** `acked`: the highest push-answer seq the device recorded (docs/sync-no-echo.md); 0: none. */
+  pull(deviceId: string, cursor: number, limit: number, acked?: number): Promise<PullResponse>;
   putBlob(sha256: string, blob: Blob, teamId: string): Promise<BlobPutResponse>;
   getBlob(sha256: string): Promise<Blob>;
 }
@@ -32,9 +33,9 @@ export function httpTransport(
           body: JSON.stringify(request),
         }),
       ),
-    pull: (deviceId, cursor, limit) =>
+    pull: (deviceId, cursor, limit, acked = 0) =>
       readResponse(
-        fetchImpl(`${base}/api/sync/pull?cursor=${cursor}&limit=${limit}`, {
+        fetchImpl(`${base}/api/sync/pull?cursor=${cursor}&limit=${limit}&acked=${acked}`, {
           headers: { [DEVICE_HEADER]: deviceId },
         }),
       ),
