@@ -4,6 +4,7 @@ import { requireUser } from '../auth/middleware';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
+import { gzipBody } from '../middleware/gzip-body';
 import { formatIssue, validate } from '../middleware/validate';
 import {
   DEVICE_ID_HEADER,
@@ -17,6 +18,8 @@ import {
 import { scopeOf } from '../services/scope';
 import { listOpenConflicts, pull, push, touchDevice } from '../services/sync';
 
+const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when sent gzip-encoded)';
+
 /**
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
@@ -26,10 +29,12 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
     .use(requireUser)
     .post(
       '/push',
+      // The limit is on the inflated body: gzipBody reads and inflates at most PUSH_BODY_LIMIT.
+      gzipBody(PUSH_BODY_LIMIT, PUSH_TOO_LARGE),
       bodyLimit({
         maxSize: PUSH_BODY_LIMIT,
         onError: () => {
-          throw new ApiError(413, 'payload_too_large', 'A push body may be at most 5 MiB');
+          throw new ApiError(413, 'payload_too_large', PUSH_TOO_LARGE);
         },
       }),
       validate('json', PushEnvelope),

@@ -9,7 +9,7 @@ import { newId, syncedFields } from '$lib/db/records';
 import { patientLookupFields } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
 import type { PushRequest } from 'sync-server/protocol';
-import { applyPullPage, applyPushResults, readCursor } from '$lib/sync/apply';
+import { applyPullPage, applyPushResults, readAcked, readCursor } from '$lib/sync/apply';
 import {
   deviceId,
   nextBatch,
@@ -405,9 +405,10 @@ async function profilePull() {
   const device = await deviceId(d);
   const steps: Record<string, number>[] = [];
   let cursor = await readCursor(d);
+  const acked = await readAcked(d);
   for (let guard = 0; guard < 10_000; guard++) {
     const t = lap();
-    const page = await transport.pull(device, cursor, PULL_PAGE);
+    const page = await transport.pull(device, cursor, PULL_PAGE, acked);
     const transportMs = t();
     await applyPullPage(d, page.changes, page.cursor);
     const applyMs = t();

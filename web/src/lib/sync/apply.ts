@@ -243,7 +243,7 @@ export async function applyPushResults(
       const range = () => db.outbox.where('seq').between(first, last, true, true);
       const stillThere = new Set(await range().primaryKeys());
       const acknowledged: number[] = [];
-      const versions = new Map<SyncedTable, { key: string; changes: { version: number } }[]>();
+      const versions = new Map<SyncedTable, Map<string, number>>();
       let acked = 0;
       let leaving = 0;
       for (const mutation of sent) {
@@ -259,10 +259,9 @@ export async function applyPushResults(
           outcome.applied++;
           acknowledged.push(same.seq!);
           if (result.seq !== undefined) {
-            const change = { key: mutation.recordId, changes: { version: result.version } };
-            const list = versions.get(mutation.table);
-            if (list) list.push(change);
-            else versions.set(mutation.table, [change]);
+            const byRecord = versions.get(mutation.table);
+            if (byRecord) byRecord.set(mutation.recordId, result.version);
+            else versions.set(mutation.table, new Map([[mutation.recordId, result.version]]));
           }
           continue;
         }
@@ -277,13 +276,24 @@ export async function applyPushResults(
       // Usually the whole stretch leaves: one range delete rather than one delete per row.
       if (leaving === stillThere.size) await range().delete();
       else await db.outbox.bulkDelete(acknowledged);
-      for (const [table, changes] of versions) await db.table(table).bulkUpdate(changes);
+      for (const [table, byRecord] of versions) await setVersions(db, table, byRecord);
       if (acked > 0 && acked > (await readAcked(db))) {
         await db.syncState.put({ key: 'acked', value: acked });
       }
     },
   );
   return outcome;
+}
+
+/**
+ * Gives records their new versions: one bulk read and one bulk write per table (Dexie's
+ * bulkUpdate took about twice as long in Chromium for 10,000 patients).
+ */
+async function setVersions(db: FieldDxDatabase, table: SyncedTable, byRecord: Map<string, number>) {
+  const rows = (await db.table(table).bulkGet([...byRecord.keys()])) as (Row | undefined)[];
+  const updated: Row[] = [];
+  for (const row of rows) if (row) updated.push({ ...row, version: byRecord.get(row.id)! });
+  await db.table(table).bulkPut(updated);
 }
 
 /** Everything but a plain acknowledgement: rejections, merges, conflicts, and edits made meanwhile. */
