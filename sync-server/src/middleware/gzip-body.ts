@@ -37,7 +37,11 @@ export function gzipBody(maxBytes: number, tooLarge: string): MiddlewareHandler 
     const headers = new Headers(c.req.raw.headers);
     headers.delete('content-encoding');
     headers.set('content-length', String(inflated.byteLength));
-    c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers, body: new Uint8Array(inflated) });
+    c.req.raw = new Request(c.req.raw.url, {
+      method: c.req.method,
+      headers,
+      body: new Uint8Array(inflated),
+    });
     await next();
   };
 }

@@ -19,7 +19,8 @@
 //    request (server = request sent → first byte), the server process's CPU time (/proc), and the
 //    rest (IndexedDB and the engine's own work).
 // Writes bench-results/sync.json. Environment: BENCH_RUNS (3), BENCH_RECORDS (10000),
-// BENCH_BIG (100000), BENCH_ATTACHMENTS (100), BENCH_ATTACHMENT_BYTES (204800), CHROMIUM_PATH.
+// BENCH_BIG (100000), BENCH_ATTACHMENTS (100), BENCH_ATTACHMENT_BYTES (204800), BENCH_GZIP (1: pushes
+// gzip-encoded as the app sends them; 0: plain), CHROMIUM_PATH.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -46,6 +47,7 @@ const BIG = int('BENCH_BIG', 100_000);
 const ATTACHMENTS = int('BENCH_ATTACHMENTS', 100);
 const ATTACHMENT_BYTES = int('BENCH_ATTACHMENT_BYTES', 200 * 1024);
 const NOOP_SYNCS = 10;
+const GZIP = process.env.BENCH_GZIP !== '0';
 const RSS_EVERY_MS = 100;
 const WATCHDOG_MS = 30 * 60_000;
 // Issue 17: push, fresh pull and the pushing device's whole sync each ≤ 1.1 s.
@@ -319,6 +321,8 @@ async function main() {
   await page.waitForFunction(() => typeof window.bench === 'object', null, { timeout: 30_000 });
   const env = await page.evaluate(() => ({ ua: navigator.userAgent }));
   const b = (fn, arg) => page.evaluate(fn, arg);
+  // BENCH_GZIP=0: pushes plain (the app sends them gzip-encoded), to compare.
+  await b((on) => window.bench.setCompress(on), GZIP);
   /** Runs fn, adding the CPU time each process spent meanwhile (server, Chromium's processes). */
   const serverCpu = async (fn) => {
     const c0 = processCpu();
@@ -507,6 +511,7 @@ async function main() {
       big: BIG,
       attachments: ATTACHMENTS,
       attachmentBytes: ATTACHMENT_BYTES,
+      gzipPushes: GZIP,
     },
     targets: TARGETS,
     records: {
