@@ -122,14 +122,20 @@ export class SyncClient {
   async pushOne(m: unknown): Promise<MutationResult> {
     return (await this.push([m]))[0]!;
   }
-  pullRaw(cursor?: number | string, limit?: number | string, deviceId = this.deviceId) {
+  pullRaw(
+    cursor?: number | string,
+    limit?: number | string,
+    deviceId = this.deviceId,
+    acked?: number | string,
+  ) {
     const q = new URLSearchParams();
     if (cursor !== undefined) q.set('cursor', String(cursor));
     if (limit !== undefined) q.set('limit', String(limit));
+    if (acked !== undefined) q.set('acked', String(acked));
     return this.client.get(`/api/sync/pull?${q}`, { 'x-device-id': deviceId });
   }
-  async pull(cursor = 0, limit?: number): Promise<PullResponse> {
-    const res = await this.pullRaw(cursor, limit);
+  async pull(cursor = 0, limit?: number, acked?: number): Promise<PullResponse> {
+    const res = await this.pullRaw(cursor, limit, this.deviceId, acked);
     if (res.status !== 200) throw new Error(`pull: ${res.status} ${await res.text()}`);
     return PullResponse.parse(await res.json());
   }

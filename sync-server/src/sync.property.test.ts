@@ -38,7 +38,7 @@ interface Pending {
 
 type Request =
   | { kind: 'push'; device: number; body: { deviceId: string; mutations: Pending[] } }
-  | { kind: 'pull'; device: number; cursor: number };
+  | { kind: 'pull'; device: number; cursor: number; acked: number };
 type Response = { kind: 'push'; results: MutationResult[] } | { kind: 'pull'; page: PullResponse };
 
 let mutationCounter = 0;
@@ -49,9 +49,12 @@ const count = (k: string, n = 1) => (coverage[k] = (coverage[k] ?? 0) + n);
 /**
  * A device as the web app is expected to behave: a record and its outbox row are written together
  * (one pending mutation per record, replaced by a newer edit); a pull never overwrites a record
- * with a pending edit, and only applies a newer version; an edit applied as sent keeps its old
- * version until a pull brings the new one; a skipped server copy is remembered so that the newer
- * of it and a merged or conflicting push result is kept when the result arrives.
+ * with a pending edit, and only applies a newer version; an edit applied as sent takes the
+ * version of its answer when the answer carries a seq (stored exactly as sent), and its device
+ * then names the highest such seq as `acked` on its pulls, which leave those writes out
+ * (docs/sync-no-echo.md); without a seq it keeps its old version until a pull brings the new one;
+ * a skipped server copy is remembered so that the newer of it and a merged or conflicting push
+ * result is kept when the result arrives.
  */
 class Device {
   records = new Map<string, RecordData>();
@@ -62,6 +65,8 @@ class Device {
   results = new Map<string, MutationResult>();
   conflicts: { conflictId: string; id: string; values: RecordData }[] = [];
   cursor = 0;
+  /** The highest seq of an applied answer recorded (the web app's syncState 'acked'). */
+  acked = 0;
   /** Conflicts this device learnt of from a push answer. */
   told = 0;
   inbox: Response[] = [];
@@ -132,6 +137,12 @@ class Device {
     if (earlier) expect(r).toEqual(earlier);
     this.results.set(r.mutationId, r);
     expect(r.status, JSON.stringify(r)).not.toBe('rejected');
+    // As the web app: every answer with a seq raises the mark, even one a newer edit superseded
+    // (that record has an edit pending, which a pull would not overwrite anyway).
+    if (r.status === 'applied' && r.seq !== undefined) {
+      count('applied with seq');
+      this.acked = Math.max(this.acked, r.seq);
+    }
     const sent = this.sent.get(r.mutationId)!;
     const pending = this.outbox.get(sent.id);
     if (pending?.mutationId !== r.mutationId) return; // superseded by a newer local edit
@@ -146,6 +157,8 @@ class Device {
       if (skipped && (skipped.version as number) >= r.version) {
         count('skipped copy kept');
         this.records.set(sent.id, skipped);
+      } else if (r.seq !== undefined) {
+        this.records.set(sent.id, { ...sent.data, deleted: isDel(sent), version: r.version });
       } else {
         count('applied, version learnt from a pull');
         this.records.set(sent.id, { ...sent.data, deleted: isDel(sent) });
@@ -169,6 +182,7 @@ class Device {
   private onPage(page: PullResponse) {
     if (page.reset) {
       this.cursor = 0;
+      this.acked = 0;
       return;
     }
     for (const change of page.changes) {
@@ -201,7 +215,7 @@ async function send(devices: Device[], req: Request): Promise<Response> {
     expect(res.status).toBe(200);
     return { kind: 'push', results: PushResponse.parse(await res.json()).results };
   }
-  const res = await d.client.get(`/api/sync/pull?cursor=${req.cursor}&limit=3`, {
+  const res = await d.client.get(`/api/sync/pull?cursor=${req.cursor}&limit=3&acked=${req.acked}`, {
     'x-device-id': d.deviceId,
   });
   expect(res.status).toBe(200);
@@ -396,7 +410,10 @@ async function run(actions: Action[], deliverLeftovers: boolean) {
           break;
         case 'pull': {
           const d = devices[a.d]!;
-          await dispatch({ kind: 'pull', device: d.index, cursor: d.cursor }, a.fate);
+          await dispatch(
+            { kind: 'pull', device: d.index, cursor: d.cursor, acked: d.acked },
+            a.fate,
+          );
           break;
         }
         case 'deliver': {
@@ -436,7 +453,12 @@ async function run(actions: Action[], deliverLeftovers: boolean) {
       }
       for (const d of devices) {
         for (;;) {
-          const res = await send(devices, { kind: 'pull', device: d.index, cursor: d.cursor });
+          const res = await send(devices, {
+            kind: 'pull',
+            device: d.index,
+            cursor: d.cursor,
+            acked: d.acked,
+          });
           d.receive(res);
           if (res.kind === 'pull' && !res.page.hasMore && !res.page.reset) break;
         }
@@ -598,7 +620,14 @@ describe('sync under an unreliable network (property)', () => {
       );
       if (RUNS >= 100) {
         // ('skipped copy kept' is counted too, but is rarer than one in 30 runs.)
-        for (const k of ['applied', 'merged', 'conflict', 'resolved', 'deleted']) {
+        for (const k of [
+          'applied',
+          'applied with seq',
+          'merged',
+          'conflict',
+          'resolved',
+          'deleted',
+        ]) {
           expect(coverage[k] ?? 0, `runs that exercised ${k}`).toBeGreaterThan(0);
         }
       }

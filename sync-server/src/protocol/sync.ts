@@ -70,6 +70,11 @@ export const PULL_MAX_LIMIT = 1000;
  * one record, so a pull always makes progress): 1,000 records of 256 KB would be 256 MB.
  */
 export const PULL_PAGE_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * A pull page also stops after looking at this many rows, counting the device's own writes it
+ * leaves out (`acked`): those cost no bytes, but the walk stays bounded. The cursor moves past them.
+ */
+export const PULL_MAX_EXAMINED = 20_000;
 /** The header that names the device on GET requests (push carries `deviceId` in its body). */
 export const DEVICE_ID_HEADER = 'x-device-id';
 /** The header (or `?teamId=`) that names the team a blob upload belongs to. */
@@ -140,8 +145,18 @@ export const RejectCode = z.enum([
 export type RejectCode = z.infer<typeof RejectCode>;
 
 export const MutationResult = z.discriminatedUnion('status', [
-  /** Written as sent: the record is now at `version`. */
-  z.object({ mutationId: z.string(), status: z.literal('applied'), version: z.number().int() }),
+  /**
+   * Written as sent: the record is now at `version`. `seq` (the write's change sequence) is given
+   * only when the server stored exactly the device's record (no server-owned field changed it): the
+   * device then holds the server's copy, records `version`, and may name `seq` in `acked` on its
+   * pulls so that this write is not sent back to it (docs/sync-no-echo.md).
+   */
+  z.object({
+    mutationId: z.string(),
+    status: z.literal('applied'),
+    version: z.number().int(),
+    seq: z.number().int().optional(),
+  }),
   /** The server had other changes; they and this edit did not overlap. `record` is the result. */
   z.object({
     mutationId: z.string(),
@@ -186,10 +201,16 @@ const QueryInt = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) 
     .default(fallback);
 };
 
-/** GET /api/sync/pull?cursor=N&limit=500 (query strings). */
+/** GET /api/sync/pull?cursor=N&limit=500&acked=M (query strings). */
 export const PullQuery = z.object({
   cursor: QueryInt(0, 0),
   limit: QueryInt(PULL_DEFAULT_LIMIT, 1, PULL_MAX_LIMIT),
+  /**
+   * The highest `seq` of an applied push answer this device has recorded (0: none). The pull
+   * leaves out this device's own writes stored as sent at or below it, while they are still the
+   * record's latest version: the device already holds them (docs/sync-no-echo.md).
+   */
+  acked: QueryInt(0, 0),
 });
 export type PullQuery = z.input<typeof PullQuery>;
 

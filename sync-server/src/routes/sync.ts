@@ -4,6 +4,7 @@ import { requireUser } from '../auth/middleware';
 import type { AppDeps, AppEnv, AuthedEnv } from '../context';
 import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
+import { gzipBody } from '../middleware/gzip-body';
 import { formatIssue, validate } from '../middleware/validate';
 import {
   DEVICE_ID_HEADER,
@@ -24,6 +25,8 @@ export const contactOf = (c: Context<AppEnv & AuthedEnv>): DeviceContact => ({
   userAgent: userAgentSummary(c.req.header('user-agent')),
 });
 
+const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when sent gzip-encoded)';
+
 /**
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
@@ -33,10 +36,12 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
     .use(requireUser)
     .post(
       '/push',
+      // The limit is on the inflated body: gzipBody reads and inflates at most PUSH_BODY_LIMIT.
+      gzipBody(PUSH_BODY_LIMIT, PUSH_TOO_LARGE),
       bodyLimit({
         maxSize: PUSH_BODY_LIMIT,
         onError: () => {
-          throw new ApiError(413, 'payload_too_large', 'A push body may be at most 5 MiB');
+          throw new ApiError(413, 'payload_too_large', PUSH_TOO_LARGE);
         },
       }),
       validate('json', PushEnvelope),
@@ -71,8 +76,8 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
       }
       const user = c.get('user')!;
       const device = touchDevice(db, deviceId.data, user.id, now(), contactOf(c));
-      const { cursor, limit } = parsed.data;
-      const page = pull(db, scopeOf(db, user.id), device, cursor, limit);
+      const { cursor, limit, acked } = parsed.data;
+      const page = pull(db, scopeOf(db, user.id), device, cursor, limit, { acked });
       return c.body(page.body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
     .get('/conflicts', (c) => {

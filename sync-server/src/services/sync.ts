@@ -13,6 +13,7 @@ import { ApiError } from '../errors';
 import {
   Mutation,
   nestsDeeperThan,
+  PULL_MAX_EXAMINED,
   PULL_PAGE_MAX_BYTES,
   RECORD_LIMITS,
   type Conflict,
@@ -22,7 +23,7 @@ import {
 } from '../protocol';
 import { writeAudit, type AuditAction } from './audit';
 import { deviceRevoked } from './devices';
-import { changedFields, checkPolicy, merge, type RecordData } from './merge';
+import { changedFields, checkPolicy, jsonEqual, merge, type RecordData } from './merge';
 import {
   afterWrite,
   checkReviewSide,
@@ -43,7 +44,8 @@ import { canRead, type Scope } from './scope';
 
 /** The result as stored; a merged/conflict record is read back from history on a retry. */
 type StoredResult =
-  | { status: 'applied'; version: number }
+  /** `seq` only when the write stored the device's record exactly (see MutationResult). */
+  | { status: 'applied'; version: number; seq?: number }
   | { status: 'merged'; table: SyncTable; id: string; version: number }
   | {
       status: 'conflict';
@@ -69,7 +71,8 @@ interface PageRow {
   version: number;
   seq: number;
   deleted: 0 | 1;
-  data: string;
+  /** Null for the device's own acknowledged write, which the page leaves out (see pull()). */
+  data: string | null;
 }
 
 /**
@@ -129,10 +132,19 @@ function prepare(db: Db) {
     /**
      * The changes after a cursor: every table of the teams where the caller is a clinician (a JSON
      * array), and only the review-side tables of the teams they only supervise (another array), in
-     * seq order: a walk of the rowid range after the cursor, stopping after `limit` matches.
+     * seq order: a walk of the rowid range after the cursor, stopping after `limit` matches. A row
+     * at or below the device's `acked` whose latest write is that device's own push stored as sent
+     * (its answer carried this very seq) comes without its data: the device already holds it.
      */
-    pullPage: c.prepare<[number, string, string, number], PageRow>(
-      `SELECT table_name AS tableName, id, version, seq, deleted, data FROM records
+    pullPage: c.prepare<[number, string, number, string, string, number], PageRow>(
+      `SELECT table_name AS tableName, id, version, seq, deleted,
+         CASE WHEN seq <= ? AND EXISTS (
+           SELECT 1 FROM record_history h
+           JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
+           WHERE h.seq = records.seq AND h.device_id = ?
+             AND json_extract(a.result, '$.seq') = records.seq
+         ) THEN NULL ELSE data END AS data
+       FROM records
        WHERE seq > ?
          AND (team_id IN (SELECT value FROM json_each(?))
               OR (table_name IN ('reviews', 'comments', 'followups')
@@ -337,7 +349,9 @@ function toWire(
 ): MutationResult {
   switch (stored.status) {
     case 'applied':
-      return { mutationId, status: 'applied', version: stored.version };
+      return stored.seq === undefined
+        ? { mutationId, status: 'applied', version: stored.version }
+        : { mutationId, status: 'applied', version: stored.version, seq: stored.seq };
     case 'rejected':
       return { mutationId, status: 'rejected', code: stored.code, reason: stored.reason };
     default: {
@@ -474,6 +488,7 @@ function applyMutation(
     if (problem) return { stored: reject(problem.code, problem.reason) };
   }
 
+  let writtenSeq = 0;
   const write = (content: RecordData, version: number): RecordData => {
     const record: RecordData = {
       ...content,
@@ -488,6 +503,7 @@ function applyMutation(
     if (m.table === 'reports') record.revision = nextRevision(server, record);
     const data = JSON.stringify(record);
     const seq = s.maxSeq.get()! + 1;
+    writtenSeq = seq;
     const deleted = record.deleted === true ? 1 : 0;
     const at = ctx.now.getTime();
     s.upsertRecord.run(seq, m.table, m.id, teamId, version, deleted, at, scope.userId, data);
@@ -519,12 +535,17 @@ function applyMutation(
 
   let stored: StoredResult;
   let record: RecordData | undefined;
-  if (!current || !server) {
-    write(candidate, 1);
-    stored = { status: 'applied', version: 1 };
-  } else if (!merged) {
-    write(candidate, current.version + 1);
-    stored = { status: 'applied', version: current.version + 1 };
+  if (!current || !server || !merged) {
+    const version = current && server ? current.version + 1 : 1;
+    const written = write(candidate, version);
+    // Only an edit of the server's latest version: an older edit of the device's that arrives
+    // after a newer one (a request it gave up on) must come back even if stored as sent, because
+    // the device may never see its answer and holds the newer edit.
+    const inOrder = !current || m.baseVersion === current.version;
+    stored =
+      inOrder && storedAsSent(written, m.data)
+        ? { status: 'applied', version, seq: writtenSeq }
+        : { status: 'applied', version };
   } else {
     const changed = changedFields(server, candidate).length > 0;
     record = changed ? write(candidate, current.version + 1) : server;
@@ -568,6 +589,20 @@ function applyMutation(
   return { stored, record };
 }
 
+/**
+ * Whether the server stored exactly the record the device sent (its version aside): no field the
+ * server owns (a report's revision, a review's author, updatedBy) took another value. Only then
+ * does the device hold the server's copy once it records the version, and the write need not be
+ * sent back to it.
+ */
+function storedAsSent(written: RecordData, sent: RecordData): boolean {
+  return (
+    changedFields(written, sent).length === 0 &&
+    jsonEqual(written.updatedAt, sent.updatedAt) &&
+    jsonEqual(written.updatedBy, sent.updatedBy)
+  );
+}
+
 /** Audit actions of review-side writes: [create, update]. */
 const AUDIT_ACTION: Partial<Record<SyncTable, [AuditAction, AuditAction]>> = {
   reviews: ['review.create', 'review.create'],
@@ -606,6 +641,11 @@ const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
  * `reset: true`: the device drops its synced records and pulls again from 0, which records the new
  * scope. A lost reset answer is harmless: the next pull with the old cursor gets it again.
  *
+ * No echo (docs/sync-no-echo.md): with `acked` > 0 the page leaves out the device's own writes
+ * that it already holds: the record's latest write came from this device's push, stored exactly as
+ * sent, and its answer (with this seq) is at or below `acked`. Any later write, by anyone, moves
+ * the record to a new seq that the device has not acknowledged, so it comes back.
+ *
  * A supervisor pulls only the reviews, comments and follow-ups of the teams they supervise:
  * clinical records reach them through /api/review, and only those of shared reports.
  */
@@ -615,7 +655,7 @@ export function pull(
   device: DeviceRow,
   cursor: number,
   limit: number,
-  maxBytes: number = PULL_PAGE_MAX_BYTES,
+  { acked = 0, maxBytes = PULL_PAGE_MAX_BYTES, maxExamined = PULL_MAX_EXAMINED } = {},
 ): PullPage {
   const s = statements(db);
   const fingerprint = scope.fingerprint;
@@ -644,22 +684,38 @@ export function pull(
       reset: true,
     };
   }
-  // Read row by row, stopping at `limit` records or `maxBytes`, so memory stays bounded too.
-  const rows: PageRow[] = [];
+  // Read row by row, stopping at `limit` records, `maxBytes` or `maxExamined` rows looked at, so
+  // memory and time stay bounded too. The device's own acknowledged writes are left out, but the
+  // cursor moves past them: the next page starts after the last row looked at.
+  const rows: (PageRow & { data: string })[] = [];
   let hasMore = false;
+  let next = cursor;
   if (scope.readTeams.length > 0) {
     let bytes = 0;
-    const page = s.pullPage.iterate(cursor, clinical, supervisedOnly, limit + 1);
+    let examined = 0;
+    const page = s.pullPage.iterate(
+      acked,
+      device.id,
+      cursor,
+      clinical,
+      supervisedOnly,
+      Math.max(limit, maxExamined) + 1,
+    );
     for (const row of page) {
-      bytes += row.data.length;
-      if (rows.length === limit || (rows.length > 0 && bytes > maxBytes)) {
+      bytes += row.data?.length ?? 0;
+      if (
+        rows.length === limit ||
+        examined === maxExamined ||
+        (rows.length > 0 && bytes > maxBytes)
+      ) {
         hasMore = true;
         break; // ends the statement's iteration
       }
-      rows.push(row);
+      examined++;
+      next = row.seq;
+      if (row.data !== null) rows.push(row as PageRow & { data: string });
     }
   }
-  const next = rows.length > 0 ? rows[rows.length - 1]!.seq : cursor;
 
   db.update(devices)
     .set({ lastPulledCursor: next, ...(cursor === 0 ? { scope: [...fingerprint] } : {}) })

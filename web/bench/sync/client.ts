@@ -10,7 +10,7 @@ import { newId, syncedFields } from '$lib/db/records';
 import { patientLookupFields } from '$lib/domain/patient';
 import { newMeta, type Author, type PatientFields } from '$lib/domain/records';
 import type { PushRequest } from 'sync-server/protocol';
-import { applyPullPage, applyPushResults, readCursor } from '$lib/sync/apply';
+import { applyPullPage, applyPushResults, readAcked, readCursor } from '$lib/sync/apply';
 import {
   deviceId,
   nextBatch,
@@ -110,9 +110,34 @@ interface Call {
 }
 let calls: Call[] = [];
 
+/** Bytes each way on the wire as the page sees them (bench:field-link). */
+const wire = { up: 0, down: 0, requests: 0 };
+const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+/** fetch, counting request bodies (as sent: gzip-encoded when so) and response bodies (encoded). */
+const countingFetch: typeof fetch = async (input, init) => {
+  const body = init?.body;
+  if (typeof body === 'string') wire.up += utf8Length(body);
+  else if (body instanceof Blob) wire.up += body.size;
+  wire.requests++;
+  const res = await fetch(input, init);
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(length)) wire.down += length;
+  else {
+    // Chunked (a compressed pull page): its encoded size from Resource Timing, once read.
+    const url = new URL(String(input), location.href).href;
+    const copy = res.clone();
+    void copy.arrayBuffer().then(() => {
+      const entries = performance.getEntriesByName(url) as PerformanceResourceTiming[];
+      wire.down += entries[entries.length - 1]?.encodedBodySize ?? 0;
+    });
+  }
+  return res;
+};
+let compressPushes = true;
+
 /** httpTransport(), unchanged, with each call's wall time noted (fetch + server + JSON parse). */
 function timedTransport(): SyncTransport {
-  const inner = httpTransport();
+  const inner = httpTransport('', countingFetch, { compress: compressPushes });
   const timed =
     <A extends unknown[], R>(kind: Call['kind'], fn: (...a: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -130,7 +155,35 @@ function timedTransport(): SyncTransport {
     getBlob: timed('getBlob', inner.getBlob),
   };
 }
-const transport = timedTransport();
+let transport = timedTransport();
+
+/** bench:field-link: pushes gzip-encoded or plain, and the bytes counted so far (then reset). */
+function setCompress(on: boolean) {
+  compressPushes = on;
+  transport = timedTransport();
+}
+function takeWire() {
+  const out = { ...wire };
+  wire.up = wire.down = wire.requests = 0;
+  return out;
+}
+/** syncOnce that reports a failure instead of throwing (a cut link). */
+async function trySync() {
+  const t0 = performance.now();
+  try {
+    const summary = await syncOnce(current(), transport);
+    return { ok: true, ms: r1(performance.now() - t0), summary: { ...summary, rejected: 0 } };
+  } catch (error) {
+    return { ok: false, ms: r1(performance.now() - t0), error: String(error) };
+  }
+}
+/** Every synced patient's and attachment's version, and the outbox size. */
+async function versions() {
+  const d = current();
+  const patients = (await d.patients.toArray()).map((p) => p.version);
+  const attachments = (await d.attachments.toArray()).map((a) => a.version);
+  return { patients, attachments, outbox: await d.outbox.count() };
+}
 performance.setResourceTimingBufferSize(100_000);
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -412,9 +465,10 @@ async function profilePull() {
   const device = await deviceId(d);
   const steps: Record<string, number>[] = [];
   let cursor = await readCursor(d);
+  const acked = await readAcked(d);
   for (let guard = 0; guard < 10_000; guard++) {
     const t = lap();
-    const page = await transport.pull(device, cursor, PULL_PAGE);
+    const page = await transport.pull(device, cursor, PULL_PAGE, acked);
     const transportMs = t();
     await applyPullPage(d, page.changes, page.cursor);
     const applyMs = t();
@@ -483,6 +537,10 @@ async function writeFloor(n: number, author: Author) {
 }
 
 const bench = {
+  setCompress,
+  takeWire,
+  trySync,
+  versions,
   writeFloor,
   profilePush,
   profilePull,

@@ -5,6 +5,7 @@ import {
   applyPullPage,
   applyPushResults,
   dropForReset,
+  readAcked,
   readCursor,
   type PushOutcome,
 } from './apply';
@@ -106,7 +107,11 @@ export async function syncOnce(
     // A cursor the server never gave (restored from a backup older than this device's last
     // pull): the next sync downloads everything again; records are applied only when newer.
     if (error instanceof ApiError && error.code === 'invalid_cursor') {
-      await db.syncState.put({ key: 'cursor', value: 0 });
+      await db.syncState.bulkPut([
+        { key: 'cursor', value: 0 },
+        // The device's store may be older than its answers (a restore): take nothing as held.
+        { key: 'acked', value: 0 },
+      ]);
     }
     throw error;
   }
@@ -132,7 +137,10 @@ async function syncAs(
   await pushOutbox(db, transport, device, summary, onProgress);
 
   // Downloads overlap storing; the pages that arrived meanwhile are stored in one transaction.
-  const fetchPage = (from: number) => transport.pull(device, from, PULL_PAGE);
+  // The device's own writes it recorded from push answers are left out (docs/sync-no-echo.md);
+  // after a reset nothing is (the records were dropped).
+  let acked = await readAcked(db);
+  const fetchPage = (from: number) => transport.pull(device, from, PULL_PAGE, acked);
   let cursor = await readCursor(db);
   let pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
   try {
@@ -160,6 +168,7 @@ async function syncAs(
         pages.stop();
         await dropForReset(db);
         cursor = 0;
+        acked = 0;
         pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
       }
     }

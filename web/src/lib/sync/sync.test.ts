@@ -289,7 +289,7 @@ describe('sync with the real server', () => {
     expect((await getPatient(tablet, patient.id))?.phone).toBe('555');
   });
 
-  it('learns the versions of its pushed records from the pull that follows', async () => {
+  it('learns the versions of its pushed records from the push answer', async () => {
     const { a } = await setup();
     const tablet = device();
     const patients = await Promise.all(
@@ -302,16 +302,16 @@ describe('sync with the real server', () => {
       pull: async (_device, cursor) => ({ changes: [], cursor, hasMore: false, reset: false }),
     };
     await syncOnce(tablet, pushOnly);
-    // Backed up (the outbox is empty) but not yet pulled back: the records are as sent.
+    // Backed up (the outbox is empty), not pulled back: the answer gave each record its version.
     expect(await tablet.outbox.count()).toBe(0);
-    for (const p of patients) expect((await getPatient(tablet, p.id))?.version).toBe(0);
+    for (const p of patients) expect((await getPatient(tablet, p.id))?.version).toBe(1);
 
     // An edit made before the versions arrive builds on the device's own pushed edit: no conflict.
     await updatePatient(tablet, patients[0]!.id, { ...fields, phone: '555' }, a.author);
     const summary = await syncOnce(tablet, a.transport);
     expect(summary).toMatchObject({ applied: 1, conflicts: 0, merged: 0 });
     expect((await getPatient(tablet, patients[0]!.id))?.version).toBe(2);
-    // Pulled back over the local rows: their device-only fields stay.
+    // Versioned in place: their device-only fields stay.
     const second = await getPatient(tablet, patients[1]!.id);
     expect(second).toMatchObject({ version: 1, lastVisitAt: patients[1]!.lastVisitAt });
     expect(second?.searchTokens).toEqual(patients[1]!.searchTokens);

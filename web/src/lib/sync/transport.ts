@@ -10,7 +10,8 @@ import { ApiError, readResponse } from '$lib/api/errors';
 /** The sync server as the sync engine sees it; tests pass an in-process implementation. */
 export interface SyncTransport {
   push(request: PushRequest): Promise<PushResponse>;
-  pull(deviceId: string, cursor: number, limit: number): Promise<PullResponse>;
+  /** `acked`: the highest push-answer seq the device recorded (docs/sync-no-echo.md); 0: none. */
+  pull(deviceId: string, cursor: number, limit: number, acked?: number): Promise<PullResponse>;
   putBlob(sha256: string, blob: Blob, teamId: string): Promise<BlobPutResponse>;
   getBlob(sha256: string): Promise<Blob>;
 }
@@ -19,27 +20,62 @@ const DEVICE_HEADER = 'x-device-id';
 const TEAM_HEADER = 'x-team-id';
 
 /**
+ * A push body gzip-compressed (JSON of records shrinks ~5×; the field's uplink is the slowest part
+ * of a sync), or null where the browser has no CompressionStream.
+ */
+export async function gzip(text: string): Promise<Blob | null> {
+  if (typeof CompressionStream === 'undefined') return null;
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Response(stream).blob();
+}
+
+export interface TransportOptions {
+  /** Pushes go gzip-encoded unless false. */
+  compress?: boolean;
+  /** The headers that name this device. */
+  device?: () => Promise<Record<string, string>>;
+}
+
+/**
  * HTTP on the app's own origin; `fetchImpl` lets tests route requests to the server in-process.
  * Every request names the device (a revoked one is refused and wipes itself, lib/security).
+ * Pushes go gzip-encoded; a server that refuses the encoding (415, or an older one that cannot
+ * read the body) gets the push again plain, and from then on.
  */
 export function httpTransport(
   base = '',
   fetchImpl: typeof fetch = (...a) => fetch(...a),
-  device: () => Promise<Record<string, string>> = deviceHeaders,
+  { compress = true, device = deviceHeaders }: TransportOptions = {},
 ): SyncTransport {
   const json = { 'content-type': 'application/json' };
+  let compressing = compress;
+  const post = (body: BodyInit, encoded: boolean, deviceId: string) =>
+    fetchImpl(`${base}/api/sync/push`, {
+      method: 'POST',
+      headers: {
+        ...json,
+        [DEVICE_HEADER]: deviceId,
+        ...(encoded ? { 'content-encoding': 'gzip' } : {}),
+      },
+      body,
+    });
   return {
-    push: (request) =>
+    async push(request) {
+      const text = JSON.stringify(request);
+      const packed = compressing ? await gzip(text) : null;
+      if (!packed) return readResponse(post(text, false, request.deviceId));
+      try {
+        return await readResponse(post(packed, true, request.deviceId));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.status !== 415 && error.code !== 'invalid_json') throw error;
+        compressing = false;
+        return readResponse(post(text, false, request.deviceId));
+      }
+    },
+    pull: (deviceId, cursor, limit, acked = 0) =>
       readResponse(
-        fetchImpl(`${base}/api/sync/push`, {
-          method: 'POST',
-          headers: { ...json, [DEVICE_HEADER]: request.deviceId },
-          body: JSON.stringify(request),
-        }),
-      ),
-    pull: (deviceId, cursor, limit) =>
-      readResponse(
-        fetchImpl(`${base}/api/sync/pull?cursor=${cursor}&limit=${limit}`, {
+        fetchImpl(`${base}/api/sync/pull?cursor=${cursor}&limit=${limit}&acked=${acked}`, {
           headers: { [DEVICE_HEADER]: deviceId },
         }),
       ),
