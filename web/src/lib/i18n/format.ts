@@ -54,6 +54,7 @@ const UNITS: Record<string, string> = {
   years: 'year',
   days: 'day',
   '%': 'percent',
+  kB: 'kilobyte',
 };
 
 /**

@@ -1,0 +1,20 @@
+/**
+ * Words for values the records keep in English (a review state, a report's status): each reader
+ * sees them in their language; a value the app does not know is shown as kept.
+ */
+import { m } from '$lib/paraglide/messages';
+
+const REVIEW_STATE: Record<string, () => string> = {
+  awaiting: m.review_state_awaiting,
+  approved: m.review_state_approved,
+  returned: m.review_state_returned,
+};
+
+const REPORT_STATUS: Record<string, () => string> = {
+  draft: m.report_status_draft,
+  shared: m.report_status_shared,
+  reviewed: m.report_status_reviewed,
+};
+
+export const reviewStateLabel = (state: string) => REVIEW_STATE[state]?.() ?? state;
+export const reportStatusLabel = (status: string) => REPORT_STATUS[status]?.() ?? status;
