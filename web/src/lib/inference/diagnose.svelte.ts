@@ -1,3 +1,6 @@
+// `t`: the messages (`m` names a manifest here).
+import { m as t } from '$lib/paraglide/messages';
+import { localizedFields } from './model-text';
 // The Diagnose screen's state: the model catalogue, the chosen model and its session, the input,
 // and the result with its explanation. Everything model-specific comes from the manifest.
 import { getEngine, type InferenceEngine, type LoadedModel } from './engine';
@@ -63,8 +66,7 @@ export interface DiagnosisResult {
   warnings: string[];
 }
 
-const messageOf = (error: unknown) =>
-  error instanceof Error ? error.message : 'Something went wrong while running the model.';
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : t.dx_run_failed());
 
 export class DiagnoseState {
   choices = $state.raw<ModelChoice[]>([]);
@@ -114,7 +116,7 @@ export class DiagnoseState {
   fieldIssues = $derived.by((): FieldIssue[] => {
     const m = this.manifest;
     if (m?.modality !== 'tabular') return [];
-    const { issues } = checkTabular(m.input.tabular.fields, this.texts);
+    const { issues } = checkTabular(localizedFields(m, m.input.tabular.fields), this.texts);
     if (this.attempted) return issues;
     return issues.filter((i) => (this.texts[i.key] ?? '').trim() !== '');
   });
@@ -203,7 +205,7 @@ export class DiagnoseState {
   async prepare(): Promise<LoadedModel> {
     const choice = this.selected;
     const manifest = choice?.manifest;
-    if (!choice || !manifest) throw new Error('Choose a model first.');
+    if (!choice || !manifest) throw new Error(t.dx_choose_model_first());
     const id = choice.entry.id;
     const current = () => this.selectedId === id;
     this.loading = true;
@@ -299,11 +301,11 @@ export class DiagnoseState {
   #input(manifest: Manifest) {
     if (manifest.modality === 'image') {
       const image = this.image;
-      if (!image) throw new Error('Take a photo or choose an image first.');
+      if (!image) throw new Error(t.dx_image_first());
       const { channels, height, width } = image.spec;
       return { data: image.tensor, dims: [1, channels, height, width], missing: [] };
     }
-    const fields = manifest.input.tabular.fields;
+    const fields = localizedFields(manifest, manifest.input.tabular.fields);
     const { values } = checkTabular(fields, this.texts);
     const { row, missing } = encodeTabular(fields, values);
     return { data: row, dims: [1, fields.length], missing };

@@ -37,3 +37,13 @@ export function modelText(manifest: CardSource, locale: string = getLocale()): M
     field: (key, english) => t.fields?.[key] ?? english,
   };
 }
+
+/** A tabular form's fields with their labels in the reader's language (keys and ranges kept). */
+export function localizedFields<F extends { key: string; label: string }>(
+  manifest: CardSource,
+  fields: readonly F[],
+  locale: string = getLocale(),
+): F[] {
+  const text = modelText(manifest, locale);
+  return fields.map((field) => ({ ...field, label: text.field(field.key, field.label) }));
+}
