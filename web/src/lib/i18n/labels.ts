@@ -18,3 +18,13 @@ const REPORT_STATUS: Record<string, () => string> = {
 
 export const reviewStateLabel = (state: string) => REVIEW_STATE[state]?.() ?? state;
 export const reportStatusLabel = (status: string) => REPORT_STATUS[status]?.() ?? status;
+
+const RECORD: Record<string, () => string> = {
+  patients: m.cf_table_patients,
+  encounters: m.cf_table_encounters,
+  diagnoses: m.cf_table_diagnoses,
+  reports: m.cf_table_reports,
+};
+
+/** A table's record in words ("encounters" → "encounter"). */
+export const recordWord = (table: string) => RECORD[table]?.() ?? table.replace(/s$/, '');
