@@ -12,7 +12,6 @@ const src = fileURLToPath(new URL('../../', import.meta.url));
  * already clean, so the list stays true).
  */
 const NOT_YET_CONVERTED = new Set<string>([
-  'lib/components/ModelUpdatesCard.svelte',
   'lib/components/review/CommentThread.svelte',
   'lib/components/review/ModelCard.svelte',
   'lib/components/review/NeedsAttention.svelte',
@@ -27,7 +26,6 @@ const NOT_YET_CONVERTED = new Set<string>([
   'routes/dashboard/+page.svelte',
   'routes/review/+page.svelte',
   'routes/review/[id]/+page.svelte',
-  'routes/settings/+page.svelte',
   'routes/team-settings/+page.svelte',
 ]);
 
