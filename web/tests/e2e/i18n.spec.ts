@@ -7,6 +7,8 @@ import { signInNewClinician, waitForOfflineReady } from './support';
  * date and number formats are checked; the English specs are the same flow in English.
  */
 interface Words {
+  /** A patient of this test's own (the team is shared: a second Aminata would be a duplicate). */
+  person: { given: string; family: string; village: string };
   locale: string;
   lang: string;
   welcome: (name: string) => string;
@@ -22,6 +24,8 @@ interface Words {
   newEncounter: string;
   complaint: string;
   temperature: string;
+  weight: string;
+  height: string;
   highFever: string;
   thirst: string;
   saved: string;
@@ -48,6 +52,7 @@ interface Words {
 }
 
 const FRENCH: Words = {
+  person: { given: 'Aminata', family: 'Traoré', village: 'Ségou' },
   locale: 'fr-FR',
   lang: 'fr',
   welcome: (name) => `Bienvenue, ${name}`,
@@ -63,6 +68,8 @@ const FRENCH: Words = {
   newEncounter: 'Nouvelle consultation',
   complaint: 'Motif de consultation',
   temperature: 'Température (°C)',
+  weight: 'Poids (kg)',
+  height: 'Taille (cm)',
   highFever: 'Forte fièvre',
   thirst: 'Soif excessive',
   saved: 'Enregistré sur cet appareil',
@@ -89,6 +96,7 @@ const FRENCH: Words = {
 };
 
 const PORTUGUESE: Words = {
+  person: { given: 'Fátima', family: 'Mondlane', village: 'Inhambane' },
   locale: 'pt-PT',
   lang: 'pt',
   welcome: (name) => `Bem-vindo(a), ${name}`,
@@ -104,6 +112,8 @@ const PORTUGUESE: Words = {
   newEncounter: 'Nova consulta',
   complaint: 'Queixa principal',
   temperature: 'Temperatura (°C)',
+  weight: 'Peso (kg)',
+  height: 'Altura (cm)',
   highFever: 'Febre alta',
   thirst: 'Sede excessiva',
   saved: 'Guardado neste dispositivo',
@@ -148,13 +158,15 @@ async function wholeVisit(page: Page, baseURL: string, w: Words) {
 
   await page.getByRole('link', { name: w.patients, exact: true }).click();
   await page.getByRole('button', { name: w.newPatient }).click();
-  await page.getByLabel(w.givenName).fill('Aminata');
-  await page.getByLabel(w.familyName).fill('Traoré');
+  await page.getByLabel(w.givenName).fill(w.person.given);
+  await page.getByLabel(w.familyName).fill(w.person.family);
   await page.getByLabel(w.sex).selectOption('female');
   await page.getByLabel(w.birthDate).fill('1979-04-12');
-  await page.getByLabel(w.village, { exact: true }).fill('Ségou');
+  await page.getByLabel(w.village, { exact: true }).fill(w.person.village);
   await page.getByRole('button', { name: w.save, exact: true }).click();
-  await expect(page.getByRole('heading', { name: 'Aminata Traoré' })).toBeVisible();
+  await expect(
+    page.getByRole('heading', { name: `${w.person.given} ${w.person.family}` }),
+  ).toBeVisible();
   await expect(page.getByText(w.notBackedUp).first()).toBeVisible();
 
   await page.getByRole('button', { name: w.newEncounter }).click();
@@ -162,6 +174,8 @@ async function wholeVisit(page: Page, baseURL: string, w: Words) {
   // A decimal comma, as the locale writes it.
   await page.getByLabel(w.temperature).fill('39,4');
   await expect(page.getByText(w.highFever)).toBeVisible();
+  await page.getByLabel(w.weight).fill('81');
+  await page.getByLabel(w.height).fill('165');
   await page.getByLabel(w.thirst).check();
   await expect(page.getByText(w.saved)).toBeVisible();
 
@@ -176,7 +190,9 @@ async function wholeVisit(page: Page, baseURL: string, w: Words) {
   const save = page.getByRole('form', { name: w.saveForm });
   await save.getByLabel(w.agree, { exact: true }).check();
   await save.getByRole('button', { name: w.saveResult }).click();
-  await expect(page.getByRole('heading', { name: 'Aminata Traoré' })).toBeVisible();
+  await expect(
+    page.getByRole('heading', { name: `${w.person.given} ${w.person.family}` }),
+  ).toBeVisible();
   await expect(page.getByRole('link', { name: w.agreesInTimeline })).toBeVisible();
 
   await page.getByRole('button', { name: w.newReport }).click();
@@ -189,7 +205,7 @@ async function wholeVisit(page: Page, baseURL: string, w: Words) {
   await page.getByRole('button', { name: w.print, exact: true }).click();
   const sheet = page.getByRole('article', { name: w.printable });
   await expect(sheet).toContainText(w.clinicalReport);
-  await expect(sheet).toContainText('Aminata Traoré');
+  await expect(sheet).toContainText(`${w.person.given} ${w.person.family}`);
   await expect(sheet).toContainText('39,4 °C');
   await expect(sheet).toContainText(w.born);
   await expect(sheet).toContainText(w.printed);
@@ -212,9 +228,9 @@ test.describe('in French', () => {
   test('a whole visit, then the language changed in Settings', async ({ page, baseURL }) => {
     await wholeVisit(page, baseURL!, FRENCH);
     await page.goto('/settings');
-    await page.getByLabel('Langue').selectOption('pt');
+    await page.getByRole('combobox', { name: 'Langue' }).selectOption('pt');
     await expect(page.getByRole('heading', { name: PORTUGUESE.settings, level: 1 })).toBeVisible();
-    await expect(page.getByLabel('Idioma')).toHaveValue('pt');
+    await expect(page.getByRole('combobox', { name: 'Idioma' })).toHaveValue('pt');
     // Kept on the device: a reload stays in Portuguese.
     await page.reload();
     await expect(page.getByRole('heading', { name: PORTUGUESE.settings, level: 1 })).toBeVisible();

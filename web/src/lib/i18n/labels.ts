@@ -28,3 +28,14 @@ const RECORD: Record<string, () => string> = {
 
 /** A table's record in words ("encounters" → "encounter"). */
 export const recordWord = (table: string) => RECORD[table]?.() ?? table.replace(/s$/, '');
+
+const INPUT_ISSUE: Record<string, () => string> = {
+  blank: m.input_blank,
+  underexposed: m.input_underexposed,
+  overexposed: m.input_overexposed,
+  unusual: m.input_unusual,
+};
+
+/** An image check's finding (inference/input-check.ts, worded in English there) in words. */
+export const inputIssueMessage = (issue: { code: string; message: string }) =>
+  INPUT_ISSUE[issue.code]?.() ?? issue.message;

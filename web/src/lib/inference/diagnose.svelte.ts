@@ -1,6 +1,7 @@
 // `t`: the messages (`m` names a manifest here).
 import { m as t } from '$lib/paraglide/messages';
 import { localizedFields } from './model-text';
+import { inputIssueMessage } from '$lib/i18n/labels';
 // The Diagnose screen's state: the model catalogue, the chosen model and its session, the input,
 // and the result with its explanation. Everything model-specific comes from the manifest.
 import { getEngine, type InferenceEngine, type LoadedModel } from './engine';
@@ -97,7 +98,7 @@ export class DiagnoseState {
   inputIssues = $state.raw<InputIssue[]>([]);
   /** Why this patient is outside what the model was made for (set by the page). */
   eligibility = $state.raw<string[]>([]);
-  warnings = $derived([...this.eligibility, ...this.inputIssues.map((i) => i.message)]);
+  warnings = $derived([...this.eligibility, ...this.inputIssues.map(inputIssueMessage)]);
   /** The warnings the clinician confirmed running despite: a new one needs a new confirmation. */
   confirmedFor = $state.raw<string[]>([]);
   get confirmedWarnings(): boolean {

@@ -3,7 +3,6 @@
 // (models/<id>/input-check.json, training/input_check.py): blank, under- or over-exposed, or far
 // from the training images. They warn; the clinician may still run the model, and the warning is
 // kept with the result. Pure functions.
-import { m } from '$lib/paraglide/messages';
 import { z } from 'zod';
 
 const Numbers = z.array(z.number());
@@ -64,17 +63,16 @@ export interface InputCheckResult {
   issues: InputIssue[];
 }
 
-export const INPUT_ISSUE_MESSAGES: Record<InputIssueCode, () => string> = {
-  blank: m.input_blank,
-  underexposed: m.input_underexposed,
-  overexposed: m.input_overexposed,
-  unusual: m.input_unusual,
+export const INPUT_ISSUE_MESSAGES: Record<InputIssueCode, string> = {
+  blank:
+    'This image is almost uniform: there is nothing in it for the model to read (is it a photo of an X-ray?).',
+  underexposed: 'This image is very dark: details the model needs may be lost.',
+  overexposed: 'This image is very bright: details the model needs may be washed out.',
+  unusual:
+    'This does not look like the chest X-rays the model was trained on: its result may be meaningless.',
 };
 
-const issue = (code: InputIssueCode): InputIssue => ({
-  code,
-  message: INPUT_ISSUE_MESSAGES[code](),
-});
+const issue = (code: InputIssueCode): InputIssue => ({ code, message: INPUT_ISSUE_MESSAGES[code] });
 
 /**
  * Checks one image as the model sees it: `pixels` are the model input's values 0–255, row-major,
