@@ -52,7 +52,7 @@ interface Words {
 }
 
 const FRENCH: Words = {
-  person: { given: 'Aminata', family: 'Traoré', village: 'Ségou' },
+  person: { given: 'Mariama', family: 'Diallo', village: 'Kindia' },
   locale: 'fr-FR',
   lang: 'fr',
   welcome: (name) => `Bienvenue, ${name}`,
