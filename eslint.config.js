@@ -16,6 +16,7 @@ export default ts.config(
       'playwright-report/',
       'bench-results/',
       'sync-server/drizzle/',
+      'web/src/lib/paraglide/',
       'training/',
       'models/',
     ],

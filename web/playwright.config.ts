@@ -27,6 +27,8 @@ export default defineConfig({
   use: {
     baseURL: origin,
     browserName: 'chromium',
+    // The app follows the browser's language: the specs read English unless one asks for another.
+    locale: 'en-US',
     launchOptions: {
       executablePath: chromiumPath,
       args: [

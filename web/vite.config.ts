@@ -1,9 +1,11 @@
+import { paraglideVitePlugin } from '@inlang/paraglide-js';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { PARAGLIDE } from './paraglide.config.js';
 
 const apiTarget = `http://localhost:${process.env.PORT ?? 8787}`;
 
@@ -66,6 +68,8 @@ const WEBGPU_ORT_WASM = 'ort-wasm-simd-threaded.jspi';
 
 export default defineConfig({
   plugins: [
+    // i18n: compiles messages/*.json into src/lib/paraglide (see src/lib/i18n).
+    paraglideVitePlugin(PARAGLIDE),
     publishedModels(),
     sveltekit(),
     SvelteKitPWA({

@@ -14,5 +14,7 @@ export default defineProject({
     testTimeout: 30_000,
     // IndexedDB for Dexie in Node; it must exist before Dexie is first imported.
     setupFiles: ['fake-indexeddb/auto'],
+    // The messages compiled once per run (Paraglide's Vite plugin keeps Vitest from exiting).
+    globalSetup: ['./scripts/compile-messages.js'],
   },
 });

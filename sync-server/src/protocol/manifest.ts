@@ -92,6 +92,28 @@ const Metrics = z
   })
   .catchall(z.unknown());
 
+/**
+ * The model card's user-facing words in one more language. Every field is optional: what is missing
+ * is shown in English (the manifest's own fields).
+ */
+export const ManifestTranslation = z.object({
+  name: z.string().min(1).optional(),
+  intendedUse: z.string().min(1).optional(),
+  limitations: z.string().min(1).optional(),
+  /** Output label (as in output.labels) → how it reads in this language. */
+  labels: z.record(z.string(), z.string().min(1)).optional(),
+  /** Tabular field key → its label in this language. */
+  fields: z.record(z.string(), z.string().min(1)).optional(),
+  /** eligibility.imageKind in this language. */
+  imageKind: z.string().min(1).optional(),
+});
+export type ManifestTranslation = z.infer<typeof ManifestTranslation>;
+
+/** BCP 47 language (and optional region) tags: "fr", "pt", "pt-BR". */
+const LanguageTag = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'must be a language tag like fr or pt-BR');
+
 const common = {
   schemaVersion: z.literal(1),
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
@@ -113,6 +135,8 @@ const common = {
   prevalence: z.number().gt(0).lt(1).optional(),
   /** Who and what the model was made for; the app asks before running outside it. */
   eligibility: Eligibility.optional(),
+  /** The card's words in other languages, by language tag; English (the fields above) otherwise. */
+  translations: z.record(LanguageTag, ManifestTranslation).optional(),
 };
 
 export const Manifest = z.discriminatedUnion('modality', [

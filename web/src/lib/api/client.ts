@@ -1,3 +1,5 @@
+import { getLocale } from '$lib/paraglide/runtime';
+import { m } from '$lib/paraglide/messages';
 import { hc } from 'hono/client';
 import type { AppType } from 'sync-server/app';
 import type {
@@ -131,7 +133,13 @@ export const api = {
 /** The first problem in a form, as a sentence ("The password must be at least 10 characters."). */
 export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
-  if (!issue) return 'Please check the form.';
+  if (!issue) return m.form_check();
+  // The shared schemas word their issues in English: another language names the field to check.
+  if (getLocale() !== 'en') {
+    return issue.path.length
+      ? m.field_check({ field: fieldLabel(issue.path.join('.')) })
+      : m.form_check();
+  }
   return issue.path.length
     ? issueSentence(fieldLabel(issue.path.join('.')), issue.message)
     : asSentence(issue.message);

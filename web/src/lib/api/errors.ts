@@ -1,4 +1,7 @@
 import { wipeAfterRevocation } from '$lib/security/wipe';
+import { getLocale } from '$lib/paraglide/runtime';
+import { m } from '$lib/paraglide/messages';
+import { serverErrorMessage } from '$lib/i18n/server-errors';
 import { humanMessage } from './human';
 
 /** An error the server answered with (`{"error": {"code", "message"}}`), or a network failure. */
@@ -18,6 +21,7 @@ export class ApiError extends Error {
   }
 }
 
+/** English, as the server's own messages are; shown translated through messageOf. */
 export const NETWORK_ERROR_MESSAGE = 'Cannot reach the server. Check the connection and try again.';
 
 type RevocationHandler = () => unknown;
@@ -63,7 +67,15 @@ export async function readResponse<T>(response: Promise<ResponseLike>): Promise<
 /** A message fit to show a user for any thrown value. */
 export function messageOf(error: unknown): string {
   // The server names fields by their wire keys ("email: …"): a person reads a sentence.
-  if (error instanceof ApiError) return humanMessage(error.message);
+  // In English the server's own sentence says the most (which field, which limit); in another
+  // language the error's code gives a translated sentence, the English one when the code is new.
+  if (error instanceof ApiError) {
+    if (getLocale() !== 'en') {
+      const translated = serverErrorMessage(error.code);
+      if (translated) return translated;
+    }
+    return humanMessage(error.message);
+  }
   if (error instanceof Error) return error.message;
-  return 'Something went wrong.';
+  return m.error_unknown();
 }

@@ -1,13 +1,15 @@
+import { getLocale } from '$lib/paraglide/runtime';
+import { m } from '$lib/paraglide/messages';
 /**
  * Messages a person reads, from the wording of validation: the server and the zod schemas name a
  * field by its wire key ("expiresInDays: must be a number"); a person reads the field's label in a
  * sentence ("Valid for (days) must be a number." reads badly, so labels are nouns people use).
  */
-const LABELS: Record<string, string> = {
-  email: 'The email address',
-  password: 'The password',
-  name: 'Your name',
-  invitationCode: 'The invitation code',
+const LABELS: Record<string, string | (() => string)> = {
+  email: m.label_email_address,
+  password: m.label_password,
+  name: m.label_your_name,
+  invitationCode: m.label_invitation_code,
   expiresInDays: 'The number of days the invitation is valid',
   teamId: 'The team',
   role: 'The role',
@@ -35,7 +37,8 @@ export function fieldLabel(path: string): string {
       .split('.')
       .filter((part) => !/^\d+$/.test(part))
       .pop() ?? path;
-  return LABELS[key] ?? fromKey(key);
+  const label = LABELS[key];
+  return typeof label === 'function' ? label() : (label ?? fromKey(key));
 }
 
 /** Capital first letter, full stop at the end. */
@@ -52,6 +55,12 @@ export function asSentence(text: string): string {
  * ("please give a date of birth …") is kept, capitalised, without the label.
  */
 export function issueSentence(label: string, message: string): string {
+  // Other languages: the app's own validation words are a short predicate ("obligatoire") shown
+  // after the field's name, or a sentence of their own (capital first letter).
+  if (getLocale() !== 'en') {
+    const text = message.trim();
+    return asSentence(/^\p{Lu}/u.test(text) ? text : m.field_issue({ field: label, issue: text }));
+  }
   const predicate = /^(must|is|are|may|should|cannot|can't|has|was)\b/i.test(message.trim());
   return asSentence(predicate ? `${label} ${message.trim()}` : message);
 }

@@ -1,3 +1,6 @@
+import { m } from '$lib/paraglide/messages';
+import { formatNumber } from '$lib/i18n/format';
+
 export interface StorageStatus {
   usage: number | null;
   quota: number | null;
@@ -27,7 +30,7 @@ export async function requestPersistentStorage(): Promise<boolean> {
 }
 
 export function formatBytes(bytes: number | null): string {
-  if (bytes === null) return 'unknown';
+  if (bytes === null) return m.bytes_unknown();
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
@@ -35,5 +38,6 @@ export function formatBytes(bytes: number | null): string {
     value /= 1000;
     unit++;
   }
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}`;
+  const digits = value < 10 && unit > 0 ? 1 : 0;
+  return `${formatNumber(value, { minimumFractionDigits: digits, maximumFractionDigits: digits })} ${units[unit]}`;
 }

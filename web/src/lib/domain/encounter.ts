@@ -1,3 +1,4 @@
+import { m } from '$lib/paraglide/messages';
 import type { EncounterFields, Vitals } from './records';
 import { implausibleVitals, VITAL_FIELDS } from './vitals';
 
@@ -101,20 +102,19 @@ export function parseEncounterForm(form: EncounterForm, today: Date): EncounterF
   const errors: Record<string, string> = {};
   const date = new Date(`${form.date}T00:00:00Z`);
   if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== form.date) {
-    errors.date = 'Visit date is not a valid date';
+    errors.date = m.enc_date_invalid();
   } else if (form.date > today.toISOString().slice(0, 10)) {
-    errors.date = 'Visit date is in the future';
+    errors.date = m.enc_date_future();
   }
   const vitals = {} as Vitals;
   for (const field of VITAL_FIELDS) {
     const value = parseDecimal(form.vitals[field.key]);
-    if (Number.isNaN(value)) errors[field.key] = `${field.label} must be a number`;
+    if (Number.isNaN(value)) errors[field.key] = m.enc_not_number({ label: field.label });
     vitals[field.key] = Number.isNaN(value) ? null : value;
   }
   for (const [key, message] of Object.entries(implausibleVitals(vitals))) errors[key] ??= message;
-  if (form.complaint.length > 500)
-    errors.complaint = 'Chief complaint must be at most 500 characters';
-  if (form.notes.length > 10_000) errors.notes = 'Notes must be at most 10,000 characters';
+  if (form.complaint.length > 500) errors.complaint = m.enc_complaint_long();
+  if (form.notes.length > 10_000) errors.notes = m.enc_notes_long();
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,

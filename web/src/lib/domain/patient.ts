@@ -1,3 +1,4 @@
+import { m } from '$lib/paraglide/messages';
 import { z } from 'zod';
 import type { PatientFields } from './records';
 import { foldText, words } from './text';
@@ -34,10 +35,23 @@ export function ageAt(birthDate: string, day: Date): { years: number; months: nu
 }
 
 export function formatAge(birthDate: string | null, estimated: boolean, day: Date): string {
-  if (!birthDate) return 'age unknown';
+  if (!birthDate) return m.age_unknown();
   const { years, months } = ageAt(birthDate, day);
-  const text = years >= 2 ? `${years} y` : `${years * 12 + months} mo`;
+  const text =
+    years >= 2 ? m.age_years_short({ years }) : m.age_months_short({ months: years * 12 + months });
   return estimated ? `~${text}` : text;
+}
+
+const SEX_LABELS: Record<string, () => string> = {
+  female: m.sex_female,
+  male: m.sex_male,
+  other: m.sex_other,
+  unknown: m.sex_unknown,
+};
+
+/** A patient's recorded sex in the reader's language. */
+export function sexLabel(sex: string): string {
+  return SEX_LABELS[sex]?.() ?? sex;
 }
 
 /** A number field: number inputs bind numbers (null when empty), text inputs bind strings. */
@@ -45,19 +59,19 @@ const numberText = z
   .union([z.string(), z.number(), z.null(), z.undefined()])
   .transform((v) => (v === null || v === undefined ? '' : String(v).trim()));
 
-const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+const trimmed = (max: number) => z.string().trim().max(max, m.v_at_most_chars({ max }));
 
 /** What the registration form gives: either a birth date or an estimated age. */
 export const PatientForm = z
   .object({
-    givenName: trimmed(100).min(1, 'is required'),
-    familyName: trimmed(100).min(1, 'is required'),
-    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: 'must be chosen' }),
+    givenName: trimmed(100).min(1, m.v_required()),
+    familyName: trimmed(100).min(1, m.v_required()),
+    sex: z.enum(['female', 'male', 'other', 'unknown'], { error: m.v_must_be_chosen() }),
     birthDate: z.string().trim(),
     ageYears: numberText,
     ageMonths: numberText,
     village: trimmed(200),
-    phone: trimmed(40).regex(/^[+\d\s()-]*$/, 'may hold only digits, spaces, +, ( ) and -'),
+    phone: trimmed(40).regex(/^[+\d\s()-]*$/, m.v_phone_chars()),
     identifiers: z
       .array(z.object({ kind: trimmed(60), value: trimmed(100) }))
       .transform((list) => list.filter((id) => id.value !== '')),
@@ -69,7 +83,7 @@ export const PatientForm = z
       ctx.addIssue({
         code: 'custom',
         path: ['birthDate'],
-        message: 'please give a date of birth or an estimated age',
+        message: m.v_birth_or_age(),
       });
     }
   });
@@ -94,11 +108,11 @@ export function parsePatientForm(input: PatientFormInput, today: Date): FormResu
   if (form.birthDate) {
     const date = new Date(`${form.birthDate}T00:00:00Z`);
     if (Number.isNaN(date.getTime()) || isoDate(date) !== form.birthDate) {
-      return { ok: false, errors: { birthDate: 'is not a valid date' } };
+      return { ok: false, errors: { birthDate: m.v_not_a_date() } };
     }
-    if (date > today) return { ok: false, errors: { birthDate: 'is in the future' } };
+    if (date > today) return { ok: false, errors: { birthDate: m.v_in_future() } };
     if (ageAt(form.birthDate, today).years > MAX_AGE_YEARS) {
-      return { ok: false, errors: { birthDate: `is more than ${MAX_AGE_YEARS} years ago` } };
+      return { ok: false, errors: { birthDate: m.v_too_long_ago({ max: MAX_AGE_YEARS }) } };
     }
     birthDate = form.birthDate;
   } else {
@@ -107,11 +121,11 @@ export function parsePatientForm(input: PatientFormInput, today: Date): FormResu
     if (!Number.isInteger(years) || years < 0 || years > MAX_AGE_YEARS) {
       return {
         ok: false,
-        errors: { ageYears: `must be a whole number from 0 to ${MAX_AGE_YEARS}` },
+        errors: { ageYears: m.v_whole_number({ min: 0, max: MAX_AGE_YEARS }) },
       };
     }
     if (!Number.isInteger(months) || months < 0 || months > 11) {
-      return { ok: false, errors: { ageMonths: 'must be a whole number from 0 to 11' } };
+      return { ok: false, errors: { ageMonths: m.v_whole_number({ min: 0, max: 11 }) } };
     }
     const unchanged =
       form.estimatedFrom &&

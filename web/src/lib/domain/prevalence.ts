@@ -1,3 +1,4 @@
+import { m } from '$lib/paraglide/messages';
 /**
  * What a model's result means where the clinician works. A model's calibrated probability holds at
  * the prevalence of its training data; sensitivity and specificity do not say how likely a flagged
@@ -62,9 +63,9 @@ export function predictiveValues(
 export function inTen(share: number): string {
   checkProbability('share', share);
   const tenths = Math.round(share * 10);
-  if (share < 0.05) return 'fewer than 1 in 10';
-  if (share > 0.95) return 'more than 9 in 10';
-  return `about ${tenths} in 10`;
+  if (share < 0.05) return m.prev_fewer_than_1();
+  if (share > 0.95) return m.prev_more_than_9();
+  return m.prev_about({ tenths });
 }
 
 /**
@@ -77,8 +78,8 @@ export function predictiveSentence(
   values: PredictiveValues,
 ): string {
   return positive
-    ? `${capitalise(inTen(values.ppv))} patients flagged like this have ${condition} here.`
-    : `${capitalise(inTen(1 - values.npv))} patients not flagged like this have ${condition} here.`;
+    ? capitalise(m.prev_flagged({ share: inTen(values.ppv), condition }))
+    : capitalise(m.prev_not_flagged({ share: inTen(1 - values.npv), condition }));
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

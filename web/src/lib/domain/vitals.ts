@@ -1,3 +1,5 @@
+import { m } from '$lib/paraglide/messages';
+import { formatNumber } from '$lib/i18n/format';
 import type { Vitals } from './records';
 
 export interface VitalField {
@@ -11,29 +13,29 @@ export interface VitalField {
 }
 
 export const VITAL_FIELDS: readonly VitalField[] = [
-  { key: 'temperatureC', label: 'Temperature', unit: '°C', min: 30, max: 45, step: 0.1 },
-  { key: 'pulseBpm', label: 'Pulse', unit: 'beats/min', min: 20, max: 250, step: 1 },
+  { key: 'temperatureC', label: m.vital_temperature(), unit: '°C', min: 30, max: 45, step: 0.1 },
+  { key: 'pulseBpm', label: m.vital_pulse(), unit: m.unit_beats_min(), min: 20, max: 250, step: 1 },
   {
     key: 'respiratoryRate',
-    label: 'Respiratory rate',
-    unit: 'breaths/min',
+    label: m.vital_respiratory_rate(),
+    unit: m.unit_breaths_min(),
     min: 4,
     max: 120,
     step: 1,
   },
-  { key: 'spo2', label: 'SpO2', unit: '%', min: 50, max: 100, step: 1 },
-  { key: 'systolicBp', label: 'Systolic blood pressure', unit: 'mmHg', min: 40, max: 300, step: 1 },
+  { key: 'spo2', label: m.vital_spo2(), unit: '%', min: 50, max: 100, step: 1 },
+  { key: 'systolicBp', label: m.vital_systolic(), unit: 'mmHg', min: 40, max: 300, step: 1 },
   {
     key: 'diastolicBp',
-    label: 'Diastolic blood pressure',
+    label: m.vital_diastolic(),
     unit: 'mmHg',
     min: 20,
     max: 200,
     step: 1,
   },
-  { key: 'weightKg', label: 'Weight', unit: 'kg', min: 0.3, max: 350, step: 0.1 },
-  { key: 'heightCm', label: 'Height', unit: 'cm', min: 20, max: 250, step: 0.1 },
-  { key: 'muacMm', label: 'MUAC', unit: 'mm', min: 50, max: 500, step: 1 },
+  { key: 'weightKg', label: m.vital_weight(), unit: 'kg', min: 0.3, max: 350, step: 0.1 },
+  { key: 'heightCm', label: m.vital_height(), unit: 'cm', min: 20, max: 250, step: 0.1 },
+  { key: 'muacMm', label: m.vital_muac(), unit: 'mm', min: 50, max: 500, step: 1 },
 ];
 
 export interface VitalFlag {
@@ -48,8 +50,12 @@ export function implausibleVitals(vitals: Vitals): Partial<Record<keyof Vitals, 
     const value = vitals[field.key];
     if (value === null) continue;
     if (!Number.isFinite(value) || value < field.min || value > field.max) {
-      errors[field.key] =
-        `${field.label} must be between ${field.min} and ${field.max} ${field.unit}`;
+      errors[field.key] = m.vital_out_of_range({
+        label: field.label,
+        min: formatNumber(field.min),
+        max: formatNumber(field.max),
+        unit: field.unit,
+      });
     }
   }
   if (
@@ -57,7 +63,7 @@ export function implausibleVitals(vitals: Vitals): Partial<Record<keyof Vitals, 
     vitals.diastolicBp !== null &&
     vitals.diastolicBp >= vitals.systolicBp
   ) {
-    errors.diastolicBp = 'Diastolic pressure must be lower than systolic';
+    errors.diastolicBp = m.vital_diastolic_above();
   }
   return errors;
 }
@@ -90,13 +96,13 @@ export function flagVitals(
   const flags: Partial<Record<keyof Vitals, VitalFlag>> = {};
   const t = vitals.temperatureC;
   if (t !== null) {
-    if (t >= 39) flags.temperatureC = { level: 'danger', message: 'High fever' };
-    else if (t >= 37.5) flags.temperatureC = { level: 'warning', message: 'Fever' };
-    else if (t < 35.5) flags.temperatureC = { level: 'danger', message: 'Hypothermia' };
+    if (t >= 39) flags.temperatureC = { level: 'danger', message: m.flag_high_fever() };
+    else if (t >= 37.5) flags.temperatureC = { level: 'warning', message: m.flag_fever() };
+    else if (t < 35.5) flags.temperatureC = { level: 'danger', message: m.flag_hypothermia() };
   }
   if (vitals.spo2 !== null) {
-    if (vitals.spo2 < 90) flags.spo2 = { level: 'danger', message: 'Severe hypoxaemia' };
-    else if (vitals.spo2 < 94) flags.spo2 = { level: 'warning', message: 'Low oxygen saturation' };
+    if (vitals.spo2 < 90) flags.spo2 = { level: 'danger', message: m.flag_severe_hypoxaemia() };
+    else if (vitals.spo2 < 94) flags.spo2 = { level: 'warning', message: m.flag_low_spo2() };
   }
   if (ageMonths !== null) {
     if (vitals.respiratoryRate !== null) {
@@ -104,33 +110,31 @@ export function flagVitals(
       if (vitals.respiratoryRate >= limit) {
         flags.respiratoryRate = {
           level: 'warning',
-          message: `Fast breathing for age (≥ ${limit})`,
+          message: m.flag_fast_breathing({ limit }),
         };
       } else if (ageMonths >= 144 && vitals.respiratoryRate < 12) {
-        flags.respiratoryRate = { level: 'warning', message: 'Slow breathing' };
+        flags.respiratoryRate = { level: 'warning', message: m.flag_slow_breathing() };
       }
     }
     if (vitals.pulseBpm !== null) {
       const [low, high] = pulseRange(ageMonths);
       if (vitals.pulseBpm > high)
-        flags.pulseBpm = { level: 'warning', message: `Fast pulse for age (> ${high})` };
+        flags.pulseBpm = { level: 'warning', message: m.flag_fast_pulse({ high }) };
       else if (vitals.pulseBpm < low)
-        flags.pulseBpm = { level: 'warning', message: `Slow pulse for age (< ${low})` };
+        flags.pulseBpm = { level: 'warning', message: m.flag_slow_pulse({ low }) };
     }
     if (vitals.muacMm !== null && ageMonths >= 6 && ageMonths < 60) {
-      if (vitals.muacMm < 115)
-        flags.muacMm = { level: 'danger', message: 'Severe acute malnutrition (< 115 mm)' };
-      else if (vitals.muacMm < 125)
-        flags.muacMm = { level: 'warning', message: 'Moderate acute malnutrition (< 125 mm)' };
+      if (vitals.muacMm < 115) flags.muacMm = { level: 'danger', message: m.flag_sam() };
+      else if (vitals.muacMm < 125) flags.muacMm = { level: 'warning', message: m.flag_mam() };
     }
     if (ageMonths >= 216) {
       if (vitals.systolicBp !== null && vitals.systolicBp >= 140) {
-        flags.systolicBp = { level: 'warning', message: 'High blood pressure' };
+        flags.systolicBp = { level: 'warning', message: m.flag_high_bp() };
       } else if (vitals.systolicBp !== null && vitals.systolicBp < 90) {
-        flags.systolicBp = { level: 'danger', message: 'Low blood pressure' };
+        flags.systolicBp = { level: 'danger', message: m.flag_low_bp() };
       }
       if (vitals.diastolicBp !== null && vitals.diastolicBp >= 90) {
-        flags.diastolicBp = { level: 'warning', message: 'High blood pressure' };
+        flags.diastolicBp = { level: 'warning', message: m.flag_high_bp() };
       }
     }
   }
@@ -155,6 +159,30 @@ export const SYMPTOMS = [
   'Night sweats',
 ] as const;
 
+/** Symptoms are kept in English on the records; each reader sees them in their language. */
+const SYMPTOM_LABELS: Record<(typeof SYMPTOMS)[number], () => string> = {
+  Cough: m.symptom_cough,
+  'Difficulty breathing': m.symptom_difficulty_breathing,
+  Fever: m.symptom_fever,
+  Diarrhoea: m.symptom_diarrhoea,
+  Vomiting: m.symptom_vomiting,
+  'Unable to drink or feed': m.symptom_unable_to_drink,
+  Convulsions: m.symptom_convulsions,
+  Lethargy: m.symptom_lethargy,
+  'Chest pain': m.symptom_chest_pain,
+  Headache: m.symptom_headache,
+  Rash: m.symptom_rash,
+  'Excessive thirst': m.symptom_excessive_thirst,
+  'Frequent urination': m.symptom_frequent_urination,
+  'Weight loss': m.symptom_weight_loss,
+  'Night sweats': m.symptom_night_sweats,
+};
+
+/** A recorded symptom in the reader's language (one the list does not know is shown as kept). */
+export function symptomLabel(symptom: string): string {
+  return SYMPTOM_LABELS[symptom as (typeof SYMPTOMS)[number]]?.() ?? symptom;
+}
+
 /**
  * WHO IMCI general danger signs among the symptoms: any one needs urgent attention or referral,
  * whatever else the visit shows.
@@ -174,6 +202,6 @@ export function dangerSigns(symptoms: readonly string[]): string[] {
 export function dangerSentence(symptoms: readonly string[]): string | null {
   const signs = dangerSigns(symptoms);
   if (signs.length === 0) return null;
-  const list = signs.join(', ').toLowerCase();
-  return `Danger sign${signs.length > 1 ? 's' : ''}: ${list}. Treat or refer urgently.`;
+  const list = signs.map((sign) => symptomLabel(sign).toLocaleLowerCase()).join(', ');
+  return m.danger_sentence({ count: signs.length, list });
 }

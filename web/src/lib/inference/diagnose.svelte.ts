@@ -1,3 +1,7 @@
+// `t`: the messages (`m` names a manifest here).
+import { m as t } from '$lib/paraglide/messages';
+import { localizedFields } from './model-text';
+import { inputIssueMessage } from '$lib/i18n/labels';
 // The Diagnose screen's state: the model catalogue, the chosen model and its session, the input,
 // and the result with its explanation. Everything model-specific comes from the manifest.
 import { getEngine, type InferenceEngine, type LoadedModel } from './engine';
@@ -71,8 +75,7 @@ export interface DiagnosisResult {
   notAsked: NotAsked[];
 }
 
-const messageOf = (error: unknown) =>
-  error instanceof Error ? error.message : 'Something went wrong while running the model.';
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : t.dx_run_failed());
 
 export class DiagnoseState {
   choices = $state.raw<ModelChoice[]>([]);
@@ -110,7 +113,7 @@ export class DiagnoseState {
     if (m?.modality !== 'tabular') return [];
     return fieldsNotAsked(m.input.tabular.fields, m.eligibility, this.patientSex);
   });
-  warnings = $derived([...this.eligibility, ...this.inputIssues.map((i) => i.message)]);
+  warnings = $derived([...this.eligibility, ...this.inputIssues.map(inputIssueMessage)]);
   /** The warnings the clinician confirmed running despite: a new one needs a new confirmation. */
   confirmedFor = $state.raw<string[]>([]);
   get confirmedWarnings(): boolean {
@@ -129,7 +132,11 @@ export class DiagnoseState {
   fieldIssues = $derived.by((): FieldIssue[] => {
     const m = this.manifest;
     if (m?.modality !== 'tabular') return [];
-    const { issues } = checkTabular(m.input.tabular.fields, this.texts, this.notAsked);
+    const { issues } = checkTabular(
+      localizedFields(m, m.input.tabular.fields),
+      this.texts,
+      this.notAsked,
+    );
     if (this.attempted) return issues;
     return issues.filter((i) => (this.texts[i.key] ?? '').trim() !== '');
   });
@@ -218,7 +225,7 @@ export class DiagnoseState {
   async prepare(): Promise<LoadedModel> {
     const choice = this.selected;
     const manifest = choice?.manifest;
-    if (!choice || !manifest) throw new Error('Choose a model first.');
+    if (!choice || !manifest) throw new Error(t.dx_choose_model_first());
     const id = choice.entry.id;
     const current = () => this.selectedId === id;
     this.loading = true;
@@ -315,11 +322,11 @@ export class DiagnoseState {
   #input(manifest: Manifest) {
     if (manifest.modality === 'image') {
       const image = this.image;
-      if (!image) throw new Error('Take a photo or choose an image first.');
+      if (!image) throw new Error(t.dx_image_first());
       const { channels, height, width } = image.spec;
       return { data: image.tensor, dims: [1, channels, height, width], missing: [] };
     }
-    const fields = manifest.input.tabular.fields;
+    const fields = localizedFields(manifest, manifest.input.tabular.fields);
     const { values } = checkTabular(fields, this.texts, this.notAsked);
     const { row, missing } = encodeTabular(fields, values);
     return { data: row, dims: [1, fields.length], missing };

@@ -1,6 +1,7 @@
 // Model updates in the background: after a sync, the server's catalogue is read and each active
 // version not yet on the device is downloaded (one at a time, resumable), verified, and only then
 // offered by Diagnose. Settings shows the progress and what happened.
+import { m } from '$lib/paraglide/messages';
 import type { CatalogueItem } from 'sync-server/protocol';
 import { ModelStore, type Progress } from './model-store';
 
@@ -16,8 +17,7 @@ export interface ModelUpdate {
   message: string | null;
 }
 
-const messageOf = (error: unknown) =>
-  error instanceof Error ? error.message : 'The model could not be downloaded.';
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : m.mu_failed());
 
 export class ModelUpdates {
   updates = $state<ModelUpdate[]>([]);

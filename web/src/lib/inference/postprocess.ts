@@ -1,3 +1,5 @@
+import { m } from '$lib/paraglide/messages';
+import { formatNumber } from '$lib/i18n/format';
 // Model outputs to what the clinician sees. The graphs end in softmax/sigmoid (DESIGN section 6), so
 // the app checks that it got probabilities rather than transforming them: a graph that returns
 // logits is a broken model and is reported as one.
@@ -72,16 +74,19 @@ export function findingOf(manifest: Manifest, probabilities: readonly number[]):
   return { label, positiveLabel, positiveProbability: p, threshold, positive };
 }
 
-export const percent = (p: number, digits = 1) => `${(p * 100).toFixed(digits)} %`;
+export const percent = (p: number, digits = 1) =>
+  `${formatNumber(p * 100, { minimumFractionDigits: digits, maximumFractionDigits: digits })} %`;
 
 /** The validation metrics shown next to a result: discrimination, then calibration. */
-const METRICS: { key: string; name: string; format: (v: number) => string }[] = [
-  { key: 'auc', name: 'AUC', format: (v) => v.toFixed(3) },
-  { key: 'accuracy', name: 'Accuracy', format: (v) => percent(v) },
-  { key: 'sensitivity', name: 'Sensitivity', format: (v) => percent(v) },
-  { key: 'specificity', name: 'Specificity', format: (v) => percent(v) },
-  { key: 'brier', name: 'Brier score', format: (v) => v.toFixed(3) },
-  { key: 'ece', name: 'Calibration error (ECE)', format: (v) => percent(v) },
+const fixed3 = (v: number) =>
+  formatNumber(v, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const METRICS: { key: string; name: () => string; format: (v: number) => string }[] = [
+  { key: 'auc', name: m.metric_auc, format: fixed3 },
+  { key: 'accuracy', name: m.metric_accuracy, format: (v) => percent(v) },
+  { key: 'sensitivity', name: m.metric_sensitivity, format: (v) => percent(v) },
+  { key: 'specificity', name: m.metric_specificity, format: (v) => percent(v) },
+  { key: 'brier', name: m.metric_brier, format: fixed3 },
+  { key: 'ece', name: m.metric_ece, format: (v) => percent(v) },
 ];
 
 export function metricsSummary(manifest: Manifest): { name: string; value: string }[] {
@@ -89,7 +94,7 @@ export function metricsSummary(manifest: Manifest): { name: string; value: strin
   return METRICS.flatMap(({ key, name, format }) => {
     const value = metrics[key];
     return typeof value === 'number' && Number.isFinite(value)
-      ? [{ name, value: format(value) }]
+      ? [{ name: name(), value: format(value) }]
       : [];
   });
 }
@@ -97,5 +102,5 @@ export function metricsSummary(manifest: Manifest): { name: string; value: strin
 /** Where the model runs, in the user's words: "WebGPU" or "CPU (WASM, 2 threads)". */
 export function providerLabel(provider: Provider, threads: number): string {
   if (provider === 'webgpu') return 'WebGPU';
-  return `CPU (WASM, ${threads} thread${threads === 1 ? '' : 's'})`;
+  return m.provider_cpu({ count: threads });
 }

@@ -1,3 +1,5 @@
+import { m } from '$lib/paraglide/messages';
+import { formatNumber } from '$lib/i18n/format';
 // Tabular input: the form's text values checked against the manifest's fields, then encoded as the
 // model's float32 row in field order, with NaN for a missing optional field (DESIGN section 6).
 import type { Eligibility, TabularField } from './manifest';
@@ -21,7 +23,7 @@ export function parseDecimal(text: string): number | null | 'invalid' {
 }
 
 export function rangeText(field: TabularField): string {
-  return `${field.min}–${field.max}${field.unit ? ` ${field.unit}` : ''}`;
+  return `${formatNumber(field.min)}–${formatNumber(field.max)}${field.unit ? ` ${field.unit}` : ''}`;
 }
 
 /** A field the form does not ask for this patient, and what the model gets instead. */
@@ -84,17 +86,22 @@ export function checkTabular(
     if (skipped) return skipped.value;
     const value = parseDecimal(texts[field.key] ?? '');
     if (value === 'invalid') {
-      issues.push({ key: field.key, message: `${field.label}: enter a number.` });
+      issues.push({ key: field.key, message: m.tab_enter_number({ label: field.label }) });
       return null;
     }
     if (value === null) {
-      if (field.required) issues.push({ key: field.key, message: `${field.label} is required.` });
+      if (field.required)
+        issues.push({ key: field.key, message: m.tab_required({ label: field.label }) });
       return null;
     }
     if (value < field.min || value > field.max) {
       issues.push({
         key: field.key,
-        message: `${field.label}: ${value} is outside the plausible range ${rangeText(field)}. Check the value.`,
+        message: m.tab_out_of_range({
+          label: field.label,
+          value: formatNumber(value),
+          range: rangeText(field),
+        }),
       });
     }
     return value;
@@ -126,5 +133,5 @@ export function encodeTabular(fields: TabularField[], values: (number | null)[])
 
 /** "computed without: insulin, skinfold", or null when nothing was missing. */
 export function missingSentence(missing: string[]): string | null {
-  return missing.length ? `Computed without: ${missing.join(', ')}` : null;
+  return missing.length ? m.tab_computed_without({ list: missing.join(', ') }) : null;
 }

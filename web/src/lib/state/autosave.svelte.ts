@@ -1,3 +1,4 @@
+import { m } from '$lib/paraglide/messages';
 import { messageOf } from '$lib/api/errors';
 
 /** `partial`: the valid fields are in the record, the marked ones only in the draft. */
@@ -7,15 +8,15 @@ export type SaveStatus = 'saved' | 'saving' | 'draft' | 'partial' | 'error';
 export function saveStatusText(status: SaveStatus): string {
   switch (status) {
     case 'saved':
-      return 'Saved on this device';
+      return m.save_saved();
     case 'saving':
-      return 'Saving…';
+      return m.save_saving();
     case 'draft':
-      return 'Draft kept; fix the marked fields';
+      return m.save_draft();
     case 'partial':
-      return 'Draft kept; fix the marked fields. The rest is saved.';
+      return m.save_partial();
     case 'error':
-      return 'Not saved';
+      return m.save_error();
   }
 }
 

@@ -1,3 +1,4 @@
+import { m } from '$lib/paraglide/messages';
 import { api, type Me, type SignupRequest } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
 import { appVault } from '$lib/crypto/vault';
@@ -62,7 +63,7 @@ export class SessionState {
       }
       if (error instanceof ApiError && error.status === 401) {
         if (this.me || (await loadProfile(getDatabase()))) {
-          this.notice = 'Your session has ended. Sign in again to continue.';
+          this.notice = m.session_ended();
         }
         await this.#forget();
         return;
