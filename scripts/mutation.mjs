@@ -31,6 +31,7 @@ const AREAS = {
     mutate: ['sync-server/src/services/scope.ts'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: server([
+      'services/scope.test.ts',
       'scope.property.test.ts',
       'routes/sync.test.ts',
       'routes/review-sync.test.ts',
