@@ -3,14 +3,15 @@
 // each against the test files that exercise it. Not part of `pnpm test`: it takes a long while.
 //
 //   pnpm mutation                 every area
-//   pnpm mutation merge scope     some areas (sync-core: the core of sync.ts only, shorter)
+//   pnpm mutation merge scope     some areas (sync-device, sync-push, sync-pull: parts of sync.ts)
 //   MUTATION_CONCURRENCY=2 pnpm mutation web-sync
+//   pnpm mutation --report        the scores of the areas already run
 //
 // Scores per file are printed at the end and written to reports/mutation/summary.json; the HTML
 // and JSON reports of each area are under reports/mutation/<area>/. docs/mutation-testing.md says
 // what the surviving mutants are.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,10 +52,20 @@ const AREAS = {
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
-  // The device binding, push, the per-mutation merge and pull of sync.ts: what can lose an edit
-  // or leak a record (the prepared SQL and the conflict listing left out), for a shorter run.
-  'sync-core': {
-    mutate: ['sync-server/src/services/sync.ts:179-641'],
+  // sync.ts in parts, for shorter runs: the device binding, push with its per-mutation merge, and
+  // pull (the prepared SQL and the conflict listing are measured only by the whole-file area).
+  'sync-device': {
+    mutate: ['sync-server/src/services/sync.ts:179-252'],
+    config: 'sync-server/vitest.mutation.config.ts',
+    tests: syncTests,
+  },
+  'sync-push': {
+    mutate: ['sync-server/src/services/sync.ts:253-546'],
+    config: 'sync-server/vitest.mutation.config.ts',
+    tests: syncTests,
+  },
+  'sync-pull': {
+    mutate: ['sync-server/src/services/sync.ts:547-641'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
@@ -91,14 +102,20 @@ const AREAS = {
   },
 };
 
-const wanted = process.argv.slice(2);
+// `--report`: no run; the scores of the areas already run, from their reports.
+const reportOnly = process.argv[2] === '--report';
+const wanted = reportOnly ? [] : process.argv.slice(2);
 for (const name of wanted) {
   if (!(name in AREAS)) {
     console.error(`Unknown area "${name}". Areas: ${Object.keys(AREAS).join(', ')}`);
     process.exit(2);
   }
 }
-const areas = wanted.length ? wanted : Object.keys(AREAS).filter((a) => a !== 'sync-core');
+const areas = reportOnly
+  ? []
+  : wanted.length
+    ? wanted
+    : Object.keys(AREAS).filter((a) => !a.startsWith('sync-'));
 const concurrency = Number(process.env.MUTATION_CONCURRENCY ?? 2);
 
 const summary = existingSummary();
@@ -159,6 +176,15 @@ for (const name of areas) {
   Object.assign(summary, existingSummary(), {
     [name]: { minutes: +((Date.now() - started) / 60_000).toFixed(1), files: scores(dir) },
   });
+  writeFileSync(path.join(OUT, 'summary.json'), JSON.stringify(summary, null, 2));
+}
+
+if (reportOnly) {
+  for (const name of Object.keys(AREAS)) {
+    const dir = path.join(OUT, name);
+    if (!summary[name] && existsSync(path.join(dir, 'mutation.json')))
+      summary[name] = { minutes: null, files: scores(dir) };
+  }
   writeFileSync(path.join(OUT, 'summary.json'), JSON.stringify(summary, null, 2));
 }
 
