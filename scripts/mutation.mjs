@@ -73,6 +73,8 @@ const AREAS = {
     mutate: ['sync-server/src/auth/**/*.ts', '!sync-server/src/auth/**/*.test.ts'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: server([
+      'auth/attempt-limiter.test.ts',
+      'auth/middleware.test.ts',
       'auth/password.test.ts',
       'auth/rate-limit.test.ts',
       'auth/session.test.ts',
