@@ -3,7 +3,8 @@
 // each against the test files that exercise it. Not part of `pnpm test`: it takes a long while.
 //
 //   pnpm mutation                 every area
-//   pnpm mutation merge scope     some areas (sync-device, sync-push, sync-pull: parts of sync.ts)
+//   pnpm mutation merge scope     some areas (sync-device, sync-push, sync-pull: parts of sync.ts;
+//                                web-lost-edit: rebase.ts and the guards in apply.ts)
 //   MUTATION_CONCURRENCY=2 pnpm mutation web-sync
 //   pnpm mutation --report        the scores of the areas already run
 //
@@ -84,6 +85,23 @@ const AREAS = {
       'routes/request-security.routes.test.ts',
     ]),
   },
+  // The device's lost-edit guards only (rebase, a pull's skip of pending or older records, the
+  // recording of push answers): a run that fits where the whole engine's does not.
+  'web-lost-edit': {
+    mutate: [
+      'web/src/lib/sync/rebase.ts',
+      'web/src/lib/sync/apply.ts:108-135',
+      'web/src/lib/sync/apply.ts:209-304',
+    ],
+    config: 'web/vitest.mutation.config.ts',
+    tests: web([
+      'apply.test.ts',
+      'failures.test.ts',
+      'lost-edit.test.ts',
+      'sync.test.ts',
+      'sync.property.test.ts',
+    ]),
+  },
   'web-sync': {
     mutate: [
       'web/src/lib/sync/**/*.ts',
@@ -120,7 +138,7 @@ const areas = reportOnly
   ? []
   : wanted.length
     ? wanted
-    : Object.keys(AREAS).filter((a) => !a.startsWith('sync-'));
+    : Object.keys(AREAS).filter((a) => !a.startsWith('sync-') && a !== 'web-lost-edit');
 const concurrency = Number(process.env.MUTATION_CONCURRENCY ?? 2);
 
 const summary = existingSummary();
