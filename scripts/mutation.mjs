@@ -172,7 +172,7 @@ for (const name of areas) {
       '!web/.svelte-kit',
     ],
     cleanTempDir: 'always',
-    timeoutMS: 20_000,
+    timeoutMS: Number(process.env.MUTATION_TIMEOUT_MS ?? 20_000),
     // A tighter threshold would only fail the run; the scores are reported and the survivors explained.
     thresholds: { high: 90, low: 75, break: null },
   };
