@@ -23,6 +23,7 @@ const server = (files) => files.map((f) => `src/${f}`).join(',');
 const web = (files) => files.map((f) => `src/lib/sync/${f}`).join(',');
 
 const syncTests = server([
+  'services/scope.test.ts',
   'routes/sync.test.ts',
   'routes/sync.limits.test.ts',
   'routes/leaks.test.ts',

@@ -59,3 +59,31 @@ describe('scopeOf', () => {
     expect(scopeOf(w.db, w.adminId).isAdmin).toBe(true);
   });
 });
+
+describe('a change of teams resets the pull', () => {
+  it('joining a team, or swapping one for another, makes the next pull start over', async () => {
+    const w = await setup();
+    await w.carol.push([mutation('patients', patient(w.teamB))]);
+    await w.alice.push([mutation('patients', patient(w.teamA))]);
+    const first = await w.alice.pull();
+    expect(first.changes).toHaveLength(1);
+
+    // Alice joins team B: her cursor is past B's older records, so she must start over.
+    await w.admin.post(`/api/admin/teams/${w.teamB}/members`, {
+      userId: w.alice.userId,
+      role: 'clinician',
+    });
+    expect(await w.alice.pull(first.cursor)).toMatchObject({ reset: true, changes: [] });
+    const again = await w.alice.pull(0);
+    expect(again.changes).toHaveLength(2);
+
+    // Same number of teams, one swapped (B for a new team C): a reset again.
+    const teamC = await w.createTeam('Team C');
+    await w.admin.delete(`/api/admin/teams/${w.teamB}/members/${w.alice.userId}`);
+    await w.admin.post(`/api/admin/teams/${teamC}/members`, {
+      userId: w.alice.userId,
+      role: 'clinician',
+    });
+    expect(await w.alice.pull(again.cursor)).toMatchObject({ reset: true, changes: [] });
+  });
+});
