@@ -15,6 +15,9 @@ export default ts.config(
       'test-results/',
       'playwright-report/',
       'bench-results/',
+      // Mutation testing: Stryker's sandboxes (instrumented copies) and reports.
+      '.stryker-tmp/',
+      'reports/',
       'sync-server/drizzle/',
       'web/src/lib/paraglide/',
       'training/',

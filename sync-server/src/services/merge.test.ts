@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedFields, checkPolicy, jsonEqual, merge, type RecordData } from './merge';
+import { changedFields, checkPolicy, isDeleted, jsonEqual, merge, type RecordData } from './merge';
 
 const meta = {
   id: 'p1',
@@ -31,9 +31,23 @@ describe('jsonEqual', () => {
     [[{ x: [1] }], [{ x: [1] }], true],
     [[], {}, false],
     [{ a: { b: { c: 1 } } }, { a: { b: { c: 2 } } }, false],
+    // Found by mutation testing (docs/mutation-testing.md): null against an object, and a key
+    // present but undefined on one side against a value on the other.
+    [{}, null, false],
+    [{ a: 1 }, null, false],
+    [{ a: undefined }, { a: 1 }, false],
   ])('jsonEqual(%j, %j) = %s', (a, b, expected) => {
     expect(jsonEqual(a, b)).toBe(expected);
     expect(jsonEqual(b, a)).toBe(expected);
+  });
+});
+
+describe('isDeleted', () => {
+  it('is true only for a record flagged deleted; no record is not deleted', () => {
+    expect(isDeleted(rec({ deleted: true }))).toBe(true);
+    expect(isDeleted(rec({}))).toBe(false);
+    expect(isDeleted({})).toBe(false);
+    expect(isDeleted(null)).toBe(false);
   });
 });
 
@@ -334,7 +348,15 @@ describe('checkPolicy', () => {
   });
   const assessment = { verdict: 'agree', note: '', at: '2026-01-01T00:00:00Z', by: 'u' };
 
-  it.each<[string, 'diagnoses' | 'reviews' | 'patients', RecordData | null, RecordData, string]>([
+  it.each<
+    [
+      string,
+      'diagnoses' | 'reviews' | 'comments' | 'patients',
+      RecordData | null,
+      RecordData,
+      string,
+    ]
+  >([
     ['a new diagnosis', 'diagnoses', null, diag, 'ok'],
     ['an assessment-only edit', 'diagnoses', diag, { ...diag, assessment }, 'ok'],
     ['a diagnosis delete', 'diagnoses', diag, { ...diag, deleted: true }, 'ok'],
@@ -390,6 +412,14 @@ describe('checkPolicy', () => {
       'reject:append_only',
     ],
     ['any patient edit', 'patients', rec({ a: 1 }), rec({ a: 2 }), 'ok'],
+    ['a new comment', 'comments', null, rec({ body: 'hi' }), 'ok'],
+    [
+      'a changed comment',
+      'comments',
+      rec({ body: 'hi' }),
+      rec({ body: 'bye' }),
+      'reject:append_only',
+    ],
   ])('%s → %s', (_name, table, current, device, expected) => {
     const v = checkPolicy(table, current, device);
     expect(v.kind === 'reject' ? `reject:${v.code}` : v.kind).toBe(expected);

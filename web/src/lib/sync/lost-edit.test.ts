@@ -107,3 +107,85 @@ describe('a pull while the outbox holds an edit', () => {
     expect(await getPatient(db, older.id)).toMatchObject({ phone: '2222', version: 2 });
   });
 });
+
+describe('recording push answers (found by mutation testing, docs/mutation-testing.md)', () => {
+  const merged = (row: { mutationId: string; data: Record<string, unknown> }, version: number) => ({
+    mutationId: row.mutationId,
+    status: 'merged' as const,
+    version,
+    record: { ...row.data, village: 'Bamako', version },
+  });
+  const rejected = (row: { mutationId: string }) => ({
+    mutationId: row.mutationId,
+    status: 'rejected' as const,
+    code: 'forbidden' as const,
+    reason: 'not your team',
+  });
+
+  it('an empty batch records nothing', async () => {
+    expect(await applyPushResults(db, [], [])).toEqual({
+      applied: 0,
+      merged: 0,
+      conflicts: 0,
+      rejected: [],
+    });
+  });
+
+  it('a merged row leaves the outbox when another row of the batch is refused', async () => {
+    const a = await createPatient(db, patientFields({ givenName: 'A' }), author);
+    const b = await createPatient(db, patientFields({ givenName: 'B' }), author);
+    const sent = await db.outbox.toArray();
+    const outcome = await applyPushResults(db, sent, [merged(sent[0]!, 2), rejected(sent[1]!)]);
+    expect(outcome).toMatchObject({ merged: 1, rejected: [{ recordId: b.id }] });
+    const left = await db.outbox.toArray();
+    expect(left.map((r) => r.recordId)).toEqual([b.id]);
+    expect(await getPatient(db, a.id)).toMatchObject({ village: 'Bamako', version: 2 });
+  });
+
+  it('a refused row the user edited again meanwhile: the newer edit waits, not marked refused', async () => {
+    const created = await createPatient(db, patientFields(), author);
+    const sent = await db.outbox.toArray();
+    await updatePatient(db, created.id, patientFields({ phone: '999' }), author);
+    const outcome = await applyPushResults(db, sent, [rejected(sent[0]!)]);
+    expect(outcome.rejected).toEqual([
+      { recordId: created.id, table: 'patients', reason: 'not your team' },
+    ]);
+    const [waiting] = await db.outbox.toArray();
+    expect(waiting).toMatchObject({ recordId: created.id, data: { phone: '999' } });
+    expect(waiting!.rejected).toBeUndefined();
+  });
+
+  it("a merged answer keeps the patient's device-only fields (its place in the list)", async () => {
+    const created = await createPatient(db, patientFields(), author);
+    const sent = await db.outbox.toArray();
+    await db.patients.update(created.id, { lastVisitAt: '2030-01-01T23:59:59.999Z' });
+    await applyPushResults(db, sent, [merged(sent[0]!, 2)]);
+    expect(await getPatient(db, created.id)).toMatchObject({
+      village: 'Bamako',
+      lastVisitAt: '2030-01-01T23:59:59.999Z',
+    });
+  });
+
+  it('a merged answer for a record no longer on the device stores the server record', async () => {
+    const created = await createPatient(db, patientFields(), author);
+    const sent = await db.outbox.toArray();
+    await db.patients.delete(created.id);
+    await applyPushResults(db, sent, [merged(sent[0]!, 2)]);
+    expect(await getPatient(db, created.id)).toMatchObject({ village: 'Bamako', version: 2 });
+  });
+
+  it('a pull page says how many records it stored', async () => {
+    const stored = await createPatient(db, patientFields(), author);
+    await db.outbox.clear();
+    const change: PullChange = {
+      table: 'patients',
+      id: stored.id,
+      version: 4,
+      seq: 9,
+      deleted: false,
+      record: { ...stored, phone: '1', version: 4 },
+    };
+    expect(await applyPullPage(db, [change], 9)).toEqual({ applied: 1, skipped: 0 });
+    expect(await applyPullPage(db, [change], 9)).toEqual({ applied: 0, skipped: 1 });
+  });
+});
