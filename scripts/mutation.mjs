@@ -149,7 +149,6 @@ for (const name of areas) {
   const dir = path.join(OUT, name);
   mkdirSync(dir, { recursive: true });
   const config = {
-    $schema: '../../../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     testRunner: 'vitest',
     plugins: ['@stryker-mutator/vitest-runner'],
     vitest: { configFile: area.config, related: false },

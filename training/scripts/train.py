@@ -2,7 +2,7 @@
 """Train FieldDx models, export them to ONNX, check the graphs and write models/<id>/ + models/index.json.
 
     /usr/bin/python3 training/scripts/train.py --model pneumonia-cxr
-    /usr/bin/python3 training/scripts/train.py --all --epochs 3 --out-dir /tmp/models
+    /usr/bin/python3 training/scripts/train.py --all --epochs 3 --out-dir build/models
 
 Settings come from training/config.yaml; see --help for the overrides.
 """
