@@ -27,8 +27,6 @@ const NOT_YET_CONVERTED = new Set<string>([
   'routes/admin/models/+page.svelte',
   'routes/admin/teams/+page.svelte',
   'routes/admin/users/+page.svelte',
-  'routes/dashboard/+page.svelte',
-  'routes/team-settings/+page.svelte',
 ]);
 
 function svelteFiles(dir: string): string[] {
