@@ -16,17 +16,6 @@ const NOT_YET_CONVERTED = new Set<string>([
   'lib/components/ChangePassword.svelte',
   'lib/components/DeviceUnlock.svelte',
   'lib/components/LockScreen.svelte',
-  'lib/components/account/DeviceTable.svelte',
-  'lib/components/account/DevicesSection.svelte',
-  'lib/components/account/SignOutEverywhere.svelte',
-  'routes/admin/audit/+page.svelte',
-  'routes/admin/users/[id]/+page.svelte',
-  'routes/reset-password/+page.svelte',
-  'routes/admin/+layout.svelte',
-  'routes/admin/invitations/+page.svelte',
-  'routes/admin/models/+page.svelte',
-  'routes/admin/teams/+page.svelte',
-  'routes/admin/users/+page.svelte',
 ]);
 
 function svelteFiles(dir: string): string[] {
