@@ -1,4 +1,6 @@
 import type { DashboardResponse, Proportion } from 'sync-server/protocol';
+import { formatNumber } from '$lib/i18n/format';
+import { m as msg } from '$lib/paraglide/messages';
 
 export interface ChartData {
   labels: string[];
@@ -31,8 +33,8 @@ export function sharedByClinician(d: DashboardResponse, top = 15): ChartData {
   return {
     labels: rows.map((c) => c.name),
     series: [
-      { label: 'Reports', values: rows.map((c) => c.reports) },
-      { label: 'Returned', values: rows.map((c) => c.returned) },
+      { label: msg.db_series_reports(), values: rows.map((c) => c.reports) },
+      { label: msg.db_series_returned(), values: rows.map((c) => c.returned) },
     ],
   };
 }
@@ -50,8 +52,11 @@ export function activityPerWeek(d: DashboardResponse): ChartData {
   return {
     labels: weeks,
     series: [
-      { label: 'Encounters', values: weeks.map((w) => total('encountersPerWeek', w)) },
-      { label: 'Reports', values: weeks.map((w) => total('reportsPerWeek', w)) },
+      {
+        label: msg.db_series_encounters(),
+        values: weeks.map((w) => total('encountersPerWeek', w)),
+      },
+      { label: msg.db_series_reports(), values: weeks.map((w) => total('reportsPerWeek', w)) },
     ],
   };
 }
@@ -62,15 +67,18 @@ type ModelRow = DashboardResponse['models'][number];
 export function positiveRateChart(model: ModelRow): ChartData {
   const weeks = model.runsPerWeek.map((w) => w.week);
   const series: ChartData['series'] = [
-    { label: 'Positive rate', values: model.runsPerWeek.map((w) => w.positiveRate.value) },
     {
-      label: '95% low',
+      label: msg.db_series_positive_rate(),
+      values: model.runsPerWeek.map((w) => w.positiveRate.value),
+    },
+    {
+      label: msg.db_series_ci_low(),
       values: model.runsPerWeek.map((w) => w.positiveRate.low),
       line: true,
       dashed: true,
     },
     {
-      label: '95% high',
+      label: msg.db_series_ci_high(),
       values: model.runsPerWeek.map((w) => w.positiveRate.high),
       line: true,
       dashed: true,
@@ -78,7 +86,7 @@ export function positiveRateChart(model: ModelRow): ChartData {
   ];
   if (model.validationPrevalence !== null) {
     series.push({
-      label: 'Validation prevalence',
+      label: msg.db_series_validation_prevalence(),
       values: weeks.map(() => model.validationPrevalence),
       line: true,
     });
@@ -91,9 +99,18 @@ export const modelKey = (m: Pick<ModelRow, 'modelId' | 'modelVersion'>) =>
 
 /** "72.0 % (95 % CI 61.2–80.9 %; 36/50)", or "no data". */
 export function formatProportion(p: Proportion): string {
-  if (p.value === null || p.n === 0) return 'no data';
-  const pct = (v: number | null) => (v === null ? '?' : (v * 100).toFixed(1));
-  return `${pct(p.value)} % (95 % CI ${pct(p.low)}–${pct(p.high)} %; ${p.k}/${p.n})`;
+  if (p.value === null || p.n === 0) return msg.db_no_data();
+  const pct = (v: number | null) =>
+    v === null
+      ? '?'
+      : formatNumber(v * 100, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return msg.db_proportion({
+    value: pct(p.value),
+    low: pct(p.low),
+    high: pct(p.high),
+    k: formatNumber(p.k),
+    n: formatNumber(p.n),
+  });
 }
 
 export interface Alert {
@@ -109,9 +126,13 @@ export function dashboardAlerts(d: DashboardResponse): Alert[] {
     if (m.alert || weeks.length > 0) {
       alerts.push({
         kind: 'model',
-        message: `${m.modelName} (${modelKey(m)}): weekly positive rate outside its validation baseline${
-          weeks.length ? ` in the weeks of ${weeks.join(', ')}` : ''
-        }.`,
+        message: weeks.length
+          ? msg.db_alert_model_weeks({
+              model: m.modelName,
+              key: modelKey(m),
+              weeks: weeks.join(', '),
+            })
+          : msg.db_alert_model({ model: m.modelName, key: modelKey(m) }),
       });
     }
   }
@@ -120,8 +141,12 @@ export function dashboardAlerts(d: DashboardResponse): Alert[] {
       kind: 'backup',
       message:
         device.lastBackupAt === null
-          ? `${device.userName}: a device has never been backed up.`
-          : `${device.userName}: a device not backed up for ${Math.floor(device.daysSinceBackup ?? 0)} days (more than ${d.backupAlertDays}).`,
+          ? msg.db_alert_never_backed_up({ name: device.userName })
+          : msg.db_alert_not_backed_up({
+              name: device.userName,
+              count: Math.floor(device.daysSinceBackup ?? 0),
+              limit: d.backupAlertDays,
+            }),
     });
   }
   return alerts;

@@ -39,3 +39,11 @@ const INPUT_ISSUE: Record<string, () => string> = {
 /** An image check's finding (inference/input-check.ts, worded in English there) in words. */
 export const inputIssueMessage = (issue: { code: string; message: string }) =>
   INPUT_ISSUE[issue.code]?.() ?? issue.message;
+
+const ROLE: Record<string, () => string> = {
+  clinician: m.role_clinician,
+  supervisor: m.role_supervisor,
+};
+
+/** A team role ("clinician", "supervisor") in words. */
+export const roleLabel = (role: string) => ROLE[role]?.() ?? role;
