@@ -17,7 +17,11 @@ export const WIPED_URL = '/signin?revoked=1';
  */
 const REVOKED_FLAG = 'fielddx:device-revoked';
 
+/** The same, for this document: the browser's Clear-Site-Data may empty sessionStorage too. */
+let revokedHere = false;
+
 function markRevoked() {
+  revokedHere = true;
   try {
     globalThis.sessionStorage?.setItem(REVOKED_FLAG, '1');
   } catch {
@@ -27,6 +31,7 @@ function markRevoked() {
 
 /** After a sign-in on the wiped device: the message has been read. */
 export function clearRevokedNotice(): void {
+  revokedHere = false;
   try {
     globalThis.sessionStorage?.removeItem(REVOKED_FLAG);
   } catch {
@@ -36,7 +41,7 @@ export function clearRevokedNotice(): void {
 
 /** Whether this tab was just wiped after a revocation (for the sign-in page's message). */
 export function wasRevoked(url: URL): boolean {
-  if (url.searchParams.has('revoked')) return true;
+  if (url.searchParams.has('revoked') || revokedHere) return true;
   try {
     return globalThis.sessionStorage?.getItem(REVOKED_FLAG) === '1';
   } catch {
