@@ -231,3 +231,39 @@ test('a new password on a tablet no PIN can open: its data is erased, on confirm
   await adminContext.close();
   await userContext.close();
 });
+
+test('a new password and a forgotten PIN: the tablet offers to start again, not a loop', async ({
+  browser,
+  baseURL,
+}) => {
+  const userContext = await browser.newContext();
+  const user = await userContext.newPage();
+  const clinician = await signInNewClinician(user, baseURL!);
+  await userContext.clearCookies();
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const code = await resetCodeFor(admin, clinician.name);
+  await resetPassword(user, clinician.email, code, 'my brand new field password');
+
+  await user.removeLocatorHandler(user.getByRole('button', { name: 'Unlock', exact: true }));
+  const signIn = async () => {
+    await user.getByLabel('Email').fill(clinician.email);
+    await user.getByLabel('Password').fill('my brand new field password');
+    await user.getByRole('button', { name: 'Sign in' }).click();
+  };
+  await signIn();
+  await expect(
+    user.getByText('Your password was changed. Enter this tablet’s PIN once'),
+  ).toBeVisible();
+  await user.getByRole('button', { name: 'Forgot your PIN? Sign in with your password' }).click();
+  await signIn();
+  await expect(
+    user.getByRole('heading', { name: 'This tablet’s data cannot be opened' }),
+  ).toBeVisible();
+  await expect(
+    user.getByRole('button', { name: 'Erase this tablet’s data and start again' }),
+  ).toBeVisible();
+  await adminContext.close();
+  await userContext.close();
+});
