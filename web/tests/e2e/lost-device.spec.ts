@@ -69,9 +69,12 @@ test('an admin revokes a tablet: at its next sync it erases its data and says so
   const tablet = await tabletContext.newPage();
   const clinician = await signInNewClinician(tablet, baseURL!);
   // A name of its own: the shared team may already hold a patient of another run or spec.
-  const tag = Date.now()
-    .toString(36)
-    .replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+  // Random letters: names made from the clock differ by a letter or two from run to run, and the
+  // duplicate check then rightly asks whether it is the same person.
+  const tag = Array.from(
+    { length: 10 },
+    () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(Math.random() * 26)],
+  ).join('');
   const given = `Fa${tag}`;
   const family = `Ke${[...tag].reverse().join('')}`;
   await tablet.goto('/');
