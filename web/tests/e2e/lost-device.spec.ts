@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_ADMIN, signInNewClinician, unlockWhenAsked } from './support';
+import { E2E_ADMIN, E2E_PIN, newMember, signInNewClinician, unlockWhenAsked } from './support';
 
 // Issue 15, "Lost device": an admin revokes a tablet, which erases itself at its next sync; an
 // admin gives a one-time reset code to a user who forgot their password.
@@ -11,6 +11,24 @@ async function signInAsAdmin(page: Page) {
   await page.getByLabel('Password').fill(E2E_ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('link', { name: 'Users' })).toBeVisible();
+}
+
+/** Has the admin issue a reset code for the user, and returns it. */
+async function resetCodeFor(admin: Page, name: string) {
+  await openUserPage(admin, name);
+  await admin.getByRole('button', { name: 'Create reset code' }).click();
+  return (await admin.getByTestId('reset-code').textContent()) ?? '';
+}
+
+async function resetPassword(user: Page, email: string, code: string, password: string) {
+  await user.goto('/reset-password');
+  await user.getByLabel('Email').fill(email);
+  await user.getByLabel('Reset code').fill(code);
+  await user.getByLabel('New password').fill(password);
+  await user.getByRole('button', { name: 'Reset password' }).click();
+  await expect(
+    user.getByText('Your password was changed. Sign in with the new one.'),
+  ).toBeVisible();
 }
 
 async function openUserPage(page: Page, name: string) {
@@ -51,9 +69,12 @@ test('an admin revokes a tablet: at its next sync it erases its data and says so
   const tablet = await tabletContext.newPage();
   const clinician = await signInNewClinician(tablet, baseURL!);
   // A name of its own: the shared team may already hold a patient of another run or spec.
-  const tag = Date.now()
-    .toString(36)
-    .replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!);
+  // Random letters: names made from the clock differ by a letter or two from run to run, and the
+  // duplicate check then rightly asks whether it is the same person.
+  const tag = Array.from(
+    { length: 10 },
+    () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(Math.random() * 26)],
+  ).join('');
   const given = `Fa${tag}`;
   const family = `Ke${[...tag].reverse().join('')}`;
   await tablet.goto('/');
@@ -141,10 +162,27 @@ test('an admin issues a reset code and the user sets a new password with it', as
     user.getByText('Your password was changed. Sign in with the new one.'),
   ).toBeVisible();
 
+  // This tablet's data key is still wrapped by the old password: its PIN opens it once, and the
+  // new password wraps it from then on. (The PIN is typed here, not by the automatic handler.)
+  await user.removeLocatorHandler(user.getByRole('button', { name: 'Unlock', exact: true }));
+  await user.getByLabel('Email').fill(clinician.email);
+  await user.getByLabel('Password').fill('my brand new field password');
+  await user.getByRole('button', { name: 'Sign in' }).click();
+  await expect(
+    user.getByText('Your password was changed. Enter this tablet’s PIN once to use your new'),
+  ).toBeVisible();
+  await user.getByLabel('PIN', { exact: true }).fill(E2E_PIN);
+  await user.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await expect(user.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  // From now on the new password alone opens the tablet's data.
+  user.once('dialog', (dialog) => void dialog.accept());
+  await user.getByRole('button', { name: 'Sign out' }).click();
+  await expect(user.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
   await user.getByLabel('Email').fill(clinician.email);
   await user.getByLabel('Password').fill('my brand new field password');
   await user.getByRole('button', { name: 'Sign in' }).click();
   await expect(user.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await expect(user.getByLabel('PIN', { exact: true })).toHaveCount(0);
 
   // The code worked once.
   await userContext.clearCookies();
@@ -155,6 +193,80 @@ test('an admin issues a reset code and the user sets a new password with it', as
   await user.getByLabel('New password').fill('a third field password');
   await user.getByRole('button', { name: 'Reset password' }).click();
   await expect(user.getByRole('alert')).toContainText('do not match a valid code');
+  await adminContext.close();
+  await userContext.close();
+});
+
+test('a new password on a tablet no PIN can open: its data is erased, on confirmation, and pulled again', async ({
+  browser,
+  baseURL,
+}) => {
+  const userContext = await browser.newContext();
+  const user = await userContext.newPage();
+  const member = await newMember(user, baseURL!, 'clinician');
+  // Signed in on this tablet, which closed before a PIN was set: only the password wraps the key.
+  await user.goto('/signin');
+  await user.getByLabel('Email').fill(member.email);
+  await user.getByLabel('Password').fill(member.password);
+  await user.getByRole('button', { name: 'Sign in' }).click();
+  await expect(user.getByRole('button', { name: 'Set PIN', exact: true })).toBeVisible();
+  await userContext.clearCookies();
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const code = await resetCodeFor(admin, member.name);
+  await resetPassword(user, member.email, code, 'my brand new field password');
+
+  await user.getByLabel('Email').fill(member.email);
+  await user.getByLabel('Password').fill('my brand new field password');
+  await user.getByRole('button', { name: 'Sign in' }).click();
+  await expect(
+    user.getByRole('heading', { name: 'This tablet’s data cannot be opened' }),
+  ).toBeVisible();
+  await expect(user.getByTestId('never-backed-up')).toHaveText(
+    'Every change made on this tablet was backed up.',
+  );
+  await user.getByRole('button', { name: 'Erase this tablet’s data and start again' }).click();
+  // A new data key, wrapped by the new password: the PIN is set again and the app opens.
+  unlockWhenAsked(user);
+  await expect(user.getByRole('heading', { name: `Welcome, ${member.name}` })).toBeVisible();
+  await adminContext.close();
+  await userContext.close();
+});
+
+test('a new password and a forgotten PIN: the tablet offers to start again, not a loop', async ({
+  browser,
+  baseURL,
+}) => {
+  const userContext = await browser.newContext();
+  const user = await userContext.newPage();
+  const clinician = await signInNewClinician(user, baseURL!);
+  await userContext.clearCookies();
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const code = await resetCodeFor(admin, clinician.name);
+  await resetPassword(user, clinician.email, code, 'my brand new field password');
+
+  await user.removeLocatorHandler(user.getByRole('button', { name: 'Unlock', exact: true }));
+  const signIn = async () => {
+    await user.getByLabel('Email').fill(clinician.email);
+    await user.getByLabel('Password').fill('my brand new field password');
+    await user.getByRole('button', { name: 'Sign in' }).click();
+  };
+  await signIn();
+  await expect(
+    user.getByText('Your password was changed. Enter this tablet’s PIN once'),
+  ).toBeVisible();
+  await user.getByRole('button', { name: 'Forgot your PIN? Sign in with your password' }).click();
+  await signIn();
+  await expect(
+    user.getByRole('heading', { name: 'This tablet’s data cannot be opened' }),
+  ).toBeVisible();
+  await expect(
+    user.getByRole('button', { name: 'Erase this tablet’s data and start again' }),
+  ).toBeVisible();
   await adminContext.close();
   await userContext.close();
 });

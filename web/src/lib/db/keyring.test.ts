@@ -10,6 +10,7 @@ import {
   lockNeed,
   LockedOutError,
   MAX_PIN_ATTEMPTS,
+  PasswordChangedError,
   rewrapPassword,
   setPin,
   unlockWithPassword,
@@ -107,6 +108,45 @@ describe('the data key', () => {
     await expect(unlockWithPassword(db, vault, 'u1', 'old password', online)).rejects.toThrow();
     await unlockWithPassword(db, vault, 'u1', 'new password', online);
     expect(await loadDraft(db, 'x')).toBe('kept');
+  });
+
+  it('after a reset elsewhere: the new password online asks for the PIN once, then opens it alone', async () => {
+    const { db, vault } = newDb();
+    await unlockWithPassword(db, vault, 'u1', 'old password', online);
+    await setPin(db, vault, '482916', FAST);
+    await db.settings.put({ key: 'draft:x', value: 'kept' });
+    vault.lock();
+    const refused = unlockWithPassword(db, vault, 'u1', 'new password', online);
+    await expect(refused).rejects.toBeInstanceOf(PasswordChangedError);
+    await expect(refused).rejects.toMatchObject({ pinUsable: true });
+    expect(vault.unlocked).toBe(false);
+    // Offline, an unknown password is just wrong: nothing says it was changed.
+    await expect(
+      unlockWithPassword(db, vault, 'u1', 'new password', { online: false, iterations: FAST }),
+    ).rejects.not.toBeInstanceOf(PasswordChangedError);
+    await expect(
+      unlockWithPin(db, vault, '000000', { password: 'new password', iterations: FAST }),
+    ).rejects.toBeInstanceOf(WrongPinError);
+    await unlockWithPin(db, vault, '482916', { password: 'new password', iterations: FAST });
+    vault.lock();
+    await unlockWithPassword(db, vault, 'u1', 'new password', online);
+    expect(await loadDraft(db, 'x')).toBe('kept');
+    vault.lock();
+    await expect(unlockWithPassword(db, vault, 'u1', 'old password', online)).rejects.toThrow();
+  });
+
+  it('after a reset elsewhere with the PIN locked out: says the PIN cannot help', async () => {
+    const { db, vault } = newDb();
+    await unlockWithPassword(db, vault, 'u1', 'old password', online);
+    await setPin(db, vault, '482916', FAST);
+    vault.lock();
+    for (let i = 0; i < MAX_PIN_ATTEMPTS; i++) {
+      await unlockWithPin(db, vault, '000000').catch(() => {});
+    }
+    await expect(unlockWithPassword(db, vault, 'u1', 'new password', online)).rejects.toMatchObject(
+      { name: 'PasswordChangedError', pinUsable: false },
+    );
+    expect(vault.unlocked).toBe(false);
   });
 
   it('is made anew for another user of the tablet', async () => {

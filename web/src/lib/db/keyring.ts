@@ -56,6 +56,22 @@ export class LockedOutError extends Error {
   }
 }
 
+/**
+ * The server accepted a new password (reset or changed on another device) but the tablet's data
+ * key is still wrapped by the old one. With a usable PIN, the PIN opens the key once and the new
+ * password wraps it; without one, the local data cannot be opened any more.
+ */
+export class PasswordChangedError extends Error {
+  constructor(readonly pinUsable: boolean) {
+    super(
+      pinUsable
+        ? 'Your password was changed. Enter this tablet’s PIN once to use your new password here.'
+        : 'Your password was changed, and this tablet’s data is locked with the old one.',
+    );
+    this.name = 'PasswordChangedError';
+  }
+}
+
 export async function loadKeyring(db: FieldDxDatabase): Promise<Keyring | undefined> {
   return (await db.settings.get(KEYRING))?.value as Keyring | undefined;
 }
@@ -118,7 +134,10 @@ export async function unlockWithPassword(
       if (!ring.password) throw new WrongSecretError();
       vault.unlock(await unwrapWithSecret(ring.password, password));
     } catch (error) {
-      if (!(error instanceof WrongSecretError) || !vault.unlocked) throw error;
+      if (!(error instanceof WrongSecretError)) throw error;
+      // The server checked this password, so it is the user's current one: it changed elsewhere.
+      if (!vault.unlocked && online) throw new PasswordChangedError(!!ring.pin && !ring.lockedOut);
+      if (!vault.unlocked) throw error;
       // The password changed elsewhere while this tablet stayed unlocked: wrap with the new one.
       ring.password = await wrapWithSecret(vault.key(), password, iterations);
     }
@@ -160,7 +179,13 @@ export async function setPin(
  * Opens the data key with the PIN. Each try is counted before it is made; the fifth wrong one
  * discards the PIN's wrapping (the password's remains), so the PIN cannot be guessed further.
  */
-export async function unlockWithPin(db: FieldDxDatabase, vault: Vault, pin: string): Promise<void> {
+export async function unlockWithPin(
+  db: FieldDxDatabase,
+  vault: Vault,
+  pin: string,
+  /** A new password the server accepted (PasswordChangedError): it wraps the key once open. */
+  newPassword?: { password: string; iterations?: number },
+): Promise<void> {
   const ring = await loadKeyring(db);
   if (!ring?.pin || ring.lockedOut) throw new LockedOutError();
   ring.pinFailures += 1;
@@ -179,6 +204,7 @@ export async function unlockWithPin(db: FieldDxDatabase, vault: Vault, pin: stri
   }
   ring.pinFailures = 0;
   await saveKeyring(db, ring);
+  if (newPassword) await rewrapPassword(db, vault, newPassword.password, newPassword.iterations);
   await sealExistingRows(db);
 }
 

@@ -9,6 +9,8 @@ export class AppUpdate {
   available = $state(false);
   offlineReady = $state(false);
   #workbox: Workbox | undefined;
+  /** The user chose "Reload to update": only then does a new worker taking control reload. */
+  #applying = false;
 
   register() {
     if (import.meta.env.DEV || !('serviceWorker' in navigator)) return;
@@ -18,9 +20,10 @@ export class AppUpdate {
       if (!event.isUpdate) this.offlineReady = true;
     });
     workbox.addEventListener('controlling', (event) => {
-      // Not in the middle of a wipe: the browser's Clear-Site-Data unregisters the worker, and a
-      // reload then would cut the wipe short (lib/security/wipe.ts navigates when it is done).
-      if (event.isUpdate && !isWiping()) window.location.reload();
+      // Only after the user's choice, and not in the middle of a wipe. A revoked device's
+      // Clear-Site-Data changes the worker before the app sees the refusal: a reload then lost
+      // both the wipe and the reason for it (the sign-in page said nothing).
+      if (event.isUpdate && this.#applying && !isWiping()) window.location.reload();
     });
     this.#workbox = workbox;
     void workbox.register();
@@ -28,6 +31,7 @@ export class AppUpdate {
 
   /** Called only from the user's click on "Reload to update". */
   apply() {
+    this.#applying = true;
     this.#workbox?.messageSkipWaiting();
   }
 

@@ -5,7 +5,7 @@ import { createPatient } from '$lib/db/patients';
 import { freshDatabase, patientFields } from '$lib/db/test-db';
 import { syncOnce } from '$lib/sync/engine';
 import { httpTransport } from '$lib/sync/transport';
-import { wipeLocalData } from './wipe';
+import { wasRevoked, wipeAfterRevocation, wipeLocalData } from './wipe';
 
 /** A Storage in memory (Node has none). */
 function memoryStorage(): Storage {
@@ -111,5 +111,21 @@ describe('a revoked device', () => {
     expect(wipe).toHaveBeenCalledTimes(1);
     await db.delete();
     server.close();
+  });
+});
+
+describe('the sign-in page after a revocation', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('knows the device was revoked even when the session storage was emptied too', async () => {
+    const storage = memoryStorage();
+    const replace = vi.fn();
+    vi.stubGlobal('sessionStorage', storage);
+    vi.stubGlobal('location', { replace });
+    await wipeAfterRevocation();
+    expect(replace).toHaveBeenCalledWith('/signin?revoked=1');
+    // The browser's Clear-Site-Data, or a navigation, may take the flag with it.
+    storage.clear();
+    expect(wasRevoked(new URL('http://tablet.test/signin'))).toBe(true);
   });
 });

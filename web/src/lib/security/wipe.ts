@@ -17,7 +17,22 @@ export const WIPED_URL = '/signin?revoked=1';
  */
 const REVOKED_FLAG = 'fielddx:device-revoked';
 
+/** The same, for this document: the browser's Clear-Site-Data may empty sessionStorage too. */
+let revokedHere = false;
+
+/**
+ * And in the tab's name, which no storage clearing touches and which survives a navigation to
+ * another page of the app: a navigation can cut the wipe short before its own (the user, or a
+ * test, opening a page), and the browser may have emptied sessionStorage meanwhile.
+ */
+function tab(): { name: string } | undefined {
+  return (globalThis as { window?: { name: string } }).window;
+}
+
 function markRevoked() {
+  revokedHere = true;
+  const window = tab();
+  if (window) window.name = REVOKED_FLAG;
   try {
     globalThis.sessionStorage?.setItem(REVOKED_FLAG, '1');
   } catch {
@@ -27,6 +42,9 @@ function markRevoked() {
 
 /** After a sign-in on the wiped device: the message has been read. */
 export function clearRevokedNotice(): void {
+  revokedHere = false;
+  const window = tab();
+  if (window?.name === REVOKED_FLAG) window.name = '';
   try {
     globalThis.sessionStorage?.removeItem(REVOKED_FLAG);
   } catch {
@@ -36,7 +54,7 @@ export function clearRevokedNotice(): void {
 
 /** Whether this tab was just wiped after a revocation (for the sign-in page's message). */
 export function wasRevoked(url: URL): boolean {
-  if (url.searchParams.has('revoked')) return true;
+  if (url.searchParams.has('revoked') || revokedHere || tab()?.name === REVOKED_FLAG) return true;
   try {
     return globalThis.sessionStorage?.getItem(REVOKED_FLAG) === '1';
   } catch {

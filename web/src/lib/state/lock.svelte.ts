@@ -33,6 +33,10 @@ export class LockState {
   /** A passkey of this device wraps the data key too (Unlock with this device). */
   hasPasskey = $state(false);
   lockAfterMs = DEFAULT_LOCK_MINUTES * 60_000;
+  /** The password changed elsewhere: the PIN must open the key once (PasswordChangedError). */
+  passwordChanged = $state(false);
+  /** The new password, in memory only, until the PIN opens the key and it wraps it. */
+  #newPassword: string | null = null;
   #userId: string | null = null;
   #lastActiveAt = Date.now();
 
@@ -53,8 +57,15 @@ export class LockState {
     if (this.#userId) await this.check(this.#userId);
   }
 
+  awaitPinForNewPassword(password: string) {
+    this.#newPassword = password;
+    this.passwordChanged = true;
+  }
+
   /** Signed out: the key goes, and nothing is asked until the next sign-in. */
   forget() {
+    this.#newPassword = null;
+    this.passwordChanged = false;
     appVault.lock();
     patientSearch(getDatabase()).dispose();
     this.#userId = null;
@@ -69,7 +80,10 @@ export class LockState {
 
   async unlockWithPin(pin: string) {
     try {
-      await unlockWithPin(getDatabase(), appVault, pin);
+      const newPassword = this.#newPassword ? { password: this.#newPassword } : undefined;
+      await unlockWithPin(getDatabase(), appVault, pin, newPassword);
+      this.#newPassword = null;
+      this.passwordChanged = false;
       this.#lastActiveAt = Date.now();
     } finally {
       if (this.#userId) await this.check(this.#userId);

@@ -3,7 +3,7 @@ import { api, type Me, type SignupRequest } from '$lib/api/client';
 import { ApiError } from '$lib/api/errors';
 import { appVault } from '$lib/crypto/vault';
 import { getDatabase } from '$lib/db/database';
-import { unlockWithPassword } from '$lib/db/keyring';
+import { PasswordChangedError, unlockWithPassword } from '$lib/db/keyring';
 import { checkOffline, rememberForOffline } from '$lib/db/offline-signin';
 import { claimDevice, DeviceInUseError } from '$lib/db/ownership';
 import {
@@ -13,6 +13,7 @@ import {
   saveProfile,
   setPendingSignOut,
 } from '$lib/db/profile';
+import { lock } from './lock.svelte';
 
 const OFFLINE_REFUSED =
   'The server cannot be reached. Without a connection only the last person who signed in on ' +
@@ -61,6 +62,9 @@ export class SessionState {
         this.status = 'signed-out';
         return;
       }
+      // Revoked: the wipe has started and ends on the sign-in page that says why. Taking this for
+      // a server failure (the cached profile, then no data key → a plain sign-in page) raced it.
+      if (error instanceof ApiError && error.code === 'device_revoked') return;
       if (error instanceof ApiError && error.status === 401) {
         if (this.me || (await loadProfile(getDatabase()))) {
           this.notice = m.session_ended();
@@ -115,11 +119,31 @@ export class SessionState {
       return;
     }
     await this.#remember(me);
-    await unlockWithPassword(db, appVault, me.user.id, password, { online: true });
+    try {
+      await unlockWithPassword(db, appVault, me.user.id, password, { online: true });
+    } catch (error) {
+      // Without a usable PIN the sign-in page offers to erase this tablet's data (startOver).
+      if (!(error instanceof PasswordChangedError) || !error.pinUsable) throw error;
+      // The PIN screen follows; the new password waits in memory to wrap the key once it opens.
+      lock.awaitPinForNewPassword(password);
+    }
     await rememberForOffline(db, email, password, me).catch(() => {});
     await setPendingSignOut(db, false);
     this.status = 'online';
     this.notice = null;
+  }
+
+  /**
+   * The password changed elsewhere and no PIN can open this tablet's data key any more: erase
+   * the local database (what was never backed up is lost: the user confirmed) and sign in again,
+   * which makes a new key wrapped by the new password; the next sync pulls the server's copy.
+   */
+  async startOver(email: string, password: string) {
+    const db = getDatabase();
+    lock.forget();
+    await db.delete({ disableAutoOpen: false });
+    await db.open();
+    await this.signIn(email, password);
   }
 
   async signUp(request: SignupRequest) {
