@@ -43,6 +43,12 @@ export default defineConfig({
     trace: 'off',
     screenshot: 'only-on-failure',
   },
+  // accounts.spec.ts signs up the very first account of the empty server (it becomes admin), so it
+  // runs before every other spec, whatever their names.
+  projects: [
+    { name: 'first-account', testMatch: /accounts\.spec\.ts$/ },
+    { name: 'app', testIgnore: /accounts\.spec\.ts$/, dependencies: ['first-account'] },
+  ],
   webServer: {
     // The real server serving the built app (pnpm test builds it first), as a user runs it.
     command: 'npx tsx src/index.ts',

@@ -82,38 +82,45 @@ export const E2E_PIN = '246810';
 export async function signInWithPin(page: Page, email: string, password: string, pin = E2E_PIN) {
   unlockWhenAsked(page, pin);
   await page.goto('/signin');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  // Waiting for the app runs the handler that sets the PIN.
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  // By role and attributes, not English names: specs in other languages sign in here too.
+  await page.locator('input[autocomplete="username"]').fill(email);
+  await page.locator('input[autocomplete="current-password"]').fill(password);
+  await page.locator('form button[type="submit"]').click();
+  // Waiting for the app (its header) runs the handler that sets the PIN.
+  await expect(page.getByRole('banner').getByRole('link', { name: 'FieldDx' })).toBeVisible();
 }
 
 const answering = new WeakSet<Page>();
 
+/** The PIN screen's submit button (Set PIN or Unlock), found by its form, in any language. */
+function pinSubmit(page: Page) {
+  return page.locator(
+    'main form:has(input[type="password"][inputmode="numeric"]) button[type="submit"]',
+  );
+}
+
 /**
  * Whenever the PIN screen shows (after a sign-in on a new tablet, a reload, a lock), sets or
- * enters the PIN before the test goes on.
+ * enters the PIN (both fields when setting it) before the test goes on.
  */
 export function unlockWhenAsked(page: Page, pin = E2E_PIN) {
   if (answering.has(page)) return;
   answering.add(page);
-  void page.addLocatorHandler(
-    page.getByRole('button', { name: 'Unlock', exact: true }),
-    async () => {
-      await page.getByLabel('PIN', { exact: true }).fill(pin);
-      await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-    },
-  );
-  void page.addLocatorHandler(
-    page.getByRole('button', { name: 'Set PIN', exact: true }),
-    async () => {
-      await page.getByLabel('PIN', { exact: true }).fill(pin);
-      await page.getByLabel('Confirm PIN').fill(pin);
-      await page.getByRole('button', { name: 'Set PIN', exact: true }).click();
-    },
-  );
+  void page.addLocatorHandler(pinSubmit(page), async () => {
+    const form = page.locator('main form:has(input[type="password"][inputmode="numeric"])');
+    for (const input of await form.locator('input[inputmode="numeric"]').all()) {
+      await input.fill(pin);
+    }
+    await pinSubmit(page).click();
+  });
 }
+
+/** Stops answering the PIN screen, for a test that types the PIN itself. */
+export async function stopUnlockingWhenAsked(page: Page) {
+  await page.removeLocatorHandler(pinSubmit(page));
+  answering.delete(page);
+}
+
 /** Waits until the service worker controls the page, so it keeps working with the network off. */
 export async function waitForOfflineReady(page: Page) {
   await page.evaluate(async () => {
