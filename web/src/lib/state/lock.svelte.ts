@@ -1,3 +1,4 @@
+import { m } from '$lib/paraglide/messages';
 import { appVault } from '$lib/crypto/vault';
 import { getDatabase } from '$lib/db/database';
 import { passkeyPrf } from '$lib/crypto/passkey';
@@ -93,7 +94,7 @@ export class LockState {
   /** Unlocks through the device's authenticator (fingerprint, face, screen lock). */
   async unlockWithPasskey() {
     const ring = await loadKeyring(getDatabase());
-    if (!ring?.passkey) throw new Error('No passkey protects this tablet’s data.');
+    if (!ring?.passkey) throw new Error(m.lock_no_passkey());
     const output = await passkeyPrf(ring.passkey.credentialId, ring.passkey.prfSalt);
     try {
       await unlockWithPasskey(getDatabase(), appVault, output);

@@ -8,6 +8,13 @@ export class Submission {
   busy = $state(false);
   error = $state<string | null>(null);
 
+  /** describe: the sentence for a failure (screens whose errors have their own translations). */
+  readonly #describe: (error: unknown) => string;
+
+  constructor(describe: (error: unknown) => string = messageOf) {
+    this.#describe = describe;
+  }
+
   /** A check before sending failed: show why, run nothing. */
   refuse(message: string) {
     this.error = message;
@@ -21,7 +28,7 @@ export class Submission {
     try {
       await action();
     } catch (error) {
-      this.error = messageOf(error);
+      this.error = this.#describe(error);
     } finally {
       this.busy = false;
     }
