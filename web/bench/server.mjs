@@ -1,4 +1,6 @@
-// What the benchmarks share to run the real sync server: a free port, and waiting for it to answer.
+// What the benchmarks share to run the real sync server: a free port, starting it, waiting for it to
+// answer, stopping it.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
@@ -49,4 +51,32 @@ export async function stopServer(child) {
   signal('SIGTERM');
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
   if (running()) signal('SIGKILL');
+}
+
+/**
+ * Starts the real sync server (node itself with tsx's loader, so `child.pid` is the server's own
+ * process) in its own process group, serving `wwwDir`; wait for it with waitForHealth. Returned
+ * at once, so a caller can stop a server that never answers. `output()` is the last 20 KB it printed.
+ */
+export function spawnSyncServer({ serverDir, port, origin, dataDir, wwwDir }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    cwd: serverDir,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      PUBLIC_ORIGIN: origin,
+      LOG_LEVEL: 'warn',
+      WEB_DIR: wwwDir,
+      NODE_ENV: 'production',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let printed = '';
+  const keep = (d) => (printed = (printed + d).slice(-20_000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return { child, output: () => printed };
 }

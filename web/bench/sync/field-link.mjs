@@ -11,14 +11,13 @@
 // every record and image once (B pulls exactly them, each at version 1: nothing written twice)
 // and that A's outbox is empty. Writes bench-results/field-link.json.
 // Environment: FIELD_RECORDS (1000), FIELD_IMAGES (20), FIELD_IMAGE_BYTES (30720), CHROMIUM_PATH.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, request as apiRequest } from '@playwright/test';
 import { build } from 'vite';
-import { freePort, stopServer, waitForHealth } from '../server.mjs';
+import { freePort, spawnSyncServer, stopServer, waitForHealth } from '../server.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const webDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,7 +44,8 @@ const wwwDir = join(tempRoot, 'www');
 const dataDir = join(tempRoot, 'data');
 for (const dir of [wwwDir, dataDir]) mkdirSync(dir);
 let server;
-let serverLog = '';
+/** What the server printed so far (its last 20 KB). */
+let serverOutput = () => '';
 let browser;
 let admin;
 
@@ -82,24 +82,14 @@ async function bundleClient() {
 }
 
 async function startServer(port, origin) {
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-    cwd: serverDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      PUBLIC_ORIGIN: origin,
-      LOG_LEVEL: 'warn',
-      WEB_DIR: wwwDir,
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  server.stdout.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
-  server.stderr.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
-  await waitForHealth(origin, server, () => serverLog);
+  ({ child: server, output: serverOutput } = spawnSyncServer({
+    serverDir,
+    port,
+    origin,
+    dataDir,
+    wwwDir,
+  }));
+  await waitForHealth(origin, server, serverOutput);
 }
 
 async function call(req, origin, method, path, data) {
@@ -288,7 +278,7 @@ FieldDx field link (400 kbit/s up, 1.6 Mbit/s down, 150 ms RTT; ${RECORDS} recor
 
 main().then(cleanup, async (error) => {
   console.error(error);
-  console.error(serverLog.slice(-3000));
+  console.error(serverOutput().slice(-3000));
   await cleanup();
   process.exit(1);
 });

@@ -21,14 +21,13 @@
 // Writes bench-results/sync.json. Environment: BENCH_RUNS (3), BENCH_RECORDS (10000),
 // BENCH_BIG (100000), BENCH_ATTACHMENTS (100), BENCH_ATTACHMENT_BYTES (204800), BENCH_GZIP (1: pushes
 // gzip-encoded as the app sends them; 0: plain), CHROMIUM_PATH.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, request as apiRequest } from '@playwright/test';
 import { build } from 'vite';
-import { freePort, stopServer, waitForHealth } from '../server.mjs';
+import { freePort, spawnSyncServer, stopServer, waitForHealth } from '../server.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const webDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -178,7 +177,8 @@ const dataDir = join(tempRoot, 'data');
 const profileDir = join(tempRoot, 'chromium-profile');
 for (const dir of [wwwDir, dataDir, profileDir]) mkdirSync(dir);
 let server;
-let serverLog = '';
+/** What the server printed so far (its last 20 KB). */
+let serverOutput = () => '';
 let context;
 let admin;
 let cleaning;
@@ -233,25 +233,14 @@ async function bundleClient() {
 }
 
 async function startServer(port, origin) {
-  // node itself (not the tsx CLI, which starts a child): server.pid is the process to measure.
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-    cwd: serverDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      PUBLIC_ORIGIN: origin,
-      LOG_LEVEL: 'warn',
-      WEB_DIR: wwwDir,
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  server.stdout.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
-  server.stderr.on('data', (d) => (serverLog = (serverLog + d).slice(-20_000)));
-  await waitForHealth(origin, server, () => serverLog);
+  ({ child: server, output: serverOutput } = spawnSyncServer({
+    serverDir,
+    port,
+    origin,
+    dataDir,
+    wwwDir,
+  }));
+  await waitForHealth(origin, server, serverOutput);
 }
 
 async function call(req, origin, method, path, data) {
@@ -583,7 +572,7 @@ try {
   await main();
 } catch (error) {
   console.error('bench:sync failed:', error);
-  if (serverLog) console.error(`server log (tail):\n${serverLog.slice(-4000)}`);
+  if (serverOutput()) console.error(`server log (tail):\n${serverOutput().slice(-4000)}`);
   process.exitCode = 1;
 } finally {
   await cleanup();
