@@ -14,7 +14,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(6);
+    expect(db.verno).toBe(7);
     expect(await db.settings.get('profile')).toEqual({
       key: 'profile',
       value: { me: { user: { id: 'u1' } } },
@@ -62,7 +62,7 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(6);
+    expect(db.verno).toBe(7);
     // Version 6 keeps no name readable in an index (encryption at rest).
     expect(db.patients.schema.indexes.map((i) => i.name)).toEqual(['lastVisitAt']);
     expect(await db.patients.get('p1')).toEqual({ ...awa, familyKey: 'traore' });
@@ -97,13 +97,44 @@ describe('schema upgrades', () => {
 
     const db = new FieldDxDatabase(name);
     await db.open();
-    expect(db.verno).toBe(6);
+    expect(db.verno).toBe(7);
     expect(await db.reports.get('r1')).toEqual(report);
     expect(await db.outbox.count()).toBe(1);
     expect(db.comments.schema.indexes.map((i) => i.name)).toEqual(['reportId']);
     expect(db.followups.schema.indexes.map((i) => i.name).sort()).toEqual(['patientId', 'status']);
     await db.followups.put({ id: 'f1', patientId: 'p1', status: 'open' } as never);
     expect(await db.followups.where('status').equals('open').count()).toBe(1);
+    await db.delete();
+  });
+
+  it('adds the table of versions learnt from push answers to a version 6 database, keeping its records', async () => {
+    const name = `migration-v6-${Date.now()}`;
+    // A version 6 store: the same tables, without pushedVersions.
+    const old = new Dexie(name);
+    old.version(6).stores({
+      settings: 'key',
+      patients: 'id, lastVisitAt',
+      encounters: 'id, patientId, [patientId+date]',
+      diagnoses: 'id, patientId, encounterId',
+      reports: 'id, patientId, status',
+      reviews: 'id, reportId',
+      attachments: 'id, patientId, sha256',
+      outbox: '++seq, [table+recordId]',
+      blobs: 'sha256',
+      syncState: 'key',
+      conflicts: 'id, [table+recordId]',
+      comments: 'id, reportId',
+      followups: 'id, patientId, status',
+    });
+    await old.table('reports').put({ id: 'r1', patientId: 'p1', status: 'shared', version: 4 });
+    old.close();
+
+    const db = new FieldDxDatabase(name);
+    await db.open();
+    expect(db.verno).toBe(7);
+    expect(await db.reports.get('r1')).toMatchObject({ version: 4 });
+    await db.pushedVersions.put({ table: 'reports', id: 'r1', version: 5 });
+    expect(await db.pushedVersions.get(['reports', 'r1'])).toMatchObject({ version: 5 });
     await db.delete();
   });
 });
