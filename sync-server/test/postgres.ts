@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 
 /**
@@ -47,6 +48,8 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
   throw new Error(MISSING);
 }
 
+const execFileAsync = promisify(execFile);
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -72,8 +75,10 @@ function serverUser(): { uid: number; gid: number } | null {
   return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-export async function startPostgres(options: { database?: string } = {}): Promise<TestPostgres> {
-  const bin = findPostgresBinDir();
+export async function startPostgres(
+  options: { database?: string; binDir?: string } = {},
+): Promise<TestPostgres> {
+  const bin = options.binDir ?? findPostgresBinDir();
   const user = serverUser();
   const dir = mkdtempSync(path.join(tmpdir(), 'fielddx-pg-'));
   const data = path.join(dir, 'data');
@@ -83,7 +88,7 @@ export async function startPostgres(options: { database?: string } = {}): Promis
     const [cmd, argv] = user
       ? ['runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args]]
       : [path.join(bin, tool), args];
-    execFileSync(cmd, argv, { stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' } });
+    return execFileAsync(cmd, argv, { env: { ...process.env, LC_ALL: 'C' } });
   };
   let started = false;
   const cleanUp = () => {
@@ -109,7 +114,7 @@ export async function startPostgres(options: { database?: string } = {}): Promis
   process.once('exit', cleanUp);
 
   try {
-    run('initdb', [
+    await run('initdb', [
       '-D',
       data,
       '-U',
@@ -127,7 +132,7 @@ export async function startPostgres(options: { database?: string } = {}): Promis
     for (let attempt = 0; ; attempt++) {
       port = await freePort();
       try {
-        run('pg_ctl', [
+        await run('pg_ctl', [
           'start',
           '-D',
           data,
@@ -138,7 +143,7 @@ export async function startPostgres(options: { database?: string } = {}): Promis
           '60',
           '-o',
           // Durability is pointless for a throw-away test cluster and costs seconds per suite.
-          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+          `-p ${port} -k "${dir}" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
         ]);
         started = true;
         break;
@@ -169,7 +174,7 @@ export async function startPostgres(options: { database?: string } = {}): Promis
       stop: async () => {
         process.removeListener('exit', cleanUp);
         if (started) {
-          run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
+          await run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']);
           started = false;
         }
         rmSync(dir, { recursive: true, force: true });
@@ -179,7 +184,7 @@ export async function startPostgres(options: { database?: string } = {}): Promis
     const serverLog = existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '';
     process.removeListener('exit', cleanUp);
     cleanUp();
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
     throw new Error(
       `Could not start a test PostgreSQL: ${(error as Error).message}\n${stderr}\n${serverLog}`,
     );

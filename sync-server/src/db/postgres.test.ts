@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,7 +38,10 @@ describe('DATABASE_URL', () => {
   });
 });
 
-describe('the test PostgreSQL harness', () => {
+// Starting a cluster takes 3–5 s on a loaded 2-core machine: generous limits, not flaky ones.
+const SERVER_TIMEOUT = 60_000;
+
+describe.concurrent('the test PostgreSQL harness', { timeout: SERVER_TIMEOUT }, () => {
   it('fails, naming the Debian package, when the server binaries are missing', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'fielddx-no-pg-'));
     try {
@@ -66,12 +69,42 @@ describe('the test PostgreSQL harness', () => {
     expect(await refused(server.host, server.port)).toBe(true);
   });
 
+  it('deletes its folder and says why when the server does not start', async () => {
+    // Fake server binaries whose initdb fails, printing its arguments (the data folder among them).
+    const bin = mkdtempSync(path.join(tmpdir(), 'fielddx-fake-pg-'));
+    chmodSync(bin, 0o755); // runnable by the postgres user when the tests run as root
+    for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
+      writeFileSync(path.join(bin, tool), '#!/bin/sh\necho "refusing: $*" >&2\nexit 1\n');
+      chmodSync(path.join(bin, tool), 0o755);
+    }
+    try {
+      const error = await startPostgres({ binDir: bin }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/Could not start a test PostgreSQL[\s\S]*refusing: -D /);
+      const dataDir = /-D (\S+)/.exec(error!.message)![1]!;
+      expect(existsSync(path.dirname(dataDir))).toBe(false);
+    } finally {
+      rmSync(bin, { recursive: true });
+    }
+  });
+
   it('stops and deletes them too when the test process dies without stop()', async () => {
     const script = fileURLToPath(new URL('../../test/postgres-orphan.ts', import.meta.url));
-    const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
-      encoding: 'utf8',
-      cwd: path.dirname(path.dirname(script)), // sync-server/, where tsx is installed
-    });
+    const child = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', script], {
+          cwd: path.dirname(path.dirname(script)), // sync-server/, where tsx is installed
+        });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.once('error', reject);
+        p.once('close', (status) => resolve({ status, stdout, stderr }));
+      },
+    );
     expect(child.stderr).toContain('dying without stop()');
     expect(child.status).not.toBe(0);
     const server = JSON.parse(child.stdout.trim().split('\n')[0]!) as {
@@ -84,14 +117,14 @@ describe('the test PostgreSQL harness', () => {
   });
 });
 
-describe('on a real PostgreSQL', () => {
+describe('on a real PostgreSQL', { timeout: SERVER_TIMEOUT }, () => {
   let server: TestPostgres;
   beforeAll(async () => {
     server = await startPostgres();
-  });
+  }, SERVER_TIMEOUT);
   afterAll(async () => {
     await server?.stop();
-  });
+  }, SERVER_TIMEOUT);
 
   it('the migrations build exactly the tables schema.pg.ts describes', async () => {
     const { pool, close } = await openPostgres(server.url);
