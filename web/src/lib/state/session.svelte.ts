@@ -6,6 +6,7 @@ import { getDatabase } from '$lib/db/database';
 import { PasswordChangedError, unlockWithPassword } from '$lib/db/keyring';
 import { checkOffline, rememberForOffline } from '$lib/db/offline-signin';
 import { claimDevice, DeviceInUseError } from '$lib/db/ownership';
+import { lockMessageOf } from '$lib/i18n/lock-errors';
 import {
   clearProfile,
   hasPendingSignOut,
@@ -57,7 +58,7 @@ export class SessionState {
       this.status = 'online';
     } catch (error) {
       if (error instanceof DeviceInUseError) {
-        this.notice = error.message;
+        this.notice = lockMessageOf(error);
         this.me = null;
         this.status = 'signed-out';
         return;
