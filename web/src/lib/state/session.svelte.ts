@@ -53,6 +53,13 @@ export class SessionState {
       await this.signOut();
       return;
     }
+    // No one is signed in on this tablet (a first visit, or the last user signed out, which
+    // clears the profile): there is no session to ask the server about, and asking only earns a
+    // 401 that the browser logs as an error on the sign-in page.
+    if (!this.me && !(await loadProfile(getDatabase()))) {
+      this.status = 'signed-out';
+      return;
+    }
     try {
       await this.#remember(await api.me());
       this.status = 'online';
