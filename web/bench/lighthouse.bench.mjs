@@ -67,7 +67,6 @@ const TABLET_UA =
   'Mozilla/5.0 (Linux; Android 14; SM-X210) AppleWebKit/537.36 (KHTML, like Gecko) ' +
   'Chrome/140.0.0.0 Safari/537.36';
 const settings = (extra = {}) => ({
-  onlyCategories: ['performance', 'accessibility', 'best-practices'],
   formFactor: 'mobile',
   screenEmulation: { ...TABLET, disabled: false },
   emulatedUserAgent: TABLET_UA,
@@ -360,15 +359,25 @@ function metricsOf(lhr) {
 }
 
 async function audit(mode, lhPage, url, extra) {
+  // A snapshot has no page load to time: performance is not scored there.
+  const onlyCategories =
+    mode === 'navigation'
+      ? ['performance', 'accessibility', 'best-practices']
+      : ['accessibility', 'best-practices'];
   const options = {
-    config: { extends: 'lighthouse:default', settings: settings(extra) },
+    config: { extends: 'lighthouse:default', settings: settings({ onlyCategories, ...extra }) },
     flags: { logLevel: 'error' },
   };
-  const result =
-    mode === 'navigation'
-      ? await navigation(lhPage, url, options)
-      : await snapshot(lhPage, options);
-  return result.lhr;
+  for (let attempt = 1; ; attempt++) {
+    const result =
+      mode === 'navigation'
+        ? await navigation(lhPage, url, options)
+        : await snapshot(lhPage, options);
+    // Under load the trace sometimes misses the navigation start (NO_NAVSTART): Lighthouse itself
+    // says to run again.
+    if (!result.lhr.runtimeError || attempt === 3) return result.lhr;
+    console.log(`  ${result.lhr.runtimeError.code}: running that audit again`);
+  }
 }
 
 try {
