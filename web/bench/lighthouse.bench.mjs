@@ -334,6 +334,14 @@ function record(lang, pageName, mode, lhr, note) {
     metrics: mode === 'navigation' ? metricsOf(lhr) : undefined,
     failing: failingOf(lhr),
     runtimeError: lhr.runtimeError?.message,
+    // The page's requests that left this origin: none expected (the bench must run offline).
+    otherOrigins: [
+      ...new Set(
+        (lhr.audits['network-requests']?.details?.items ?? [])
+          .map((r) => new URL(r.url).origin)
+          .filter((o) => o !== origin && o.startsWith('http')),
+      ),
+    ],
     note,
   };
   results.push(row);
