@@ -36,6 +36,21 @@ export interface Keyring {
   sealedAll: boolean;
 }
 
+/** The tablet has no key ring yet: only a sign-in with the password creates it. */
+export class NoKeyringError extends Error {
+  constructor() {
+    super('Sign in with your password first.');
+    this.name = 'NoKeyringError';
+  }
+}
+
+export class PinFormatError extends Error {
+  constructor() {
+    super('A PIN is at least 6 digits, digits only.');
+    this.name = 'PinFormatError';
+  }
+}
+
 export class WrongPinError extends Error {
   constructor(readonly remaining: number) {
     super(
@@ -155,7 +170,7 @@ export async function rewrapPassword(
   iterations = KDF_ITERATIONS,
 ) {
   const ring = await loadKeyring(db);
-  if (!ring) throw new Error('This tablet has no data key to protect yet.');
+  if (!ring) throw new NoKeyringError();
   ring.password = await wrapWithSecret(vault.key(), newPassword, iterations);
   await saveKeyring(db, ring);
 }
@@ -166,9 +181,9 @@ export async function setPin(
   pin: string,
   iterations = KDF_ITERATIONS,
 ) {
-  if (!PIN_PATTERN.test(pin)) throw new Error('A PIN is at least 6 digits.');
+  if (!PIN_PATTERN.test(pin)) throw new PinFormatError();
   const ring = await loadKeyring(db);
-  if (!ring) throw new Error('Sign in with your password first.');
+  if (!ring) throw new NoKeyringError();
   ring.pin = await wrapWithSecret(vault.key(), pin, iterations);
   ring.pinFailures = 0;
   ring.lockedOut = false;
@@ -217,7 +232,7 @@ export async function addPasskey(
   prfOutput: BufferSource,
 ) {
   const ring = await loadKeyring(db);
-  if (!ring) throw new Error('Sign in with your password first.');
+  if (!ring) throw new NoKeyringError();
   ring.passkey = { credentialId, prfSalt, wrapped: await wrapWithPrf(vault.key(), prfOutput) };
   await saveKeyring(db, ring);
 }

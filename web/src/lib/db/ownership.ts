@@ -2,10 +2,11 @@ import type { FieldDxDatabase } from './database';
 
 const OWNER_KEY = 'owner';
 
+/** English for tests and logs; the screens show it translated (lib/i18n/lock-errors). */
 export class DeviceInUseError extends Error {
-  constructor(pending: number) {
+  constructor(readonly pending: number) {
     super(
-      `This tablet holds ${pending} edit(s) of another user that are not backed up yet. ` +
+      `This tablet holds ${pending} ${pending === 1 ? 'edit of another user that is' : 'edits of another user that are'} not backed up yet. ` +
         'They must sign in and sync before someone else uses it, so nothing is lost.',
     );
     this.name = 'DeviceInUseError';

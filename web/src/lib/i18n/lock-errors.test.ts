@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WrongSecretError } from '$lib/crypto/keys';
-import { LockedOutError, PasswordChangedError, WrongPinError } from '$lib/db/keyring';
+import {
+  LockedOutError,
+  NoKeyringError,
+  PasswordChangedError,
+  PinFormatError,
+  WrongPinError,
+} from '$lib/db/keyring';
+import { DeviceInUseError } from '$lib/db/ownership';
 import { baseLocale, overwriteGetLocale } from '$lib/paraglide/runtime';
 import { lockMessageOf } from './lock-errors';
 
@@ -11,6 +18,10 @@ const errors = [
   new PasswordChangedError(true),
   new PasswordChangedError(false),
   new WrongSecretError(),
+  new NoKeyringError(),
+  new PinFormatError(),
+  new DeviceInUseError(1),
+  new DeviceInUseError(4),
 ];
 
 describe('lockMessageOf', () => {
@@ -29,6 +40,8 @@ describe('lockMessageOf', () => {
     overwriteGetLocale(() => 'pt');
     expect(lockMessageOf(new WrongPinError(1))).toContain('Mais 1 tentativa errada');
     expect(lockMessageOf(new WrongPinError(2))).toContain('Mais 2 tentativas erradas');
+    expect(lockMessageOf(new DeviceInUseError(1))).toContain('1 alteração de outro usuário');
+    expect(lockMessageOf(new DeviceInUseError(4))).toContain('4 alterações de outro usuário');
   });
 
   it('leaves other errors to the general rule', () => {

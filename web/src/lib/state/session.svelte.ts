@@ -6,6 +6,7 @@ import { getDatabase } from '$lib/db/database';
 import { PasswordChangedError, unlockWithPassword } from '$lib/db/keyring';
 import { checkOffline, rememberForOffline } from '$lib/db/offline-signin';
 import { claimDevice, DeviceInUseError } from '$lib/db/ownership';
+import { lockMessageOf } from '$lib/i18n/lock-errors';
 import {
   clearProfile,
   hasPendingSignOut,
@@ -52,12 +53,19 @@ export class SessionState {
       await this.signOut();
       return;
     }
+    // No one is signed in on this tablet (a first visit, or the last user signed out, which
+    // clears the profile): there is no session to ask the server about, and asking only earns a
+    // 401 that the browser logs as an error on the sign-in page.
+    if (!this.me && !(await loadProfile(getDatabase()))) {
+      this.status = 'signed-out';
+      return;
+    }
     try {
       await this.#remember(await api.me());
       this.status = 'online';
     } catch (error) {
       if (error instanceof DeviceInUseError) {
-        this.notice = error.message;
+        this.notice = lockMessageOf(error);
         this.me = null;
         this.status = 'signed-out';
         return;

@@ -2,6 +2,7 @@ import { ApiError, messageOf } from '$lib/api/errors';
 import { appVault, type Vault } from '$lib/crypto/vault';
 import { getDatabase, type FieldDxDatabase } from '$lib/db/database';
 import { getModelUpdates } from '$lib/inference/model-updates.svelte';
+import { m } from '$lib/paraglide/messages';
 import { retryDelay } from './backoff';
 import { syncOnce, type SyncProgress, type SyncSummary } from './engine';
 import { httpTransport, type SyncTransport } from './transport';
@@ -131,7 +132,10 @@ export class SyncStatus {
       this.lastSummary = await syncOnce(this.db(), this.transport, (p) => (this.progress = p));
       this.lastSuccessAt = new Date().toISOString(); // eslint-disable-line svelte/prefer-svelte-reactivity -- a string is stored
       this.lastError = this.lastSummary.rejected.length
-        ? `${this.lastSummary.rejected.length} edit(s) were refused by the server: ${this.lastSummary.rejected[0]!.reason}`
+        ? m.sync_refused({
+            count: this.lastSummary.rejected.length,
+            reason: this.lastSummary.rejected[0]!.reason,
+          })
         : null;
       this.#failures = 0;
       this.offline = false;
@@ -145,10 +149,9 @@ export class SyncStatus {
         this.#timer = setTimeout(() => void this.syncNow(), retryDelay(this.#failures));
       } else if (error instanceof ApiError && error.status === 401) {
         this.needsSignIn = true;
-        this.lastError =
-          'Your session has ended: sign in again to sync. Your work stays on this device.';
+        this.lastError = m.sync_session_ended();
       } else {
-        this.lastError = `Sync failed: ${messageOf(error)}`;
+        this.lastError = m.sync_failed({ reason: messageOf(error) });
         this.#failures++;
         this.#timer = setTimeout(() => void this.syncNow(), retryDelay(this.#failures));
       }
