@@ -1,7 +1,19 @@
 // The sign-up limiter in detail (the routes' tests send bursts; these pin the window, the wait it
 // answers and the bound on its memory). Written to kill mutants that survived those tests.
-import { describe, expect, it } from 'vitest';
-import { createAttemptLimiter } from './attempt-limiter';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type OpenedDatabase } from '../db/connection';
+import { limiterAttempts } from '../db/schema';
+import { tempDir } from '../test-utils';
+import path from 'node:path';
+import { createAttemptLimiter as createOn } from './attempt-limiter';
+
+let database: OpenedDatabase;
+beforeEach(() => {
+  database = openDatabase(':memory:');
+});
+afterEach(() => database.close());
+const createAttemptLimiter = (max: number, windowMs: number, maxKeys?: number) =>
+  createOn(database.db, 'test', max, windowMs, maxKeys);
 
 const at = (ms: number) => new Date(ms);
 const refused = (r: object) => ('retryAfter' in r ? r.retryAfter : null);
@@ -46,5 +58,42 @@ describe('createAttemptLimiter', () => {
     limiter.reserve('c', at(61_000)); // full: the one seen longest ago, b, is forgotten
     expect(refused(limiter.reserve('a', at(61_001)))).not.toBeNull();
     expect(refused(limiter.reserve('b', at(61_001)))).toBeNull();
+  });
+
+  it('keeps the rows of the window only, and the scopes apart', () => {
+    const limiter = createAttemptLimiter(1, 60_000);
+    const other = createOn(database.db, 'other', 1, 60_000);
+    limiter.reserve('a', at(0));
+    limiter.reserve('b', at(1_000));
+    expect(refused(other.reserve('a', at(1_000)))).toBeNull(); // another scope counts apart
+    limiter.reserve('c', at(60_500)); // a's attempt left the window: its row is deleted
+    const keys = database.db
+      .select({ scope: limiterAttempts.scope, key: limiterAttempts.key })
+      .from(limiterAttempts)
+      .all()
+      .map((r) => `${r.scope}:${r.key}`)
+      .sort();
+    expect(keys).toEqual(['other:a', 'test:b', 'test:c']);
+  });
+
+  it('counts attempts reserved through another connection to the same database', () => {
+    const { dir, remove } = tempDir();
+    const file = path.join(dir, 'shared.sqlite');
+    const one = openDatabase(file);
+    const two = openDatabase(file);
+    try {
+      const onOne = createOn(one.db, 'signup', 2, 60_000);
+      const onTwo = createOn(two.db, 'signup', 2, 60_000);
+      expect(refused(onOne.reserve('ip', at(0)))).toBeNull();
+      const second = onTwo.reserve('ip', at(1));
+      expect(refused(second)).toBeNull();
+      expect(refused(onOne.reserve('ip', at(2)))).toBe(60);
+      (second as { withdraw(): void }).withdraw();
+      expect(refused(onOne.reserve('ip', at(3)))).toBeNull();
+    } finally {
+      one.close();
+      two.close();
+      remove();
+    }
   });
 });

@@ -1,9 +1,15 @@
+import { and, asc, countDistinct, desc, eq, lte, min } from 'drizzle-orm';
+import type { Db, Tx } from '../db/connection';
+import { limiterAttempts } from '../db/schema';
+
 /**
- * Failed attempts per key (an IP) in a sliding window, in memory: for sign-up, where a failure
- * costs no password hash any more (the code is checked first) but must not be repeated at will.
- * An attempt is reserved before it is checked, so attempts sent at once count each other, and a
- * success withdraws its reservation. The map is pruned as it is used and bounded in size, so a
- * flood of addresses cannot grow it without limit.
+ * Failed attempts per key (an IP) in a sliding window: for sign-up, where a failure costs no
+ * password hash any more (the code is checked first) but must not be repeated at will. The
+ * attempts live in the database (limiter_attempts), so every server instance on it counts the
+ * same ones. An attempt is reserved before it is checked, the check and the reservation in one
+ * IMMEDIATE transaction, so attempts sent at once count each other, from any instance; a success
+ * withdraws its reservation. Rows are pruned as the limiter is used and the keys are bounded, so a
+ * flood of addresses cannot grow the table without limit.
  */
 export interface AttemptLimiter {
   /** A reservation, or the seconds to wait (Retry-After) when the key is over its limit. */
@@ -11,38 +17,73 @@ export interface AttemptLimiter {
 }
 
 export function createAttemptLimiter(
+  db: Db,
+  scope: string,
   maxFailures: number,
   windowMs: number,
   maxKeys = 10_000,
 ): AttemptLimiter {
-  const failures = new Map<string, number[]>();
-  const recent = (key: string, now: number) => {
-    const list = (failures.get(key) ?? []).filter((t) => t > now - windowMs);
-    if (list.length === 0) failures.delete(key);
-    else failures.set(key, list);
-    return list;
-  };
+  const inScope = eq(limiterAttempts.scope, scope);
   return {
     reserve(key, at) {
       const now = at.getTime();
-      const list = recent(key, now);
-      if (list.length >= maxFailures) {
-        const oldestThatCounts = list[list.length - maxFailures]!;
-        return { retryAfter: Math.max(1, Math.ceil((oldestThatCounts + windowMs - now) / 1000)) };
-      }
-      if (!failures.has(key) && failures.size >= maxKeys) {
-        // Forget the key seen longest ago (Map keeps insertion order).
-        failures.delete(failures.keys().next().value!);
-      }
-      list.push(now);
-      failures.set(key, list);
+      const outcome = db.transaction(
+        (tx): { retryAfter: number } | { id: number } => {
+          tx.delete(limiterAttempts)
+            .where(and(inScope, lte(limiterAttempts.at, new Date(now - windowMs))))
+            .run();
+          const counted = tx
+            .select({ at: limiterAttempts.at })
+            .from(limiterAttempts)
+            .where(and(inScope, eq(limiterAttempts.key, key)))
+            .orderBy(desc(limiterAttempts.at), desc(limiterAttempts.id))
+            .limit(maxFailures)
+            .all();
+          if (counted.length >= maxFailures) {
+            const oldestThatCounts = counted[maxFailures - 1]!.at.getTime();
+            return {
+              retryAfter: Math.max(1, Math.ceil((oldestThatCounts + windowMs - now) / 1000)),
+            };
+          }
+          if (counted.length === 0) forgetOldestKeyWhenFull(tx, maxKeys);
+          const row = tx
+            .insert(limiterAttempts)
+            .values({ scope, key, at })
+            .returning({ id: limiterAttempts.id })
+            .get();
+          return { id: row.id };
+        },
+        { behavior: 'immediate' },
+      );
+      if ('retryAfter' in outcome) return outcome;
       return {
         withdraw() {
-          const current = failures.get(key);
-          const i = current?.indexOf(now) ?? -1;
-          if (current && i >= 0) current.splice(i, 1);
+          db.delete(limiterAttempts).where(eq(limiterAttempts.id, outcome.id)).run();
         },
       };
     },
   };
+
+  /** Makes room for a new key: drops the key whose oldest counted attempt came first. */
+  function forgetOldestKeyWhenFull(tx: Tx, max: number) {
+    const keys = tx
+      .select({ n: countDistinct(limiterAttempts.key) })
+      .from(limiterAttempts)
+      .where(inScope)
+      .get();
+    if ((keys?.n ?? 0) < max) return;
+    const first = tx
+      .select({ key: limiterAttempts.key })
+      .from(limiterAttempts)
+      .where(inScope)
+      .groupBy(limiterAttempts.key)
+      .orderBy(asc(min(limiterAttempts.id)))
+      .limit(1)
+      .get();
+    if (first) {
+      tx.delete(limiterAttempts)
+        .where(and(inScope, eq(limiterAttempts.key, first.key)))
+        .run();
+    }
+  }
 }
