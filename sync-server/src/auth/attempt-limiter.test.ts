@@ -2,10 +2,15 @@
 // answers and the bound on its memory). Written to kill mutants that survived those tests.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../db/connection';
-import { limiterAttempts } from '../db/schema';
+import { limiterAttempts, loginAttempts } from '../db/schema';
 import { tempDir } from '../test-utils';
 import path from 'node:path';
-import { createAttemptLimiter as createOn } from './attempt-limiter';
+import {
+  createAttemptLimiter as createOn,
+  deleteStaleAttempts,
+  STALE_ATTEMPT_MS,
+} from './attempt-limiter';
+import { LOGIN_WINDOW_MS, reserveLoginAttempt } from './rate-limit';
 
 let database: OpenedDatabase;
 beforeEach(() => {
@@ -95,5 +100,21 @@ describe('createAttemptLimiter', () => {
       two.close();
       remove();
     }
+  });
+
+  it('housekeeping deletes attempts older than any window, of every limiter', () => {
+    const { db } = database;
+    // Two scopes: the second one's use does not prune the first's.
+    createOn(db, 'one', 1, 60_000).reserve('a', at(0));
+    createOn(db, 'two', 1, 60_000).reserve('b', at(STALE_ATTEMPT_MS));
+    reserveLoginAttempt(db, 'old@x.org', 'ip', at(0));
+    reserveLoginAttempt(db, 'new@x.org', 'ip', at(STALE_ATTEMPT_MS - LOGIN_WINDOW_MS + 1));
+    expect(deleteStaleAttempts(db, at(STALE_ATTEMPT_MS))).toBe(2);
+    expect(db.select({ key: limiterAttempts.key }).from(limiterAttempts).all()).toEqual([
+      { key: 'b' },
+    ]);
+    expect(db.select({ email: loginAttempts.email }).from(loginAttempts).all()).toEqual([
+      { email: 'new@x.org' },
+    ]);
   });
 });

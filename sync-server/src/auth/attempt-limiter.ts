@@ -1,6 +1,7 @@
 import { and, asc, countDistinct, desc, eq, lte, min } from 'drizzle-orm';
 import type { Db, Tx } from '../db/connection';
-import { limiterAttempts } from '../db/schema';
+import { limiterAttempts, loginAttempts } from '../db/schema';
+import { LOGIN_WINDOW_MS } from './rate-limit';
 
 /**
  * Failed attempts per key (an IP) in a sliding window: for sign-up, where a failure costs no
@@ -86,4 +87,23 @@ export function createAttemptLimiter(
         .run();
     }
   }
+}
+
+/** Longer than any limiter's window (sign-up: 15 minutes; sign-in: an hour). */
+export const STALE_ATTEMPT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Housekeeping: the attempts of keys never tried again (each reserve prunes its own scope only
+ * when that limiter is used) and sign-in failures past their window. Returns the rows deleted.
+ */
+export function deleteStaleAttempts(db: Db, now: Date): number {
+  const limiter = db
+    .delete(limiterAttempts)
+    .where(lte(limiterAttempts.at, new Date(now.getTime() - STALE_ATTEMPT_MS)))
+    .run().changes;
+  const login = db
+    .delete(loginAttempts)
+    .where(lte(loginAttempts.at, new Date(now.getTime() - LOGIN_WINDOW_MS)))
+    .run().changes;
+  return limiter + login;
 }
