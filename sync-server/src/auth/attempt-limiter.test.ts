@@ -17,8 +17,8 @@ beforeEach(() => {
   database = openDatabase(':memory:');
 });
 afterEach(() => database.close());
-const createAttemptLimiter = (max: number, windowMs: number, maxKeys?: number) =>
-  createOn(database.db, 'test', max, windowMs, maxKeys);
+const createAttemptLimiter = (max: number, windowMs: number, maxRows?: number) =>
+  createOn(database.db, 'test', max, windowMs, maxRows);
 
 const at = (ms: number) => new Date(ms);
 const refused = (r: object) => ('retryAfter' in r ? r.retryAfter : null);
@@ -45,17 +45,26 @@ describe('createAttemptLimiter', () => {
     expect(refused(limiter.reserve('ip', at(2)))).toBeNull();
   });
 
-  it('holds at most maxKeys addresses, forgetting the one seen longest ago', () => {
+  it('holds at most maxRows attempts (here one per address), forgetting the oldest', () => {
     const limiter = createAttemptLimiter(1, 60_000, 2);
     expect(refused(limiter.reserve('a', at(0)))).toBeNull();
     expect(refused(limiter.reserve('b', at(0)))).toBeNull();
-    expect(refused(limiter.reserve('a', at(1)))).not.toBeNull(); // two keys fit: a is kept
+    expect(refused(limiter.reserve('a', at(1)))).not.toBeNull(); // two rows fit: a is kept
     expect(refused(limiter.reserve('c', at(2)))).toBeNull(); // a third: a is forgotten
     expect(refused(limiter.reserve('b', at(3)))).not.toBeNull();
     expect(refused(limiter.reserve('a', at(4)))).toBeNull();
   });
 
-  it('drops an address whose attempts all left the window, so it does not hold a place', () => {
+  it('a flood of addresses keeps the table at maxRows rows, the newest', () => {
+    const limiter = createAttemptLimiter(3, 60_000, 50);
+    for (let i = 0; i < 200; i++) limiter.reserve(`10.0.0.${i}`, at(i));
+    const rows = database.db.select({ key: limiterAttempts.key }).from(limiterAttempts).all();
+    expect(rows).toHaveLength(50);
+    expect(rows.map((r) => r.key)).toContain('10.0.0.199');
+    expect(rows.map((r) => r.key)).not.toContain('10.0.0.149');
+  });
+
+  it('drops attempts that left the window, so they do not hold a place', () => {
     const limiter = createAttemptLimiter(1, 60_000, 2);
     limiter.reserve('a', at(0));
     limiter.reserve('b', at(61_000));
