@@ -67,6 +67,7 @@ export const teams = pgTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
+    lockMinutes: integer('lock_minutes').notNull().default(5),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },

@@ -9,7 +9,7 @@ import { ApiError } from '$lib/api/errors';
 import { loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
 import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
-import { freshDatabase, patientFields, asKnown } from '$lib/db/test-db';
+import { freshDatabase, patientFields, asKnown, unlockedVault } from '$lib/db/test-db';
 import { readCursor } from './apply';
 import { syncOnce } from './engine';
 import { SyncStatus } from './status.svelte';
@@ -17,6 +17,8 @@ import { teamOnServer, type TestUser } from './test-server';
 import { httpTransport, type SyncTransport } from './transport';
 
 let databases: FieldDxDatabase[] = [];
+/** An unlocked app, for SyncStatus (sync waits while it is locked: locked.test.ts). */
+const unlocked = unlockedVault();
 function device() {
   const db = freshDatabase();
   databases.push(db);
@@ -230,7 +232,7 @@ describe('SyncStatus (when syncs run)', () => {
     };
     vi.stubGlobal('navigator', { onLine: true });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const status = new SyncStatus(() => tablet, slow, noModels);
+    const status = new SyncStatus(() => tablet, slow, noModels, unlocked);
     const first = status.syncNow();
     await until(() => pulls === 1, 'the first download');
     expect(status.running).toBe(true);
@@ -269,7 +271,7 @@ describe('SyncStatus (when syncs run)', () => {
       pull: (...args) => (requests++, a.transport.pull(...args)),
     };
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const status = new SyncStatus(() => tablet, counting, noModels);
+    const status = new SyncStatus(() => tablet, counting, noModels, unlocked);
     await status.syncNow();
     expect(status.needsSignIn).toBe(true);
     expect(status.lastError).toMatch(/session has ended/);
@@ -309,7 +311,7 @@ describe('SyncStatus (when syncs run)', () => {
         return a.transport.push(request);
       },
     };
-    const status = new SyncStatus(() => tablet, flaky, noModels);
+    const status = new SyncStatus(() => tablet, flaky, noModels, unlocked);
     /** Advances to just before `ms`, checks nothing ran, then to `ms` and waits for the retry. */
     const retriesAfter = async (ms: number) => {
       const before = calls;
@@ -352,7 +354,7 @@ describe('SyncStatus (when syncs run)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     let calls = 0;
     const down: SyncTransport = { ...a.transport, push: (r) => (calls++, unreachable.push(r)) };
-    const status = new SyncStatus(() => tablet, down, noModels);
+    const status = new SyncStatus(() => tablet, down, noModels, unlocked);
     await status.syncNow();
     for (const ms of [5, 10, 20, 40, 80, 160, 300, 300].map((s) => s * 1000)) {
       const before = calls;
