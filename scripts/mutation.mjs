@@ -84,6 +84,7 @@ const AREAS = {
       'routes/auth.limits.test.ts',
       'routes/request-security.test.ts',
       'routes/request-security.routes.test.ts',
+      'instances.test.ts',
     ]),
   },
   // The device's lost-edit guards only (rebase, a pull's skip of pending or older records, the

@@ -1,10 +1,11 @@
 import { serve } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import { createApp } from './app';
+import { deleteStaleAttempts } from './auth/attempt-limiter';
 import { deleteExpiredSessions } from './auth/session';
 import { openDataDir } from './db/connection';
 import { loadEnv } from './env';
-import { removeUnfinishedUploads } from './services/blobs';
+import { removeUnfinishedUploads, UPLOAD_IDLE_MS } from './services/blobs';
 import { importBundledModels } from './services/models';
 import { createLogger } from './logger';
 
@@ -12,8 +13,6 @@ import { createLogger } from './logger';
 const env = loadEnv();
 const logger = createLogger(env.LOG_LEVEL);
 const database = openDataDir(env.DATA_DIR);
-const unfinished = await removeUnfinishedUploads(env.DATA_DIR);
-if (unfinished > 0) logger.info('removed unfinished uploads', { count: unfinished });
 const imported = await importBundledModels(
   { db: database.db, dataDir: env.DATA_DIR, now: () => new Date() },
   env.MODELS_DIR,
@@ -33,11 +32,26 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
   console.log(`FieldDx listening on ${env.PUBLIC_ORIGIN} (data: ${env.DATA_DIR})`);
 });
 
-// Expired sessions are deleted when presented; this removes the ones that never come back.
+// Expired sessions are deleted when presented, limiter attempts as the limiters are used; this
+// removes the ones never seen again, and the uploads a killed process left half-written. Every
+// instance may run it: each step is idempotent and touches only what no live request can use.
 const HOUR_MS = 60 * 60 * 1000;
-const sweep = () => deleteExpiredSessions(database.db, new Date());
-sweep();
-setInterval(sweep, HOUR_MS).unref();
+const sweep = async () => {
+  const now = new Date();
+  deleteExpiredSessions(database.db, now);
+  deleteStaleAttempts(database.db, now);
+  const unfinished = await removeUnfinishedUploads(
+    env.DATA_DIR,
+    new Date(now.getTime() - UPLOAD_IDLE_MS),
+  );
+  if (unfinished > 0) logger.info('removed unfinished uploads', { count: unfinished });
+};
+await sweep();
+setInterval(() => {
+  sweep().catch((error: unknown) =>
+    logger.warn('sweep failed', { error: error instanceof Error ? error.message : String(error) }),
+  );
+}, HOUR_MS).unref();
 
 let stopping = false;
 function shutdown(signal: string) {

@@ -5,6 +5,7 @@ import { writeAudit } from '../services/audit';
 import { DAY } from '../test-utils';
 import {
   delayAfter,
+  gateLoginAttempt,
   isKnownIp,
   KNOWN_IP_MS,
   LOGIN_FREE_FAILURES,
@@ -72,5 +73,17 @@ describe('login delays', () => {
     reserveLoginAttempt(db, 'a@x.org', 'ip', T0);
     loginDelay(db, 'a@x.org', 'ip', at(LOGIN_WINDOW_MS + 1), false);
     expect(db.select().from(loginAttempts).all()).toHaveLength(0);
+  });
+
+  it('gateLoginAttempt reserves while free, then answers the wait without counting the refusal', () => {
+    const { db } = database;
+    const gates = Array.from({ length: LOGIN_FREE_FAILURES.pair + 2 }, () =>
+      gateLoginAttempt(db, 'a@x.org', 'ip1', T0, true),
+    );
+    expect(gates.filter((g) => 'attempt' in g)).toHaveLength(LOGIN_FREE_FAILURES.pair);
+    expect(gates.at(-1)).toEqual({ retryAfter: 1 });
+    expect(db.select().from(loginAttempts).all()).toHaveLength(LOGIN_FREE_FAILURES.pair);
+    // Another bucket key is not held back.
+    expect('attempt' in gateLoginAttempt(db, 'b@x.org', 'ip1', T0, true)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, inArray, lte } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
+import type { Db, DbOrTx } from '../db/connection';
 import { auditLog, loginAttempts } from '../db/schema';
 
 /*
@@ -109,6 +109,29 @@ export function reserveLoginAttempt(db: DbOrTx, email: string, ip: string, now: 
     .returning({ id: loginAttempts.id })
     .get();
   return row.id;
+}
+
+/**
+ * loginDelay and reserveLoginAttempt in one IMMEDIATE transaction: an attempt either waits or is
+ * counted, and the write lock taken at BEGIN makes attempts from other server instances on the same
+ * database wait for it, so parallel attempts count each other across instances too, not only
+ * within one process (where no await between the two already did it).
+ */
+export function gateLoginAttempt(
+  db: Db,
+  email: string,
+  ip: string,
+  now: Date,
+  known: boolean,
+): { retryAfter: number } | { attempt: number } {
+  return db.transaction(
+    (tx) => {
+      const retryAfter = loginDelay(tx, email, ip, now, known);
+      if (retryAfter !== null) return { retryAfter };
+      return { attempt: reserveLoginAttempt(tx, email, ip, now) };
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 export function withdrawLoginAttempt(db: DbOrTx, id: number): void {

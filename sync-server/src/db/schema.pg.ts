@@ -168,6 +168,21 @@ export const loginAttempts = pgTable(
   ],
 );
 
+/** Sliding-window limiter attempts (schema.ts limiterAttempts; locking: docs/postgresql.md). */
+export const limiterAttempts = pgTable(
+  'limiter_attempts',
+  {
+    id: big('id').primaryKey().generatedByDefaultAsIdentity(),
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    at: timestamp('at').notNull(),
+  },
+  (t) => [
+    index('limiter_attempts_scope_key_at').on(t.scope, t.key, t.at),
+    index('limiter_attempts_scope_at').on(t.scope, t.at),
+  ],
+);
+
 // ---------------------------------------------------------------------------------------------
 // Sync
 

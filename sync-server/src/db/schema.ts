@@ -159,6 +159,26 @@ export const loginAttempts = sqliteTable(
   ],
 );
 
+/**
+ * Attempts counted by a sliding-window limiter (auth/attempt-limiter.ts), per scope ('signup') and
+ * key (an IP): one row per reserved attempt, withdrawn on success and pruned once out of the
+ * window. In the database, not in a process's memory, so every server instance counts the same
+ * attempts.
+ */
+export const limiterAttempts = sqliteTable(
+  'limiter_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    at: timestamp('at').notNull(),
+  },
+  (t) => [
+    index('limiter_attempts_scope_key_at').on(t.scope, t.key, t.at),
+    index('limiter_attempts_scope_at').on(t.scope, t.at),
+  ],
+);
+
 // ---------------------------------------------------------------------------------------------
 // Sync (DESIGN 4)
 

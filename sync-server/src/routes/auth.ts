@@ -18,7 +18,7 @@ import { meOf } from '../services/users';
 export const authRoutes = (deps: AppDeps) => {
   const { db, env, now } = deps;
   const secure = isSecureOrigin(env.PUBLIC_ORIGIN);
-  const signupLimiter = createAttemptLimiter(SIGNUP_MAX_FAILURES, SIGNUP_WINDOW_MS);
+  const signupLimiter = createAttemptLimiter(db, 'signup', SIGNUP_MAX_FAILURES, SIGNUP_WINDOW_MS);
   const actor = (c: Parameters<typeof clientIp>[0]) => ({
     ip: clientIp(c, env.TRUST_PROXY),
     at: now(),

@@ -6,13 +6,14 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BlobPutResponse, MAX_BLOB_BYTES } from '../protocol';
-import { blobPath, removeUnfinishedUploads } from '../services/blobs';
+import { blobPath, removeUnfinishedUploads, UPLOAD_IDLE_MS } from '../services/blobs';
 import { blobRequest, syncWorld } from '../sync-test-utils';
 import { errorOf, TestClient } from '../test-utils';
 
@@ -205,17 +206,26 @@ describe('GET /api/blobs/:sha256', () => {
 });
 
 describe('removeUnfinishedUploads', () => {
-  it('deletes what a killed process left half-uploaded, and nothing else', async () => {
+  it('deletes what a killed process left half-uploaded, and nothing else (not an upload in progress)', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'fdx-blobs-'));
     try {
-      expect(await removeUnfinishedUploads(dataDir)).toBe(0); // no blobs folder yet
+      expect(await removeUnfinishedUploads(dataDir, new Date())).toBe(0); // no blobs folder yet
       const sha = 'ab'.repeat(32);
       mkdirSync(path.dirname(blobPath(dataDir, sha)), { recursive: true });
       writeFileSync(blobPath(dataDir, sha), 'kept');
       mkdirSync(path.join(dataDir, 'blobs', 'tmp'), { recursive: true });
-      writeFileSync(path.join(dataDir, 'blobs', 'tmp', 'x.part'), 'half');
-      expect(await removeUnfinishedUploads(dataDir)).toBe(1);
-      expect(readdirSync(path.join(dataDir, 'blobs', 'tmp'))).toEqual([]);
+      const tmp = path.join(dataDir, 'blobs', 'tmp');
+      writeFileSync(path.join(tmp, 'x.part'), 'half');
+      const idle = new Date(Date.now() - UPLOAD_IDLE_MS);
+      utimesSync(
+        path.join(tmp, 'x.part'),
+        new Date(idle.getTime() - 1000),
+        new Date(idle.getTime() - 1000),
+      );
+      // Another instance on the same folder is receiving this one now: it stays.
+      writeFileSync(path.join(tmp, 'y.part'), 'in progress');
+      expect(await removeUnfinishedUploads(dataDir, idle)).toBe(1);
+      expect(readdirSync(tmp)).toEqual(['y.part']);
       expect(readFileSync(blobPath(dataDir, sha), 'utf8')).toBe('kept');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -2,12 +2,7 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
 import { and, eq, gt, isNull, ne } from 'drizzle-orm';
 import type { z } from 'zod';
-import {
-  isKnownIp,
-  loginDelay,
-  reserveLoginAttempt,
-  withdrawLoginAttempt,
-} from '../auth/rate-limit';
+import { gateLoginAttempt, isKnownIp, withdrawLoginAttempt } from '../auth/rate-limit';
 import { invalidateUserSessions } from '../auth/session';
 import type { Db } from '../db/connection';
 import { passwordResetCodes, sessions, users, type SessionRow, type UserRow } from '../db/schema';
@@ -72,12 +67,11 @@ export async function changePassword(
 ): Promise<void> {
   if (passwordMatchesEmail(input.newPassword, user.email)) throw policyError('newPassword');
   const known = isKnownIp(db, user.id, actor.ip, actor.at);
-  const wait = loginDelay(db, user.email, actor.ip, actor.at, known);
-  if (wait !== null) {
-    throw rateLimited(db, actor, 'auth.password_change_rate_limited', user.id, wait);
+  const gate = gateLoginAttempt(db, user.email, actor.ip, actor.at, known);
+  if ('retryAfter' in gate) {
+    throw rateLimited(db, actor, 'auth.password_change_rate_limited', user.id, gate.retryAfter);
   }
-  // No await between the check above and this: parallel attempts count each other.
-  const attempt = reserveLoginAttempt(db, user.email, actor.ip, actor.at);
+  const { attempt } = gate;
   if (!(await passwords.verify(user.passwordHash, input.currentPassword))) {
     writeAudit(db, actor, 'auth.password_change_failed', user.id, { reason: 'wrong_password' });
     throw new ApiError(401, 'invalid_credentials', 'The current password is wrong');
@@ -151,11 +145,17 @@ export async function resetPassword(
 ): Promise<void> {
   const anonymous = { ...actor, userId: null };
   const key = RESET_KEY_PREFIX + input.email;
-  const wait = loginDelay(db, key, actor.ip, actor.at, false);
-  if (wait !== null) {
-    throw rateLimited(db, anonymous, 'auth.password_reset_rate_limited', input.email, wait);
+  const gate = gateLoginAttempt(db, key, actor.ip, actor.at, false);
+  if ('retryAfter' in gate) {
+    throw rateLimited(
+      db,
+      anonymous,
+      'auth.password_reset_rate_limited',
+      input.email,
+      gate.retryAfter,
+    );
   }
-  const attempt = reserveLoginAttempt(db, key, actor.ip, actor.at);
+  const { attempt } = gate;
   const user = db.select().from(users).where(eq(users.email, input.email)).get();
   const row = user
     ? db

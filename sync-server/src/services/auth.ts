@@ -1,11 +1,6 @@
 import { count, eq } from 'drizzle-orm';
 import type { PasswordHasher } from '../auth/password';
-import {
-  isKnownIp,
-  loginDelay,
-  reserveLoginAttempt,
-  withdrawLoginAttempt,
-} from '../auth/rate-limit';
+import { gateLoginAttempt, isKnownIp, withdrawLoginAttempt } from '../auth/rate-limit';
 import { createSession, invalidateSession } from '../auth/session';
 import type { AttemptLimiter } from '../auth/attempt-limiter';
 import type { Db, DbOrTx } from '../db/connection';
@@ -165,8 +160,9 @@ export async function login(
   const { email, password } = input;
   const user = db.select().from(users).where(eq(users.email, email)).get();
   const known = isKnownIp(db, user?.id ?? null, actor.ip, actor.at);
-  const retryAfter = loginDelay(db, email, actor.ip, actor.at, known);
-  if (retryAfter !== null) {
+  const gate = gateLoginAttempt(db, email, actor.ip, actor.at, known);
+  if ('retryAfter' in gate) {
+    const { retryAfter } = gate;
     writeAudit(db, { ...actor, userId: null }, 'auth.login_rate_limited', email);
     const wait =
       retryAfter < 60 ? `${retryAfter} second(s)` : `${Math.ceil(retryAfter / 60)} minute(s)`;
@@ -177,8 +173,7 @@ export async function login(
       { 'Retry-After': String(retryAfter) },
     );
   }
-  // No await between the check above and this: parallel attempts count each other.
-  const attempt = reserveLoginAttempt(db, email, actor.ip, actor.at);
+  const { attempt } = gate;
   const ok = user
     ? await passwords.verify(user.passwordHash, password)
     : await passwords.verifyDummy(password);

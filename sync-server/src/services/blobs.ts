@@ -20,18 +20,30 @@ import type { Scope } from './scope';
 export const blobsDir = (dataDir: string) => path.join(dataDir, 'blobs');
 const uploadsDir = (dataDir: string) => path.join(blobsDir(dataDir), 'tmp');
 
+/** An upload's temporary file not written to for this long was left by a process that died. */
+export const UPLOAD_IDLE_MS = 60 * 60 * 1000;
+
 /**
- * Deletes uploads a previous process left half-written (killed mid-upload). Call it at start,
- * before serving: no upload of this process can be under way yet. Returns how many it removed.
+ * Deletes uploads a dead process left half-written (killed mid-upload): the temporary files not
+ * written to since `idleSince`. Not every file: with several instances on one data folder,
+ * another instance may be receiving an upload right now. Returns how many it removed.
  */
-export async function removeUnfinishedUploads(dataDir: string): Promise<number> {
+export async function removeUnfinishedUploads(dataDir: string, idleSince: Date): Promise<number> {
   const dir = uploadsDir(dataDir);
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;
   });
-  await Promise.all(names.map((name) => rm(path.join(dir, name), { force: true })));
-  return names.length;
+  const removed = await Promise.all(
+    names.map(async (name) => {
+      const file = path.join(dir, name);
+      const info = await stat(file).catch(() => null); // finished (renamed) meanwhile
+      if (!info || info.mtimeMs >= idleSince.getTime()) return false;
+      await rm(file, { force: true });
+      return true;
+    }),
+  );
+  return removed.filter(Boolean).length;
 }
 
 export function blobPath(dataDir: string, sha256: string): string {
