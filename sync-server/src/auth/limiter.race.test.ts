@@ -44,7 +44,7 @@ async function race(kind: 'login' | 'signup'): Promise<number[]> {
           kind,
           String(startAt),
           String(ROUNDS),
-          '100',
+          '40',
         ],
         { cwd: SERVER_DIR },
       ),
