@@ -139,13 +139,23 @@ test.describe('themes', () => {
   });
 });
 
-/** Elements wider than the window, if any (a layout that would scroll sideways). */
+/** What sticks out of the window, if anything (a layout that would scroll sideways). */
 async function horizontalOverflow(page: Page) {
   return page.evaluate(() => {
     const root = document.documentElement;
-    return root.scrollWidth > root.clientWidth
-      ? `page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window`
-      : null;
+    if (root.scrollWidth <= root.clientWidth) return null;
+    // The innermost elements past the right edge: the ones to fix.
+    const past = [...document.body.querySelectorAll('*')].filter(
+      (el) => el.getBoundingClientRect().right > root.clientWidth + 0.5,
+    );
+    const innermost = past.filter(
+      (el) => !past.some((other) => other !== el && el.contains(other)),
+    );
+    const names = innermost
+      .slice(0, 5)
+      .map((el) => `<${el.tagName.toLowerCase()} class="${el.className}">`)
+      .join(', ');
+    return `page is ${root.scrollWidth}px wide in a ${root.clientWidth}px window: ${names}`;
   });
 }
 
