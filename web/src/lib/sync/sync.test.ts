@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
 import type { FieldDxDatabase } from '$lib/db/database';
 import { saveDiagnosis } from '$lib/db/diagnoses';
-import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
+import { createPatient, getPatient, listPatients, updatePatient } from '$lib/db/patients';
 import { claimDevice } from '$lib/db/ownership';
 import { freshDatabase } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
@@ -460,5 +460,66 @@ describe('sync with the real server', () => {
     expect(await getPatient(tabletA, patient.id)).toMatchObject(expected);
     await syncOnce(tabletB, b.transport);
     expect(await getPatient(tabletB, patient.id)).toMatchObject(expected);
+  });
+});
+
+describe('resolveConflict on the device', () => {
+  const author = { userId: 'user-b', teamId: 'team-1' };
+  const conflictOf = (recordId: string) => ({
+    id: 'conflict-1',
+    table: 'patients' as const,
+    recordId,
+    fields: ['familyName', 'village'],
+    deviceValues: { familyName: 'Keita', village: 'Kayes' },
+    serverVersion: 2,
+    createdAt: '2026-03-01T10:00:00.000Z',
+  });
+
+  it("takes the chosen values of the conflict's fields only, and queues the edit naming the conflict", async () => {
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, author);
+    await tablet.outbox.clear();
+    const conflict = conflictOf(patient.id);
+    await tablet.conflicts.put(conflict);
+    const now = new Date('2026-03-02T08:00:00.000Z');
+
+    // The village is the conflict's but not chosen here: it keeps its value. The phone was not in
+    // conflict: a value for it is no part of the resolution.
+    await resolveConflict(
+      tablet,
+      conflict,
+      { familyName: 'Keita', phone: '+223 9999' },
+      author,
+      now,
+    );
+
+    const stored = await getPatient(tablet, patient.id);
+    expect(stored).toMatchObject({
+      familyName: 'Keita',
+      village: 'Ségou',
+      phone: '',
+      updatedAt: now.toISOString(),
+    });
+    // The patient is found under its new name (its lookup fields follow the resolution).
+    expect((await listPatients(tablet, 'Keita')).map((p) => p.id)).toEqual([patient.id]);
+    expect(await tablet.conflicts.count()).toBe(0);
+    const [queued, ...more] = await tablet.outbox.toArray();
+    expect(more).toEqual([]);
+    expect(queued).toMatchObject({
+      recordId: patient.id,
+      resolvesConflictId: 'conflict-1',
+      data: { familyName: 'Keita', village: 'Ségou', phone: '', updatedAt: now.toISOString() },
+    });
+  });
+
+  it('refuses when the record is no longer on the device, and keeps the conflict', async () => {
+    const tablet = device();
+    const conflict = conflictOf('gone');
+    await tablet.conflicts.put(conflict);
+    await expect(
+      resolveConflict(tablet, conflict, { familyName: 'Keita' }, author),
+    ).rejects.toThrow(/no longer on this device/);
+    expect(await tablet.conflicts.count()).toBe(1);
+    expect(await tablet.outbox.count()).toBe(0);
   });
 });
