@@ -1,14 +1,22 @@
 import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
-import type { FieldDxDatabase } from '$lib/db/database';
+import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { saveDiagnosis } from '$lib/db/diagnoses';
 import { createPatient, getPatient, listPatients, updatePatient } from '$lib/db/patients';
 import { claimDevice } from '$lib/db/ownership';
 import { freshDatabase } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
 import { applyPushResults } from './apply';
-import { nextBatch, PUSH_BATCH, syncOnce } from './engine';
+import {
+  deviceId,
+  nextBatch,
+  PUSH_BATCH,
+  PUSH_MAX_BYTES,
+  syncOnce,
+  toWireMutation,
+  type SyncProgress,
+} from './engine';
 import { resolveConflict } from './resolve';
 import { httpTransport, type SyncTransport } from './transport';
 
@@ -521,5 +529,74 @@ describe('resolveConflict on the device', () => {
     ).rejects.toThrow(/no longer on this device/);
     expect(await tablet.conflicts.count()).toBe(1);
     expect(await tablet.outbox.count()).toBe(0);
+  });
+});
+
+describe('syncOnce: progress, push batches by size, a restart at the start', () => {
+  it('reports the upload, then the download, with the rows waiting and the bytes sent and received', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    for (const givenName of ['Awa', 'Binta', 'Coumba']) {
+      await createPatient(tabletA, { ...fields, givenName }, a.author);
+    }
+    // A refused row waits for the user: it counts as waiting, and is not sent.
+    const [refused, ...sending] = await tabletA.outbox.toArray();
+    await tabletA.outbox.update(refused!.seq!, { rejected: { code: 'invalid', reason: 'x' } });
+    const request = { deviceId: await deviceId(tabletA), mutations: sending.map(toWireMutation) };
+    const upload: SyncProgress[] = [];
+    const pushed = await syncOnce(tabletA, a.transport, (p) => upload.push(p));
+    expect(pushed).toMatchObject({ pushed: 2, applied: 2, pulled: 0 });
+    expect(pushed.bytesUp).toBe(JSON.stringify(request).length);
+    expect(upload.filter((p) => p.phase === 'upload')).toEqual([
+      { phase: 'upload', done: 2, total: 3, bytes: pushed.bytesUp },
+    ]);
+    expect((await tabletA.syncState.get('lastSuccessAt'))?.value).toEqual(expect.any(String));
+
+    const tabletB = device();
+    const download: SyncProgress[] = [];
+    const pulled = await syncOnce(tabletB, b.transport, (p) => download.push(p));
+    const page = await b.transport.pull(crypto.randomUUID(), 0, 1000);
+    expect(pulled).toMatchObject({ pushed: 0, pulled: 2, bytesUp: 0 });
+    expect(pulled.bytesDown).toBe(JSON.stringify(page.changes).length);
+    expect(download).toEqual([{ phase: 'download', done: 2, total: 2, bytes: pulled.bytesDown }]);
+  });
+
+  it('ends a push batch before the row that would pass PUSH_MAX_BYTES, and sends a larger row alone', async () => {
+    const tablet = device();
+    // JSON.stringify({ notes: 'x'.repeat(n) }) is n + 12 characters.
+    const row = (n: number): OutboxRow => ({
+      mutationId: crypto.randomUUID(),
+      table: 'patients',
+      recordId: crypto.randomUUID(),
+      op: 'put',
+      baseVersion: 0,
+      data: { notes: 'x'.repeat(n) },
+      createdAt: new Date().toISOString(),
+    });
+    const half = PUSH_MAX_BYTES / 2 - 12;
+    await tablet.outbox.bulkAdd([row(half), row(half), row(1), row(PUSH_MAX_BYTES), row(1)]);
+    const batches: number[][] = [];
+    for (let batch = await nextBatch(tablet); batch.length > 0;) {
+      batches.push(batch.map((r) => JSON.stringify(r.data).length));
+      batch = await nextBatch(tablet, batch[batch.length - 1]!.seq);
+    }
+    expect(batches).toEqual([
+      [PUSH_MAX_BYTES / 2, PUSH_MAX_BYTES / 2],
+      [13],
+      [PUSH_MAX_BYTES + 12],
+      [13],
+    ]);
+  });
+
+  it('fails when the server restarts a download that had just started, and records no success', async () => {
+    const tablet = device();
+    const restarting: SyncTransport = {
+      push: () => Promise.reject(new Error('nothing to push')),
+      pull: async () => ({ changes: [], cursor: 0, hasMore: true, reset: true }),
+      putBlob: () => Promise.reject(new Error('no images')),
+      getBlob: () => Promise.reject(new Error('no images')),
+    };
+    await expect(syncOnce(tablet, restarting)).rejects.toThrow(/had just started/);
+    expect(await tablet.syncState.get('lastSuccessAt')).toBeUndefined();
   });
 });
