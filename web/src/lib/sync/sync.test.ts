@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { saveDiagnosis } from '$lib/db/diagnoses';
+import { startEncounter } from '$lib/db/encounters';
 import { createPatient, getPatient, listPatients, updatePatient } from '$lib/db/patients';
 import { claimDevice } from '$lib/db/ownership';
 import { freshDatabase } from '$lib/db/test-db';
@@ -518,6 +519,20 @@ describe('resolveConflict on the device', () => {
       resolvesConflictId: 'conflict-1',
       data: { familyName: 'Keita', village: 'Ségou', phone: '', updatedAt: now.toISOString() },
     });
+  });
+
+  it('gives only a patient its lookup fields (a visit has none)', async () => {
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, author);
+    const visit = await startEncounter(tablet, patient.id, author);
+    await tablet.outbox.clear();
+    const conflict = { ...conflictOf(visit.id), table: 'encounters' as const, fields: ['notes'] };
+    await tablet.conflicts.put(conflict);
+    await resolveConflict(tablet, conflict, { notes: 'better' }, author);
+    const stored = await tablet.encounters.get(visit.id);
+    expect(stored).toMatchObject({ notes: 'better' });
+    expect(stored).not.toHaveProperty('searchTokens');
+    expect(stored).not.toHaveProperty('familyKey');
   });
 
   it('refuses when the record is no longer on the device, and keeps the conflict', async () => {

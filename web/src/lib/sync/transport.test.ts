@@ -125,6 +125,15 @@ describe('httpTransport pull and images', () => {
     expect(seen[0]!.headers).toEqual({ 'x-device-id': 'device-0001' });
   });
 
+  it("uses the browser's fetch on the app's own origin by default", async () => {
+    const { seen, fetchImpl } = calls(() =>
+      Response.json({ changes: [], cursor: 0, hasMore: false, reset: false }),
+    );
+    vi.stubGlobal('fetch', fetchImpl);
+    await httpTransport().pull('device-0001', 0, 10);
+    expect(seen.map((c) => c.url)).toEqual(['/api/sync/pull?cursor=0&limit=10&acked=0']);
+  });
+
   it("uploads an image's bytes with its type, its team and the device", async () => {
     const { seen, fetchImpl } = calls(() => Response.json({ sha256: 'abc', size: 3 }));
     const transport = httpTransport('', fetchImpl, { device });
@@ -181,6 +190,10 @@ describe('httpTransport pull and images', () => {
       .getBlob('abc')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 0, code: 'network' });
+    expect(error).toMatchObject({
+      status: 0,
+      code: 'network',
+      message: 'Cannot reach the server to download the image.',
+    });
   });
 });
