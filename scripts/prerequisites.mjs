@@ -1,5 +1,5 @@
-// What the test command needs beyond Node: a Chromium for Playwright and a Python with the training
-// packages. Each is looked for where a user would have it; where none is found and this machine can
+// What the test command needs beyond Node: a Chromium for Playwright, a Python with the training
+// packages, and PostgreSQL's server binaries (the sync-server's PostgreSQL tests start their own). Each is looked for where a user would have it; where none is found and this machine can
 // install Debian packages (root and apt-get), it is installed as CI does; otherwise the test command
 // stops at once with one line that says what to install.
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ export const PYTHON_PACKAGES = [
   'python3-pytest',
 ];
 const PYTHON_MODULES = 'torch, sklearn, onnx, yaml, pytest';
+export const POSTGRES_PACKAGES = ['postgresql'];
 
 const executable = (path) => {
   try {
@@ -70,6 +71,28 @@ export function findTrainingPython(env = process.env) {
   );
 }
 
+/**
+ * The folder with PostgreSQL's initdb, pg_ctl and postgres, as sync-server/test/postgres.ts finds
+ * it: `POSTGRES_BIN_DIR` when set, else the newest of Debian's /usr/lib/postgresql/<version>/bin.
+ * Returns `{ path }` or `{ error }`.
+ */
+export function findPostgresBinDir(env = process.env, root = '/usr/lib/postgresql') {
+  const hasServer = (dir) =>
+    ['initdb', 'pg_ctl', 'postgres'].every((b) => executable(join(dir, b)));
+  if (env.POSTGRES_BIN_DIR) {
+    return hasServer(env.POSTGRES_BIN_DIR)
+      ? { path: env.POSTGRES_BIN_DIR }
+      : { error: `POSTGRES_BIN_DIR=${env.POSTGRES_BIN_DIR} lacks initdb, pg_ctl or postgres` };
+  }
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  const path = versions.map((v) => join(root, v, 'bin')).find(hasServer);
+  return path ? { path } : { error: 'no PostgreSQL server found' };
+}
+
 /** Whether missing Debian packages can be installed here, as CI does. */
 export function canInstallDebianPackages() {
   return process.getuid?.() === 0 && executable('/usr/bin/apt-get');
@@ -88,7 +111,8 @@ export function installDebianPackages(packages) {
 }
 
 /**
- * Finds (or installs) Chromium and the training Python. Returns `{ chromium, python }`, or
+ * Finds (or installs) Chromium, the training Python and PostgreSQL. Returns
+ * `{ chromium, python, postgres }`, or
  * `{ error }`: one line saying exactly what to install.
  */
 export function ensureTestPrerequisites(log = console.log) {
@@ -120,5 +144,19 @@ export function ensureTestPrerequisites(log = console.log) {
         `(Debian/Ubuntu: sudo apt-get install -y ${PYTHON_PACKAGES.join(' ')}) or set FIELDDX_PYTHON to a python3 that has them.`,
     };
   }
-  return { chromium: chromium.path, python };
+  let postgres = findPostgresBinDir();
+  if (postgres.error && !process.env.POSTGRES_BIN_DIR && canInstallDebianPackages()) {
+    log(
+      `No PostgreSQL server found: installing Debian's (apt-get install -y ${POSTGRES_PACKAGES.join(' ')}), about a minute…`,
+    );
+    if (installDebianPackages(POSTGRES_PACKAGES)) postgres = findPostgresBinDir();
+  }
+  if (postgres.error) {
+    return {
+      error:
+        `The sync-server's PostgreSQL tests need a PostgreSQL server: ${postgres.error}. Install it ` +
+        `(Debian/Ubuntu: sudo apt-get install -y ${POSTGRES_PACKAGES.join(' ')}) or set POSTGRES_BIN_DIR to the folder with its initdb.`,
+    };
+  }
+  return { chromium: chromium.path, python, postgres: postgres.path };
 }

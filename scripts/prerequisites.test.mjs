@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findChromium } from './prerequisites.mjs';
+import { findChromium, findPostgresBinDir } from './prerequisites.mjs';
 
 function fakeBinary(path) {
   mkdirSync(join(path, '..'), { recursive: true });
@@ -32,5 +32,33 @@ describe('finding a Chromium for the end-to-end tests', () => {
     expect(findChromium({ PLAYWRIGHT_BROWSERS_PATH: empty }, [])).toEqual({
       error: 'no Chromium found',
     });
+  });
+});
+
+describe('finding PostgreSQL for the sync-server tests', () => {
+  const server = (dir) => {
+    for (const b of ['initdb', 'pg_ctl', 'postgres']) fakeBinary(join(dir, b));
+    return dir;
+  };
+
+  it("takes the newest of Debian's versions that has the server binaries", () => {
+    const root = mkdtempSync(join(tmpdir(), 'fdx-pg-'));
+    server(join(root, '15', 'bin'));
+    const newest = server(join(root, '16', 'bin'));
+    fakeBinary(join(root, '17', 'bin', 'psql')); // client only
+    expect(findPostgresBinDir({}, root)).toEqual({ path: newest });
+  });
+
+  it('takes POSTGRES_BIN_DIR when it has them, and says so when it does not', () => {
+    const dir = server(mkdtempSync(join(tmpdir(), 'fdx-pg-bin-')));
+    expect(findPostgresBinDir({ POSTGRES_BIN_DIR: dir }, '/nonexistent')).toEqual({ path: dir });
+    const empty = mkdtempSync(join(tmpdir(), 'fdx-pg-empty-'));
+    expect(findPostgresBinDir({ POSTGRES_BIN_DIR: empty }, '/nonexistent')).toEqual({
+      error: `POSTGRES_BIN_DIR=${empty} lacks initdb, pg_ctl or postgres`,
+    });
+  });
+
+  it('reports that none was found', () => {
+    expect(findPostgresBinDir({}, '/nonexistent')).toEqual({ error: 'no PostgreSQL server found' });
   });
 });

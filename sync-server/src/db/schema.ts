@@ -49,6 +49,8 @@ export const teams = sqliteTable(
   {
     id: text('id').primaryKey(), // UUID
     name: text('name').notNull(),
+    /** Minutes idle (or hidden) before the team's tablets lock (issue 15); an admin sets it. */
+    lockMinutes: integer('lock_minutes').notNull().default(5),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },

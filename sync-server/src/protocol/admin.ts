@@ -7,6 +7,7 @@ export const Team = z.object({
   id: z.string(),
   name: z.string(),
   memberCount: z.number().int(),
+  lockMinutes: z.number().int(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -20,6 +21,20 @@ export type TeamCreateRequest = z.input<typeof TeamCreateRequest>;
 
 export const TeamUpdateRequest = z.object({ name: TeamName });
 export type TeamUpdateRequest = z.input<typeof TeamUpdateRequest>;
+
+export const LOCK_MINUTES_MIN = 1;
+export const LOCK_MINUTES_MAX = 60;
+export const DEFAULT_LOCK_MINUTES = 5;
+
+/** PUT /api/admin/teams/:id/lock: minutes idle or hidden before the team's tablets lock. */
+export const TeamLockRequest = z.object({
+  lockMinutes: z
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(LOCK_MINUTES_MIN, `must be between ${LOCK_MINUTES_MIN} and ${LOCK_MINUTES_MAX} minutes`)
+    .max(LOCK_MINUTES_MAX, `must be between ${LOCK_MINUTES_MIN} and ${LOCK_MINUTES_MAX} minutes`),
+});
+export type TeamLockRequest = z.input<typeof TeamLockRequest>;
 
 export const InvitationStatus = z.enum(['active', 'used', 'expired', 'revoked']);
 export type InvitationStatus = z.infer<typeof InvitationStatus>;

@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'team.update',
   'team.member_upsert',
   'team.member_remove',
+  'team.lock_minutes',
   'invitation.create',
   'invitation.revoke',
   'user.disable',

@@ -95,5 +95,10 @@ export const MeResponse = z.object({
   isAdmin: z.boolean(),
   /** The local prevalences set for the user's teams. */
   modelPrevalence: z.array(ModelPrevalence).optional(),
+  /**
+   * Minutes idle or hidden before the app locks: the shortest set by the user's teams (a tablet
+   * shared across teams follows the strictest), the default without a team.
+   */
+  lockMinutes: z.number().int().optional(),
 });
 export type MeResponse = z.infer<typeof MeResponse>;

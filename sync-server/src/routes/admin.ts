@@ -8,6 +8,7 @@ import {
   InvitationCreateRequest,
   MembershipUpsertRequest,
   TeamCreateRequest,
+  TeamLockRequest,
   TeamUpdateRequest,
   UserUpdateRequest,
   type AuditListResponse,
@@ -26,6 +27,7 @@ import {
   listTeams,
   removeMembership,
   renameTeam,
+  setLockMinutes,
   upsertMembership,
 } from '../services/teams';
 import { listUsers, setUserDisabled } from '../services/users';
@@ -48,6 +50,12 @@ export const adminRoutes = ({ db, env, now }: AppDeps) => {
       )
       .patch('/teams/:id', validate('json', TeamUpdateRequest), (c) =>
         c.json(renameTeam(db, c.req.param('id'), c.req.valid('json').name, actor(c)), 200),
+      )
+      .put('/teams/:id/lock', validate('json', TeamLockRequest), (c) =>
+        c.json(
+          setLockMinutes(db, c.req.param('id'), c.req.valid('json').lockMinutes, actor(c)),
+          200,
+        ),
       )
       .post('/teams/:id/members', validate('json', MembershipUpsertRequest), (c) => {
         const { userId, role } = c.req.valid('json');

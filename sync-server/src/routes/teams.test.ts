@@ -73,3 +73,72 @@ describe("a team's local prevalence of a model's condition", () => {
     expect((await s.put(s.supervisor.client, s.teamA, 0.1, 'Not_An_Id')).status).toBe(404);
   });
 });
+
+describe("a team's lock delay (minutes idle or hidden before its tablets lock)", () => {
+  const lock = (client: TestClient, team: string, lockMinutes: unknown) =>
+    client.request('PUT', `/api/admin/teams/${team}/lock`, { lockMinutes });
+
+  it('is 5 minutes by default, set by an admin, audited, and reaches the members', async () => {
+    const s = await setup();
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(5);
+    const res = await lock(s.admin, s.teamA, 2);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: s.teamA, lockMinutes: 2 });
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(2);
+    const teams = (await (await s.admin.get('/api/admin/teams')).json()) as {
+      teams: { id: string; lockMinutes: number }[];
+    };
+    expect(teams.teams.find((t) => t.id === s.teamA)?.lockMinutes).toBe(2);
+    expect(teams.teams.find((t) => t.id === s.teamB)?.lockMinutes).toBe(5);
+    const audit = (await (
+      await s.admin.get('/api/admin/audit?action=team.lock_minutes')
+    ).json()) as {
+      entries: { action: string; target: string }[];
+    };
+    expect(audit.entries.map((e) => e.target)).toEqual([s.teamA]);
+  });
+
+  it('is refused to supervisors, clinicians and the signed-out, and to unknown teams', async () => {
+    const s = await setup();
+    expect((await lock(s.supervisor.client, s.teamA, 30)).status).toBe(403);
+    expect((await lock(s.clinician.client, s.teamA, 30)).status).toBe(403);
+    expect((await lock(new TestClient(s.app), s.teamA, 30)).status).toBe(401);
+    expect((await lock(s.admin, 'no-such-team', 30)).status).toBe(404);
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(5);
+  });
+
+  it("follows only the user's own teams, the shortest when they are in several", async () => {
+    const s = await setup();
+    expect((await lock(s.admin, s.teamB, 1)).status).toBe(200);
+    // Team B is not theirs: Team A's delay applies.
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(5);
+    expect((await lock(s.admin, s.teamA, 20)).status).toBe(200);
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(20);
+    // In Team B as well now: the stricter delay wins.
+    const added = await s.admin.request('POST', `/api/admin/teams/${s.teamB}/members`, {
+      userId: s.clinician.id,
+      role: 'clinician',
+    });
+    expect(added.status).toBe(200);
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(1);
+  });
+
+  it('refuses what is not a whole number of minutes from 1 to 60, with the reason', async () => {
+    const s = await setup();
+    for (const [value, message] of [
+      [0, /between 1 and 60/],
+      [61, /between 1 and 60/],
+      [-5, /between 1 and 60/],
+      [2.5, /whole number/],
+      ['5', /number of minutes/],
+      [null, /number of minutes/],
+    ] as const) {
+      const res = await lock(s.admin, s.teamA, value);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message).toMatch(message);
+    }
+    const missing = await s.admin.request('PUT', `/api/admin/teams/${s.teamA}/lock`, {});
+    expect(missing.status).toBe(400);
+    expect((await s.me(s.clinician.client)).lockMinutes).toBe(5);
+  });
+});

@@ -1,8 +1,8 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, min, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/connection';
 import { teamMemberships, teams, users, type TeamRow } from '../db/schema';
 import { ApiError, notFound } from '../errors';
-import type { Membership, Role, Team } from '../protocol';
+import { DEFAULT_LOCK_MINUTES, type Membership, type Role, type Team } from '../protocol';
 import { writeAudit, type Actor } from './audit';
 import { isUniqueViolation } from './db-errors';
 
@@ -11,6 +11,7 @@ function toTeam(row: TeamRow, memberCount: number): Team {
     id: row.id,
     name: row.name,
     memberCount,
+    lockMinutes: row.lockMinutes,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -56,6 +57,7 @@ export function createTeam(db: Db, name: string, actor: Actor): Team {
         const row: TeamRow = {
           id: crypto.randomUUID(),
           name,
+          lockMinutes: DEFAULT_LOCK_MINUTES,
           createdAt: actor.at,
           updatedAt: actor.at,
         };
@@ -86,6 +88,36 @@ export function renameTeam(db: Db, teamId: string, name: string, actor: Actor): 
     if (isUniqueViolation(err)) throw nameTaken(name);
     throw err;
   }
+}
+
+/** Sets how long the team's tablets stay unlocked while idle or hidden; admins only (route). */
+export function setLockMinutes(db: Db, teamId: string, lockMinutes: number, actor: Actor): Team {
+  return db.transaction(
+    (tx) => {
+      const team = getTeamRow(tx, teamId);
+      tx.update(teams).set({ lockMinutes, updatedAt: actor.at }).where(eq(teams.id, teamId)).run();
+      writeAudit(tx, actor, 'team.lock_minutes', teamId, {
+        lockMinutes,
+        previous: team.lockMinutes,
+      });
+      return toTeam({ ...team, lockMinutes, updatedAt: actor.at }, memberCount(tx, teamId));
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/**
+ * The lock delay of a user in these teams: the shortest (a tablet used for several teams follows
+ * the strictest), the default when they belong to none.
+ */
+export function lockMinutesOf(db: DbOrTx, teamIds: readonly string[]): number {
+  if (teamIds.length === 0) return DEFAULT_LOCK_MINUTES;
+  const row = db
+    .select({ minutes: min(teams.lockMinutes) })
+    .from(teams)
+    .where(inArray(teams.id, [...teamIds]))
+    .get();
+  return row?.minutes ?? DEFAULT_LOCK_MINUTES;
 }
 
 /** Adds the user to the team, or changes their role there. An admin may add themselves. */

@@ -6,6 +6,7 @@ import { teamMemberships, teams, users, type UserRow } from '../db/schema';
 import { ApiError, notFound } from '../errors';
 import type { AdminUser, MeResponse, MembershipSummary } from '../protocol';
 import { writeAudit, type Actor } from './audit';
+import { lockMinutesOf } from './teams';
 
 // Read on every /me: a prepared statement per connection.
 const prepareMemberships = (db: DbOrTx) =>
@@ -31,6 +32,10 @@ export function meOf(db: DbOrTx, user: UserRow): MeResponse {
     memberships,
     isAdmin: user.isAdmin,
     modelPrevalence: prevalencesOf(db, [...new Set(memberships.map((m) => m.teamId))]),
+    lockMinutes: lockMinutesOf(
+      db,
+      memberships.map((m) => m.teamId),
+    ),
   };
 }
 

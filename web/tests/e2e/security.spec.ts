@@ -1,7 +1,15 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { newMember, runModel, unlockWhenAsked, waitForOfflineReady } from './support';
+import {
+  E2E_ADMIN,
+  newMember,
+  runModel,
+  signInWithPin,
+  stopUnlockingWhenAsked,
+  unlockWhenAsked,
+  waitForOfflineReady,
+} from './support';
 
 // Encryption at rest, the PIN and the lock (issue 15), against the real server and the built app.
 
@@ -64,6 +72,7 @@ test('PIN: set after sign-in, unlocks after a lock offline; 5 wrong PINs need th
   // Lock: the patient disappears behind the PIN screen; the PIN brings the app back.
   await page.getByRole('button', { name: 'Lock' }).click();
   await expect(page.getByRole('button', { name: 'Unlock', exact: true })).toBeVisible();
+  await expect(page.getByText('Locked — sync waits for unlock.')).toBeVisible();
   await expect(page.getByText(family)).toHaveCount(0);
   await unlock(page, PIN);
   await expect(page.getByRole('heading', { name: `Grace ${family}` })).toBeVisible();
@@ -121,6 +130,107 @@ test('the app locks after 5 idle minutes, and when hidden longer than that', asy
     document.dispatchEvent(new Event('visibilitychange'));
   });
   await expect(page.getByRole('button', { name: 'Unlock', exact: true })).toBeVisible();
+});
+
+test("an admin sets a team's lock delay; the team's tablets lock after it", async ({
+  page,
+  browser,
+  baseURL,
+}) => {
+  // The admin, on their own tablet, makes a team and sets its delay in Admin → Teams.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInWithPin(admin, E2E_ADMIN.email, E2E_ADMIN.password);
+  const teamName = unique('Lock team ');
+  await admin.goto('/admin/teams');
+  await admin.getByLabel('Team name').fill(teamName);
+  await admin.getByRole('button', { name: 'Create team' }).click();
+  const card = admin.getByRole('region', { name: `Team ${teamName}` });
+  const minutes = card.getByLabel('Lock after (minutes without use)');
+  await expect(minutes).toHaveValue('5');
+  await minutes.fill('0');
+  await card.getByRole('button', { name: 'Set lock delay' }).click();
+  await expect(card.getByRole('alert')).toContainText('whole number of minutes from 1 to 60');
+  await minutes.fill('2');
+  await card.getByRole('button', { name: 'Set lock delay' }).click();
+  await expect(card.getByRole('status')).toContainText('now lock after 2 min');
+
+  // A clinician of that team, invited by the admin.
+  const teams = (await (await admin.request.get('/api/admin/teams')).json()) as {
+    teams: { id: string; name: string; lockMinutes: number }[];
+  };
+  const team = teams.teams.find((t) => t.name === teamName)!;
+  expect(team.lockMinutes).toBe(2);
+  const invitation = (await (
+    await admin.request.post('/api/admin/invitations', {
+      data: { teamId: team.id, role: 'clinician' },
+      headers: { Origin: baseURL! },
+    })
+  ).json()) as { code: string };
+  await adminContext.close();
+  const clinician = {
+    name: unique('Clinician '),
+    email: `${unique('lock')}@example.org`,
+    password: 'a long field password',
+  };
+  const signup = await page.request.post('/api/auth/signup', {
+    data: { ...clinician, invitationCode: invitation.code },
+    headers: { Origin: baseURL! },
+  });
+  expect(signup.ok(), await signup.text()).toBe(true);
+  await page.request.post('/api/auth/logout', { headers: { Origin: baseURL! } });
+
+  await page.clock.install();
+  await signIn(page, clinician.email, clinician.password);
+  await setPin(page);
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await page.clock.runFor('01:50');
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await page.clock.runFor('00:20');
+  await expect(page.getByRole('button', { name: 'Unlock', exact: true })).toBeVisible();
+  await expect(page.getByText('Locked — sync waits for unlock.')).toBeVisible();
+});
+
+test('change password: the new one signs in, the old one is refused, and the data stays', async ({
+  page,
+  baseURL,
+}) => {
+  const clinician = await newMember(page, baseURL!, 'clinician');
+  const newPassword = 'a brand new field password';
+  unlockWhenAsked(page, PIN);
+  await signIn(page, clinician.email, clinician.password);
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  const family = unique('Mensah');
+  await page.goto('/patients/new');
+  await page.getByLabel('Given name').fill('Abena');
+  await page.getByLabel('Family name').fill(family);
+  await page.getByLabel('Sex').selectOption('female');
+  await page.getByLabel('Years').fill('27');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: `Abena ${family}` })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Sync status' })).toContainText('0 waiting', {
+    timeout: 15_000,
+  });
+
+  await page.goto('/settings');
+  await page.getByLabel('Current password').fill(clinician.password);
+  await page.getByLabel('New password').fill(newPassword);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Password changed.')).toBeVisible();
+
+  page.on('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in to FieldDx' })).toBeVisible();
+  await signIn(page, clinician.email, clinician.password);
+  await expect(page.getByRole('alert')).toContainText('Wrong email or password');
+
+  // The new password opens this tablet's data key by itself (it was wrapped anew): no PIN asked.
+  await stopUnlockingWhenAsked(page);
+  await signIn(page, clinician.email, newPassword);
+  await expect(page.getByRole('heading', { name: `Welcome, ${clinician.name}` })).toBeVisible();
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('link', { name: new RegExp(`Abena ${family}`) })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Sync status' })).toContainText('0 waiting');
 });
 
 /** Every value of every IndexedDB store of the origin, as text; binary as hex. */

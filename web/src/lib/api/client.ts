@@ -84,6 +84,10 @@ export const api = {
       readResponse<Team>(client.api.admin.teams.$post({ json })),
     renameTeam: (id: string, json: TeamUpdateRequest) =>
       readResponse<Team>(client.api.admin.teams[':id'].$patch({ param: { id }, json })),
+    setLockMinutes: (id: string, lockMinutes: number) =>
+      readResponse<Team>(
+        client.api.admin.teams[':id'].lock.$put({ param: { id }, json: { lockMinutes } }),
+      ),
     addMember: (id: string, json: MembershipUpsertRequest) =>
       readResponse<unknown>(client.api.admin.teams[':id'].members.$post({ param: { id }, json })),
     removeMember: (id: string, userId: string) =>

@@ -33,7 +33,7 @@ export async function saveAttachment(
   // Read before the transaction: IndexedDB commits a transaction that awaits anything else.
   const row = await blobRow(sha256, blob);
   return guardQuota(() =>
-    db.transaction('rw', [db.blobs, db.attachments, db.outbox], async () => {
+    db.transaction('rw', [db.blobs, db.attachments, db.outbox, db.pushedVersions], async () => {
       if ((await db.blobs.where('sha256').equals(sha256).count()) === 0) await db.blobs.put(row);
       return writeRecord(db, 'attachments', attachment);
     }),

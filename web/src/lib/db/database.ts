@@ -14,6 +14,7 @@ import type {
 import { familyKey } from '$lib/domain/patient';
 import { encryptionMiddleware, type KeySource } from './encryption';
 import { exactKeys } from './mutated-keys';
+import type { VersionRow } from './versions';
 
 export interface SettingRow {
   key: string;
@@ -101,6 +102,7 @@ export class FieldDxDatabase extends Dexie {
   conflicts!: Table<ConflictRow, string>;
   comments!: Table<Comment, string>;
   followups!: Table<Followup, string>;
+  pushedVersions!: Table<VersionRow, [string, string]>;
 
   /**
    * With `keys`, patient data is sealed at rest (encryption.ts) and needs the data key to be read
@@ -140,6 +142,9 @@ export class FieldDxDatabase extends Dexie {
     // Encryption at rest (issue 15): every index stays in clear, and the family name is not one to
     // keep readable. Nothing queried it (the duplicate check compares in memory).
     this.version(6).stores({ patients: 'id, lastVisitAt' });
+    // No echo pull, encrypted (issues 15 and 17): the versions push answers give records, beside
+    // the sealed records instead of written into them (versions.ts). Not sealed: ids and numbers.
+    this.version(7).stores({ pushedVersions: '[table+id]' });
     if (keys) this.use(encryptionMiddleware(keys));
     // The live patient search reads back changed patients by key, bulk sync writes included.
     this.use(exactKeys(['patients']));

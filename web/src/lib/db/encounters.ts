@@ -44,7 +44,7 @@ export async function saveEncounter(
 
 function saveEncounterWithVisit(db: FieldDxDatabase, encounter: Encounter) {
   return guardQuota(() =>
-    db.transaction('rw', [db.encounters, db.outbox, db.patients], async () => {
+    db.transaction('rw', [db.encounters, db.outbox, db.patients, db.pushedVersions], async () => {
       await writeRecord(db, 'encounters', encounter);
       await markVisited(db, encounter.patientId, `${encounter.date}T23:59:59.999Z`);
       return encounter;

@@ -3,6 +3,7 @@ import { uuidv7 } from 'uuidv7';
 import type { Author, RecordMeta, SyncedTable, TableRecord } from '$lib/domain/records';
 import type { FieldDxDatabase, OutboxRow } from './database';
 import { guardQuota } from './errors';
+import { knownVersion } from './versions';
 
 /** Fields kept on the device only (indexes), never sent to the server. */
 const LOCAL_FIELDS = new Set(['searchTokens', 'familyKey', 'lastVisitAt']);
@@ -22,8 +23,12 @@ export async function writeRecord<T extends SyncedTable, Row extends TableRecord
   op: 'put' | 'delete' = 'put',
 ): Promise<Row> {
   return guardQuota(() =>
-    db.transaction('rw', [db.table(table), db.outbox], async () => {
-      await db.table(table).put(row);
+    db.transaction('rw', [db.table(table), db.outbox, db.pushedVersions], async () => {
+      // The version a push answer gave the record is kept beside it (versions.ts): this write
+      // takes it into the record, and the edit starts from it.
+      const version = await knownVersion(db, table, row);
+      const stored = version === row.version ? row : { ...row, version };
+      await db.table(table).put(stored);
       const replaced = await db.outbox.where('[table+recordId]').equals([table, row.id]).toArray();
       await db.outbox.bulkDelete(replaced.map((r) => r.seq!));
       // A newer edit of a conflict's resolution still resolves that conflict.
@@ -34,12 +39,12 @@ export async function writeRecord<T extends SyncedTable, Row extends TableRecord
         table,
         recordId: row.id,
         op,
-        baseVersion: row.version,
-        data: syncedFields(row),
+        baseVersion: version,
+        data: syncedFields(stored),
         createdAt: new Date().toISOString(),
       };
       await db.outbox.add(mutation);
-      return row;
+      return stored;
     }),
   );
 }

@@ -1,7 +1,8 @@
 import { parsePatientForm } from '$lib/domain/patient';
-import type { PatientFields } from '$lib/domain/records';
+import type { PatientFields, SyncedTable } from '$lib/domain/records';
 import { Vault } from '$lib/crypto/vault';
 import { FieldDxDatabase } from './database';
+import { knownVersion } from './versions';
 
 let counter = 0;
 
@@ -40,4 +41,17 @@ export function patientFields(over: Partial<PatientForm> = {}, today = new Date(
   );
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.value;
+}
+
+/**
+ * A stored record with the version this device knows for it (versions.ts): the version its next
+ * edit starts from, which a push answer may have given it without rewriting the record.
+ */
+export async function asKnown<T extends { id: string; version?: unknown }>(
+  db: FieldDxDatabase,
+  table: SyncedTable,
+  record: T | undefined,
+): Promise<T | undefined> {
+  if (!record) return record;
+  return { ...record, version: await knownVersion(db, table, record) };
 }

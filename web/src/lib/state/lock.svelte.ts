@@ -11,9 +11,8 @@ import {
   type LockNeed,
 } from '$lib/db/keyring';
 import { patientSearch } from '$lib/db/patient-search';
+import { DEFAULT_LOCK_MINUTES } from '$lib/security/lock-delay';
 
-/** Minutes without a touch, a key or the app in view before it locks (issue 15: default 5). */
-export const DEFAULT_LOCK_MINUTES = 5;
 const ACTIVITY = ['pointerdown', 'keydown', 'touchstart', 'wheel'] as const;
 const CHECK_EVERY_MS = 5_000;
 
@@ -33,7 +32,8 @@ export class LockState {
   need = $state<LockNeed | 'unknown'>('unknown');
   /** A passkey of this device wraps the data key too (Unlock with this device). */
   hasPasskey = $state(false);
-  lockAfterMs = DEFAULT_LOCK_MINUTES * 60_000;
+  /** Idle or hidden this long, it locks: the team setting (lockDelayMs), set by the layout. */
+  lockAfterMs = $state(DEFAULT_LOCK_MINUTES * 60_000);
   /** The password changed elsewhere: the PIN must open the key once (PasswordChangedError). */
   passwordChanged = $state(false);
   /** The new password, in memory only, until the PIN opens the key and it wraps it. */

@@ -3,6 +3,7 @@ import { patientLookupFields } from '$lib/domain/patient';
 import type { Patient, SyncedTable } from '$lib/domain/records';
 import type { ConflictRow, FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { syncedFields } from '$lib/db/records';
+import { knownVersions, recordVersions } from '$lib/db/versions';
 import { rebase } from './rebase';
 
 type Row = Record<string, unknown> & { id: string };
@@ -112,24 +113,33 @@ export async function applyPullPage(
 ): Promise<{ applied: number; skipped: number }> {
   let skipped = 0;
   const toStore: { table: SyncedTable; row: Row }[] = [];
-  await db.transaction('rw', [...syncedTables(db), db.outbox, db.syncState], async () => {
-    const pending = await pendingKeys(
-      db,
-      changes.map((c) => [c.table, c.id]),
-    );
-    const local = await localRows(db, changes);
-    for (const change of changes) {
-      const key = keyOf(change.table, change.id);
-      const version = local.get(key)?.version;
-      if (pending.has(key) || (typeof version === 'number' && version >= change.version)) {
-        skipped++;
-        continue;
+  await db.transaction(
+    'rw',
+    [...syncedTables(db), db.outbox, db.syncState, db.pushedVersions],
+    async () => {
+      const pending = await pendingKeys(
+        db,
+        changes.map((c) => [c.table, c.id]),
+      );
+      const local = await localRows(db, changes);
+      const held = changes.flatMap((c) => {
+        const row = local.get(keyOf(c.table, c.id));
+        return row ? [{ table: c.table, id: c.id, version: row.version }] : [];
+      });
+      const versions = await knownVersions(db, held);
+      for (const change of changes) {
+        const key = keyOf(change.table, change.id);
+        const version = versions.get(key);
+        if (pending.has(key) || (version !== undefined && version >= change.version)) {
+          skipped++;
+          continue;
+        }
+        toStore.push({ table: change.table, row: { ...change.record, id: change.id } as Row });
       }
-      toStore.push({ table: change.table, row: { ...change.record, id: change.id } as Row });
-    }
-    await storeServerRecords(db, toStore, local);
-    await db.syncState.put({ key: 'cursor', value: cursor });
-  });
+      await storeServerRecords(db, toStore, local);
+      await db.syncState.put({ key: 'cursor', value: cursor });
+    },
+  );
   return { applied: toStore.length, skipped };
 }
 
@@ -166,7 +176,8 @@ async function localRows(db: FieldDxDatabase, changes: PullChange[]): Promise<Ma
  */
 export async function dropForReset(db: FieldDxDatabase): Promise<number> {
   let dropped = 0;
-  await db.transaction('rw', [...syncedTables(db), db.outbox, db.blobs, db.syncState], async () => {
+  const tables = [...syncedTables(db), db.outbox, db.blobs, db.syncState, db.pushedVersions];
+  await db.transaction('rw', tables, async () => {
     const pending = new Set(
       (await db.outbox.toArray()).map((row) => keyOf(row.table, row.recordId)),
     );
@@ -174,6 +185,7 @@ export async function dropForReset(db: FieldDxDatabase): Promise<number> {
       const ids = (await db.table(table).toCollection().primaryKeys()) as string[];
       const leaving = ids.filter((id) => !pending.has(keyOf(table, id)));
       await db.table(table).bulkDelete(leaving);
+      await db.pushedVersions.bulkDelete(leaving.map((id) => [table, id]));
       dropped += leaving.length;
     }
     const kept = new Set(
@@ -235,7 +247,7 @@ export async function applyPushResults(
   const byId = new Map(results.map((r) => [r.mutationId, r]));
   await db.transaction(
     'rw',
-    [...syncedTables(db), db.outbox, db.conflicts, db.syncState],
+    [...syncedTables(db), db.outbox, db.conflicts, db.syncState, db.pushedVersions],
     async () => {
       // The batch is a stretch of the outbox: one read of its keys finds which sent rows are still
       // there. An edit since replaced its row with a newer one further on (a seq is never reused),
@@ -276,24 +288,13 @@ export async function applyPushResults(
       // Usually the whole stretch leaves: one range delete rather than one delete per row.
       if (leaving === stillThere.size) await range().delete();
       else await db.outbox.bulkDelete(acknowledged);
-      for (const [table, byRecord] of versions) await setVersions(db, table, byRecord);
+      for (const [table, byRecord] of versions) await recordVersions(db, table, byRecord);
       if (acked > 0 && acked > (await readAcked(db))) {
         await db.syncState.put({ key: 'acked', value: acked });
       }
     },
   );
   return outcome;
-}
-
-/**
- * Gives records their new versions: one bulk read and one bulk write per table (Dexie's
- * bulkUpdate took about twice as long in Chromium for 10,000 patients).
- */
-async function setVersions(db: FieldDxDatabase, table: SyncedTable, byRecord: Map<string, number>) {
-  const rows = (await db.table(table).bulkGet([...byRecord.keys()])) as (Row | undefined)[];
-  const updated: Row[] = [];
-  for (const row of rows) if (row) updated.push({ ...row, version: byRecord.get(row.id)! });
-  await db.table(table).bulkPut(updated);
 }
 
 /** Everything but a plain acknowledgement: rejections, merges, conflicts, and edits made meanwhile. */

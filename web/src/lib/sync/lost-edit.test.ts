@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
 import { freshDatabase, patientFields } from '$lib/db/test-db';
+import { recordVersions } from '$lib/db/versions';
 import { applyPullPage, applyPushResults } from './apply';
 import { rebase } from './rebase';
 
@@ -105,6 +106,18 @@ describe('a pull while the outbox holds an edit', () => {
     );
     expect(await getPatient(db, newer.id)).toMatchObject({ phone: '333', version: 3 });
     expect(await getPatient(db, older.id)).toMatchObject({ phone: '2222', version: 2 });
+  });
+
+  it('counts a version learnt from a push answer (kept beside the record) as the local one', async () => {
+    const mine = await createPatient(db, patientFields({ phone: '333' }), author);
+    await db.outbox.clear(); // backed up; the answer gave it version 3, the record still says 0
+    await recordVersions(db, 'patients', new Map([[mine.id, 3]]));
+    await applyPullPage(db, [pulled({ ...mine, phone: '222' }, 2, 1)], 1);
+    expect(await getPatient(db, mine.id)).toMatchObject({ phone: '333' });
+    // The next edit starts from the learnt version, and takes it into the record.
+    const edited = await updatePatient(db, mine.id, patientFields({ phone: '444' }), author);
+    expect(edited.version).toBe(3);
+    expect(await db.outbox.toArray()).toMatchObject([{ recordId: mine.id, baseVersion: 3 }]);
   });
 });
 

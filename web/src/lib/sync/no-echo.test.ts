@@ -6,7 +6,7 @@ import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/tes
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
-import { freshDatabase } from '$lib/db/test-db';
+import { freshDatabase, asKnown } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
 import { readAcked } from './apply';
 import { syncOnce } from './engine';
@@ -66,7 +66,10 @@ describe('no echo pull', () => {
     const first = await syncOnce(tabletA, a.transport);
     expect(first).toMatchObject({ pushed: 3, applied: 3, pulled: 0 });
     expect(await readAcked(tabletA)).toBeGreaterThan(0);
-    for (const p of patients) expect((await getPatient(tabletA, p.id))?.version).toBe(1);
+    for (const p of patients)
+      expect((await asKnown(tabletA, 'patients', await getPatient(tabletA, p.id)))?.version).toBe(
+        1,
+      );
     expect(await syncOnce(tabletB, b.transport)).toMatchObject({ pulled: 3 });
 
     // B edits Awa; both edit Binta (different fields): A's push of Binta is merged.
@@ -95,13 +98,17 @@ describe('no echo pull', () => {
     expect(second).toMatchObject({ pushed: 2, applied: 1, merged: 1 });
     // Awa (B's edit) and Binta (merged) come back; Coumba, pushed as sent, does not.
     expect(second.pulled).toBe(2);
-    expect(await getPatient(tabletA, patients[0]!.id)).toMatchObject({ phone: '111', version: 2 });
+    expect(
+      await asKnown(tabletA, 'patients', await getPatient(tabletA, patients[0]!.id)),
+    ).toMatchObject({ phone: '111', version: 2 });
     expect(await getPatient(tabletA, patients[1]!.id)).toMatchObject({
       phone: '222',
       village: 'Mopti',
       version: 3,
     });
-    expect(await getPatient(tabletA, patients[2]!.id)).toMatchObject({
+    expect(
+      await asKnown(tabletA, 'patients', await getPatient(tabletA, patients[2]!.id)),
+    ).toMatchObject({
       village: 'Kayes',
       version: 2,
     });
@@ -109,7 +116,8 @@ describe('no echo pull', () => {
     // And B, which pushed nothing new, converges on all of it.
     await syncOnce(tabletB, b.transport);
     for (const p of patients) {
-      const [x, y] = [await getPatient(tabletA, p.id), await getPatient(tabletB, p.id)];
+      const x = await asKnown(tabletA, 'patients', await getPatient(tabletA, p.id));
+      const y = await asKnown(tabletB, 'patients', await getPatient(tabletB, p.id));
       expect([x?.version, x?.village, x?.phone]).toEqual([y?.version, y?.village, y?.phone]);
     }
   });
@@ -138,6 +146,7 @@ describe('no echo pull', () => {
     expect(resets).toBe(1);
     expect(summary.pulled).toBe(2);
     expect(await readAcked(tablet)).toBe(0);
-    for (const p of patients) expect((await getPatient(tablet, p.id))?.version).toBe(1);
+    for (const p of patients)
+      expect((await asKnown(tablet, 'patients', await getPatient(tablet, p.id)))?.version).toBe(1);
   });
 });

@@ -16,25 +16,29 @@ export async function resolveConflict(
   now = new Date(),
 ) {
   return guardQuota(() =>
-    db.transaction('rw', [db.table(conflict.table), db.outbox, db.conflicts], async () => {
-      const current = (await db.table(conflict.table).get(conflict.recordId)) as
-        TableRecord[typeof conflict.table] | undefined;
-      if (!current) throw new Error('The record of this conflict is no longer on this device.');
-      const next = { ...touched(current, author, now), ...pick(chosen, conflict.fields) };
-      if (conflict.table === 'patients') {
-        Object.assign(next, patientLookupFields(next as TableRecord['patients']));
-      }
-      await writeRecord(db, conflict.table, next);
-      const [row] = await db.outbox
-        .where('[table+recordId]')
-        .equals([conflict.table, conflict.recordId])
-        .toArray();
-      await db.outbox.update(row!.seq!, {
-        resolvesConflictId: conflict.id,
-        data: syncedFields(next),
-      });
-      await db.conflicts.delete(conflict.id);
-    }),
+    db.transaction(
+      'rw',
+      [db.table(conflict.table), db.outbox, db.conflicts, db.pushedVersions],
+      async () => {
+        const current = (await db.table(conflict.table).get(conflict.recordId)) as
+          TableRecord[typeof conflict.table] | undefined;
+        if (!current) throw new Error('The record of this conflict is no longer on this device.');
+        const next = { ...touched(current, author, now), ...pick(chosen, conflict.fields) };
+        if (conflict.table === 'patients') {
+          Object.assign(next, patientLookupFields(next as TableRecord['patients']));
+        }
+        const stored = await writeRecord(db, conflict.table, next);
+        const [row] = await db.outbox
+          .where('[table+recordId]')
+          .equals([conflict.table, conflict.recordId])
+          .toArray();
+        await db.outbox.update(row!.seq!, {
+          resolvesConflictId: conflict.id,
+          data: syncedFields(stored),
+        });
+        await db.conflicts.delete(conflict.id);
+      },
+    ),
   );
 }
 

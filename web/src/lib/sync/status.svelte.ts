@@ -1,4 +1,5 @@
 import { ApiError, messageOf } from '$lib/api/errors';
+import { appVault, type Vault } from '$lib/crypto/vault';
 import { getDatabase, type FieldDxDatabase } from '$lib/db/database';
 import { getModelUpdates } from '$lib/inference/model-updates.svelte';
 import { retryDelay } from './backoff';
@@ -25,12 +26,20 @@ export class SyncStatus {
   needsSignIn = $state(false);
   /** The browser says there is no network, or the server could not be reached at all. */
   offline = $state(false);
+  /**
+   * The app is locked: the data key is not in memory, so nothing can be read from the (sealed)
+   * outbox or stored from a pull. Sync waits, and the unlock starts it again; a sync the lock cut
+   * short loses nothing (what it had stored stays stored, the rest is done again).
+   */
+  locked = $state(false);
 
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pushTimer: ReturnType<typeof setTimeout> | undefined;
   /** An edit arrived while a sync ran: push again once it ends. */
   #pushWanted = false;
+  /** The app locked while a sync ran (and may be unlocked again by the time it fails). */
+  #lockedDuringRun = false;
   #stop: (() => void) | undefined;
 
   constructor(
@@ -38,7 +47,14 @@ export class SyncStatus {
     private readonly transport: SyncTransport = httpTransport(),
     /** After each successful sync: new model versions download in the background. */
     private readonly afterSync: () => void = () => void getModelUpdates().check(),
-  ) {}
+    vault: Vault = appVault,
+  ) {
+    this.locked = !vault.unlocked;
+    vault.subscribe((unlocked) => {
+      this.locked = !unlocked;
+      if (!unlocked && this.running) this.#lockedDuringRun = true;
+    });
+  }
 
   /** Starts automatic syncing for the signed-in user. */
   start() {
@@ -95,7 +111,7 @@ export class SyncStatus {
   }
 
   async syncNow(): Promise<void> {
-    if (this.running || this.needsSignIn) return;
+    if (this.running || this.needsSignIn || this.locked) return;
     const locks = globalThis.navigator?.locks;
     if (locks) {
       await locks.request('fielddx-sync', { ifAvailable: true }, async (lock) => {
@@ -108,6 +124,7 @@ export class SyncStatus {
 
   async #run() {
     this.running = true;
+    this.#lockedDuringRun = false;
     this.progress = null;
     clearTimeout(this.#timer);
     try {
@@ -120,6 +137,7 @@ export class SyncStatus {
       this.offline = false;
       this.afterSync();
     } catch (error) {
+      if (this.#cutByLock()) return;
       if (error instanceof ApiError && error.isNetwork) {
         // No connection is a state, shown as such; the edits wait and go when it returns.
         this.offline = true;
@@ -142,6 +160,17 @@ export class SyncStatus {
         this.pushSoon();
       }
     }
+  }
+
+  /**
+   * The app locked during this sync (the failure is the key's absence, not the sync's): nothing to
+   * report and no back-off. Unlocked again meanwhile, the sync runs again at once.
+   */
+  #cutByLock(): boolean {
+    if (!this.locked && !this.#lockedDuringRun) return false;
+    this.#lockedDuringRun = false;
+    if (!this.locked) this.#timer = setTimeout(() => void this.syncNow(), 0);
+    return true;
   }
 
   async #loadLastSuccess() {

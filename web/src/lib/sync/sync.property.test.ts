@@ -20,7 +20,7 @@ import { saveEncounter, startEncounter } from '$lib/db/encounters';
 import { createPatient, deletePatient, restorePatient, updatePatient } from '$lib/db/patients';
 import { syncedFields } from '$lib/db/records';
 import { createReport, updateReport } from '$lib/db/reports';
-import { freshDatabase, patientFields } from '$lib/db/test-db';
+import { asKnown, freshDatabase, patientFields } from '$lib/db/test-db';
 import type { Author, PatientFields, SyncedTable } from '$lib/domain/records';
 import { syncOnce, type SyncSummary } from './engine';
 import { teamOnServer, type TestServer } from './test-server';
@@ -373,7 +373,8 @@ class World {
       for (const table of SYNC_TABLES) held += await db.table(table).count();
       expect(held, `tablet ${t} record count`).toBe(current.length);
       for (const r of current) {
-        const local = (await db.table(r.t).get(r.id)) as Record<string, unknown> | undefined;
+        const stored = (await db.table(r.t).get(r.id)) as { id: string } | undefined;
+        const local = (await asKnown(db, r.t, stored)) as Record<string, unknown> | undefined;
         expect(local, `tablet ${t} lacks ${r.t}/${r.id}`).toBeDefined();
         const server = JSON.parse(r.data) as Record<string, unknown>;
         const mine = syncedFields(local!);

@@ -6,7 +6,7 @@ import { saveDiagnosis } from '$lib/db/diagnoses';
 import { startEncounter } from '$lib/db/encounters';
 import { createPatient, getPatient, listPatients, updatePatient } from '$lib/db/patients';
 import { claimDevice } from '$lib/db/ownership';
-import { freshDatabase } from '$lib/db/test-db';
+import { freshDatabase, asKnown } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
 import { applyPushResults } from './apply';
 import {
@@ -93,7 +93,9 @@ describe('sync with the real server', () => {
     const summary = await syncOnce(tabletA, a.transport);
     expect(summary).toMatchObject({ pushed: 1, applied: 1, rejected: [] });
     expect(await tabletA.outbox.count()).toBe(0);
-    expect((await getPatient(tabletA, patient.id))?.version).toBeGreaterThan(0);
+    expect(
+      (await asKnown(tabletA, 'patients', await getPatient(tabletA, patient.id)))?.version,
+    ).toBeGreaterThan(0);
 
     const tabletB = device();
     await syncOnce(tabletB, b.transport);
@@ -114,7 +116,9 @@ describe('sync with the real server', () => {
     await claimDevice(tablet, b.author.userId);
     const patient = await createPatient(tablet, fields, b.author);
     expect(await syncOnce(tablet, b.transport)).toMatchObject({ pushed: 1, applied: 1 });
-    expect((await getPatient(tablet, patient.id))?.version).toBeGreaterThan(0);
+    expect(
+      (await asKnown(tablet, 'patients', await getPatient(tablet, patient.id)))?.version,
+    ).toBeGreaterThan(0);
     expect((await tablet.syncState.get('deviceId'))?.value).not.toBe(first);
   });
 
@@ -130,7 +134,9 @@ describe('sync with the real server', () => {
     const patient = await createPatient(tabletB, fields, b.author);
     await expect(syncOnce(tabletB, b.transport)).rejects.toMatchObject({ code: 'device_in_use' });
     expect(await syncOnce(tabletB, b.transport)).toMatchObject({ pushed: 1, applied: 1 });
-    expect((await getPatient(tabletB, patient.id))?.version).toBeGreaterThan(0);
+    expect(
+      (await asKnown(tabletB, 'patients', await getPatient(tabletB, patient.id)))?.version,
+    ).toBeGreaterThan(0);
   });
 
   it('starts the download over when the server no longer knows its cursor (restored backup)', async () => {
@@ -313,15 +319,18 @@ describe('sync with the real server', () => {
     await syncOnce(tablet, pushOnly);
     // Backed up (the outbox is empty), not pulled back: the answer gave each record its version.
     expect(await tablet.outbox.count()).toBe(0);
-    for (const p of patients) expect((await getPatient(tablet, p.id))?.version).toBe(1);
+    for (const p of patients)
+      expect((await asKnown(tablet, 'patients', await getPatient(tablet, p.id)))?.version).toBe(1);
 
     // An edit made before the versions arrive builds on the device's own pushed edit: no conflict.
     await updatePatient(tablet, patients[0]!.id, { ...fields, phone: '555' }, a.author);
     const summary = await syncOnce(tablet, a.transport);
     expect(summary).toMatchObject({ applied: 1, conflicts: 0, merged: 0 });
-    expect((await getPatient(tablet, patients[0]!.id))?.version).toBe(2);
-    // Versioned in place: their device-only fields stay.
-    const second = await getPatient(tablet, patients[1]!.id);
+    expect(
+      (await asKnown(tablet, 'patients', await getPatient(tablet, patients[0]!.id)))?.version,
+    ).toBe(2);
+    // Versioned without being rewritten: their device-only fields stay.
+    const second = await asKnown(tablet, 'patients', await getPatient(tablet, patients[1]!.id));
     expect(second).toMatchObject({ version: 1, lastVisitAt: patients[1]!.lastVisitAt });
     expect(second?.searchTokens).toEqual(patients[1]!.searchTokens);
   });

@@ -1,0 +1,1 @@
+ALTER TABLE `teams` ADD `lock_minutes` integer DEFAULT 5 NOT NULL;
