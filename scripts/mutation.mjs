@@ -5,7 +5,7 @@
 //   pnpm mutation                 every area
 //   pnpm mutation merge scope     some areas (sync-device, sync-push, sync-pull: parts of sync.ts;
 //                                web-lost-edit: rebase.ts and the guards in apply.ts; web-transport,
-//                                web-engine: the other parts of web/src/lib/sync)
+//                                web-engine, web-apply: the other parts of web/src/lib/sync)
 //   MUTATION_CONCURRENCY=2 pnpm mutation web-sync
 //   pnpm mutation --report        the scores of the areas already run
 //
@@ -27,6 +27,7 @@ const webSyncTests = web([
   'apply.test.ts',
   'backoff.test.ts',
   'failures.test.ts',
+  'locked.test.ts',
   'lost-edit.test.ts',
   'membership.test.ts',
   'no-echo.test.ts',
@@ -108,8 +109,8 @@ const AREAS = {
   'web-lost-edit': {
     mutate: [
       'web/src/lib/sync/rebase.ts',
-      'web/src/lib/sync/apply.ts:108-135',
-      'web/src/lib/sync/apply.ts:209-304',
+      'web/src/lib/sync/apply.ts:103-144',
+      'web/src/lib/sync/apply.ts:220-351',
     ],
     config: 'web/vitest.mutation.config.ts',
     tests: web([
@@ -146,6 +147,12 @@ const AREAS = {
     config: 'web/vitest.mutation.config.ts',
     tests: webSyncTests,
   },
+  // apply.ts outside web-lost-edit: storing server records, where patients sort, the reset.
+  'web-apply': {
+    mutate: ['web/src/lib/sync/apply.ts:1-102', 'web/src/lib/sync/apply.ts:145-219'],
+    config: 'web/vitest.mutation.config.ts',
+    tests: webSyncTests,
+  },
 };
 
 /** Parts of the areas above, for shorter runs: not run by a plain `pnpm mutation`. */
@@ -156,6 +163,7 @@ const PARTS = new Set([
   'web-lost-edit',
   'web-transport',
   'web-engine',
+  'web-apply',
 ]);
 
 // `--report`: no run; the scores of the areas already run, from their reports.
@@ -221,9 +229,9 @@ for (const name of areas) {
       // The property tests run fewer worlds per mutant; their full runs are in `pnpm test`.
       SYNC_PROPERTY_RUNS: process.env.SYNC_PROPERTY_RUNS ?? '30',
       SCOPE_RUNS: process.env.SCOPE_RUNS ?? '4',
-      // A fixed seed whose 8 worlds reach every path the web property test checks it reached (with
+      // A fixed seed whose 4 worlds reach every path the web property test checks it reached (with
       // 3 random worlds that check failed about half the time, and Stryker refuses a red dry run).
-      WEB_SYNC_PROPERTY_RUNS: process.env.WEB_SYNC_PROPERTY_RUNS ?? '8',
+      WEB_SYNC_PROPERTY_RUNS: process.env.WEB_SYNC_PROPERTY_RUNS ?? '4',
       WEB_SYNC_PROPERTY_SEED: process.env.WEB_SYNC_PROPERTY_SEED ?? '1',
     },
   });
