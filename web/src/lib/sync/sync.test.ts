@@ -2,11 +2,13 @@ import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/tes
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
+import { setDeleted } from '$lib/db/records';
 import { saveDiagnosis } from '$lib/db/diagnoses';
 import { startEncounter } from '$lib/db/encounters';
 import { createPatient, getPatient, listPatients, updatePatient } from '$lib/db/patients';
 import { claimDevice } from '$lib/db/ownership';
 import { freshDatabase, asKnown } from '$lib/db/test-db';
+import type { PushRequest } from 'sync-server/protocol';
 import type { PatientFields } from '$lib/domain/records';
 import { applyPushResults } from './apply';
 import {
@@ -587,16 +589,6 @@ describe('syncOnce: progress, push batches by size, a restart at the start', () 
 
   it('ends a push batch before the row that would pass PUSH_MAX_BYTES, and sends a larger row alone', async () => {
     const tablet = device();
-    // JSON.stringify({ notes: 'x'.repeat(n) }) is n + 12 characters.
-    const row = (n: number): OutboxRow => ({
-      mutationId: crypto.randomUUID(),
-      table: 'patients',
-      recordId: crypto.randomUUID(),
-      op: 'put',
-      baseVersion: 0,
-      data: { notes: 'x'.repeat(n) },
-      createdAt: new Date().toISOString(),
-    });
     const half = PUSH_MAX_BYTES / 2 - 12;
     await tablet.outbox.bulkAdd([row(half), row(half), row(1), row(PUSH_MAX_BYTES), row(1)]);
     const batches: number[][] = [];
@@ -622,5 +614,111 @@ describe('syncOnce: progress, push batches by size, a restart at the start', () 
     };
     await expect(syncOnce(tablet, restarting)).rejects.toThrow(/had just started/);
     expect(await tablet.syncState.get('lastSuccessAt')).toBeUndefined();
+  });
+});
+
+/** An outbox row whose data is JSON.stringify({ notes: 'x'.repeat(n) }): n + 12 characters. */
+function row(n: number): OutboxRow {
+  return {
+    mutationId: crypto.randomUUID(),
+    table: 'patients',
+    recordId: crypto.randomUUID(),
+    op: 'put',
+    baseVersion: 0,
+    data: { notes: 'x'.repeat(n) },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** A transport that applies every pushed mutation as sent, and records what it was sent. */
+function recordingTransport(failPush = (_n: number) => false) {
+  const pushes: PushRequest[] = [];
+  const puts: string[] = [];
+  let uploading = 0;
+  let most = 0;
+  const transport: SyncTransport = {
+    async push(request) {
+      pushes.push(request);
+      if (failPush(pushes.length)) throw new Error('push failed');
+      const applied = 'applied' as const;
+      return {
+        results: request.mutations.map((m) => ({
+          mutationId: m.mutationId,
+          status: applied,
+          version: 1,
+        })),
+      };
+    },
+    pull: async () => ({ changes: [], cursor: 0, hasMore: false, reset: false }),
+    async putBlob(sha256, blob) {
+      most = Math.max(most, ++uploading);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      uploading--;
+      puts.push(sha256);
+      return { sha256, bytes: blob.size, mime: blob.type, created: true };
+    },
+    getBlob: () => Promise.reject(new Error('no downloads here')),
+  };
+  return { transport, pushes, puts, most: () => most };
+}
+
+describe('syncOnce: images, and what a failure leaves', () => {
+  const author = { userId: 'user-a', teamId: 'team-1' };
+
+  it('uploads each image once, at most three at a time, and counts their bytes; a deleted one needs none', async () => {
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, author);
+    const sizes = [10, 20, 30, 40];
+    const saved = [];
+    for (const [i, n] of sizes.entries()) {
+      const blob = new Blob([new Uint8Array(n).fill(i + 1)], { type: 'image/png' });
+      saved.push(await saveAttachment(tablet, patient.id, blob, { width: 1, height: 1 }, author));
+    }
+    const t = recordingTransport();
+    const summary = await syncOnce(tablet, t.transport);
+    expect([...t.puts].sort()).toEqual(saved.map((a) => a.sha256).sort());
+    expect(t.most()).toBe(3);
+    const json = t.pushes.reduce((n, request) => n + JSON.stringify(request).length, 0);
+    expect(summary.bytesUp).toBe(json + 10 + 20 + 30 + 40);
+
+    // Deleting an image sends its record only: its bytes may be gone from the device.
+    await setDeleted(tablet, 'attachments', saved[0]!.id, true, author, new Date());
+    await tablet.blobs.delete(saved[0]!.sha256);
+    t.puts.length = 0;
+    expect(await syncOnce(tablet, t.transport)).toMatchObject({ pushed: 1, applied: 1 });
+    expect(t.puts).toEqual([]);
+  });
+
+  it('records the answer to an earlier batch before a later push fails', async () => {
+    const tablet = device();
+    // Each row is over half PUSH_MAX_BYTES: one batch each.
+    const [first, second] = [row(PUSH_MAX_BYTES / 2), row(PUSH_MAX_BYTES / 2)];
+    await tablet.outbox.bulkAdd([first!, second!]);
+    const t = recordingTransport((n) => n === 2);
+    await expect(syncOnce(tablet, t.transport)).rejects.toThrow('push failed');
+    expect(t.pushes.map((p) => p.mutations.length)).toEqual([1, 1]);
+    expect((await tablet.outbox.toArray()).map((r) => r.mutationId)).toEqual([second!.mutationId]);
+  });
+
+  it('asks for no more pages once storing a download failed', async () => {
+    const tablet = device();
+    let pulls = 0;
+    const endless: SyncTransport = {
+      push: () => Promise.reject(new Error('nothing to push')),
+      async pull(_device, cursor) {
+        pulls++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { changes: [], cursor: cursor + 1, hasMore: true, reset: false };
+      },
+      putBlob: () => Promise.reject(new Error('no images')),
+      getBlob: () => Promise.reject(new Error('no images')),
+    };
+    const failing = (p: SyncProgress) => {
+      if (p.phase === 'download') throw new Error('the device could not store it');
+    };
+    await expect(syncOnce(tablet, endless, failing)).rejects.toThrow('could not store');
+    const asked = pulls;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pulls).toBe(asked);
   });
 });
