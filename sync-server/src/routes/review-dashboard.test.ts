@@ -204,6 +204,21 @@ describe('GET /api/review/dashboard', () => {
     expect(m.runsPerWeek[0]!.positiveRate.high).toBeCloseTo(0.3244, 3);
   });
 
+  it('counts an encounter once, in the week it was recorded, however often it is edited', async () => {
+    const w = await setup();
+    const pat = patient(w.teamA);
+    applied(await w.alice.pushOne(mutation('patients', pat)));
+    const e = { ...patient(w.teamA), patientId: pat.id, date: '2026-01-15', notes: '' };
+    applied(await w.alice.pushOne(mutation('encounters', e)));
+    w.clock.advance(7 * DAY);
+    applied(await w.alice.pushOne(mutation('encounters', { ...e, notes: 'better' }, 1)));
+    applied(await w.bob.pushOne(mutation('encounters', { ...e, notes: 'well' }, 2)));
+    const d = await getDashboard(w, '?from=2026-01-01&to=2026-01-31');
+    const alice = d.clinicians.find((c) => c.id === w.alice.userId)!;
+    expect(alice.encountersPerWeek).toEqual([{ week: '2026-01-12', count: 1 }]);
+    expect(d.clinicians.find((c) => c.id === w.bob.userId)?.encountersPerWeek ?? []).toEqual([]);
+  });
+
   it('keeps to the caller’s teams', async () => {
     const w = await setup();
     const other = await w.sam.client.get(`/api/review/dashboard?teamId=${w.teamB}`);

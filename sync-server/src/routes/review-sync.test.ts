@@ -316,6 +316,11 @@ describe('comments', () => {
     });
     const edited = await w.alice.pushOne(mutation('comments', { ...byClinician, body: 'x' }, 1));
     expect(rejectedWith(edited).code).toBe('append_only');
+    const logged = listAudit(w.db, { limit: 50, action: 'comment.create' }).entries;
+    expect(logged.map((a) => [a.target, a.detail])).toEqual([
+      [expect.any(String), { teamId: w.teamA, reportId: shared.id, version: 1 }],
+      [byClinician.id, { teamId: w.teamA, reportId: draft.id, version: 1 }],
+    ]);
     expect(
       rejectedWith(await w.sue.pushOne(mutation('comments', comment(w.teamA, shared.id)))).code,
     ).toBe('forbidden');
@@ -355,5 +360,16 @@ describe('follow-ups', () => {
     expectStatus(await w.alice.pushOne(mutation('followups', bySam, 1)), 'applied');
     const deleted = await w.sam.pushOne(mutation('followups', { ...bySam, deleted: true }, 2));
     expect(rejectedWith(deleted).code).toBe('forbidden');
+    // Each accepted write is in the audit log: who asked, who closed it, in which team and report.
+    const logged = listAudit(w.db, { limit: 50 })
+      .entries.filter((a) => a.target === f.id)
+      .reverse();
+    const detail = (version: number) => ({ teamId: w.teamA, reportId: shared.id, version });
+    expect(
+      logged.map(({ action, userId, detail, ip }) => ({ action, userId, detail, ip })),
+    ).toEqual([
+      { action: 'followup.create', userId: w.sam.userId, detail: detail(1), ip: 'unknown' },
+      { action: 'followup.update', userId: w.alice.userId, detail: detail(2), ip: 'unknown' },
+    ]);
   });
 });

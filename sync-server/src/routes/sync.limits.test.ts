@@ -87,6 +87,15 @@ describe('record bounds at push (adversarial test, hole 1)', () => {
       await w.alice.pushOne(mutation('patients', patient(w.teamA, { notes: 'x'.repeat(size) }))),
     );
     expect(reason).toContain(`at most ${RECORD_LIMITS.patients.maxBytes}`);
+    // Exactly at the limit (UTF-8 bytes, multi-byte characters included) is allowed.
+    const { maxBytes } = RECORD_LIMITS.patients;
+    const base = patient(w.teamA, { notes: 'é' });
+    const fill = maxBytes - Buffer.byteLength(JSON.stringify(base));
+    const exact = { ...base, notes: 'é' + 'x'.repeat(fill) };
+    expect(Buffer.byteLength(JSON.stringify(exact))).toBe(maxBytes);
+    expect((await w.alice.pushOne(mutation('patients', exact))).status).toBe('applied');
+    const over = { ...exact, notes: 'é' + 'x'.repeat(fill + 1) };
+    rejectedInvalid(await w.alice.pushOne(mutation('patients', over)));
   });
 
   it('a stored record nested beyond what SQLite JSON functions read never makes a pull fail', async () => {

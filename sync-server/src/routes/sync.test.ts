@@ -17,6 +17,8 @@ import {
   syncWorld,
   uid,
 } from '../sync-test-utils';
+import { scopeOf } from '../services/scope';
+import { push as pushService } from '../services/sync';
 import { DAY, errorOf, TestClient } from '../test-utils';
 
 async function setup() {
@@ -92,6 +94,44 @@ describe('push: applied and merged', () => {
     );
     expect(r.version).toBe(2);
     expect(historyOf(w, p.id)).toHaveLength(2);
+  });
+
+  it('keeps the updatedAt the device gave, and stamps the server’s time on a record without one', async () => {
+    const w = await setup();
+    const dated = patient(w.teamA, { updatedAt: '2025-12-01T08:30:00.000Z' });
+    const undated: Record<string, unknown> = patient(w.teamA);
+    delete undated.updatedAt;
+    w.clock.advance(DAY);
+    for (const p of [dated, undated]) {
+      expectStatus(await w.alice.pushOne(mutation('patients', p)), 'applied');
+    }
+    const byId = new Map((await w.bob.pull()).changes.map((c) => [c.id, c.record]));
+    expect(byId.get(dated.id)?.updatedAt).toBe('2025-12-01T08:30:00.000Z');
+    expect(byId.get(String(undated.id))?.updatedAt).toBe(w.clock.now().toISOString());
+  });
+
+  it('answers a stale report edit that changes nothing new merged, whatever revision the device claims', async () => {
+    const w = await setup();
+    const p = await seeded(w);
+    const r = report(w.teamA, p.id);
+    expectStatus(await w.alice.pushOne(mutation('reports', r)), 'applied');
+    // Shared: the server gave it revision 1; bob changes the plan.
+    const stored = (await w.bob.pull()).changes.find((c) => c.id === r.id)!.record;
+    expect(stored.revision).toBe(1);
+    expectStatus(
+      await w.bob.pushOne(mutation('reports', { ...stored, plan: 'Admit' }, 1)),
+      'applied',
+    );
+    // alice, still at version 1, makes the same change; her copy claims some other revision. The
+    // revision is the server's: it is no edit of hers, so nothing new is written.
+    for (const revision of [7, 0]) {
+      const answer = expectStatus(
+        await w.alice.pushOne(mutation('reports', { ...stored, plan: 'Admit', revision }, 1)),
+        'merged',
+      );
+      expect(answer.version).toBe(2);
+      expect(answer.record.revision).toBe(1);
+    }
   });
 
   it('applies a further edit of the same device whose earlier answer was lost', async () => {
@@ -199,6 +239,12 @@ describe('push: conflicts', () => {
       );
       expect(expectStatus(r, 'rejected').code).toBe('unknown_conflict');
     }
+    // A record of another table that happens to have the same id does not close it either.
+    const sameId = { ...patient(w.teamA), id: p.id, patientId: p.id, date: '2026-01-15' };
+    const other = await w.alice.pushOne(
+      mutation('encounters', sameId, 0, 'put', { resolvesConflictId: c.conflictId }),
+    );
+    expect(expectStatus(other, 'rejected').code).toBe('unknown_conflict');
   });
 
   it('merges against the device’s own edit when it has not yet pulled that edit’s version', async () => {
@@ -264,6 +310,7 @@ describe('push: rejected', () => {
       [{ ...mutation('patients', patient(w.teamA)), data: 'text' }, 'data: must be an object'],
       [{ ...mutation('patients', patient(w.teamA)), id: 'other' }, 'data.id must equal id'],
       [mutation('patients', { ...patient(w.teamA), teamId: 7 }), 'data.teamId'],
+      [mutation('patients', { ...patient(w.teamA), teamId: '' }), 'data.teamId: must be a team id'],
       [{ ...mutation('patients', patient(w.teamA)), baseVersion: -1 }, 'baseVersion'],
       [{ ...mutation('patients', patient(w.teamA)), op: 'patch' }, 'op'],
       [mutation('patients', big), `bytes; at most ${RECORD_LIMITS.patients.maxBytes}`],
@@ -432,6 +479,31 @@ describe('push: idempotency', () => {
       .where(eq(appliedMutations.mutationId, m.mutationId))
       .all();
     expect(stored).toHaveLength(1);
+  });
+});
+
+describe('push: a mutation id stored for another user (behind the device binding)', () => {
+  it('is refused by the push service, which never hands out the other user’s result', async () => {
+    const w = await setup();
+    const m = mutation('patients', patient(w.teamA));
+    const first = await w.alice.pushOne(m);
+    expectStatus(first, 'applied');
+    // The route refuses bob on alice's device id (409 above); the service does not rely on it.
+    const results = pushService(
+      w.db,
+      { scope: scopeOf(w.db, w.bob.userId), deviceId: w.alice.deviceId, now: w.clock.now() },
+      [m],
+    );
+    expect(results).toEqual([
+      {
+        mutationId: m.mutationId,
+        status: 'rejected',
+        code: 'mutation_id_reused',
+        reason: 'this mutation id was already used by another user',
+      },
+    ]);
+    // alice's retry still gets her own answer.
+    expect(await w.alice.pushOne(m)).toEqual(first);
   });
 });
 

@@ -1,7 +1,9 @@
 import type { PullChange } from 'sync-server/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FieldDxDatabase } from '$lib/db/database';
+import { saveAttachment } from '$lib/db/attachments';
 import { createPatient, getPatient } from '$lib/db/patients';
+import { recordVersions } from '$lib/db/versions';
 import { freshDatabase, patientFields } from '$lib/db/test-db';
 import { newMeta } from '$lib/domain/records';
 import { applyPullPage, dropForReset, readCursor } from './apply';
@@ -59,6 +61,42 @@ describe('applyPullPage: where patients sort', () => {
   });
 });
 
+describe('applyPullPage: the records the device holds', () => {
+  it('finds them however the page orders their ids and whatever else lies between them', async () => {
+    const held = Array.from({ length: 20 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    await applyPullPage(db, held.map(patient), 1);
+    // The device holds p19 and p00 at this version (skipped); p05x is new to it.
+    expect(await applyPullPage(db, [patient('p19'), patient('p00'), patient('p05x')], 2)).toEqual({
+      applied: 1,
+      skipped: 2,
+    });
+    expect(await applyPullPage(db, [patient('p03'), patient('p04')], 3)).toEqual({
+      applied: 0,
+      skipped: 2,
+    });
+  });
+
+  it('sorts a patient by its latest visit whatever the order they arrive in, never before its last edit', async () => {
+    const edited = change('patients', {
+      ...newMeta('p1', author, new Date('2026-05-01T08:00:00Z')),
+      version: 1,
+      ...patientFields(),
+    });
+    await applyPullPage(
+      db,
+      [edited, visit('e2', 'p1', '2026-04-02'), visit('e1', 'p1', '2026-03-01'), patient('p2')],
+      4,
+    );
+    expect((await getPatient(db, 'p1'))?.lastVisitAt).toBe('2026-05-01T08:00:00.000Z');
+    await applyPullPage(
+      db,
+      [patient('p3'), visit('e3', 'p3', '2026-04-02'), visit('e4', 'p3', '2026-03-01')],
+      5,
+    );
+    expect((await getPatient(db, 'p3'))?.lastVisitAt).toBe('2026-04-02T23:59:59.999Z');
+  });
+});
+
 describe('dropForReset: the user may see other records now', () => {
   it('removes every synced record and image without a waiting edit, and keeps those with one', async () => {
     await applyPullPage(db, [patient('p1'), visit('e1', 'p1', '2026-02-01'), patient('p2')], 3);
@@ -71,5 +109,27 @@ describe('dropForReset: the user may see other records now', () => {
     expect(await db.blobs.count()).toBe(0);
     expect(await db.outbox.count()).toBe(1);
     expect(await readCursor(db)).toBe(0);
+  });
+
+  it('keeps the image of a record with a waiting edit, and forgets the pushed versions of what left', async () => {
+    await applyPullPage(db, [patient('p1'), patient('p2')], 2);
+    const mine = await createPatient(db, patientFields({ givenName: 'Mine' }), author);
+    const blob = new Blob([new Uint8Array([1, 2, 3])], { type: 'image/png' });
+    const image = await saveAttachment(db, mine.id, blob, { width: 1, height: 1 }, author);
+    await db.blobs.put({ sha256: 'b'.repeat(64), bytes: new Uint8Array([9]), mime: 'image/png' });
+    await recordVersions(
+      db,
+      'patients',
+      new Map([
+        ['p1', 4],
+        [mine.id, 2],
+      ]),
+    );
+
+    await dropForReset(db);
+    expect((await db.blobs.toCollection().primaryKeys()) as string[]).toEqual([image.sha256]);
+    expect(await db.pushedVersions.toArray()).toEqual([
+      { table: 'patients', id: mine.id, version: 2 },
+    ]);
   });
 });

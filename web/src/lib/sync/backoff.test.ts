@@ -9,4 +9,9 @@ describe('retryDelay', () => {
     expect(retryDelay(20, () => 1)).toBe(300_000);
     expect(retryDelay(20, () => 0)).toBe(150_000);
   });
+
+  it('never waits less than the first delay', () => {
+    expect(retryDelay(0, () => 1)).toBe(5_000);
+    expect(retryDelay(0, () => 0)).toBe(2_500);
+  });
 });

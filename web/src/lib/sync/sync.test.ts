@@ -1,14 +1,25 @@
 import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
-import type { FieldDxDatabase } from '$lib/db/database';
+import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
+import { setDeleted } from '$lib/db/records';
 import { saveDiagnosis } from '$lib/db/diagnoses';
-import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
+import { startEncounter } from '$lib/db/encounters';
+import { createPatient, getPatient, listPatients, updatePatient } from '$lib/db/patients';
 import { claimDevice } from '$lib/db/ownership';
 import { freshDatabase, asKnown } from '$lib/db/test-db';
+import type { PushRequest } from 'sync-server/protocol';
 import type { PatientFields } from '$lib/domain/records';
 import { applyPushResults } from './apply';
-import { nextBatch, PUSH_BATCH, syncOnce } from './engine';
+import {
+  deviceId,
+  nextBatch,
+  PUSH_BATCH,
+  PUSH_MAX_BYTES,
+  syncOnce,
+  toWireMutation,
+  type SyncProgress,
+} from './engine';
 import { resolveConflict } from './resolve';
 import { httpTransport, type SyncTransport } from './transport';
 
@@ -469,5 +480,245 @@ describe('sync with the real server', () => {
     expect(await getPatient(tabletA, patient.id)).toMatchObject(expected);
     await syncOnce(tabletB, b.transport);
     expect(await getPatient(tabletB, patient.id)).toMatchObject(expected);
+  });
+});
+
+describe('resolveConflict on the device', () => {
+  const author = { userId: 'user-b', teamId: 'team-1' };
+  const conflictOf = (recordId: string) => ({
+    id: 'conflict-1',
+    table: 'patients' as const,
+    recordId,
+    fields: ['familyName', 'village'],
+    deviceValues: { familyName: 'Keita', village: 'Kayes' },
+    serverVersion: 2,
+    createdAt: '2026-03-01T10:00:00.000Z',
+  });
+
+  it("takes the chosen values of the conflict's fields only, and queues the edit naming the conflict", async () => {
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, author);
+    await tablet.outbox.clear();
+    const conflict = conflictOf(patient.id);
+    await tablet.conflicts.put(conflict);
+    const now = new Date('2026-03-02T08:00:00.000Z');
+
+    // The village is the conflict's but not chosen here: it keeps its value. The phone was not in
+    // conflict: a value for it is no part of the resolution.
+    await resolveConflict(
+      tablet,
+      conflict,
+      { familyName: 'Keita', phone: '+223 9999' },
+      author,
+      now,
+    );
+
+    const stored = await getPatient(tablet, patient.id);
+    expect(stored).toMatchObject({
+      familyName: 'Keita',
+      village: 'Ségou',
+      phone: '',
+      updatedAt: now.toISOString(),
+    });
+    // The patient is found under its new name (its lookup fields follow the resolution).
+    expect((await listPatients(tablet, 'Keita')).map((p) => p.id)).toEqual([patient.id]);
+    expect(await tablet.conflicts.count()).toBe(0);
+    const [queued, ...more] = await tablet.outbox.toArray();
+    expect(more).toEqual([]);
+    expect(queued).toMatchObject({
+      recordId: patient.id,
+      resolvesConflictId: 'conflict-1',
+      data: { familyName: 'Keita', village: 'Ségou', phone: '', updatedAt: now.toISOString() },
+    });
+  });
+
+  it('gives only a patient its lookup fields (a visit has none)', async () => {
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, author);
+    const visit = await startEncounter(tablet, patient.id, author);
+    await tablet.outbox.clear();
+    const conflict = { ...conflictOf(visit.id), table: 'encounters' as const, fields: ['notes'] };
+    await tablet.conflicts.put(conflict);
+    await resolveConflict(tablet, conflict, { notes: 'better' }, author);
+    const stored = await tablet.encounters.get(visit.id);
+    expect(stored).toMatchObject({ notes: 'better' });
+    expect(stored).not.toHaveProperty('searchTokens');
+    expect(stored).not.toHaveProperty('familyKey');
+  });
+
+  it('refuses when the record is no longer on the device, and keeps the conflict', async () => {
+    const tablet = device();
+    const conflict = conflictOf('gone');
+    await tablet.conflicts.put(conflict);
+    await expect(
+      resolveConflict(tablet, conflict, { familyName: 'Keita' }, author),
+    ).rejects.toThrow(/no longer on this device/);
+    expect(await tablet.conflicts.count()).toBe(1);
+    expect(await tablet.outbox.count()).toBe(0);
+  });
+});
+
+describe('syncOnce: progress, push batches by size, a restart at the start', () => {
+  it('reports the upload, then the download, with the rows waiting and the bytes sent and received', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    for (const givenName of ['Awa', 'Binta', 'Coumba']) {
+      await createPatient(tabletA, { ...fields, givenName }, a.author);
+    }
+    // A refused row waits for the user: it counts as waiting, and is not sent.
+    const [refused, ...sending] = await tabletA.outbox.toArray();
+    await tabletA.outbox.update(refused!.seq!, { rejected: { code: 'invalid', reason: 'x' } });
+    const request = { deviceId: await deviceId(tabletA), mutations: sending.map(toWireMutation) };
+    const upload: SyncProgress[] = [];
+    const pushed = await syncOnce(tabletA, a.transport, (p) => upload.push(p));
+    expect(pushed).toMatchObject({ pushed: 2, applied: 2, pulled: 0 });
+    expect(pushed.bytesUp).toBe(JSON.stringify(request).length);
+    expect(upload.filter((p) => p.phase === 'upload')).toEqual([
+      { phase: 'upload', done: 2, total: 3, bytes: pushed.bytesUp },
+    ]);
+    expect((await tabletA.syncState.get('lastSuccessAt'))?.value).toEqual(expect.any(String));
+
+    const tabletB = device();
+    const download: SyncProgress[] = [];
+    const pulled = await syncOnce(tabletB, b.transport, (p) => download.push(p));
+    const page = await b.transport.pull(crypto.randomUUID(), 0, 1000);
+    expect(pulled).toMatchObject({ pushed: 0, pulled: 2, bytesUp: 0 });
+    expect(pulled.bytesDown).toBe(JSON.stringify(page.changes).length);
+    expect(download).toEqual([{ phase: 'download', done: 2, total: 2, bytes: pulled.bytesDown }]);
+  });
+
+  it('ends a push batch before the row that would pass PUSH_MAX_BYTES, and sends a larger row alone', async () => {
+    const tablet = device();
+    const half = PUSH_MAX_BYTES / 2 - 12;
+    await tablet.outbox.bulkAdd([row(half), row(half), row(1), row(PUSH_MAX_BYTES), row(1)]);
+    const batches: number[][] = [];
+    for (let batch = await nextBatch(tablet); batch.length > 0;) {
+      batches.push(batch.map((r) => JSON.stringify(r.data).length));
+      batch = await nextBatch(tablet, batch[batch.length - 1]!.seq);
+    }
+    expect(batches).toEqual([
+      [PUSH_MAX_BYTES / 2, PUSH_MAX_BYTES / 2],
+      [13],
+      [PUSH_MAX_BYTES + 12],
+      [13],
+    ]);
+  });
+
+  it('fails when the server restarts a download that had just started, and records no success', async () => {
+    const tablet = device();
+    const restarting: SyncTransport = {
+      push: () => Promise.reject(new Error('nothing to push')),
+      pull: async () => ({ changes: [], cursor: 0, hasMore: true, reset: true }),
+      putBlob: () => Promise.reject(new Error('no images')),
+      getBlob: () => Promise.reject(new Error('no images')),
+    };
+    await expect(syncOnce(tablet, restarting)).rejects.toThrow(/had just started/);
+    expect(await tablet.syncState.get('lastSuccessAt')).toBeUndefined();
+  });
+});
+
+/** An outbox row whose data is JSON.stringify({ notes: 'x'.repeat(n) }): n + 12 characters. */
+function row(n: number): OutboxRow {
+  return {
+    mutationId: crypto.randomUUID(),
+    table: 'patients',
+    recordId: crypto.randomUUID(),
+    op: 'put',
+    baseVersion: 0,
+    data: { notes: 'x'.repeat(n) },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** A transport that applies every pushed mutation as sent, and records what it was sent. */
+function recordingTransport(failPush = (_n: number) => false) {
+  const pushes: PushRequest[] = [];
+  const puts: string[] = [];
+  let uploading = 0;
+  let most = 0;
+  const transport: SyncTransport = {
+    async push(request) {
+      pushes.push(request);
+      if (failPush(pushes.length)) throw new Error('push failed');
+      const applied = 'applied' as const;
+      return {
+        results: request.mutations.map((m) => ({
+          mutationId: m.mutationId,
+          status: applied,
+          version: 1,
+        })),
+      };
+    },
+    pull: async () => ({ changes: [], cursor: 0, hasMore: false, reset: false }),
+    async putBlob(sha256, blob) {
+      most = Math.max(most, ++uploading);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      uploading--;
+      puts.push(sha256);
+      return { sha256, bytes: blob.size, mime: blob.type, created: true };
+    },
+    getBlob: () => Promise.reject(new Error('no downloads here')),
+  };
+  return { transport, pushes, puts, most: () => most };
+}
+
+describe('syncOnce: images, and what a failure leaves', () => {
+  const author = { userId: 'user-a', teamId: 'team-1' };
+
+  it('uploads each image once, at most three at a time, and counts their bytes; a deleted one needs none', async () => {
+    const tablet = device();
+    const patient = await createPatient(tablet, fields, author);
+    const sizes = [10, 20, 30, 40];
+    const saved = [];
+    for (const [i, n] of sizes.entries()) {
+      const blob = new Blob([new Uint8Array(n).fill(i + 1)], { type: 'image/png' });
+      saved.push(await saveAttachment(tablet, patient.id, blob, { width: 1, height: 1 }, author));
+    }
+    const t = recordingTransport();
+    const summary = await syncOnce(tablet, t.transport);
+    expect([...t.puts].sort()).toEqual(saved.map((a) => a.sha256).sort());
+    expect(t.most()).toBe(3);
+    const json = t.pushes.reduce((n, request) => n + JSON.stringify(request).length, 0);
+    expect(summary.bytesUp).toBe(json + 10 + 20 + 30 + 40);
+
+    // Deleting an image sends its record only: its bytes may be gone from the device.
+    await setDeleted(tablet, 'attachments', saved[0]!.id, true, author, new Date());
+    await tablet.blobs.delete(saved[0]!.sha256);
+    t.puts.length = 0;
+    expect(await syncOnce(tablet, t.transport)).toMatchObject({ pushed: 1, applied: 1 });
+    expect(t.puts).toEqual([]);
+  });
+
+  it('records the answer to an earlier batch before a later push fails', async () => {
+    const tablet = device();
+    // Each row is over half PUSH_MAX_BYTES: one batch each.
+    const [first, second] = [row(PUSH_MAX_BYTES / 2), row(PUSH_MAX_BYTES / 2)];
+    await tablet.outbox.bulkAdd([first!, second!]);
+    const t = recordingTransport((n) => n === 2);
+    await expect(syncOnce(tablet, t.transport)).rejects.toThrow('push failed');
+    expect(t.pushes.map((p) => p.mutations.length)).toEqual([1, 1]);
+    expect((await tablet.outbox.toArray()).map((r) => r.mutationId)).toEqual([second!.mutationId]);
+  });
+
+  it('asks for no more pages once storing a download failed', async () => {
+    const tablet = device();
+    let pulls = 0;
+    const endless: SyncTransport = {
+      push: () => Promise.reject(new Error('nothing to push')),
+      async pull(_device, cursor) {
+        pulls++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return { changes: [], cursor: cursor + 1, hasMore: true, reset: false };
+      },
+      putBlob: () => Promise.reject(new Error('no images')),
+      getBlob: () => Promise.reject(new Error('no images')),
+    };
+    const failing = (p: SyncProgress) => {
+      if (p.phase === 'download') throw new Error('the device could not store it');
+    };
+    await expect(syncOnce(tablet, endless, failing)).rejects.toThrow('could not store');
+    const asked = pulls;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pulls).toBe(asked);
   });
 });
