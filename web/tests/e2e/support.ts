@@ -126,7 +126,11 @@ export async function waitForOfflineReady(page: Page) {
   await page.evaluate(async () => {
     await navigator.serviceWorker.ready;
   });
-  await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  // `ready` resolves while the worker may still be activating (cleaning old caches) before it
+  // claims the page: on a loaded machine that took longer than expect's default 10 s.
+  await expect
+    .poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 30_000 })
+    .toBe(true);
 }
 
 /**
