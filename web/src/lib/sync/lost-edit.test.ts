@@ -10,7 +10,7 @@ import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
 import { freshDatabase, patientFields } from '$lib/db/test-db';
 import { recordVersions } from '$lib/db/versions';
-import { applyPullPage, applyPushResults } from './apply';
+import { applyPullPage, applyPushResults, readAcked } from './apply';
 import { rebase } from './rebase';
 
 const author = { userId: 'user-1', teamId: 'team-1' };
@@ -200,5 +200,63 @@ describe('recording push answers (found by mutation testing, docs/mutation-testi
     };
     expect(await applyPullPage(db, [change], 9)).toEqual({ applied: 1, skipped: 0 });
     expect(await applyPullPage(db, [change], 9)).toEqual({ applied: 0, skipped: 1 });
+  });
+});
+
+describe('recording a batch of push answers', () => {
+  const applied = (row: { mutationId: string }, version: number, seq?: number): MutationResult => ({
+    mutationId: row.mutationId,
+    status: 'applied',
+    version,
+    ...(seq === undefined ? {} : { seq }),
+  });
+
+  it('removes the acknowledged rows and keeps a refused one among them, not sent again as is', async () => {
+    for (const givenName of ['Awa', 'Binta', 'Coumba']) {
+      await createPatient(db, patientFields({ givenName }), author);
+    }
+    const sent = await db.outbox.toArray();
+    const refused: MutationResult = {
+      mutationId: sent[1]!.mutationId,
+      status: 'rejected',
+      code: 'forbidden',
+      reason: 'Not in your team.',
+    };
+    await applyPushResults(db, sent, [applied(sent[0]!, 1, 10), refused, applied(sent[2]!, 1, 11)]);
+    const left = await db.outbox.toArray();
+    expect(left.map((r) => r.seq)).toEqual([sent[1]!.seq]);
+    expect(left[0]!.rejected).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('keeps the highest seq as acked, whatever answers without one come before it', async () => {
+    const a = await createPatient(db, patientFields({ givenName: 'Awa' }), author);
+    await createPatient(db, patientFields({ givenName: 'Binta' }), author);
+    await createPatient(db, patientFields({ givenName: 'Coumba' }), author);
+    const sent = await db.outbox.toArray();
+    const merged: MutationResult = {
+      mutationId: sent[0]!.mutationId,
+      status: 'merged',
+      version: 3,
+      record: { ...sent[0]!.data, id: a.id, village: 'Kayes', version: 3 },
+    };
+    // Applied, but not as sent (no seq): it comes back in the pull.
+    await applyPushResults(db, sent, [merged, applied(sent[1]!, 2), applied(sent[2]!, 1, 12)]);
+    expect(await readAcked(db)).toBe(12);
+  });
+
+  it('never lowers acked (an older answer recorded after a newer one)', async () => {
+    await db.syncState.put({ key: 'acked', value: 20 });
+    await createPatient(db, patientFields(), author);
+    const sent = await db.outbox.toArray();
+    await applyPushResults(db, sent, [applied(sent[0]!, 1, 15)]);
+    expect(await readAcked(db)).toBe(20);
+  });
+
+  it('keeps a row the answer does not mention, to send again', async () => {
+    await createPatient(db, patientFields({ givenName: 'Awa' }), author);
+    await createPatient(db, patientFields({ givenName: 'Binta' }), author);
+    const sent = await db.outbox.toArray();
+    await applyPushResults(db, sent, [applied(sent[0]!, 1, 5)]);
+    expect((await db.outbox.toArray()).map((r) => r.seq)).toEqual([sent[1]!.seq]);
   });
 });
