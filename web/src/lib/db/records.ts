@@ -24,12 +24,15 @@ export async function writeRecord<T extends SyncedTable, Row extends TableRecord
 ): Promise<Row> {
   return guardQuota(() =>
     db.transaction('rw', [db.table(table), db.outbox, db.pushedVersions], async () => {
-      // The version a push answer gave the record is kept beside it (versions.ts): this write
-      // takes it into the record, and the edit starts from it.
-      const version = await knownVersion(db, table, row);
+      const replaced = await db.outbox.where('[table+recordId]').equals([table, row.id]).toArray();
+      // The version a push answer gave the record is kept beside it, or implied (versions.ts):
+      // this write takes it into the record, and the edit starts from it. A record not stored
+      // yet, or with an edit waiting, has had no answer.
+      const unanswered =
+        replaced.length > 0 || (row.version === 0 && !(await db.table(table).get(row.id)));
+      const version = await knownVersion(db, table, row, unanswered);
       const stored = version === row.version ? row : { ...row, version };
       await db.table(table).put(stored);
-      const replaced = await db.outbox.where('[table+recordId]').equals([table, row.id]).toArray();
       await db.outbox.bulkDelete(replaced.map((r) => r.seq!));
       // A newer edit of a conflict's resolution still resolves that conflict.
       const resolvesConflictId = replaced.find((r) => r.resolvesConflictId)?.resolvesConflictId;

@@ -53,5 +53,7 @@ export async function asKnown<T extends { id: string; version?: unknown }>(
   record: T | undefined,
 ): Promise<T | undefined> {
   if (!record) return record;
-  return { ...record, version: await knownVersion(db, table, record) };
+  const pending =
+    (await db.outbox.where('[table+recordId]').equals([table, record.id]).count()) > 0;
+  return { ...record, version: await knownVersion(db, table, record, pending) };
 }

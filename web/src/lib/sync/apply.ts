@@ -3,7 +3,7 @@ import { patientLookupFields } from '$lib/domain/patient';
 import type { Patient, SyncedTable } from '$lib/domain/records';
 import type { ConflictRow, FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { syncedFields } from '$lib/db/records';
-import { knownVersions, recordVersions } from '$lib/db/versions';
+import { isImpliedVersion, knownVersions, recordVersions } from '$lib/db/versions';
 import { rebase } from './rebase';
 
 type Row = Record<string, unknown> & { id: string };
@@ -126,7 +126,7 @@ export async function applyPullPage(
         const row = local.get(keyOf(c.table, c.id));
         return row ? [{ table: c.table, id: c.id, version: row.version }] : [];
       });
-      const versions = await knownVersions(db, held);
+      const versions = await knownVersions(db, held, pending);
       for (const change of changes) {
         const key = keyOf(change.table, change.id);
         const version = versions.get(key);
@@ -270,10 +270,20 @@ export async function applyPushResults(
         if (result.status === 'applied' && same) {
           outcome.applied++;
           acknowledged.push(same.seq!);
-          if (result.seq !== undefined) {
+          // The version to keep beside the record (versions.ts): none when implied; 0 for a
+          // creation the server changed, whose record the next pull brings.
+          const learnt =
+            result.seq === undefined
+              ? mutation.baseVersion === 0
+                ? 0
+                : undefined
+              : isImpliedVersion(mutation.baseVersion, result.version)
+                ? undefined
+                : result.version;
+          if (learnt !== undefined) {
             const byRecord = versions.get(mutation.table);
-            if (byRecord) byRecord.set(mutation.recordId, result.version);
-            else versions.set(mutation.table, new Map([[mutation.recordId, result.version]]));
+            if (byRecord) byRecord.set(mutation.recordId, learnt);
+            else versions.set(mutation.table, new Map([[mutation.recordId, learnt]]));
           }
           continue;
         }

@@ -260,3 +260,46 @@ describe('recording a batch of push answers', () => {
     expect((await db.outbox.toArray()).map((r) => r.seq)).toEqual([sent[1]!.seq]);
   });
 });
+
+describe('the version of a record made on this device, once its creation is answered', () => {
+  const change = (record: Record<string, unknown>, version: number): PullChange => ({
+    table: 'patients',
+    id: record.id as string,
+    version,
+    seq: version,
+    deleted: false,
+    record: { ...record, version },
+  });
+
+  it('is 1 when the server stored it as sent, with nothing written beside it', async () => {
+    const created = await createPatient(db, patientFields({ phone: '111' }), author);
+    const sent = await db.outbox.toArray();
+    expect(sent[0]).toMatchObject({ baseVersion: 0 });
+    const answer = { mutationId: sent[0]!.mutationId, status: 'applied', version: 1, seq: 7 };
+    await applyPushResults(db, sent, [answer as MutationResult]);
+    expect(await db.pushedVersions.count()).toBe(0);
+    // Its own version 1 coming back is not stored again; a teammate's version 2 is.
+    await applyPullPage(db, [change({ ...created, phone: 'echo' }, 1)], 1);
+    expect(await getPatient(db, created.id)).toMatchObject({ phone: '111' });
+    const edited = await updatePatient(db, created.id, patientFields({ phone: '222' }), author);
+    expect(edited.version).toBe(1);
+    expect(await db.outbox.toArray()).toMatchObject([{ baseVersion: 1 }]);
+  });
+
+  it('comes from the pull when the server changed it (no seq), and a new record starts from 0', async () => {
+    const created = await createPatient(db, patientFields({ phone: '111' }), author);
+    const sent = await db.outbox.toArray();
+    const answer = { mutationId: sent[0]!.mutationId, status: 'applied', version: 1 };
+    await applyPushResults(db, sent, [answer as MutationResult]);
+    await applyPullPage(db, [change({ ...created, phone: '111', village: 'Kayes' }, 1)], 1);
+    expect(await getPatient(db, created.id)).toMatchObject({ village: 'Kayes', version: 1 });
+    // A record still waiting for its first answer starts from nothing.
+    const other = await createPatient(db, patientFields({ givenName: 'Binta' }), author);
+    await updatePatient(db, other.id, patientFields({ givenName: 'Binta', phone: '3' }), author);
+    const waiting = await db.outbox
+      .where('[table+recordId]')
+      .equals(['patients', other.id])
+      .toArray();
+    expect(waiting).toMatchObject([{ baseVersion: 0 }]);
+  });
+});
