@@ -13,7 +13,7 @@ import { PullPages } from './pages';
 import type { SyncTransport } from './transport';
 
 /** Server limits (sync-server/protocol): at most 500 mutations and 5 MiB per push. */
-export const PUSH_BATCH = 500;
+export const PUSH_BATCH = 1000;
 export const PUSH_MAX_BYTES = 4 * 1024 * 1024;
 /** The server's largest page: fewer round trips and transactions on the device. */
 export const PULL_PAGE = 1000;
