@@ -84,7 +84,9 @@ export class SyncStatus {
       clearTimeout(this.#pushTimer);
     };
     void this.#loadLastSuccess();
-    void this.syncNow();
+    // Offline (the browser says so), the 'online' event starts it: a sync that could only fail
+    // would read and open a batch of the outbox just as the unlocked list loads.
+    if (navigator.onLine) void this.syncNow();
   }
 
   stop() {
