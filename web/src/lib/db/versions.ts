@@ -56,7 +56,7 @@ export async function knownVersions(
   if (held.length === 0) return known;
   const rows = await db.pushedVersions.bulkGet(held.map((r) => [r.table, r.id]));
   held.forEach((record, i) => {
-    const key = versionKey(record.table, record.id);
+    const key = recordKey(record.table, record.id);
     known.set(key, highest(record.version, rows[i]?.version, pending.has(key)));
   });
   return known;
@@ -76,4 +76,5 @@ export async function knownVersion(
   return highest(record.version, row?.version, pending);
 }
 
-export const versionKey = (table: string, id: string) => `${table}\u0000${id}`;
+/** A record's key in the maps of sync (`table\0id`): the pending set, the known versions. */
+export const recordKey = (table: string, id: string) => `${table}\u0000${id}`;

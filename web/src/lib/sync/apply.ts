@@ -3,7 +3,12 @@ import { patientLookupFields } from '$lib/domain/patient';
 import type { Patient, SyncedTable } from '$lib/domain/records';
 import type { ConflictRow, FieldDxDatabase, OutboxRow } from '$lib/db/database';
 import { syncedFields } from '$lib/db/records';
-import { isImpliedVersion, knownVersions, recordVersions } from '$lib/db/versions';
+import {
+  isImpliedVersion,
+  knownVersions,
+  recordKey as keyOf,
+  recordVersions,
+} from '$lib/db/versions';
 import { rebase } from './rebase';
 
 type Row = Record<string, unknown> & { id: string };
@@ -37,8 +42,6 @@ function latestVisits(encounters: Row[]): Map<string, string> {
   }
   return latest;
 }
-
-const keyOf = (table: string, id: string) => `${table}\u0000${id}`;
 
 /**
  * Rows written per bulkPut. A pull stores thousands of records in one transaction; writing them in
