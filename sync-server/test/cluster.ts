@@ -17,6 +17,10 @@ export interface InstanceOptions {
   publicOrigin?: string;
   /** Extra environment (DATABASE_URL, TRUST_PROXY, …). */
   env?: Record<string, string>;
+  /** Serve the built web app (web/build); off by default, as API tests need none. */
+  serveWeb?: boolean;
+  /** What the instance prints: LOG_LEVEL (silent by default) and where it goes. */
+  logLevel?: string;
 }
 
 export class ServerInstance {
@@ -54,8 +58,8 @@ export class ServerInstance {
         HOST: '127.0.0.1',
         DATA_DIR: this.options.dataDir,
         PUBLIC_ORIGIN: this.options.publicOrigin ?? this.origin,
-        LOG_LEVEL: 'silent',
-        WEB_DIR: '/nonexistent/fielddx-web-build',
+        LOG_LEVEL: this.options.logLevel ?? 'silent',
+        ...(this.options.serveWeb ? {} : { WEB_DIR: '/nonexistent/fielddx-web-build' }),
         ...this.options.env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

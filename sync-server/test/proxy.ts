@@ -43,7 +43,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * `upstreams` is read at each request, so instances can be added after the proxy started (they
  * need its address as their PUBLIC_ORIGIN).
  */
-export async function startProxy(upstreams: readonly string[]): Promise<LoopbackProxy> {
+export async function startProxy(
+  upstreams: readonly string[],
+  { port = 0, host = '127.0.0.1' } = {},
+): Promise<LoopbackProxy> {
   let next = 0;
   const proxy: LoopbackProxy = {
     origin: '',
@@ -66,6 +69,11 @@ export async function startProxy(upstreams: readonly string[]): Promise<Loopback
     headers['content-length'] = String(body.length);
 
     const attempt = (tried: number) => {
+      if (upstreams.length === 0) {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'starting', message: 'no instance yet' } }));
+        return;
+      }
       const index = next++ % upstreams.length;
       const target = new URL(req.url ?? '/', upstreams[index]);
       const upstreamReq = httpRequest(
@@ -100,7 +108,7 @@ export async function startProxy(upstreams: readonly string[]): Promise<Loopback
     };
     attempt(0);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  proxy.origin = `http://${host}:${(server.address() as AddressInfo).port}`;
   return proxy;
 }
