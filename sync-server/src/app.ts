@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { existsSync } from 'node:fs';
 import { loadSession } from './auth/middleware';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
+import type { BlobStore } from './blob-store/store';
 import type { AppDeps, AppEnv } from './context';
 import type { Db } from './db/connection';
 import type { Env } from './env';
@@ -40,6 +41,8 @@ export interface CreateAppOptions {
   now?: () => Date;
   /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
   passwords?: PasswordHasher;
+  /** Where blob bytes go (the filesystem under DATA_DIR when not given). */
+  blobStore?: BlobStore;
 }
 
 export function createApp(options: CreateAppOptions) {
@@ -49,6 +52,7 @@ export function createApp(options: CreateAppOptions) {
     logger: options.logger ?? silentLogger,
     now: options.now ?? (() => new Date()),
     passwords: options.passwords ?? createPasswordHasher(),
+    blobStore: options.blobStore,
   };
   const { env, logger } = deps;
   const webBuilt = existsSync(env.WEB_DIR);

@@ -1,5 +1,6 @@
 // Helpers for the sync suites (not imported by the server).
 import path from 'node:path';
+import type { BlobStore } from './blob-store/store';
 import { DB_FILE_NAME } from './db/connection';
 import type { Logger } from './logger';
 import { ORIGIN, makeTestApp, tempDir, TestClient, withAdmin, type TestApp } from './test-utils';
@@ -157,7 +158,7 @@ export class SyncClient {
  * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
  */
 export async function syncWorld(
-  options: { file?: string; logger?: Logger; dbInDataDir?: boolean } = {},
+  options: { file?: string; logger?: Logger; dbInDataDir?: boolean; blobStore?: BlobStore } = {},
 ) {
   const data = tempDir('fdx-sync-');
   const t = makeTestApp({
@@ -165,6 +166,7 @@ export async function syncWorld(
     // dbInDataDir: the database file in DATA_DIR, as the server keeps it (for backups).
     file: options.dbInDataDir ? path.join(data.dir, DB_FILE_NAME) : options.file,
     logger: options.logger,
+    blobStore: options.blobStore,
   });
   const a = await withAdmin(t.app);
   const teamA = await a.createTeam('Team A');

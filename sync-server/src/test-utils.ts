@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from './app';
+import type { BlobStore } from './blob-store/store';
 import { createPasswordHasher, type Argon2Params, type PasswordHasher } from './auth/password';
 import { SESSION_COOKIE } from './auth/cookie';
 import { openDatabase } from './db/connection';
@@ -49,6 +50,7 @@ export interface TestAppOptions {
   passwords?: PasswordHasher;
   logger?: Logger;
   file?: string;
+  blobStore?: BlobStore;
 }
 
 export function makeTestApp(options: TestAppOptions = {}) {
@@ -61,6 +63,7 @@ export function makeTestApp(options: TestAppOptions = {}) {
     now: clock.now,
     passwords: options.passwords ?? testPasswords,
     logger: options.logger,
+    blobStore: options.blobStore,
   });
   return { app, env, clock, ...database };
 }
