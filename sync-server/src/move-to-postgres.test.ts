@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -315,6 +315,37 @@ describe('pnpm move-to-postgres', { timeout: SERVER_TIMEOUT }, () => {
       encoding: 'utf8',
     });
 
+  it('leaves the target empty when killed in the middle, and then moves it whole', async () => {
+    const w = await syncWorld({ dbInDataDir: true });
+    for (let i = 0; i < 5; i++) {
+      await w.alice.push(
+        Array.from({ length: 1000 }, () => mutation('patients', patient(w.teamA))),
+      );
+    }
+    w.close();
+    onTestFinished(() => rmSync(w.dataDir, { recursive: true, force: true }));
+    const url = await newDatabase();
+    const child = spawn(process.execPath, ['--import', 'tsx', cli], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, DATA_DIR: w.dataDir, DATABASE_URL: url },
+    });
+    let out = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal)),
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      // The first table is copied, the rest of the transaction is still to come.
+      if (/applied_mutations: 5000 rows/.test(out)) child.kill('SIGKILL');
+    });
+    expect(await exited).toBe('SIGKILL');
+    expect(out).not.toMatch(/Moved and checked/);
+    expect(nonEmpty(await pgCounts(url))).toEqual([]);
+    const again = run({ DATA_DIR: w.dataDir, DATABASE_URL: url });
+    expect(again.status, again.stderr).toBe(0);
+    expect((await pgCounts(url)).records).toBe(5000);
+  });
+
   it('prints a short report and exits 0; refuses a second run with exit 1', async () => {
     const { dataDir } = await syncedDataFolder();
     // A file no row lists (an upload a crash left unrecorded): reported, not moved.
@@ -324,7 +355,7 @@ describe('pnpm move-to-postgres', { timeout: SERVER_TIMEOUT }, () => {
     const url = await newDatabase();
     const ok = run({ DATA_DIR: dataDir, DATABASE_URL: url });
     expect(ok.status, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^ {2}records: \d+ rows$/m);
+    expect(ok.stdout).toMatch(/^ {2}records: \d+ rows \(\d+ ms\)$/m);
     expect(ok.stdout).toMatch(
       /Moved and checked: \d+ tables, \d+ rows \(counts and contents equal\), 3 blobs, \d+ bytes \(SHA-256 read back\)/,
     );
