@@ -35,9 +35,11 @@ try {
     );
   }
 } catch (err) {
-  if (err instanceof MoveError) {
-    console.error(`move-to-postgres: ${err.message}`);
-    process.exit(1);
-  }
-  throw err;
+  // The message only: never an inspected error object, whose properties could quote a row.
+  console.error(
+    err instanceof MoveError
+      ? `move-to-postgres: ${err.message}`
+      : `move-to-postgres failed: ${err instanceof Error ? err.message : String(err)}`,
+  );
+  process.exit(1);
 }

@@ -228,7 +228,7 @@ describe('moving a SQLite data folder into PostgreSQL', { timeout: SERVER_TIMEOU
     await client.query('CREATE TABLE notes (body text); INSERT INTO notes VALUES ($$x$$)');
     await client.end();
     await expect(moveToPostgres({ dataDir, databaseUrl: foreign })).rejects.toThrow(
-      /not empty: 1 table hold rows \(notes\)\./,
+      /not empty: 1 table holds rows \(notes\)\./,
     );
     expect(Object.keys(await pgCounts(foreign))).toEqual(['notes']);
   });
@@ -240,7 +240,7 @@ describe('moving a SQLite data folder into PostgreSQL', { timeout: SERVER_TIMEOU
       [
         `CREATE FUNCTION tamper() RETURNS trigger AS $$ BEGIN NEW.name := NEW.name || '!'; RETURN NEW; END $$ LANGUAGE plpgsql;
          CREATE TRIGGER tamper BEFORE INSERT ON teams FOR EACH ROW EXECUTE FUNCTION tamper();`,
-        /Check failed: teams holds other values in PostgreSQL than in SQLite\. Nothing was written/,
+        /Check failed: teams holds other values in PostgreSQL than in SQLite\. Nothing was copied/,
       ],
       // A target that drops rows: the count check sees it.
       [
@@ -256,6 +256,22 @@ describe('moving a SQLite data folder into PostgreSQL', { timeout: SERVER_TIMEOU
       await expect(moveToPostgres({ dataDir, databaseUrl: url })).rejects.toThrow(fails);
       expect(nonEmpty(await pgCounts(url))).toEqual([]);
     }
+  });
+
+  it('names the table and constraint when PostgreSQL refuses a row, never the row', async () => {
+    const { dataDir } = await syncedDataFolder();
+    const url = await newDatabase();
+    const opened = await openPostgres(url);
+    await opened.pool.query(
+      `ALTER TABLE users ADD CONSTRAINT no_admin CHECK (email <> 'admin@example.org')`,
+    );
+    await opened.close();
+    const error = await moveToPostgres({ dataDir, databaseUrl: url }).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /Copying users failed: PostgreSQL error 23514 on users \(constraint no_admin\)\. Nothing was copied/,
+    );
+    expect(String(error)).not.toMatch(/example\.org|Ada|argon2/);
+    expect(nonEmpty(await pgCounts(url))).toEqual([]);
   });
 
   it('refuses a data folder whose listed blobs are missing or damaged, writing nothing', async () => {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { and, asc, Column, getTableColumns, getTableName, is, sql, type SQL } from 'drizzle-orm';
+import { asc, Column, getTableColumns, getTableName, is, sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { getTableConfig as pgConfig, PgTable } from 'drizzle-orm/pg-core';
 import { getTableConfig as sqliteConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -27,11 +27,11 @@ import * as pgSchema from './db/schema.pg';
  * failed check leaves the target as it was. The source is never written: the copy is read from a
  * snapshot (VACUUM INTO), upgraded to the current schema by the SQLite migrations if it is older.
  *
- * Checked before committing: every table's row count; every table's content (a SHA-256 over its
- * rows in primary-key order, read back from PostgreSQL, equal to the same over the snapshot); every
- * blob the database lists, hashed in the data folder before the copy and read back from the store
- * after it (its SHA-256 and size); and that the store holds exactly those blobs. Nothing read from
- * a row is ever printed: errors name tables and blob hashes only.
+ * Checked before committing: every table's row count; every table's content (the sum of its rows'
+ * SHA-256, read back from PostgreSQL, equal to the same over the snapshot); every blob the database
+ * lists, hashed in the data folder before the copy and read back from the store after it (its
+ * SHA-256 and size); and that the store holds exactly those blobs. Nothing read from a row is ever
+ * printed: errors name tables and blob hashes only.
  */
 
 export class MoveError extends Error {}
@@ -185,7 +185,7 @@ function pgRows(db: NodePgDatabase<typeof pgSchema>, pair: TablePair) {
       (await db
         .select()
         .from(pair.pg)
-        .where(and(after))
+        .where(after)
         .orderBy(...pair.pgKey.map((c) => asc(c)))
         .limit(PAGE)) as Record<string, unknown>[],
     (row) => props.map((p) => row[p]),
@@ -224,6 +224,19 @@ async function digest(
   return { rows, sum };
 }
 
+/**
+ * Why a statement failed, in schema words only. Not the message: drizzle's names the query's
+ * parameters (the rows), and PostgreSQL's can quote a value.
+ */
+function failureOf(error: unknown): string {
+  let e = error as { cause?: unknown; code?: unknown } | undefined;
+  while (e && typeof e.code !== 'string' && e.cause) e = e.cause as typeof e;
+  const db = e as { code?: string; table?: string; column?: string; constraint?: string };
+  if (typeof db?.code !== 'string') return (error as Error)?.name ?? 'an error';
+  const where = [db.table, db.column].filter(Boolean).join('.');
+  return `PostgreSQL error ${db.code}${where ? ` on ${where}` : ''}${db.constraint ? ` (constraint ${db.constraint})` : ''}`;
+}
+
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const short = (sha: string) => `${sha.slice(0, 12)}…`;
 
@@ -244,7 +257,7 @@ async function tablesWithRows(client: pg.ClientBase): Promise<string[]> {
 function notEmpty(full: string[]): MoveError {
   const blobs = full.some((t) => t.startsWith('blob_') && t !== 'blob_teams');
   return new MoveError(
-    `The target database is not empty: ${full.length} table${full.length === 1 ? '' : 's'} hold rows` +
+    `The target database is not empty: ${full.length === 1 ? '1 table holds' : `${full.length} tables hold`} rows` +
       ` (${full.slice(0, 5).join(', ')}${full.length > 5 ? ', …' : ''})` +
       `${blobs ? ', blobs among them' : ''}. Move into a new, empty database. Nothing was written.`,
   );
@@ -261,14 +274,14 @@ function withoutPassword(message: string, url: string): string {
   return password ? message.replaceAll(password, '***') : message;
 }
 
-async function countFiles(dir: string, accept: (name: string) => boolean): Promise<number> {
+async function countFiles(dir: string): Promise<number> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;
     },
   );
-  return entries.filter((e) => e.isFile() && accept(e.name)).length;
+  return entries.filter((e) => e.isFile()).length;
 }
 
 export interface MoveOptions {
@@ -401,12 +414,13 @@ export async function moveToPostgres(options: MoveOptions): Promise<MoveReport> 
             blobs: listed.length,
             blobBytes,
             unlistedBlobFiles,
-            modelFiles: await countFiles(path.join(dataDir, 'models'), () => true),
+            modelFiles: await countFiles(path.join(dataDir, 'models')),
             ms: Math.round(performance.now() - started),
           };
         } catch (error) {
           await client.query('ROLLBACK').catch(() => {});
-          throw error;
+          if (error instanceof MoveError) throw error;
+          throw new MoveError(`The copy failed: ${failureOf(error)}. Nothing was copied.`);
         } finally {
           client.release();
         }
@@ -444,7 +458,14 @@ async function copyInTransaction(
       const values = page.map((row) =>
         Object.fromEntries(pair.keys.map(([from, to]) => [to, row[from]])),
       );
-      await db.insert(pair.pg).values(values as never);
+      await db
+        .insert(pair.pg)
+        .values(values as never)
+        .catch((error: unknown) => {
+          throw new MoveError(
+            `Copying ${pair.name} failed: ${failureOf(error)}. Nothing was copied.`,
+          );
+        });
       rows += page.length;
     }
     // Ids made by PostgreSQL from now on follow the copied ones.
@@ -478,12 +499,12 @@ async function copyInTransaction(
     const actual = await digest(pgRows(db, pair), (row) => row);
     if (actual.rows !== expected.rows) {
       throw new MoveError(
-        `Check failed: ${pair.name} has ${actual.rows} rows in PostgreSQL, ${expected.rows} in SQLite. Nothing was written.`,
+        `Check failed: ${pair.name} has ${actual.rows} rows in PostgreSQL, ${expected.rows} in SQLite. Nothing was copied.`,
       );
     }
     if (actual.sum !== expected.sum) {
       throw new MoveError(
-        `Check failed: ${pair.name} holds other values in PostgreSQL than in SQLite. Nothing was written.`,
+        `Check failed: ${pair.name} holds other values in PostgreSQL than in SQLite. Nothing was copied.`,
       );
     }
   }
@@ -492,14 +513,14 @@ async function copyInTransaction(
   const expectedShas = listed.map((b) => b.sha256);
   if (JSON.stringify(stored) !== JSON.stringify(expectedShas)) {
     throw new MoveError(
-      `Check failed: the blob store holds ${stored.length} blobs, the database lists ${expectedShas.length}. Nothing was written.`,
+      `Check failed: the blob store holds ${stored.length} blobs, the database lists ${expectedShas.length}. Nothing was copied.`,
     );
   }
   for (const blob of listed) {
     const bytes = await store.getBuffer(blob.sha256);
     if (!bytes || bytes.length !== blob.bytes || sha256Of(bytes) !== blob.sha256) {
       throw new MoveError(
-        `Check failed: blob ${short(blob.sha256)} reads back other bytes from PostgreSQL. Nothing was written.`,
+        `Check failed: blob ${short(blob.sha256)} reads back other bytes from PostgreSQL. Nothing was copied.`,
       );
     }
   }
