@@ -37,22 +37,22 @@ const hasOwnBodyLimit = (path: string) =>
 export interface CreateAppOptions {
   db: Db;
   env: Env;
+  /** Where blob bytes go (the filesystem under DATA_DIR when not given). */
+  blobStore?: BlobStore;
   logger?: Logger;
   now?: () => Date;
   /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
   passwords?: PasswordHasher;
-  /** Where blob bytes go (the filesystem under DATA_DIR when not given). */
-  blobStore?: BlobStore;
 }
 
 export function createApp(options: CreateAppOptions) {
   const deps: AppDeps = {
     db: options.db,
     env: options.env,
+    blobStore: options.blobStore,
     logger: options.logger ?? silentLogger,
     now: options.now ?? (() => new Date()),
     passwords: options.passwords ?? createPasswordHasher(),
-    blobStore: options.blobStore,
   };
   const { env, logger } = deps;
   const webBuilt = existsSync(env.WEB_DIR);

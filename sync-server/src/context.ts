@@ -9,11 +9,11 @@ import type { Logger } from './logger';
 export interface AppDeps {
   db: Db;
   env: Env;
+  /** Where blob bytes go; the filesystem store under env.DATA_DIR when not given. */
+  blobStore?: BlobStore;
   logger: Logger;
   now: () => Date;
   passwords: PasswordHasher;
-  /** Where blob bytes go; the filesystem store under env.DATA_DIR when not given. */
-  blobStore?: BlobStore;
 }
 
 export type AppEnv = {

@@ -1,6 +1,5 @@
 // Helpers for the sync suites (not imported by the server).
 import path from 'node:path';
-import type { BlobStore } from './blob-store/store';
 import { DB_FILE_NAME } from './db/connection';
 import type { Logger } from './logger';
 import { ORIGIN, makeTestApp, tempDir, TestClient, withAdmin, type TestApp } from './test-utils';
@@ -158,7 +157,12 @@ export class SyncClient {
  * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
  */
 export async function syncWorld(
-  options: { file?: string; logger?: Logger; dbInDataDir?: boolean; blobStore?: BlobStore } = {},
+  options: {
+    file?: string;
+    logger?: Logger;
+    dbInDataDir?: boolean;
+    blobStore?: NonNullable<Parameters<typeof makeTestApp>[0]>['blobStore'];
+  } = {},
 ) {
   const data = tempDir('fdx-sync-');
   const t = makeTestApp({

@@ -47,10 +47,10 @@ export const DAY = 24 * 60 * MINUTE;
 
 export interface TestAppOptions {
   env?: Partial<Env>;
+  blobStore?: BlobStore;
   passwords?: PasswordHasher;
   logger?: Logger;
   file?: string;
-  blobStore?: BlobStore;
 }
 
 export function makeTestApp(options: TestAppOptions = {}) {
@@ -60,10 +60,10 @@ export function makeTestApp(options: TestAppOptions = {}) {
   const app = createApp({
     db: database.db,
     env,
+    blobStore: options.blobStore,
     now: clock.now,
     passwords: options.passwords ?? testPasswords,
     logger: options.logger,
-    blobStore: options.blobStore,
   });
   return { app, env, clock, ...database };
 }
