@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from '../src/app';
 import { openDataDir } from '../src/db/connection';
 import { PushResponse } from '../src/protocol';
+import { seededRandom } from '../test/random';
 import {
   tempDir,
   testEnv,
@@ -47,18 +48,7 @@ const ROUNDS = 25;
 const WEEKS = 12;
 const ORIGIN = 'http://localhost:8787';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = random(11);
+const rnd = seededRandom(11);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
 
 const VILLAGES = Array.from({ length: 40 }, (_, i) => `Village ${i + 1}`);

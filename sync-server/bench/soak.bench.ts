@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ServerInstance } from '../test/cluster';
-import { Fleet, quantile, seededRandom } from '../test/fleet';
+import { Fleet, quantile } from '../test/fleet';
+import { seededRandom } from '../test/random';
 
 const OUT_FILE = fileURLToPath(new URL('../../bench-results/soak.json', import.meta.url));
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);

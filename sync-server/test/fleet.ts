@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { DB_FILE_NAME } from '../src/db/connection';
 import type { MutationResult, PullResponse } from '../src/protocol';
+import { seededRandom } from './random';
 
 /**
  * Simulated tablets for the soak and multi-instance runs: clinicians of one team edit shared
@@ -13,18 +14,6 @@ import type { MutationResult, PullResponse } from '../src/protocol';
 
 const PASSWORD = 'a long fleet test password';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32: a small seeded generator, so that a run's choices can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rec = Record<string, unknown> & { id: string };
 interface Pending {
