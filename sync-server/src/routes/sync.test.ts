@@ -489,7 +489,7 @@ describe('push: a mutation id stored for another user (behind the device binding
     const first = await w.alice.pushOne(m);
     expectStatus(first, 'applied');
     // The route refuses bob on alice's device id (409 above); the service does not rely on it.
-    const results = pushService(
+    const results = await pushService(
       w.db,
       { scope: scopeOf(w.db, w.bob.userId), deviceId: w.alice.deviceId, now: w.clock.now() },
       [m],

@@ -17,7 +17,14 @@ import {
 } from '../protocol';
 import { scopeOf } from '../services/scope';
 import { userAgentSummary } from '../services/devices';
-import { listOpenConflicts, pull, push, touchDevice, type DeviceContact } from '../services/sync';
+import {
+  listOpenConflicts,
+  pull,
+  push,
+  syncRepository,
+  touchDevice,
+  type DeviceContact,
+} from '../services/sync';
 
 /** What a sync call tells about its device: the session it syncs with and its browser. */
 export const contactOf = (c: Context<AppEnv & AuthedEnv>): DeviceContact => ({
@@ -31,8 +38,11 @@ const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when se
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
  */
-export const syncRoutes = ({ db, env, now }: AppDeps) =>
-  new Hono<AppEnv>()
+export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
+  // The rest of the app (scope, sessions) stays on SQLite for now; push and pull go through the
+  // repository, which is what a PostgreSQL deployment replaces (repositories/).
+  const repo = syncRepo ?? syncRepository(db);
+  return new Hono<AppEnv>()
     .use(requireUser)
     .post(
       '/push',
@@ -45,20 +55,20 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
         },
       }),
       validate('json', PushEnvelope),
-      (c) => {
+      async (c) => {
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;
         const at = now();
-        touchDevice(db, deviceId, user.id, at, contactOf(c));
-        const results = push(
-          db,
+        await touchDevice(repo, deviceId, user.id, at, contactOf(c));
+        const results = await push(
+          repo,
           { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
           mutations,
         );
         return c.json({ results } satisfies PushResponse, 200);
       },
     )
-    .get('/pull', (c) => {
+    .get('/pull', async (c) => {
       const query = c.req.query();
       const parsed = PullQuery.safeParse(query);
       if (!parsed.success) {
@@ -75,15 +85,16 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
         );
       }
       const user = c.get('user')!;
-      const device = touchDevice(db, deviceId.data, user.id, now(), contactOf(c));
+      const device = await touchDevice(repo, deviceId.data, user.id, now(), contactOf(c));
       const { cursor, limit, acked } = parsed.data;
-      const page = pull(db, scopeOf(db, user.id), device, cursor, limit, { acked });
+      const page = await pull(repo, scopeOf(db, user.id), device, cursor, limit, { acked });
       return c.body(page.body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
-    .get('/conflicts', (c) => {
+    .get('/conflicts', async (c) => {
       const scope = scopeOf(db, c.get('user')!.id);
       return c.json(
-        { conflicts: listOpenConflicts(db, scope) } satisfies ConflictListResponse,
+        { conflicts: await listOpenConflicts(repo, scope) } satisfies ConflictListResponse,
         200,
       );
     });
+};
