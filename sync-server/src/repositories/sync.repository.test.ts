@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/connection';
+import { pgSyncStore, SYNC_DB, type PgSyncStore } from '../sync-test-utils';
 import { sqliteSyncRepository } from './sqlite/sync.repository';
 import type { RecordWrite, SyncRepository } from './sync.repository';
 
@@ -10,10 +11,21 @@ import type { RecordWrite, SyncRepository } from './sync.repository';
  */
 
 const sqlite = openDatabase(':memory:');
-afterAll(() => sqlite.close());
+let pg: PgSyncStore | undefined;
+beforeAll(async () => {
+  if (SYNC_DB === 'postgres') pg = await pgSyncStore();
+}, 120_000);
+afterAll(async () => {
+  sqlite.close();
+  await pg?.close();
+});
 
+// SQLite always; PostgreSQL too in the sync-server-pg project (SYNC_DB=postgres).
 const dialects: [string, () => SyncRepository][] = [
   ['sqlite', () => sqliteSyncRepository(sqlite.db)],
+  ...(SYNC_DB === 'postgres'
+    ? [['postgres', () => pg!.repo] as [string, () => SyncRepository]]
+    : []),
 ];
 
 const write = (seq: number): RecordWrite => ({
