@@ -198,26 +198,20 @@ class PgSyncRepository implements SyncRepository {
   async transaction<T>(fn: (tx: SyncRepository) => Promise<T>): Promise<T> {
     if (this.client) throw new Error('a sync transaction cannot be nested');
     const client = await this.pool.connect();
-    let broken = false;
+    let healthy = true;
     try {
       await client.query('BEGIN');
       // Every sync write transaction, on every instance, one at a time (see the top of the file).
       await client.query('SELECT pg_advisory_xact_lock($1)', [SYNC_WRITE_LOCK]);
-      let result: T;
-      try {
-        result = await fn(new PgSyncRepository(this.pool, client));
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
-        throw error;
-      }
+      const result = await fn(new PgSyncRepository(this.pool, client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      // A connection that failed mid-transaction is not handed to the next caller.
-      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      await client.query('ROLLBACK').catch(() => (healthy = false));
       throw error;
     } finally {
-      client.release(broken);
+      // A connection that failed mid-transaction is closed, not handed to the next caller.
+      client.release(!healthy);
     }
   }
 

@@ -309,15 +309,15 @@ class SqliteSyncRepository implements SyncRepository {
     await this.gate.acquire();
     try {
       this.s.begin.run();
-      let result: T;
       try {
-        result = await fn(new SqliteSyncRepository(this.db, this.s, this.gate, true));
+        const result = await fn(new SqliteSyncRepository(this.db, this.s, this.gate, true));
+        this.s.commit.run();
+        return result;
       } catch (error) {
+        // Also after a failed COMMIT: the connection must not stay inside the transaction.
         if (this.s.c.inTransaction) this.s.rollback.run();
         throw error;
       }
-      this.s.commit.run();
-      return result;
     } finally {
       this.gate.release();
     }
