@@ -54,15 +54,18 @@ const SQL = {
       AND a.result::jsonb ->> 'status' = 'applied'`,
   maxSeq: `SELECT coalesce(max(seq), 0) AS seq FROM records`,
   notePush: `UPDATE devices SET last_push_at = $1 WHERE id = $2`,
-  upsertRecord: `INSERT INTO records
-      (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    ON CONFLICT (table_name, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
-      deleted = excluded.deleted, updated_at = excluded.updated_at,
-      updated_by = excluded.updated_by, data = excluded.data`,
-  insertHistory: `INSERT INTO record_history
+  // One round trip for both tables: the record's new version and its history row.
+  writeRecord: `WITH current AS (
+      INSERT INTO records
+        (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (table_name, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+        deleted = excluded.deleted, updated_at = excluded.updated_at,
+        updated_by = excluded.updated_by, data = excluded.data
+    )
+    INSERT INTO record_history
       (seq, table_name, id, version, team_id, data, deleted, at, by, device_id, mutation_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    VALUES ($1, $2, $3, $5, $4, $9, $6, $7, $8, $10, $11)`,
   getConflict: `SELECT table_name AS "tableName", record_id AS "recordId" FROM conflicts WHERE id = $1`,
   // As SQLite's pullPage (repositories/sqlite): the device's own acknowledged write, stored as
   // sent, comes without its data.
@@ -168,6 +171,8 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 class PgSyncRepository implements SyncRepository {
   private readonly orm;
+  /** In a transaction: the highest seq read or written so far (see maxSeq). */
+  private lastSeq: number | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -232,34 +237,28 @@ class PgSyncRepository implements SyncRepository {
       .v;
   }
   async maxSeq() {
-    return Number((await this.first<{ seq: number }>('maxSeq', []))!.seq);
+    // Inside a transaction this one holds SYNC_WRITE_LOCK: nobody else writes records until it
+    // commits, so after one read the sequence is what this transaction wrote last.
+    if (this.client && this.lastSeq !== undefined) return this.lastSeq;
+    const seq = Number((await this.first<{ seq: number }>('maxSeq', []))!.seq);
+    if (this.client) this.lastSeq = seq;
+    return seq;
   }
   async writeRecord(r: RecordWrite) {
-    const deleted = r.deleted === 1;
-    await this.exec('upsertRecord', [
+    await this.exec('writeRecord', [
       r.seq,
       r.table,
       r.id,
       r.teamId,
       r.version,
-      deleted,
+      r.deleted === 1,
       r.at,
       r.by,
       r.data,
-    ]);
-    await this.exec('insertHistory', [
-      r.seq,
-      r.table,
-      r.id,
-      r.version,
-      r.teamId,
-      r.data,
-      deleted,
-      r.at,
-      r.by,
       r.deviceId,
       r.mutationId,
     ]);
+    if (this.client) this.lastSeq = Math.max(this.lastSeq ?? 0, r.seq);
   }
   getConflict(id: string) {
     return this.first<{ tableName: string; recordId: string }>('getConflict', [id]);
