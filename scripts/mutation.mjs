@@ -75,17 +75,17 @@ const AREAS = {
   // sync.ts in parts, for shorter runs: the device binding, push with its per-mutation merge, and
   // pull (the conflict listing only by the whole-file area; the SQL itself is in repositories/).
   'sync-device': {
-    mutate: ['sync-server/src/services/sync.ts:83-179'],
+    mutate: ['sync-server/src/services/sync.ts:86-182'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-push': {
-    mutate: ['sync-server/src/services/sync.ts:180-505'],
+    mutate: ['sync-server/src/services/sync.ts:183-508'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-pull': {
-    mutate: ['sync-server/src/services/sync.ts:506-613'],
+    mutate: ['sync-server/src/services/sync.ts:509-616'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },

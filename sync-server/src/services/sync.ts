@@ -28,11 +28,14 @@ import { nextRevision } from './review-model';
 import { canRead, type Scope } from './scope';
 
 /*
- * Push and pull (DESIGN 4). A push is one IMMEDIATE transaction that applies its mutations in
- * order and stores each result under (deviceId, mutationId): a retried mutation gets the stored
- * result back and writes nothing, and a push cut short (crash, error) commits none of them.
- * Mutations write nothing before their last check, so a rejected one leaves no trace but its result. Every write takes the next number of one global sequence (max(seq) + 1 of
- * `records`, read inside the same transaction) and appends the new version to `record_history`.
+ * Push and pull (DESIGN 4). A push is one write transaction of the sync repository (BEGIN
+ * IMMEDIATE on SQLite, under the write lock on PostgreSQL: repositories/) that applies its
+ * mutations in order and stores each result under (deviceId, mutationId): a retried mutation gets
+ * the stored result back and writes nothing, and a push cut short (crash, error) commits none of
+ * them. Mutations write nothing before their last check, so a rejected one leaves no trace but its
+ * result. Every write takes the next number of one global sequence (max(seq) + 1 of `records`,
+ * read inside the same transaction) and appends the new version to `record_history`. The database
+ * is reached only through the repository, so this file is the one code path of both dialects.
  */
 
 /** The result as stored; a merged/conflict record is read back from history on a retry. */
