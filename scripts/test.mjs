@@ -118,6 +118,33 @@ if (step('build web', 'pnpm', ['--filter', 'web', 'build'])) {
       return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
     },
   );
+  // The two-tablet test again, with two server processes on one data folder behind a
+  // round-robin proxy (sync-server/test/serve-cluster.ts): any instance serves any request.
+  suite(
+    'playwright, two instances behind a proxy',
+    'pnpm',
+    [
+      '--filter',
+      'web',
+      'exec',
+      'playwright',
+      'test',
+      '--project',
+      'app',
+      '--no-deps',
+      'tests/e2e/sync.spec.ts',
+      '--reporter=list,json',
+    ],
+    {
+      PLAYWRIGHT_JSON_OUTPUT_NAME: join(results, 'playwright-instances.json'),
+      CHROMIUM_PATH: prerequisites.chromium,
+      E2E_INSTANCES: '2',
+    },
+    () => {
+      const { stats } = readJson('playwright-instances.json');
+      return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
+    },
+  );
 }
 
 console.log('\n=== summary ===');

@@ -11,6 +11,7 @@ export default defineProject({
     include: [
       'src/routes/sync.test.ts',
       'src/routes/sync.echo.test.ts',
+      'src/routes/sync.remaining.test.ts',
       'src/sync.property.test.ts',
       'src/repositories/sync.repository.test.ts',
     ],

@@ -50,8 +50,9 @@ export default defineConfig({
     { name: 'app', testIgnore: /accounts\.spec\.ts$/, dependencies: ['first-account'] },
   ],
   webServer: {
-    // The real server serving the built app (pnpm test builds it first), as a user runs it.
-    command: 'npx tsx src/index.ts',
+    // The real server serving the built app (pnpm test builds it first), as a user runs it; with
+    // E2E_INSTANCES=n, n server processes on one data folder behind a round-robin proxy.
+    command: process.env.E2E_INSTANCES ? 'npx tsx test/serve-cluster.ts' : 'npx tsx src/index.ts',
     cwd: '../sync-server',
     url: `${origin}/api/health`,
     reuseExistingServer: false,
@@ -61,6 +62,7 @@ export default defineConfig({
       DATA_DIR: process.env.E2E_DATA_DIR,
       PUBLIC_ORIGIN: origin,
       LOG_LEVEL: 'warn',
+      INSTANCES: process.env.E2E_INSTANCES ?? '1',
     },
   },
 });

@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { existsSync } from 'node:fs';
 import { loadSession } from './auth/middleware';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
+import type { BlobStore } from './blob-store/store';
 import type { AppDeps, AppEnv } from './context';
 import type { Db } from './db/connection';
 import type { Env } from './env';
@@ -37,6 +38,8 @@ const hasOwnBodyLimit = (path: string) =>
 export interface CreateAppOptions {
   db: Db;
   env: Env;
+  /** Where blob bytes go (the filesystem under DATA_DIR when not given). */
+  blobStore?: BlobStore;
   logger?: Logger;
   now?: () => Date;
   /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
@@ -49,6 +52,7 @@ export function createApp(options: CreateAppOptions) {
   const deps: AppDeps = {
     db: options.db,
     env: options.env,
+    blobStore: options.blobStore,
     logger: options.logger ?? silentLogger,
     now: options.now ?? (() => new Date()),
     passwords: options.passwords ?? createPasswordHasher(),

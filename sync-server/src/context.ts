@@ -1,4 +1,5 @@
 import type { PasswordHasher } from './auth/password';
+import type { BlobStore } from './blob-store/store';
 import type { Db } from './db/connection';
 import type { SessionRow, UserRow } from './db/schema';
 import type { Env } from './env';
@@ -9,6 +10,8 @@ import type { SyncRepository } from './repositories/sync.repository';
 export interface AppDeps {
   db: Db;
   env: Env;
+  /** Where blob bytes go; the filesystem store under env.DATA_DIR when not given. */
+  blobStore?: BlobStore;
   logger: Logger;
   now: () => Date;
   passwords: PasswordHasher;

@@ -4,65 +4,31 @@
  * requests run truly at the same time, so this also catches state kept at module level and a
  * check-then-reserve that is not atomic across connections.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ServerInstance } from '../test/cluster';
 import { SESSION_COOKIE } from './auth/cookie';
 import { LOGIN_FREE_FAILURES } from './auth/rate-limit';
 import { SIGNUP_MAX_FAILURES } from './services/auth';
-import { freePort, PASSWORD, sessionCookieOf, tempDir } from './test-utils';
+import { PASSWORD, sessionCookieOf, tempDir } from './test-utils';
 
-const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-const cleanups: (() => void)[] = [];
-afterAll(() => {
-  for (const f of cleanups.splice(0).reverse()) f();
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Server {
-  origin: string;
-  proc: ChildProcess;
-}
-
-async function start(dataDir: string): Promise<Server> {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  let stderr = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-    cwd: SERVER_DIR,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      // Both answer for one public address, as behind a reverse proxy.
-      PUBLIC_ORIGIN: 'http://fielddx.test',
-      TRUST_PROXY: 'true',
-      LOG_LEVEL: 'silent',
-      WEB_DIR: '/nonexistent/fielddx-web-build',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+async function start(dataDir: string): Promise<ServerInstance> {
+  const server = await ServerInstance.start({
+    dataDir,
+    // Both answer for one public address, as behind a reverse proxy.
+    publicOrigin: 'http://fielddx.test',
+    env: { TRUST_PROXY: 'true' },
   });
-  proc.stderr!.on('data', (d) => (stderr += d));
-  cleanups.push(() => proc.kill('SIGKILL'));
-  const t0 = Date.now();
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`server exited early:\n${stderr}`);
-    try {
-      if ((await fetch(`${origin}/api/health`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - t0 > 60_000) throw new Error(`no health after 60 s:\n${stderr}`);
-    await sleep(50);
-  }
-  return { origin, proc };
+  cleanups.push(() => server.stop('SIGKILL'));
+  return server;
 }
 
 function call(
-  server: Server,
+  server: ServerInstance,
   method: string,
   url: string,
   { body, token, ip }: { body?: unknown; token?: string; ip: string },

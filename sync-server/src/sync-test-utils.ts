@@ -253,7 +253,12 @@ export async function syncStoreFor(): Promise<{
  * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
  */
 export async function syncWorld(
-  options: { file?: string; logger?: Logger; dbInDataDir?: boolean } = {},
+  options: {
+    file?: string;
+    logger?: Logger;
+    dbInDataDir?: boolean;
+    blobStore?: NonNullable<Parameters<typeof makeTestApp>[0]>['blobStore'];
+  } = {},
 ) {
   const data = tempDir('fdx-sync-');
   const store = await syncStoreFor();
@@ -263,6 +268,7 @@ export async function syncWorld(
     // dbInDataDir: the database file in DATA_DIR, as the server keeps it (for backups).
     file: options.dbInDataDir ? path.join(data.dir, DB_FILE_NAME) : options.file,
     logger: options.logger,
+    blobStore: options.blobStore,
   });
   const a = await withAdmin(t.app);
   const teamA = await a.createTeam('Team A');

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from './app';
+import type { BlobStore } from './blob-store/store';
 import { createPasswordHasher, type Argon2Params, type PasswordHasher } from './auth/password';
 import { SESSION_COOKIE } from './auth/cookie';
 import { openDatabase, type Db } from './db/connection';
@@ -47,6 +48,7 @@ export const DAY = 24 * 60 * MINUTE;
 
 export interface TestAppOptions {
   env?: Partial<Env>;
+  blobStore?: BlobStore;
   passwords?: PasswordHasher;
   logger?: Logger;
   file?: string;
@@ -61,6 +63,7 @@ export function makeTestApp(options: TestAppOptions = {}) {
   const app = createApp({
     db: database.db,
     env,
+    blobStore: options.blobStore,
     now: clock.now,
     passwords: options.passwords ?? testPasswords,
     logger: options.logger,

@@ -143,13 +143,22 @@ export const WIDE_INTEGER = (name: string, column: ColumnShape) =>
 export function schemaDrift(
   sqliteModule: Record<string, unknown>,
   pgModule: Record<string, unknown>,
+  /** Tables that exist in PostgreSQL only, on purpose (schema.pg.ts PG_ONLY_TABLES). */
+  pgOnly: readonly string[] = [],
 ): string[] {
   const problems: string[] = [];
   const lite = tablesOf(sqliteModule);
   const pg = tablesOf(pgModule);
   for (const name of lite.keys())
     if (!pg.has(name)) problems.push(`${name}: missing in PostgreSQL`);
-  for (const name of pg.keys()) if (!lite.has(name)) problems.push(`${name}: missing in SQLite`);
+  for (const name of pg.keys()) {
+    if (!lite.has(name) && !pgOnly.includes(name)) problems.push(`${name}: missing in SQLite`);
+  }
+  // A stale entry would hide a future table of that name from the comparison.
+  for (const name of pgOnly) {
+    if (lite.has(name)) problems.push(`${name}: listed as PostgreSQL-only but is in SQLite too`);
+    if (!pg.has(name)) problems.push(`${name}: listed as PostgreSQL-only but is not in PostgreSQL`);
+  }
   for (const [name, liteTable] of lite) {
     const pgTable = pg.get(name);
     if (!pgTable) continue;

@@ -570,3 +570,52 @@ export const reviewRefs = pgTable(
     index('review_refs_report').on(t.reportId, t.tableName),
   ],
 );
+
+// The shared blob store (src/blob-store/postgres.ts; docs/postgresql.md says why PostgreSQL and
+// not S3). PostgreSQL only: on SQLite the bytes stay files under DATA_DIR/blobs, so these tables
+// have no twin in schema.ts, and schema-drift.test.ts names them in PG_ONLY_TABLES.
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/** A stored blob's bytes are complete once this row exists (written with its chunks, atomically). */
+export const blobContents = pgTable('blob_contents', {
+  sha256: text('sha256').primaryKey(),
+  bytes: big('bytes').notNull(),
+  chunks: integer('chunks').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+});
+
+/** The bytes of a stored blob, in chunks of at most BLOB_CHUNK_BYTES, numbered from 0. */
+export const blobChunks = pgTable(
+  'blob_chunks',
+  {
+    sha256: text('sha256')
+      .notNull()
+      .references(() => blobContents.sha256, { onDelete: 'cascade' }),
+    n: integer('n').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sha256, t.n] })],
+);
+
+/**
+ * An upload being received, chunk by chunk as it arrives (no transaction stays open for a slow
+ * uplink); moved into blob_chunks once its bytes hash to the name. What a killed instance leaves
+ * is deleted by the sweep once no chunk was written for UPLOAD_IDLE_MS.
+ */
+export const blobUploadChunks = pgTable(
+  'blob_upload_chunks',
+  {
+    uploadId: text('upload_id').notNull(),
+    n: integer('n').notNull(),
+    data: bytea('data').notNull(),
+    writtenAt: timestamp('written_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.n] })],
+);
+
+/** Tables of schema.pg.ts with no twin in schema.ts, on purpose (schema-drift.test.ts). */
+export const PG_ONLY_TABLES: readonly string[] = [
+  'blob_contents',
+  'blob_chunks',
+  'blob_upload_chunks',
+];

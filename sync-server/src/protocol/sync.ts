@@ -211,6 +211,15 @@ export const PullQuery = z.object({
    * record's latest version: the device already holds them (docs/sync-no-echo.md).
    */
   acked: QueryInt(0, 0),
+  /**
+   * `1`: the answer also says how many records are still to come (`remaining`). A device asks on
+   * the first page of a sync only: the count walks everything after the cursor. Servers before
+   * this field ignore it.
+   */
+  remaining: z
+    .enum(['0', '1'], { error: 'must be 0 or 1' })
+    .optional()
+    .transform((v) => v === '1'),
 });
 export type PullQuery = z.input<typeof PullQuery>;
 
@@ -236,6 +245,13 @@ export const PullResponse = z.object({
    * again from cursor 0 (and drop local records of teams no longer listed by /api/auth/me).
    */
   reset: z.boolean(),
+  /**
+   * Asked with `remaining=1` (absent otherwise, and from servers before it): how many records of
+   * the caller's scope come after this page, an upper bound (the device's own writes the pull
+   * leaves out are counted; exact on a first download). 0 when `hasMore` is false; absent on a
+   * reset. For progress only: the device still pulls until `hasMore` is false.
+   */
+  remaining: z.number().int().min(0).optional(),
 });
 export type PullResponse = z.infer<typeof PullResponse>;
 

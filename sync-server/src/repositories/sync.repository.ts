@@ -268,6 +268,12 @@ export interface SyncRepository extends ReviewIndexRepository {
     clinical: readonly string[],
     supervisedOnly: readonly string[],
   ): Promise<boolean>;
+  /** How many records a pull would return (same teams) after `after`: the pull's "remaining". */
+  countChanges(
+    after: number,
+    clinical: readonly string[],
+    supervisedOnly: readonly string[],
+  ): Promise<number>;
   /**
    * Reads the changes after `q.cursor` in seq order and hands each row to `visit` until it
    * returns false or `q.limit` rows were read. Rows are visited synchronously, one at a time.

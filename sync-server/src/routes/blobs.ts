@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { requireUser } from '../auth/middleware';
+import { filesystemBlobStore } from '../blob-store/filesystem';
 import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
 import { Sha256Hex, TEAM_ID_HEADER } from '../protocol';
@@ -10,8 +11,8 @@ import { scopeOf } from '../services/scope';
  * /api/blobs/:sha256 — PUT streams the raw body (Content-Type = its mime, at most 25 MB, not
  * subject to the 1 MiB JSON limit), GET returns it within the caller's teams.
  */
-export const blobRoutes = ({ db, env, now }: AppDeps) => {
-  const deps = { db, dataDir: env.DATA_DIR, now };
+export const blobRoutes = ({ db, env, now, blobStore }: AppDeps) => {
+  const deps = { db, store: blobStore ?? filesystemBlobStore(env.DATA_DIR), now };
   return new Hono<AppEnv>()
     .use(requireUser)
     .put('/:sha256', async (c) => {

@@ -15,6 +15,7 @@ import {
   type ConflictListResponse,
   type PushResponse,
 } from '../protocol';
+import { pullRemaining, withRemaining } from '../services/pull-remaining';
 import { scopeOf } from '../services/scope';
 import { userAgentSummary } from '../services/devices';
 import {
@@ -86,9 +87,17 @@ export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
       }
       const user = c.get('user')!;
       const device = await touchDevice(repo, deviceId.data, user.id, now(), contactOf(c));
-      const { cursor, limit, acked } = parsed.data;
-      const page = await pull(repo, scopeOf(db, user.id), device, cursor, limit, { acked });
-      return c.body(page.body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
+      const { cursor, limit, acked, remaining } = parsed.data;
+      const scope = scopeOf(db, user.id);
+      const page = await pull(repo, scope, device, cursor, limit, { acked });
+      const body =
+        remaining && !page.reset
+          ? withRemaining(
+              page.body,
+              page.hasMore ? await pullRemaining(repo, scope, page.cursor) : 0,
+            )
+          : page.body;
+      return c.body(body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
     .get('/conflicts', async (c) => {
       const scope = scopeOf(db, c.get('user')!.id);

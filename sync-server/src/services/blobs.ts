@@ -1,9 +1,5 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable } from 'node:stream';
+import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from '../blob-store/store';
 import type { Db } from '../db/connection';
 import { blobs, blobTeams, reviewDiagnoses } from '../db/schema';
 import { ApiError, notFound } from '../errors';
@@ -11,44 +7,17 @@ import { MAX_BLOB_BYTES, type BlobPutResponse } from '../protocol';
 import type { Scope } from './scope';
 
 /*
- * Content-addressed blobs (DESIGN 4): DATA_DIR/blobs/ab/cd/<sha256>. An upload is streamed to a
- * temporary file under DATA_DIR/blobs/tmp while its SHA-256 is computed, fsynced, then renamed into
- * place, and only then recorded in the database: a crash leaves at worst an orphan temporary file
- * or an unrecorded (correct) file that the next upload replaces.
+ * Content-addressed blobs (DESIGN 4): the bytes in a BlobStore (blob-store/: files under
+ * DATA_DIR/blobs by default, or PostgreSQL shared by every instance), the metadata and who may read
+ * them in the database. The bytes are stored, and proved to hash to their name, before the rows
+ * are written: a crash leaves at worst unrecorded (correct) bytes that the next upload keeps.
  */
 
-export const blobsDir = (dataDir: string) => path.join(dataDir, 'blobs');
-const uploadsDir = (dataDir: string) => path.join(blobsDir(dataDir), 'tmp');
+// Where the filesystem store keeps its files: backup.ts, the server's sweep and tests use them.
+export { blobPath, blobsDir, removeUnfinishedUploads } from '../blob-store/filesystem';
 
-/** An upload's temporary file not written to for this long was left by a process that died. */
+/** An upload's temporary data not written to for this long was left by a process that died. */
 export const UPLOAD_IDLE_MS = 60 * 60 * 1000;
-
-/**
- * Deletes uploads a dead process left half-written (killed mid-upload): the temporary files not
- * written to since `idleSince`. Not every file: with several instances on one data folder,
- * another instance may be receiving an upload right now. Returns how many it removed.
- */
-export async function removeUnfinishedUploads(dataDir: string, idleSince: Date): Promise<number> {
-  const dir = uploadsDir(dataDir);
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  const removed = await Promise.all(
-    names.map(async (name) => {
-      const file = path.join(dir, name);
-      const info = await stat(file).catch(() => null); // finished (renamed) meanwhile
-      if (!info || info.mtimeMs >= idleSince.getTime()) return false;
-      await rm(file, { force: true });
-      return true;
-    }),
-  );
-  return removed.filter(Boolean).length;
-}
-
-export function blobPath(dataDir: string, sha256: string): string {
-  return path.join(blobsDir(dataDir), sha256.slice(0, 2), sha256.slice(2, 4), sha256);
-}
 
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 
@@ -71,7 +40,7 @@ export interface PutBlobInput {
 
 export interface BlobDeps {
   db: Db;
-  dataDir: string;
+  store: BlobStore;
   now: () => Date;
 }
 
@@ -82,7 +51,7 @@ export interface BlobDeps {
  * not enough to read a blob).
  */
 export async function putBlob(
-  { db, dataDir, now }: BlobDeps,
+  { db, store, now }: BlobDeps,
   scope: Scope,
   input: PutBlobInput,
 ): Promise<{ status: 200 | 201; body: BlobPutResponse }> {
@@ -105,8 +74,7 @@ export async function putBlob(
       .from(blobTeams)
       .where(and(eq(blobTeams.sha256, sha256), eq(blobTeams.teamId, teamId)))
       .get();
-  const file = blobPath(dataDir, sha256);
-  if (existing && granted && (await exists(file))) {
+  if (existing && granted && (await store.has(sha256))) {
     await input.body?.cancel().catch(() => {});
     return {
       status: 200,
@@ -118,40 +86,17 @@ export async function putBlob(
     await input.body?.cancel().catch(() => {});
     throw tooLarge();
   }
-  const tmpDir = uploadsDir(dataDir);
-  await mkdir(tmpDir, { recursive: true });
-  const tmp = path.join(tmpDir, `${randomUUID()}.part`);
-  let bytes = 0;
+  let bytes: number;
   try {
-    const hash = createHash('sha256');
-    const fh = await open(tmp, 'wx');
-    try {
-      if (input.body) {
-        const reader = input.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          bytes += value.byteLength;
-          if (bytes > MAX_BLOB_BYTES) {
-            await reader.cancel().catch(() => {});
-            throw tooLarge();
-          }
-          hash.update(value);
-          await fh.write(value);
-        }
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    if (hash.digest('hex') !== sha256) {
+    ({ bytes } = await store.put(sha256, input.body ?? new Uint8Array(), {
+      maxBytes: MAX_BLOB_BYTES,
+    }));
+  } catch (error) {
+    if (error instanceof BlobTooLargeError) throw tooLarge();
+    if (error instanceof BlobHashMismatchError) {
       throw new ApiError(400, 'hash_mismatch', 'The body does not hash to the SHA-256 in the URL');
     }
-    await mkdir(path.dirname(file), { recursive: true });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    throw error;
   }
 
   const at = now();
@@ -174,15 +119,6 @@ export async function putBlob(
   return { status: 201, body: { sha256, bytes, mime, created: true } };
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Types a browser may render inline from our origin; anything else is served as a download. */
 const INLINE_MIME = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/avif']);
 
@@ -200,7 +136,7 @@ export interface BlobDownload {
  * draft's image stays on the clinicians' side.
  */
 export async function getBlob(
-  { db, dataDir }: Omit<BlobDeps, 'now'>,
+  { db, store }: Omit<BlobDeps, 'now'>,
   scope: Scope,
   sha256: string,
 ): Promise<BlobDownload> {
@@ -231,8 +167,7 @@ export async function getBlob(
     )
     .get();
   if (!row) throw missing;
-  const file = blobPath(dataDir, sha256);
-  if (!(await exists(file))) throw missing;
-  const stream = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+  const stream = await store.getStream(sha256);
+  if (!stream) throw missing;
   return { stream, bytes: row.bytes, mime: row.mime, inline: INLINE_MIME.has(row.mime) };
 }

@@ -167,6 +167,8 @@ test('the review loop: share offline, return with a verdict, correct, approve, f
     desk.getByRole('button', { name: 'Export CSV' }).click(),
   ]);
   const csvText = readFileSync(await csv.path(), 'utf8');
+  // The export counted its reports as they came (issue 16: progress and what is left).
+  await expect(desk.getByRole('status').filter({ hasText: 'Exported 1 report:' })).toBeVisible();
   expect(csvText).toContain(reportId);
   expect(csvText).toContain('Sanogo');
   const [fhir] = await Promise.all([

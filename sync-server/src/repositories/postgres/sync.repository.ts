@@ -81,6 +81,10 @@ const SQL = {
       AND (team_id = ANY($4::text[])
            OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($5::text[])))
     ORDER BY seq LIMIT $6`,
+  countChanges: `SELECT count(*) AS n FROM records
+    WHERE seq > $1
+      AND (team_id = ANY($2::text[])
+           OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($3::text[])))`,
   cursorKnown: `SELECT 1 FROM records
     WHERE seq >= $1
       AND (team_id = ANY($2::text[])
@@ -320,6 +324,13 @@ class PgSyncRepository implements SyncRepository {
     supervisedOnly: readonly string[],
   ) {
     return (await this.first('cursorKnown', [cursor, clinical, supervisedOnly])) !== undefined;
+  }
+  async countChanges(
+    after: number,
+    clinical: readonly string[],
+    supervisedOnly: readonly string[],
+  ) {
+    return (await this.first<{ n: number }>('countChanges', [after, clinical, supervisedOnly]))!.n;
   }
   async scanChanges(q: PageQuery, visit: (row: PageRow) => boolean) {
     // Keyset chunks of SCAN_CHUNK rows instead of one result of up to q.limit rows.

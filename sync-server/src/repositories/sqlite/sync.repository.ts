@@ -126,6 +126,15 @@ function prepare(db: Db) {
                   AND team_id IN (SELECT value FROM json_each(?))))
        ORDER BY seq LIMIT ?`,
     ),
+    countChanges: c
+      .prepare<[number, string, string], number>(
+        `SELECT count(*) FROM records
+         WHERE seq > ?
+           AND (team_id IN (SELECT value FROM json_each(?))
+                OR (table_name IN ('reviews', 'comments', 'followups')
+                    AND team_id IN (SELECT value FROM json_each(?))))`,
+      )
+      .pluck(),
     cursorKnown: c
       .prepare<[number, string, string], 1>(
         `SELECT 1 FROM records
@@ -455,6 +464,11 @@ class SqliteSyncRepository implements SyncRepository {
       () =>
         this.s.cursorKnown.get(cursor, JSON.stringify(clinical), JSON.stringify(supervisedOnly)) ===
         1,
+    );
+  }
+  countChanges(after: number, clinical: readonly string[], supervisedOnly: readonly string[]) {
+    return this.run(() =>
+      this.s.countChanges.get(after, JSON.stringify(clinical), JSON.stringify(supervisedOnly))!,
     );
   }
   scanChanges(q: Parameters<SyncRepository['scanChanges']>[0], visit: (row: PageRow) => boolean) {

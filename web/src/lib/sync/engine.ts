@@ -10,7 +10,10 @@ import {
   type PushOutcome,
 } from './apply';
 import { PullPages } from './pages';
+import { downloadTotal, type SyncProgress } from './progress';
 import type { SyncTransport } from './transport';
+
+export type { SyncProgress } from './progress';
 
 /** Server limits (sync-server/protocol): at most 500 mutations and 5 MiB per push. */
 export const PUSH_BATCH = 1000;
@@ -24,14 +27,6 @@ export const PULL_PAGE = 1000;
 export const PULL_PAGES_AHEAD = 5;
 /** Images uploaded at once: each costs the server a file write, so a few overlap well. */
 const BLOB_UPLOADS_AT_ONCE = 3;
-
-export interface SyncProgress {
-  phase: 'upload' | 'download';
-  /** Records done and known so far in this phase. */
-  done: number;
-  total: number;
-  bytes: number;
-}
 
 export interface SyncSummary extends PushOutcome {
   pushed: number;
@@ -140,7 +135,16 @@ async function syncAs(
   // The device's own writes it recorded from push answers are left out (docs/sync-no-echo.md);
   // after a reset nothing is (the records were dropped).
   let acked = await readAcked(db);
-  const fetchPage = (from: number) => transport.pull(device, from, PULL_PAGE, acked);
+  // The first page of each download says how many records are still to come (counting costs the
+  // server a walk of everything after the cursor: once, not per page).
+  let counted = false;
+  const fetchPage = (from: number) => {
+    const first = !counted;
+    counted = true;
+    return transport.pull(device, from, PULL_PAGE, acked, first);
+  };
+  let downloaded = 0;
+  let total: number | null = null;
   let cursor = await readCursor(db);
   let pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
   try {
@@ -152,13 +156,12 @@ async function syncAs(
         cursor = toStore[toStore.length - 1]!.cursor;
         await applyPullPage(db, changes, cursor);
         summary.pulled += changes.length;
-        for (const page of toStore) summary.bytesDown += JSON.stringify(page.changes).length;
-        onProgress({
-          phase: 'download',
-          done: summary.pulled,
-          total: summary.pulled,
-          bytes: summary.bytesDown,
-        });
+        for (const page of toStore) {
+          summary.bytesDown += JSON.stringify(page.changes).length;
+          total = downloadTotal(total, downloaded, page);
+          downloaded += page.changes.length;
+        }
+        onProgress({ phase: 'download', done: downloaded, total, bytes: summary.bytesDown });
       }
       if (resetAt !== -1) {
         // The user's teams or roles changed: what they may see now is downloaded again from the
@@ -169,6 +172,9 @@ async function syncAs(
         await dropForReset(db);
         cursor = 0;
         acked = 0;
+        counted = false;
+        downloaded = 0;
+        total = null;
         pages = new PullPages(fetchPage, cursor, PULL_PAGES_AHEAD);
       }
     }

@@ -10,8 +10,18 @@ import { ApiError, readResponse } from '$lib/api/errors';
 /** The sync server as the sync engine sees it; tests pass an in-process implementation. */
 export interface SyncTransport {
   push(request: PushRequest): Promise<PushResponse>;
-  /** `acked`: the highest push-answer seq the device recorded (docs/sync-no-echo.md); 0: none. */
-  pull(deviceId: string, cursor: number, limit: number, acked?: number): Promise<PullResponse>;
+  /**
+   * `acked`: the highest push-answer seq the device recorded (docs/sync-no-echo.md); 0: none.
+   * `remaining`: ask how many records are still to come (the answer's `remaining`; an older
+   * server ignores the question and leaves it out).
+   */
+  pull(
+    deviceId: string,
+    cursor: number,
+    limit: number,
+    acked?: number,
+    remaining?: boolean,
+  ): Promise<PullResponse>;
   putBlob(sha256: string, blob: Blob, teamId: string): Promise<BlobPutResponse>;
   getBlob(sha256: string): Promise<Blob>;
 }
@@ -73,11 +83,13 @@ export function httpTransport(
         return readResponse(post(text, false, request.deviceId));
       }
     },
-    pull: (deviceId, cursor, limit, acked = 0) =>
+    pull: (deviceId, cursor, limit, acked = 0, remaining = false) =>
       readResponse(
-        fetchImpl(`${base}/api/sync/pull?cursor=${cursor}&limit=${limit}&acked=${acked}`, {
-          headers: { [DEVICE_HEADER]: deviceId },
-        }),
+        fetchImpl(
+          `${base}/api/sync/pull?cursor=${cursor}&limit=${limit}&acked=${acked}` +
+            (remaining ? '&remaining=1' : ''),
+          { headers: { [DEVICE_HEADER]: deviceId } },
+        ),
       ),
     putBlob: async (sha256, blob, teamId) =>
       readResponse(

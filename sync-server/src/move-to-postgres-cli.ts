@@ -1,0 +1,45 @@
+import { EnvError, parseEnv } from './env';
+import { MoveError, moveToPostgres } from './move-to-postgres';
+
+// `pnpm move-to-postgres` (README "Scaling out"): DATA_DIR names the SQLite data folder, as the
+// server reads it; DATABASE_URL the empty PostgreSQL database. Exit 0 only when the copy was
+// committed and checked; 1 with one line saying why otherwise.
+let dataDir: string;
+try {
+  dataDir = parseEnv(process.env).DATA_DIR;
+} catch (err) {
+  if (!(err instanceof EnvError)) throw err;
+  console.error(`Invalid environment: ${err.message}`);
+  process.exit(1);
+}
+try {
+  console.log(`Moving ${dataDir} into PostgreSQL…`);
+  const report = await moveToPostgres({
+    dataDir,
+    databaseUrl: process.env.DATABASE_URL,
+    log: (line) => console.log(line),
+  });
+  const rows = report.tables.reduce((sum, t) => sum + t.rows, 0);
+  console.log(
+    `Moved and checked: ${report.tables.length} tables, ${rows} rows (counts and contents equal), ` +
+      `${report.blobs} blobs, ${report.blobBytes} bytes (SHA-256 read back), in ${report.ms} ms.`,
+  );
+  if (report.unlistedBlobFiles > 0) {
+    console.log(
+      `Not moved: ${report.unlistedBlobFiles} file(s) under blobs/ that no row lists (uploads a crash left unrecorded).`,
+    );
+  }
+  if (report.modelFiles > 0) {
+    console.log(
+      `Not moved: ${report.modelFiles} model file(s) under models/: copy that folder into each instance's DATA_DIR.`,
+    );
+  }
+} catch (err) {
+  // The message only: never an inspected error object, whose properties could quote a row.
+  console.error(
+    err instanceof MoveError
+      ? `move-to-postgres: ${err.message}`
+      : `move-to-postgres failed: ${err instanceof Error ? err.message : String(err)}`,
+  );
+  process.exit(1);
+}
