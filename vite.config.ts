@@ -7,6 +7,8 @@ export default defineConfig({
     projects: [
       'web/vitest.config.ts',
       'sync-server/vitest.config.ts',
+      // The sync suites once more on a real PostgreSQL (push and pull's repository).
+      'sync-server/vitest.pg.config.ts',
       // Checks of the repository itself (e.g. nothing refers to a path outside the clone).
       { test: { name: 'repo', include: ['scripts/**/*.test.mjs'], environment: 'node' } },
     ],

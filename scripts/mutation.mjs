@@ -73,19 +73,19 @@ const AREAS = {
     tests: syncTests,
   },
   // sync.ts in parts, for shorter runs: the device binding, push with its per-mutation merge, and
-  // pull (the prepared SQL and the conflict listing are measured only by the whole-file area).
+  // pull (the conflict listing only by the whole-file area; the SQL itself is in repositories/).
   'sync-device': {
-    mutate: ['sync-server/src/services/sync.ts:207-307'],
+    mutate: ['sync-server/src/services/sync.ts:86-182'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-push': {
-    mutate: ['sync-server/src/services/sync.ts:308-624'],
+    mutate: ['sync-server/src/services/sync.ts:183-508'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-pull': {
-    mutate: ['sync-server/src/services/sync.ts:625-737'],
+    mutate: ['sync-server/src/services/sync.ts:509-616'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },

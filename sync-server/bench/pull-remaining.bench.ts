@@ -98,7 +98,7 @@ async function measure(n: number) {
     withCount.push(w.t);
     remaining = w.page.remaining;
     const t0 = performance.now();
-    pullRemaining(database.db, scope, w.page.cursor);
+    await pullRemaining(database.db, scope, w.page.cursor);
     countOnly.push(performance.now() - t0);
   }
   database.close();

@@ -24,6 +24,7 @@ import { adminModelRoutes, modelRoutes } from './routes/models';
 import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
 import { teamRoutes } from './routes/teams';
+import type { SyncRepository } from './repositories/sync.repository';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
 
@@ -43,6 +44,8 @@ export interface CreateAppOptions {
   now?: () => Date;
   /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
   passwords?: PasswordHasher;
+  /** Push and pull's repository (AppDeps.syncRepo); the SQLite one of `db` when unset. */
+  syncRepo?: SyncRepository;
 }
 
 export function createApp(options: CreateAppOptions) {
@@ -53,6 +56,7 @@ export function createApp(options: CreateAppOptions) {
     logger: options.logger ?? silentLogger,
     now: options.now ?? (() => new Date()),
     passwords: options.passwords ?? createPasswordHasher(),
+    ...(options.syncRepo ? { syncRepo: options.syncRepo } : {}),
   };
   const { env, logger } = deps;
   const webBuilt = existsSync(env.WEB_DIR);

@@ -4,6 +4,7 @@ import type { Db } from './db/connection';
 import type { SessionRow, UserRow } from './db/schema';
 import type { Env } from './env';
 import type { Logger } from './logger';
+import type { SyncRepository } from './repositories/sync.repository';
 
 /** Everything the app needs from outside; tests inject their own. */
 export interface AppDeps {
@@ -14,6 +15,11 @@ export interface AppDeps {
   logger: Logger;
   now: () => Date;
   passwords: PasswordHasher;
+  /**
+   * Where push and pull read and write (repositories/): the SQLite repository of `db` when unset.
+   * Only the sync hot path goes through it so far; the other services use `db`.
+   */
+  syncRepo?: SyncRepository;
 }
 
 export type AppEnv = {

@@ -1,7 +1,14 @@
 // Helpers for the sync suites (not imported by the server).
 import path from 'node:path';
-import { DB_FILE_NAME } from './db/connection';
+import type pg from 'pg';
+import { startPostgres, type TestPostgres } from '../test/postgres';
+import { DB_FILE_NAME, type Db } from './db/connection';
+import { openPostgres } from './db/postgres';
 import type { Logger } from './logger';
+import { withAccountsFrom } from './repositories/hybrid';
+import { postgresSyncRepository } from './repositories/postgres/sync.repository';
+import { sqliteSyncRepository } from './repositories/sqlite/sync.repository';
+import type { SyncRepository } from './repositories/sync.repository';
 import { ORIGIN, makeTestApp, tempDir, TestClient, withAdmin, type TestApp } from './test-utils';
 import {
   PullResponse,
@@ -152,6 +159,95 @@ export class SyncClient {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Which database push and pull run on: SYNC_DB=postgres (the sync-server-pg Vitest project) runs
+// the same suites on a real PostgreSQL (test/postgres.ts), one server per test process and one
+// fresh database per world. Users, sessions and teams stay on SQLite (repositories/hybrid.ts).
+
+export const SYNC_DB: 'sqlite' | 'postgres' =
+  process.env.SYNC_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+let sharedServer: Promise<TestPostgres> | undefined;
+let databases = 0;
+
+/** The tables push and pull write on PostgreSQL (audit_log is append-only and stays). */
+const SYNC_TABLES = [
+  'records',
+  'record_history',
+  'applied_mutations',
+  'conflicts',
+  'devices',
+  'review_reports',
+  'review_counts',
+  'review_diagnoses',
+  'review_events',
+  'review_verdicts',
+  'clinician_activity',
+  'model_runs',
+  'model_weekly',
+  'verdict_latest',
+  'review_refs',
+];
+
+export interface PgSyncStore {
+  pool: pg.Pool;
+  repo: SyncRepository;
+  /** Empties the sync tables (a fresh world without a new database). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A new, migrated PostgreSQL database on the process's test server. */
+export async function pgSyncStore(max = 8): Promise<PgSyncStore> {
+  sharedServer ??= startPostgres();
+  const server = await sharedServer;
+  const url = await server.createDatabase(`sync_${process.pid}_${++databases}`);
+  const opened = await openPostgres(url, { max });
+  return {
+    pool: opened.pool,
+    repo: postgresSyncRepository(opened.pool),
+    reset: async () => {
+      await opened.pool.query(`TRUNCATE ${SYNC_TABLES.join(', ')}`);
+    },
+    close: () => opened.close(),
+  };
+}
+
+/** Rows of a query on the database holding the sync tables, `?` placeholders on both. */
+export type SyncRows = (sql: string, ...params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+export function rowsOn(sqlite: {
+  prepare(sql: string): { all(...p: unknown[]): unknown[] };
+}): SyncRows {
+  return (sql, ...params) => Promise.resolve(sqlite.prepare(sql).all(...params) as never);
+}
+
+export function rowsOnPg(pool: pg.Pool): SyncRows {
+  return async (sql, ...params) => {
+    let n = 0;
+    const res = await pool.query(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    );
+    return res.rows as Record<string, unknown>[];
+  };
+}
+
+/** The repository for push and pull of an app on `db`, by SYNC_DB. */
+export async function syncStoreFor(): Promise<{
+  syncRepo?: (db: Db) => SyncRepository;
+  rows?: SyncRows;
+  close(): Promise<void>;
+}> {
+  if (SYNC_DB === 'sqlite') return { close: async () => {} };
+  const store = await pgSyncStore();
+  return {
+    syncRepo: (db) => withAccountsFrom(store.repo, sqliteSyncRepository(db)),
+    rows: rowsOnPg(store.pool),
+    close: () => store.close(),
+  };
+}
+
 /**
  * An app with: team A (clinicians alice and bob, supervisor sam), team B (clinician carol), and
  * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
@@ -165,7 +261,9 @@ export async function syncWorld(
   } = {},
 ) {
   const data = tempDir('fdx-sync-');
+  const store = await syncStoreFor();
   const t = makeTestApp({
+    ...(store.syncRepo ? { syncRepo: store.syncRepo } : {}),
     env: { DATA_DIR: data.dir },
     // dbInDataDir: the database file in DATA_DIR, as the server keeps it (for backups).
     file: options.dbInDataDir ? path.join(data.dir, DB_FILE_NAME) : options.file,
@@ -195,9 +293,14 @@ export async function syncWorld(
     carol,
     adminSync: admin,
     dataDir: data.dir,
+    /** Rows of the database that holds the sync tables (SQLite or PostgreSQL, by SYNC_DB). */
+    rows: store.rows ?? rowsOn(t.sqlite),
+    /** Push and pull's repository, as the app uses it. */
+    sync: store.syncRepo ? store.syncRepo(t.db) : sqliteSyncRepository(t.db),
     cleanup() {
       t.close();
       data.remove();
+      void store.close();
     },
   };
 }

@@ -13,7 +13,18 @@ import * as schema from './db/schema';
 import type { Db } from './db/connection';
 import { PullResponse, PushResponse, type MutationResult, type PullChange } from './protocol';
 import { changedFields, jsonEqual, type RecordData } from './services/merge';
-import { patient, syncWorld } from './sync-test-utils';
+import { withAccountsFrom } from './repositories/hybrid';
+import { sqliteSyncRepository } from './repositories/sqlite/sync.repository';
+import {
+  patient,
+  pgSyncStore,
+  rowsOn,
+  rowsOnPg,
+  SYNC_DB,
+  syncWorld,
+  type PgSyncStore,
+  type SyncRows,
+} from './sync-test-utils';
 import { TestClient, testPasswords } from './test-utils';
 
 const RUNS = Number(process.env.SYNC_PROPERTY_RUNS ?? 200);
@@ -307,19 +318,33 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 let snapshot: Buffer;
 let base: Awaited<ReturnType<typeof syncWorld>>;
+/** With SYNC_DB=postgres, push and pull's tables, emptied before each run. */
+let pg: PgSyncStore | undefined;
 
 beforeAll(async () => {
   base = await syncWorld();
   snapshot = base.sqlite.serialize();
+  if (SYNC_DB === 'postgres') pg = await pgSyncStore();
+}, 120_000);
+afterAll(async () => {
+  base.cleanup();
+  await pg?.close();
 });
-afterAll(() => base.cleanup());
 
 /** A fresh server holding only the users and teams of `base`, with the same sessions. */
-function freshWorld() {
+async function freshWorld() {
   const sqlite = new Database(snapshot);
   sqlite.pragma('foreign_keys = ON');
   const db: Db = drizzle({ client: sqlite, schema });
-  const app = createApp({ db, env: base.env, now: base.clock.now, passwords: testPasswords });
+  await pg?.reset();
+  const app = createApp({
+    db,
+    env: base.env,
+    now: base.clock.now,
+    passwords: testPasswords,
+    ...(pg ? { syncRepo: withAccountsFrom(pg.repo, sqliteSyncRepository(db)) } : {}),
+  });
+  const rows: SyncRows = pg ? rowsOnPg(pg.pool) : rowsOn(sqlite);
   const client = (token: string | undefined) => {
     const c = new TestClient(app);
     c.token = token;
@@ -368,11 +393,11 @@ function freshWorld() {
       false,
     ),
   ];
-  return { sqlite, db, app, devices, record };
+  return { sqlite, db, app, devices, record, rows };
 }
 
 async function run(actions: Action[], deliverLeftovers: boolean) {
-  const { sqlite, devices, record } = freshWorld();
+  const { sqlite, devices, record, rows } = await freshWorld();
   try {
     const network: Request[] = [];
     const recordFor = (d: Device, r: number) => (d.teamId === base.teamA ? record(r) : 'rec-b');
@@ -465,7 +490,7 @@ async function run(actions: Action[], deliverLeftovers: boolean) {
       }
     };
     await settle();
-    checkInvariants(sqlite, devices);
+    await checkInvariants(rows, devices);
     // The clinicians then resolve the conflicts they were told about (keeping their own values),
     // one per record at a time.
     for (let round = 0; devices.some((d) => d.conflicts.length > 0); round++) {
@@ -473,48 +498,45 @@ async function run(actions: Action[], deliverLeftovers: boolean) {
       for (const d of devices) for (let i = d.conflicts.length - 1; i >= 0; i--) d.resolve(i);
       await settle();
     }
-    checkInvariants(sqlite, devices);
-    const open = sqlite.prepare("SELECT count(*) FROM conflicts WHERE status = 'open'").pluck();
+    await checkInvariants(rows, devices);
+    const conflictRows = await rows('SELECT status FROM conflicts');
     const told = devices.reduce((n, d) => n + d.told, 0);
     // Conflicts nobody was told about (their answer was lost) stay open for GET /conflicts.
-    expect(open.get()).toBeLessThanOrEqual(
-      (sqlite.prepare('SELECT count(*) FROM conflicts').pluck().get() as number) - told,
+    expect(conflictRows.filter((c) => c.status === 'open').length).toBeLessThanOrEqual(
+      conflictRows.length - told,
     );
-    const results = sqlite
-      .prepare('SELECT result FROM applied_mutations')
-      .pluck()
-      .all() as string[];
-    for (const r of results) count((JSON.parse(r) as { status: string }).status);
-    count(
-      'resolved',
-      sqlite
-        .prepare("SELECT count(*) FROM conflicts WHERE status = 'resolved'")
-        .pluck()
-        .get() as number,
-    );
-    count(
-      'deleted',
-      sqlite.prepare('SELECT count(*) FROM records WHERE deleted = 1').pluck().get() as number,
-    );
+    for (const r of await rows('SELECT result FROM applied_mutations')) {
+      count((JSON.parse(r.result as string) as { status: string }).status);
+    }
+    count('resolved', conflictRows.filter((c) => c.status === 'resolved').length);
+    // 0/1 on SQLite, a boolean on PostgreSQL.
+    count('deleted', (await rows('SELECT deleted FROM records')).filter((r) => r.deleted).length);
   } finally {
     sqlite.close();
   }
 }
 
-function checkInvariants(sqlite: Database.Database, devices: Device[]) {
+async function checkInvariants(rows: SyncRows, devices: Device[]) {
   const server = new Map(
     (
-      sqlite.prepare('SELECT id, team_id AS teamId, data FROM records').all() as {
+      (await rows('SELECT id, team_id AS "teamId", data FROM records')) as unknown as {
         id: string;
         teamId: string;
         data: string;
       }[]
     ).map((r) => [r.id, { teamId: r.teamId, record: JSON.parse(r.data) as RecordData }]),
   );
+  const historyRows = (await rows(
+    'SELECT id, version, device_id AS "deviceId", mutation_id AS "mutationId", data FROM record_history',
+  )) as unknown as {
+    id: string;
+    version: number;
+    deviceId: string;
+    mutationId: string;
+    data: string;
+  }[];
   const history = (id: string, version: number) => {
-    const row = sqlite
-      .prepare('SELECT data FROM record_history WHERE id = ? AND version = ?')
-      .get(id, version) as { data: string } | undefined;
+    const row = historyRows.find((h) => h.id === id && h.version === version);
     return row ? (JSON.parse(row.data) as RecordData) : undefined;
   };
 
@@ -532,34 +554,38 @@ function checkInvariants(sqlite: Database.Database, devices: Device[]) {
   }
 
   // Every mutation has at most one version in history (retries write nothing).
-  const dup = sqlite
-    .prepare(
-      'SELECT mutation_id, count(*) AS n FROM record_history GROUP BY mutation_id HAVING n > 1',
-    )
-    .all();
-  expect(dup).toEqual([]);
+  const perMutation = new Map<string, number>();
+  for (const h of historyRows)
+    perMutation.set(h.mutationId, (perMutation.get(h.mutationId) ?? 0) + 1);
+  expect([...perMutation].filter(([, n]) => n > 1)).toEqual([]);
 
   // No acknowledged edit is lost: every answered mutation's changes are in history (applied,
   // merged, and the non-overlapping part of a conflict) or in its conflict row.
   const sent = new Map<string, Pending>();
   for (const d of devices) for (const [k, m] of d.sent) sent.set(k, m);
-  const answered = sqlite
-    .prepare('SELECT mutation_id AS id, device_id AS deviceId, result FROM applied_mutations')
-    .all() as {
+  const answered = (await rows(
+    'SELECT mutation_id AS id, device_id AS "deviceId", result FROM applied_mutations',
+  )) as unknown as {
     id: string;
     deviceId: string;
     result: string;
   }[];
-  const ownAppliedBefore = (deviceId: string, id: string, version: number) =>
-    sqlite
-      .prepare(
-        `SELECT max(h.version) FROM record_history h
-         JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
-         WHERE h.device_id = ? AND h.id = ? AND h.version < ?
-           AND json_extract(a.result, '$.status') = 'applied'`,
-      )
-      .pluck()
-      .get(deviceId, id, version) as number | null;
+  const status = new Map(
+    answered.map((a) => [
+      `${a.deviceId}\0${a.id}`,
+      (JSON.parse(a.result) as { status: string }).status,
+    ]),
+  );
+  const ownAppliedBefore = (deviceId: string, id: string, version: number) => {
+    const own = historyRows.filter(
+      (h) =>
+        h.deviceId === deviceId &&
+        h.id === id &&
+        h.version < version &&
+        status.get(`${h.deviceId}\0${h.mutationId}`) === 'applied',
+    );
+    return own.length > 0 ? Math.max(...own.map((h) => h.version)) : null;
+  };
   for (const { id, deviceId, result } of answered) {
     const m = sent.get(id)!;
     const r = JSON.parse(result) as {
@@ -586,21 +612,20 @@ function checkInvariants(sqlite: Database.Database, devices: Device[]) {
       expect(jsonEqual(got, device[f]), `${id} field ${f}`).toBe(true);
     }
     if (r.status === 'conflict') {
-      const c = sqlite
-        .prepare('SELECT data, record_id FROM conflicts WHERE id = ?')
-        .get(r.conflictId) as {
-        data: string;
-        record_id: string;
-      };
+      const [c] = (await rows(
+        'SELECT data, record_id FROM conflicts WHERE id = ?',
+        r.conflictId,
+      )) as unknown as { data: string; record_id: string }[];
+      if (!c) throw new Error(`conflict ${r.conflictId} is missing`);
       expect(c.record_id).toBe(m.id);
       expect(JSON.parse(c.data)).toEqual(m.data);
     }
   }
 
   // A conflict is closed only by an answered mutation that named it.
-  const resolved = sqlite
-    .prepare("SELECT id, resolved_by_mutation AS by FROM conflicts WHERE status = 'resolved'")
-    .all() as { id: string; by: string }[];
+  const resolved = (await rows(
+    `SELECT id, resolved_by_mutation AS "by" FROM conflicts WHERE status = 'resolved'`,
+  )) as unknown as { id: string; by: string }[];
   for (const c of resolved) {
     expect(sent.get(c.by)?.resolvesConflictId).toBe(c.id);
     expect(answered.some((a) => a.id === c.by)).toBe(true);

@@ -7,9 +7,10 @@ import { createApp } from './app';
 import type { BlobStore } from './blob-store/store';
 import { createPasswordHasher, type Argon2Params, type PasswordHasher } from './auth/password';
 import { SESSION_COOKIE } from './auth/cookie';
-import { openDatabase } from './db/connection';
+import { openDatabase, type Db } from './db/connection';
 import { parseEnv, type Env } from './env';
 import type { Logger } from './logger';
+import type { SyncRepository } from './repositories/sync.repository';
 
 /**
  * Much cheaper than PRODUCTION_ARGON2, so that the suites stay fast on two cores. Only the tests
@@ -51,6 +52,8 @@ export interface TestAppOptions {
   passwords?: PasswordHasher;
   logger?: Logger;
   file?: string;
+  /** Push and pull's repository, made from the app's SQLite database (AppDeps.syncRepo). */
+  syncRepo?: (db: Db) => SyncRepository;
 }
 
 export function makeTestApp(options: TestAppOptions = {}) {
@@ -64,6 +67,7 @@ export function makeTestApp(options: TestAppOptions = {}) {
     now: clock.now,
     passwords: options.passwords ?? testPasswords,
     logger: options.logger,
+    ...(options.syncRepo ? { syncRepo: options.syncRepo(database.db) } : {}),
   });
   return { app, env, clock, ...database };
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import * as schema from './schema.pg';
 
-// The PostgreSQL connection (docs/postgresql.md). Not used by the app yet: the services still run
-// on SQLite's synchronous statements, and move here together with the repositories (issue 17).
+// The PostgreSQL connection (docs/postgresql.md). Not used by the app yet: push and pull's
+// repository runs on it (repositories/postgres, tested), the other services still on SQLite.
 
 export type PgDb = NodePgDatabase<typeof schema>;
 

@@ -23,7 +23,7 @@ import { csvChunks, exportPages, fhirChunks, textStream } from '../services/revi
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
 import { scopeOf } from '../services/scope';
-import { push, touchDevice } from '../services/sync';
+import { push } from '../services/sync';
 import { contactOf } from './sync';
 
 /** Parses the query string with a protocol schema; a bad value is a 400 naming the parameter. */
@@ -53,7 +53,7 @@ const REJECT_STATUS = { invalid: 400, forbidden: 403, append_only: 409 } as cons
  * they supervise (every team for an admin). The protocol is described in protocol/review.ts.
  */
 export const reviewRoutes = (
-  { db, env, now }: AppDeps,
+  { db, env, now, syncRepo }: AppDeps,
   prevalenceOf: PrevalenceOf = manifestPrevalence(),
 ) => {
   /**
@@ -118,7 +118,7 @@ export const reviewRoutes = (
       });
       return c.json(body satisfies ReportBundle, 200);
     })
-    .post('/mutations', validate('json', ReviewMutationRequest), (c) => {
+    .post('/mutations', validate('json', ReviewMutationRequest), async (c) => {
       const { deviceId, mutation } = c.req.valid('json');
       const table = (mutation as { table?: unknown }).table;
       if (typeof table !== 'string' || !REVIEW_SIDE_TABLES.has(table as never)) {
@@ -131,14 +131,18 @@ export const reviewRoutes = (
       const user = c.get('user')!;
       const at = now();
       const ip = clientIp(c, env.TRUST_PROXY);
-      // One transaction (one commit) for the device's visit and the write: push's own transaction
-      // nests in it as a savepoint.
-      const [result] = db.transaction(
-        () => {
-          touchDevice(db, deviceId, user.id, at, contactOf(c));
-          return push(db, { scope: scopeOf(db, user.id), deviceId, now: at, ip }, [mutation]);
+      // One transaction (one commit) for the device's visit and the write: push notes the
+      // contact inside its own.
+      const [result] = await push(
+        syncRepo ?? db,
+        {
+          scope: scopeOf(db, user.id),
+          deviceId,
+          now: at,
+          ip,
+          touch: { userId: user.id, contact: contactOf(c) },
         },
-        { behavior: 'immediate' },
+        [mutation],
       );
       if (result!.status === 'rejected') {
         const status = REJECT_STATUS[result!.code as keyof typeof REJECT_STATUS] ?? 400;

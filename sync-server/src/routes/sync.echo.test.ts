@@ -170,14 +170,14 @@ describe('no echo pull', () => {
 
     // A bound on the rows looked at ends a page with nothing in it but a cursor further on.
     const scope = scopeOf(w.db, w.alice.userId);
-    let device = touchDevice(w.db, w.alice.deviceId, w.alice.userId, new Date());
-    const first = pull(w.db, scope, device, 0, 1000, { acked, maxExamined: 2 });
+    let device = await touchDevice(w.sync, w.alice.deviceId, w.alice.userId, new Date());
+    const first = await pull(w.sync, scope, device, 0, 1000, { acked, maxExamined: 2 });
     expect(first).toMatchObject({ count: 0, hasMore: true, cursor: seqs[1] });
     const got: string[] = [];
     let cursor = first.cursor;
     for (let i = 0; i < 10; i++) {
-      device = touchDevice(w.db, w.alice.deviceId, w.alice.userId, new Date());
-      const page = pull(w.db, scope, device, cursor, 1000, { acked, maxExamined: 2 });
+      device = await touchDevice(w.sync, w.alice.deviceId, w.alice.userId, new Date());
+      const page = await pull(w.sync, scope, device, cursor, 1000, { acked, maxExamined: 2 });
       got.push(...(JSON.parse(page.body) as PullResponse).changes.map((c) => c.id));
       expect(page.cursor).toBeGreaterThan(cursor);
       cursor = page.cursor;

@@ -161,12 +161,12 @@ describe('pull page size in bytes (adversarial test, hole 4)', () => {
     const b = patient(w.teamA);
     await w.alice.push([mutation('patients', a), mutation('patients', b)]);
     const scope = scopeOf(w.db, w.bob.userId);
-    const device = touchDevice(w.db, w.bob.deviceId, w.bob.userId, new Date());
-    const first = pull(w.db, scope, device, 0, 1000, { maxBytes: 1 });
+    const device = await touchDevice(w.sync, w.bob.deviceId, w.bob.userId, new Date());
+    const first = await pull(w.sync, scope, device, 0, 1000, { maxBytes: 1 });
     expect(first).toMatchObject({ count: 1, hasMore: true });
     // The device row now remembers the teams it was served from cursor 0.
-    const again = touchDevice(w.db, w.bob.deviceId, w.bob.userId, new Date());
-    const second = pull(w.db, scope, again, first.cursor, 1000, { maxBytes: 1 });
+    const again = await touchDevice(w.sync, w.bob.deviceId, w.bob.userId, new Date());
+    const second = await pull(w.sync, scope, again, first.cursor, 1000, { maxBytes: 1 });
     expect(second).toMatchObject({ count: 1, hasMore: false });
   });
 });

@@ -1,6 +1,4 @@
-import { and, eq } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { appliedMutations, conflicts, recordHistory, records } from '../db/schema';
 import {
   ConflictListResponse,
   MAX_RECORD_BYTES,
@@ -43,12 +41,22 @@ async function seeded(w: World, fields: Record<string, unknown> = {}) {
   return { ...p, version: 1 };
 }
 
-function historyOf(w: World, id: string) {
-  return w.db
-    .select()
-    .from(recordHistory)
-    .where(and(eq(recordHistory.tableName, 'patients'), eq(recordHistory.id, id)))
-    .all();
+interface HistoryRow {
+  version: number;
+  deviceId: string;
+  by: string;
+  mutationId: string;
+  seq: number;
+  data: string;
+}
+
+/** The history of a patient, on whichever database holds the sync tables (SYNC_DB). */
+async function historyOf(w: World, id: string) {
+  return (await w.rows(
+    `SELECT version, device_id AS "deviceId", "by", mutation_id AS "mutationId", seq, data
+     FROM record_history WHERE table_name = 'patients' AND id = ? ORDER BY version`,
+    id,
+  )) as unknown as HistoryRow[];
 }
 
 describe('push: applied and merged', () => {
@@ -67,7 +75,7 @@ describe('push: applied and merged', () => {
     const p = await seeded(w);
     const r = await w.bob.pushOne(mutation('patients', { ...p, village: 'Mathare' }, 1));
     expect(expectStatus(r, 'applied').version).toBe(2);
-    expect(historyOf(w, p.id).map((h) => h.version)).toEqual([1, 2]);
+    expect((await historyOf(w, p.id)).map((h) => h.version)).toEqual([1, 2]);
   });
 
   it('merges disjoint edits made on a stale version', async () => {
@@ -93,7 +101,7 @@ describe('push: applied and merged', () => {
       'merged',
     );
     expect(r.version).toBe(2);
-    expect(historyOf(w, p.id)).toHaveLength(2);
+    expect(await historyOf(w, p.id)).toHaveLength(2);
   });
 
   it('keeps the updatedAt the device gave, and stamps the server’s time on a record without one', async () => {
@@ -219,9 +227,13 @@ describe('push: conflicts', () => {
       await (await w.alice.client.get('/api/sync/conflicts')).json(),
     );
     expect(list.conflicts).toEqual([]);
-    const row = w.db.select().from(conflicts).where(eq(conflicts.id, c.conflictId)).get()!;
+    const [row] = await w.rows(
+      `SELECT status, resolved_by_mutation AS "resolvedByMutation", resolved_at AS "resolvedAt"
+       FROM conflicts WHERE id = ?`,
+      c.conflictId,
+    );
     expect(row).toMatchObject({ status: 'resolved', resolvedByMutation: resolution.mutationId });
-    expect(row.resolvedAt).toBeInstanceOf(Date);
+    expect(row!.resolvedAt).toBe(w.clock.now().getTime());
   });
 
   it('rejects a resolution naming an unknown conflict or another record’s', async () => {
@@ -452,13 +464,13 @@ describe('push: idempotency', () => {
     // Retried alone, and twice within one batch.
     expect(await w.alice.pushOne(m)).toEqual(first);
     expect(await w.alice.push([m, m])).toEqual([first, first]);
-    expect(historyOf(w, p.id).map((h) => h.version)).toEqual([1, 2, 3]);
+    expect((await historyOf(w, p.id)).map((h) => h.version)).toEqual([1, 2, 3]);
 
     const c = mutation('patients', { ...p, village: 'Other' }, 1);
     const conflict = await w.alice.pushOne(c);
     expectStatus(conflict, 'conflict');
     expect(await w.alice.pushOne(c)).toEqual(conflict);
-    expect(w.db.select().from(conflicts).all()).toHaveLength(1);
+    expect(await w.rows('SELECT id FROM conflicts')).toHaveLength(1);
 
     const bad = { ...mutation('patients', patient(w.teamB)) };
     const rejected = await w.alice.pushOne(bad);
@@ -473,11 +485,10 @@ describe('push: idempotency', () => {
     // The device id is bound to alice: bob is refused before any mutation is looked at.
     const res = await bobOnAlicesDevice.pushRaw([m]);
     expect(res.status).toBe(409);
-    const stored = w.db
-      .select()
-      .from(appliedMutations)
-      .where(eq(appliedMutations.mutationId, m.mutationId))
-      .all();
+    const stored = await w.rows(
+      'SELECT device_id FROM applied_mutations WHERE mutation_id = ?',
+      m.mutationId,
+    );
     expect(stored).toHaveLength(1);
   });
 });
@@ -489,8 +500,8 @@ describe('push: a mutation id stored for another user (behind the device binding
     const first = await w.alice.pushOne(m);
     expectStatus(first, 'applied');
     // The route refuses bob on alice's device id (409 above); the service does not rely on it.
-    const results = pushService(
-      w.db,
+    const results = await pushService(
+      w.sync,
       { scope: scopeOf(w.db, w.bob.userId), deviceId: w.alice.deviceId, now: w.clock.now() },
       [m],
     );
@@ -665,13 +676,16 @@ describe('pull', () => {
     const fresh = new SyncClient(w.bob.client, w.bob.userId, uid('new-device'));
     const page = await fresh.pull();
     expect(page.changes).toHaveLength(1);
-    const row = w.sqlite
-      .prepare('SELECT user_id, last_pulled_cursor, scope FROM devices WHERE id = ?')
-      .get(fresh.deviceId);
-    expect(row).toEqual({
+    const [row] = await w.rows(
+      'SELECT user_id, last_pulled_cursor, scope FROM devices WHERE id = ?',
+      fresh.deviceId,
+    );
+    // JSON text on SQLite, jsonb (parsed by the driver) on PostgreSQL.
+    const scope = typeof row!.scope === 'string' ? (JSON.parse(row!.scope) as unknown) : row!.scope;
+    expect({ ...row, scope }).toEqual({
       user_id: w.bob.userId,
       last_pulled_cursor: page.cursor,
-      scope: JSON.stringify([`clinician:${w.teamA}`]),
+      scope: [`clinician:${w.teamA}`],
     });
   });
 });
@@ -682,14 +696,14 @@ describe('storage', () => {
     const p = await seeded(w);
     const m = mutation('patients', { ...p, village: 'Mathare' }, 1);
     await w.bob.pushOne(m);
-    const h = historyOf(w, p.id);
+    const h = await historyOf(w, p.id);
     expect(h.map((r) => [r.version, r.deviceId, r.by])).toEqual([
       [1, w.alice.deviceId, w.alice.userId],
       [2, w.bob.deviceId, w.bob.userId],
     ]);
     expect(h[1]!.mutationId).toBe(m.mutationId);
-    const current = w.db.select().from(records).where(eq(records.id, p.id)).get()!;
-    expect(current.seq).toBe(h[1]!.seq);
-    expect(JSON.parse(current.data)).toEqual(JSON.parse(h[1]!.data));
+    const [current] = await w.rows('SELECT seq, data FROM records WHERE id = ?', p.id);
+    expect(current!.seq).toBe(h[1]!.seq);
+    expect(JSON.parse(current!.data as string)).toEqual(JSON.parse(h[1]!.data));
   });
 });

@@ -18,7 +18,14 @@ import {
 import { pullRemaining, withRemaining } from '../services/pull-remaining';
 import { scopeOf } from '../services/scope';
 import { userAgentSummary } from '../services/devices';
-import { listOpenConflicts, pull, push, touchDevice, type DeviceContact } from '../services/sync';
+import {
+  listOpenConflicts,
+  pull,
+  push,
+  syncRepository,
+  touchDevice,
+  type DeviceContact,
+} from '../services/sync';
 
 /** What a sync call tells about its device: the session it syncs with and its browser. */
 export const contactOf = (c: Context<AppEnv & AuthedEnv>): DeviceContact => ({
@@ -32,8 +39,11 @@ const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when se
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
  */
-export const syncRoutes = ({ db, env, now }: AppDeps) =>
-  new Hono<AppEnv>()
+export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
+  // The rest of the app (scope, sessions) stays on SQLite for now; push and pull go through the
+  // repository, which is what a PostgreSQL deployment replaces (repositories/).
+  const repo = syncRepo ?? syncRepository(db);
+  return new Hono<AppEnv>()
     .use(requireUser)
     .post(
       '/push',
@@ -46,20 +56,20 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
         },
       }),
       validate('json', PushEnvelope),
-      (c) => {
+      async (c) => {
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;
         const at = now();
-        touchDevice(db, deviceId, user.id, at, contactOf(c));
-        const results = push(
-          db,
+        await touchDevice(repo, deviceId, user.id, at, contactOf(c));
+        const results = await push(
+          repo,
           { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
           mutations,
         );
         return c.json({ results } satisfies PushResponse, 200);
       },
     )
-    .get('/pull', (c) => {
+    .get('/pull', async (c) => {
       const query = c.req.query();
       const parsed = PullQuery.safeParse(query);
       if (!parsed.success) {
@@ -76,20 +86,24 @@ export const syncRoutes = ({ db, env, now }: AppDeps) =>
         );
       }
       const user = c.get('user')!;
-      const device = touchDevice(db, deviceId.data, user.id, now(), contactOf(c));
+      const device = await touchDevice(repo, deviceId.data, user.id, now(), contactOf(c));
       const { cursor, limit, acked, remaining } = parsed.data;
       const scope = scopeOf(db, user.id);
-      const page = pull(db, scope, device, cursor, limit, { acked });
+      const page = await pull(repo, scope, device, cursor, limit, { acked });
       const body =
         remaining && !page.reset
-          ? withRemaining(page.body, page.hasMore ? pullRemaining(db, scope, page.cursor) : 0)
+          ? withRemaining(
+              page.body,
+              page.hasMore ? await pullRemaining(repo, scope, page.cursor) : 0,
+            )
           : page.body;
       return c.body(body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
-    .get('/conflicts', (c) => {
+    .get('/conflicts', async (c) => {
       const scope = scopeOf(db, c.get('user')!.id);
       return c.json(
-        { conflicts: listOpenConflicts(db, scope) } satisfies ConflictListResponse,
+        { conflicts: await listOpenConflicts(repo, scope) } satisfies ConflictListResponse,
         200,
       );
     });
+};

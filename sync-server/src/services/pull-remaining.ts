@@ -1,39 +1,22 @@
-import { and, count, gt, inArray, or, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { records } from '../db/schema';
-import { REVIEW_SIDE_TABLES } from './review-index';
+import { syncRepository, type SyncStore } from './sync';
 import type { Scope } from './scope';
 
 /**
  * How many records after `after` (a pull cursor) the caller's scope holds: what a pull from there
  * would still bring, for the device to show "1,200 of 10,000". The same scope as a pull page
  * (services/sync.ts pull): every table of the teams where the caller is a clinician, only the
- * review side of the teams they only supervise, nothing of other teams.
+ * review side of the teams they only supervise, nothing of other teams (the count itself is the
+ * sync repository's countChanges, on either dialect).
  *
  * An upper bound: the device's own writes that the pull leaves out (no echo, `acked`) are counted.
  * On a first download (nothing acknowledged yet) it is exact. It walks the rowid range after the
  * cursor like the pull itself, so a route asks for it once per sync (`?remaining=1`), not per page.
  */
-export function pullRemaining(db: DbOrTx, scope: Scope, after: number): number {
+export function pullRemaining(store: SyncStore, scope: Scope, after: number): Promise<number> {
   const clinical = [...scope.clinicianTeams];
   const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
-  const inScope: SQL[] = [];
-  if (clinical.length > 0) inScope.push(inArray(records.teamId, clinical));
-  if (supervisedOnly.length > 0) {
-    inScope.push(
-      and(
-        inArray(records.tableName, [...REVIEW_SIDE_TABLES]),
-        inArray(records.teamId, supervisedOnly),
-      )!,
-    );
-  }
-  if (inScope.length === 0) return 0;
-  const row = db
-    .select({ n: count() })
-    .from(records)
-    .where(and(gt(records.seq, after), or(...inScope)))
-    .get();
-  return row?.n ?? 0;
+  if (clinical.length === 0 && supervisedOnly.length === 0) return Promise.resolve(0);
+  return syncRepository(store).countChanges(after, clinical, supervisedOnly);
 }
 
 /** A pull page's JSON body (an object) with `remaining` added, without parsing it again. */

@@ -1,14 +1,7 @@
-import type Database from 'better-sqlite3';
-import { and, asc, eq, inArray, isNull, ne, or } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/connection';
-import {
-  conflicts,
-  devices,
-  sessions,
-  users,
-  type ConflictRow,
-  type DeviceRow,
-} from '../db/schema';
+import type { Db } from '../db/connection';
+import type { ConflictRow, DeviceRow } from '../db/schema';
+import { sqliteSyncRepository } from '../repositories/sqlite/sync.repository';
+import type { PageRow, SyncRepository } from '../repositories/sync.repository';
 import { ApiError } from '../errors';
 import {
   Mutation,
@@ -21,7 +14,7 @@ import {
   type RejectCode,
   type SyncTable,
 } from '../protocol';
-import { writeAudit, type AuditAction } from './audit';
+import type { AuditAction } from './audit';
 import { deviceRevoked } from './devices';
 import { changedFields, checkPolicy, jsonEqual, merge, type RecordData } from './merge';
 import {
@@ -35,11 +28,14 @@ import { nextRevision } from './review-model';
 import { canRead, type Scope } from './scope';
 
 /*
- * Push and pull (DESIGN 4). A push is one IMMEDIATE transaction that applies its mutations in
- * order and stores each result under (deviceId, mutationId): a retried mutation gets the stored
- * result back and writes nothing, and a push cut short (crash, error) commits none of them.
- * Mutations write nothing before their last check, so a rejected one leaves no trace but its result. Every write takes the next number of one global sequence (max(seq) + 1 of
- * `records`, read inside the same transaction) and appends the new version to `record_history`.
+ * Push and pull (DESIGN 4). A push is one write transaction of the sync repository (BEGIN
+ * IMMEDIATE on SQLite, under the write lock on PostgreSQL: repositories/) that applies its
+ * mutations in order and stores each result under (deviceId, mutationId): a retried mutation gets
+ * the stored result back and writes nothing, and a push cut short (crash, error) commits none of
+ * them. Mutations write nothing before their last check, so a rejected one leaves no trace but its
+ * result. Every write takes the next number of one global sequence (max(seq) + 1 of `records`,
+ * read inside the same transaction) and appends the new version to `record_history`. The database
+ * is reached only through the repository, so this file is the one code path of both dialects.
  */
 
 /** The result as stored; a merged/conflict record is read back from history on a retry. */
@@ -57,133 +53,16 @@ type StoredResult =
     }
   | { status: 'rejected'; code: RejectCode; reason: string };
 
-/** A row of `records` as the hot statements read it (columns named as in the drizzle schema). */
-interface CurrentRow {
-  teamId: string;
-  version: number;
-  deleted: 0 | 1;
-  data: string;
-}
-
-interface PageRow {
-  tableName: SyncTable;
-  id: string;
-  version: number;
-  seq: number;
-  deleted: 0 | 1;
-  /** Null for the device's own acknowledged write, which the page leaves out (see pull()). */
-  data: string | null;
-}
-
 /**
- * The statements of push and pull, prepared once per connection on the driver itself: drizzle's
- * per-call mapping was a visible share of a push in a profile of bench/sync.bench.ts. Table and
- * column names are those of src/db/schema.ts (records, record_history, applied_mutations, …).
+ * The repository of a database: services take either (tests and the SQLite routes pass the
+ * drizzle database; a PostgreSQL app passes its repository).
  */
-function prepare(db: Db) {
-  // drizzle() returns the database with its driver as $client; the Db type leaves it out.
-  const c = (db as Db & { $client: Database.Database }).$client;
-  const statements = {
-    getApplied: c.prepare<[string, string], { userId: string; result: string }>(
-      'SELECT user_id AS userId, result FROM applied_mutations WHERE device_id = ? AND mutation_id = ?',
-    ),
-    insertApplied: c.prepare<[string, string, string, string, number]>(
-      'INSERT INTO applied_mutations (device_id, mutation_id, user_id, result, at) VALUES (?, ?, ?, ?, ?)',
-    ),
-    getRecord: c.prepare<[string, string], CurrentRow>(
-      'SELECT team_id AS teamId, version, deleted, data FROM records WHERE table_name = ? AND id = ?',
-    ),
-    getHistoryData: c.prepare<[string, string, number], { data: string }>(
-      'SELECT data FROM record_history WHERE table_name = ? AND id = ? AND version = ?',
-    ),
-    /**
-     * The latest version of a record that is a device's own edit as it sent it (applied without a
-     * merge), or null.
-     */
-    latestAppliedAsSent: c
-      .prepare<[string, string, string], number | null>(
-        `SELECT max(h.version) FROM record_history h
-         JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
-         WHERE h.table_name = ? AND h.id = ? AND h.device_id = ?
-           AND json_extract(a.result, '$.status') = 'applied'`,
-      )
-      .pluck(),
-    maxSeq: c.prepare<[], number>('SELECT coalesce(max(seq), 0) FROM records').pluck(),
-    notePush: c.prepare<[number, string]>('UPDATE devices SET last_push_at = ? WHERE id = ?'),
-    upsertRecord: c.prepare<
-      [number, string, string, string, number, 0 | 1, number, string, string]
-    >(
-      `INSERT INTO records (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (table_name, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
-         deleted = excluded.deleted, updated_at = excluded.updated_at,
-         updated_by = excluded.updated_by, data = excluded.data`,
-    ),
-    insertHistory: c.prepare<
-      [number, string, string, number, string, string, 0 | 1, number, string, string, string]
-    >(
-      `INSERT INTO record_history
-         (seq, table_name, id, version, team_id, data, deleted, at, by, device_id, mutation_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    getConflict: c.prepare<[string], { tableName: string; recordId: string }>(
-      'SELECT table_name AS tableName, record_id AS recordId FROM conflicts WHERE id = ?',
-    ),
-    /**
-     * The changes after a cursor: every table of the teams where the caller is a clinician (a JSON
-     * array), and only the review-side tables of the teams they only supervise (another array), in
-     * seq order: a walk of the rowid range after the cursor, stopping after `limit` matches. A row
-     * at or below the device's `acked` whose latest write is that device's own push stored as sent
-     * (its answer carried this very seq) comes without its data: the device already holds it.
-     */
-    pullPage: c.prepare<[number, string, number, string, string, number], PageRow>(
-      `SELECT table_name AS tableName, id, version, seq, deleted,
-         CASE WHEN seq <= ? AND EXISTS (
-           SELECT 1 FROM record_history h
-           JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
-           WHERE h.seq = records.seq AND h.device_id = ?
-             AND json_extract(a.result, '$.seq') = records.seq
-         ) THEN NULL ELSE data END AS data
-       FROM records
-       WHERE seq > ?
-         AND (team_id IN (SELECT value FROM json_each(?))
-              OR (table_name IN ('reviews', 'comments', 'followups')
-                  AND team_id IN (SELECT value FROM json_each(?))))
-       ORDER BY seq LIMIT ?`,
-    ),
-    /** Whether a record pullPage would return (same arrays) has a seq at or after the cursor. */
-    cursorKnown: c
-      .prepare<[number, string, string], 1>(
-        `SELECT 1 FROM records
-         WHERE seq >= ?
-           AND (team_id IN (SELECT value FROM json_each(?))
-                OR (table_name IN ('reviews', 'comments', 'followups')
-                    AND team_id IN (SELECT value FROM json_each(?))))
-         LIMIT 1`,
-      )
-      .pluck(),
-    insertConflict: (row: ConflictRow) => db.insert(conflicts).values(row).run(),
-    resolveConflict: (id: string, at: Date, mutationId: string) =>
-      db
-        .update(conflicts)
-        .set({ status: 'resolved', resolvedAt: at, resolvedByMutation: mutationId })
-        .where(and(eq(conflicts.id, id), eq(conflicts.status, 'open')))
-        .run(),
-  };
-  return {
-    ...statements,
-    db,
-    /** A whole push in one IMMEDIATE transaction: one commit instead of one per mutation. */
-    inTransaction: c.transaction(<T>(fn: () => T): T => fn()).immediate as <T>(fn: () => T) => T,
-  };
-}
+export type SyncStore = Db | SyncRepository;
 
-type Statements = ReturnType<typeof prepare>;
-const statementCache = new WeakMap<Db, Statements>();
-function statements(db: Db): Statements {
-  let s = statementCache.get(db);
-  if (!s) statementCache.set(db, (s = prepare(db)));
-  return s;
+export function syncRepository(store: SyncStore): SyncRepository {
+  return 'transaction' in store && 'scanChanges' in store
+    ? store
+    : sqliteSyncRepository(store as Db);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,73 +84,64 @@ export interface DeviceContact {
 }
 
 export function touchDevice(
-  db: Db,
+  store: SyncStore,
   deviceId: string,
   userId: string,
   now: Date,
   contact: DeviceContact = {},
-): DeviceRow {
-  return db.transaction(
-    (tx) => {
-      const row = tx.select().from(devices).where(eq(devices.id, deviceId)).get();
-      // A revoked device is refused whoever presents it (services/devices.ts).
-      if (row?.revokedAt) throw deviceRevoked();
-      if (contact.sessionId) {
-        tx.update(sessions)
-          .set({ deviceId })
-          .where(
-            and(
-              eq(sessions.id, contact.sessionId),
-              or(isNull(sessions.deviceId), ne(sessions.deviceId, deviceId)),
-            ),
-          )
-          .run();
-      }
-      const userAgent = contact.userAgent ?? row?.userAgent ?? null;
-      if (!row) {
-        const device: DeviceRow = {
-          id: deviceId,
-          userId,
-          createdAt: now,
-          lastSeenAt: now,
-          lastPulledCursor: null,
-          scope: null,
-          lastPushAt: null,
-          lastSyncAt: now,
-          userAgent,
-          revokedAt: null,
-          revokedBy: null,
-        };
-        tx.insert(devices).values(device).run();
-        return device;
-      }
-      if (row.userId !== userId) {
-        const owner = tx
-          .select({ disabledAt: users.disabledAt })
-          .from(users)
-          .where(eq(users.id, row.userId))
-          .get();
-        if (!owner || owner.disabledAt) {
-          throw new ApiError(
-            403,
-            'device_revoked',
-            'This device belongs to a disabled or deleted account; reset the app on it',
-          );
-        }
-        throw new ApiError(
-          409,
-          'device_in_use',
-          'This device id is registered to another user; sign out and in again for a new one',
-        );
-      }
-      tx.update(devices)
-        .set({ lastSeenAt: now, lastSyncAt: now, userAgent })
-        .where(eq(devices.id, deviceId))
-        .run();
-      return { ...row, lastSeenAt: now, lastSyncAt: now, userAgent };
-    },
-    { behavior: 'immediate' },
+): Promise<DeviceRow> {
+  return syncRepository(store).transaction((tx) =>
+    touchDeviceIn(tx, deviceId, userId, now, contact),
   );
+}
+
+/** touchDevice inside a transaction the caller holds. */
+async function touchDeviceIn(
+  tx: SyncRepository,
+  deviceId: string,
+  userId: string,
+  now: Date,
+  contact: DeviceContact,
+): Promise<DeviceRow> {
+  const row = await tx.getDevice(deviceId);
+  // A revoked device is refused whoever presents it (services/devices.ts).
+  if (row?.revokedAt) throw deviceRevoked();
+  if (contact.sessionId) await tx.bindSession(contact.sessionId, deviceId);
+  const userAgent = contact.userAgent ?? row?.userAgent ?? null;
+  if (!row) {
+    const device: DeviceRow = {
+      id: deviceId,
+      userId,
+      createdAt: now,
+      lastSeenAt: now,
+      lastPulledCursor: null,
+      scope: null,
+      lastPushAt: null,
+      lastSyncAt: now,
+      userAgent,
+      revokedAt: null,
+      revokedBy: null,
+    };
+    await tx.insertDevice(device);
+    return device;
+  }
+  if (row.userId !== userId) {
+    const owner = await tx.userDisabledAt(row.userId);
+    if (!owner || owner.disabledAt) {
+      throw new ApiError(
+        403,
+        'device_revoked',
+        'This device belongs to a disabled or deleted account; reset the app on it',
+      );
+    }
+    throw new ApiError(
+      409,
+      'device_in_use',
+      'This device id is registered to another user; sign out and in again for a new one',
+    );
+  }
+  await tx.noteSync(deviceId, now, userAgent);
+  return { ...row, lastSeenAt: now, lastSyncAt: now, userAgent };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +153,11 @@ export interface PushContext {
   now: Date;
   /** For the audit log of review-side writes. */
   ip?: string;
+  /**
+   * When set, the device's contact (touchDevice) is noted in the push's own transaction, as the
+   * review route does for its single write: one commit for both.
+   */
+  touch?: { userId: string; contact: DeviceContact };
 }
 
 const reject = (code: RejectCode, reason: string): StoredResult => ({
@@ -306,20 +181,28 @@ function parseData(json: string): RecordData {
  * `mutationId` checked); each is validated here so that a bad one is rejected on its own.
  */
 export function push(
-  db: Db,
+  store: SyncStore,
   ctx: PushContext,
   mutations: readonly { mutationId: string }[],
-): MutationResult[] {
-  const s = statements(db);
-  return s.inTransaction(() => {
-    const results = mutations.map((raw) => applyOne(s, ctx, raw));
-    s.notePush.run(ctx.now.getTime(), ctx.deviceId);
+): Promise<MutationResult[]> {
+  // The whole push in one transaction: one commit instead of one per mutation.
+  return syncRepository(store).transaction(async (tx) => {
+    if (ctx.touch) {
+      await touchDeviceIn(tx, ctx.deviceId, ctx.touch.userId, ctx.now, ctx.touch.contact);
+    }
+    const results: MutationResult[] = [];
+    for (const raw of mutations) results.push(await applyOne(tx, ctx, raw));
+    await tx.notePush(ctx.deviceId, ctx.now.getTime());
     return results;
   });
 }
 
-function applyOne(s: Statements, ctx: PushContext, raw: { mutationId: string }): MutationResult {
-  const prior = s.getApplied.get(ctx.deviceId, raw.mutationId);
+async function applyOne(
+  s: SyncRepository,
+  ctx: PushContext,
+  raw: { mutationId: string },
+): Promise<MutationResult> {
+  const prior = await s.getApplied(ctx.deviceId, raw.mutationId);
   if (prior) {
     if (prior.userId !== ctx.scope.userId) {
       return toWire(
@@ -330,8 +213,8 @@ function applyOne(s: Statements, ctx: PushContext, raw: { mutationId: string }):
     }
     return toWire(s, raw.mutationId, JSON.parse(prior.result) as StoredResult);
   }
-  const { stored, record } = applyMutation(s, ctx, raw);
-  s.insertApplied.run(
+  const { stored, record } = await applyMutation(s, ctx, raw);
+  await s.insertApplied(
     ctx.deviceId,
     raw.mutationId,
     ctx.scope.userId,
@@ -341,12 +224,12 @@ function applyOne(s: Statements, ctx: PushContext, raw: { mutationId: string }):
   return toWire(s, raw.mutationId, stored, record);
 }
 
-function toWire(
-  s: Statements,
+async function toWire(
+  s: SyncRepository,
   mutationId: string,
   stored: StoredResult,
   record?: RecordData,
-): MutationResult {
+): Promise<MutationResult> {
   switch (stored.status) {
     case 'applied':
       return stored.seq === undefined
@@ -355,7 +238,7 @@ function toWire(
     case 'rejected':
       return { mutationId, status: 'rejected', code: stored.code, reason: stored.reason };
     default: {
-      const rec = record ?? historyRecord(s, stored.table, stored.id, stored.version);
+      const rec = record ?? (await historyRecord(s, stored.table, stored.id, stored.version));
       if (stored.status === 'merged') {
         return { mutationId, status: 'merged', version: stored.version, record: rec };
       }
@@ -371,10 +254,15 @@ function toWire(
   }
 }
 
-function historyRecord(s: Statements, table: string, id: string, version: number): RecordData {
-  const row = s.getHistoryData.get(table, id, version);
-  if (!row) throw new Error(`history of ${table}/${id} lacks version ${version}`);
-  return parseData(row.data);
+async function historyRecord(
+  s: SyncRepository,
+  table: SyncTable,
+  id: string,
+  version: number,
+): Promise<RecordData> {
+  const data = await s.getHistoryData(table, id, version);
+  if (data === undefined) throw new Error(`history of ${table}/${id} lacks version ${version}`);
+  return parseData(data);
 }
 
 /**
@@ -384,18 +272,23 @@ function historyRecord(s: Statements, table: string, id: string, version: number
  * still contains the device's own earlier edit. (A merged version is not such a base: the device's
  * copy lacks what the merge brought in until it receives the merged record.)
  */
-function mergeBase(s: Statements, ctx: PushContext, m: Mutation, currentVersion: number): number {
+async function mergeBase(
+  s: SyncRepository,
+  ctx: PushContext,
+  m: Mutation,
+  currentVersion: number,
+): Promise<number> {
   // A base beyond the server's latest is unknown: merge against an empty base.
   const pulled = m.baseVersion <= currentVersion ? m.baseVersion : 0;
   if (pulled === currentVersion) return pulled;
-  return Math.max(pulled, s.latestAppliedAsSent.get(m.table, m.id, ctx.deviceId) ?? 0);
+  return Math.max(pulled, (await s.latestAppliedAsSent(m.table, m.id, ctx.deviceId)) ?? 0);
 }
 
-function applyMutation(
-  s: Statements,
+async function applyMutation(
+  s: SyncRepository,
   ctx: PushContext,
   raw: unknown,
-): { stored: StoredResult; record?: RecordData } {
+): Promise<{ stored: StoredResult; record?: RecordData }> {
   const parsed = Mutation.safeParse(raw);
   if (!parsed.success) {
     return { stored: reject('invalid', describeIssue(parsed.error.issues[0]!)) };
@@ -431,7 +324,7 @@ function applyMutation(
   const denied = writeRight(m.table, scope, teamId);
   if (denied) return { stored: reject('forbidden', denied) };
 
-  const current = s.getRecord.get(m.table, m.id);
+  const current = await s.getRecord(m.table, m.id);
   if (current && current.teamId !== teamId) {
     // A record of a team the caller cannot read gets the answer a write into that team gets, so
     // that an id learnt elsewhere is not confirmed; the caller's own record is told why.
@@ -447,7 +340,7 @@ function applyMutation(
   const server = current ? parseData(current.data) : null;
   // Fields the server owns (a report's revision, the author of a review-side record) are never an
   // edit of the device's: they take the server's values (the caller's, on a new record).
-  const device: RecordData = stampReviewSide(s.db, m.table, scope, teamId, server, {
+  const device: RecordData = await stampReviewSide(s, m.table, scope, teamId, server, {
     ...m.data,
     deleted: m.op === 'delete' || m.data.deleted === true,
   });
@@ -459,7 +352,7 @@ function applyMutation(
     return { stored: { status: 'applied', version: current!.version } };
 
   if (m.resolvesConflictId !== undefined) {
-    const c = s.getConflict.get(m.resolvesConflictId);
+    const c = await s.getConflict(m.resolvesConflictId);
     if (!c || c.tableName !== m.table || c.recordId !== m.id) {
       return {
         stored: reject('unknown_conflict', 'resolvesConflictId names no conflict of this record'),
@@ -468,28 +361,20 @@ function applyMutation(
   }
 
   // What would be stored: the device's record, or its merge with the server's.
-  const base = current ? mergeBase(s, ctx, m, current.version) : 0;
-  const merged =
-    current && server && base < current.version
-      ? merge(
-          base > 0
-            ? (() => {
-                const row = s.getHistoryData.get(m.table, m.id, base);
-                return row ? parseData(row.data) : null;
-              })()
-            : null,
-          server,
-          device,
-        )
-      : null;
+  const base = current ? await mergeBase(s, ctx, m, current.version) : 0;
+  let merged: ReturnType<typeof merge> | null = null;
+  if (current && server && base < current.version) {
+    const baseData = base > 0 ? await s.getHistoryData(m.table, m.id, base) : undefined;
+    merged = merge(baseData === undefined ? null : parseData(baseData), server, device);
+  }
   const candidate = merged ? merged.record : device;
   if (REVIEW_SIDE_TABLES.has(m.table)) {
-    const problem = checkReviewSide(s.db, m.table, scope, teamId, server, candidate, ctx.now);
+    const problem = await checkReviewSide(s, m.table, scope, teamId, server, candidate, ctx.now);
     if (problem) return { stored: reject(problem.code, problem.reason) };
   }
 
   let writtenSeq = 0;
-  const write = (content: RecordData, version: number): RecordData => {
+  const write = async (content: RecordData, version: number): Promise<RecordData> => {
     const record: RecordData = {
       ...content,
       id: m.id,
@@ -502,33 +387,32 @@ function applyMutation(
     };
     if (m.table === 'reports') record.revision = nextRevision(server, record);
     const data = JSON.stringify(record);
-    const seq = s.maxSeq.get()! + 1;
+    const seq = (await s.maxSeq()) + 1;
     writtenSeq = seq;
-    const deleted = record.deleted === true ? 1 : 0;
     const at = ctx.now.getTime();
-    s.upsertRecord.run(seq, m.table, m.id, teamId, version, deleted, at, scope.userId, data);
-    s.insertHistory.run(
+    await s.writeRecord({
       seq,
-      m.table,
-      m.id,
-      version,
+      table: m.table,
+      id: m.id,
       teamId,
-      data,
-      deleted,
+      version,
+      deleted: record.deleted === true ? 1 : 0,
       at,
-      scope.userId,
-      ctx.deviceId,
-      m.mutationId,
-    );
-    afterWrite(s.db, m.table, record, version === 1, ctx.now, scope.userId);
+      by: scope.userId,
+      data,
+      deviceId: ctx.deviceId,
+      mutationId: m.mutationId,
+    });
+    await afterWrite(s, m.table, record, version === 1, ctx.now, scope.userId);
     if (REVIEW_SIDE_TABLES.has(m.table)) {
-      writeAudit(
-        s.db,
-        { userId: scope.userId, ip: ctx.ip ?? '', at: ctx.now },
-        AUDIT_ACTION[m.table]![version === 1 ? 0 : 1],
-        m.id,
-        { teamId, reportId: record.reportId ?? null, version },
-      );
+      await s.insertAudit({
+        at,
+        userId: scope.userId,
+        ip: ctx.ip ?? '',
+        action: AUDIT_ACTION[m.table]![version === 1 ? 0 : 1],
+        target: m.id,
+        detail: { teamId, reportId: record.reportId ?? null, version },
+      });
     }
     return record;
   };
@@ -537,7 +421,7 @@ function applyMutation(
   let record: RecordData | undefined;
   if (!current || !server || !merged) {
     const version = current && server ? current.version + 1 : 1;
-    const written = write(candidate, version);
+    const written = await write(candidate, version);
     // Only an edit of the server's latest version: an older edit of the device's that arrives
     // after a newer one (a request it gave up on) must come back even if stored as sent, because
     // the device may never see its answer and holds the newer edit.
@@ -548,7 +432,7 @@ function applyMutation(
         : { status: 'applied', version };
   } else {
     const changed = changedFields(server, candidate).length > 0;
-    record = changed ? write(candidate, current.version + 1) : server;
+    record = changed ? await write(candidate, current.version + 1) : server;
     const version = changed ? current.version + 1 : current.version;
     if (merged.kind === 'merged') {
       stored = { status: 'merged', table: m.table, id: m.id, version };
@@ -571,7 +455,7 @@ function applyMutation(
         resolvedAt: null,
         resolvedByMutation: null,
       };
-      s.insertConflict(row);
+      await s.insertConflict(row);
       stored = {
         status: 'conflict',
         table: m.table,
@@ -584,7 +468,7 @@ function applyMutation(
   }
 
   if (m.resolvesConflictId !== undefined) {
-    s.resolveConflict(m.resolvesConflictId, ctx.now, m.mutationId);
+    await s.resolveConflict(m.resolvesConflictId, ctx.now.getTime(), m.mutationId);
   }
   return { stored, record };
 }
@@ -622,8 +506,8 @@ export interface PullPage {
   reset: boolean;
 }
 
-export function currentMaxSeq(db: DbOrTx): number {
-  return statements(db).maxSeq.get()!;
+export function currentMaxSeq(store: SyncStore): Promise<number> {
+  return syncRepository(store).maxSeq();
 }
 
 const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
@@ -649,25 +533,23 @@ const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
  * A supervisor pulls only the reviews, comments and follow-ups of the teams they supervise:
  * clinical records reach them through /api/review, and only those of shared reports.
  */
-export function pull(
-  db: Db,
+export async function pull(
+  store: SyncStore,
   scope: Scope,
   device: DeviceRow,
   cursor: number,
   limit: number,
   { acked = 0, maxBytes = PULL_PAGE_MAX_BYTES, maxExamined = PULL_MAX_EXAMINED } = {},
-): PullPage {
-  const s = statements(db);
+): Promise<PullPage> {
+  const s = syncRepository(store);
   const fingerprint = scope.fingerprint;
-  const clinical = JSON.stringify([...scope.clinicianTeams]);
-  const supervisedOnly = JSON.stringify(
-    [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t)),
-  );
+  const clinical = [...scope.clinicianTeams];
+  const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
   // A cursor this caller was served is the seq of a record it may pull, and that record (or its
   // later version) is still there. Checked against what the caller may pull, not the global
   // sequence, so that probing cursors does not reveal how much other teams write. After a change
   // of scope the reset below answers instead.
-  const known = cursor === 0 || s.cursorKnown.get(cursor, clinical, supervisedOnly) === 1;
+  const known = cursor === 0 || (await s.cursorKnown(cursor, clinical, supervisedOnly));
   if (!known && (device.scope === null || sameTeams(device.scope, fingerprint))) {
     throw new ApiError(
       400,
@@ -693,34 +575,34 @@ export function pull(
   if (scope.readTeams.length > 0) {
     let bytes = 0;
     let examined = 0;
-    const page = s.pullPage.iterate(
-      acked,
-      device.id,
-      cursor,
-      clinical,
-      supervisedOnly,
-      Math.max(limit, maxExamined) + 1,
+    await s.scanChanges(
+      {
+        acked,
+        deviceId: device.id,
+        cursor,
+        clinical,
+        supervisedOnly,
+        limit: Math.max(limit, maxExamined) + 1,
+      },
+      (row) => {
+        bytes += row.data?.length ?? 0;
+        if (
+          rows.length === limit ||
+          examined === maxExamined ||
+          (rows.length > 0 && bytes > maxBytes)
+        ) {
+          hasMore = true;
+          return false;
+        }
+        examined++;
+        next = row.seq;
+        if (row.data !== null) rows.push(row as PageRow & { data: string });
+        return true;
+      },
     );
-    for (const row of page) {
-      bytes += row.data?.length ?? 0;
-      if (
-        rows.length === limit ||
-        examined === maxExamined ||
-        (rows.length > 0 && bytes > maxBytes)
-      ) {
-        hasMore = true;
-        break; // ends the statement's iteration
-      }
-      examined++;
-      next = row.seq;
-      if (row.data !== null) rows.push(row as PageRow & { data: string });
-    }
   }
 
-  db.update(devices)
-    .set({ lastPulledCursor: next, ...(cursor === 0 ? { scope: [...fingerprint] } : {}) })
-    .where(eq(devices.id, device.id))
-    .run();
+  await s.notePull(device.id, next, cursor === 0 ? [...fingerprint] : null);
 
   const parts: string[] = [];
   for (const r of rows) {
@@ -739,27 +621,21 @@ export function pull(
 export const MAX_LISTED_CONFLICTS = 500;
 
 /** Open conflicts of the teams where the caller is a clinician (the only writers that conflict). */
-export function listOpenConflicts(db: Db, scope: Scope): Conflict[] {
+export async function listOpenConflicts(store: SyncStore, scope: Scope): Promise<Conflict[]> {
   const teams = [...scope.clinicianTeams];
   if (teams.length === 0) return [];
-  return db
-    .select()
-    .from(conflicts)
-    .where(and(inArray(conflicts.teamId, teams), eq(conflicts.status, 'open')))
-    .orderBy(asc(conflicts.createdAt), asc(conflicts.id))
-    .limit(MAX_LISTED_CONFLICTS)
-    .all()
-    .map((c) => ({
-      id: c.id,
-      table: c.tableName,
-      recordId: c.recordId,
-      teamId: c.teamId,
-      deviceId: c.deviceId,
-      userId: c.userId,
-      baseVersion: c.baseVersion,
-      serverVersion: c.serverVersion,
-      fields: c.fields,
-      data: parseData(c.data),
-      createdAt: c.createdAt.toISOString(),
-    }));
+  const rows = await syncRepository(store).openConflicts(teams, MAX_LISTED_CONFLICTS);
+  return rows.map((c) => ({
+    id: c.id,
+    table: c.tableName,
+    recordId: c.recordId,
+    teamId: c.teamId,
+    deviceId: c.deviceId,
+    userId: c.userId,
+    baseVersion: c.baseVersion,
+    serverVersion: c.serverVersion,
+    fields: c.fields,
+    data: parseData(c.data),
+    createdAt: c.createdAt.toISOString(),
+  }));
 }

@@ -1,0 +1,552 @@
+import { and, asc, eq, inArray, isNull, ne, or } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
+import * as schema from '../../db/schema.pg';
+import type { ConflictRow, DeviceRow } from '../../db/schema';
+import type { ReviewState, SyncTable } from '../../protocol';
+import type {
+  AuditEntry,
+  CountKey,
+  CurrentRow,
+  IndexedRow,
+  PageQuery,
+  PageRow,
+  RecordWrite,
+  SyncRepository,
+} from '../sync.repository';
+
+/*
+ * The PostgreSQL implementation (docs/postgresql.md), on a pg pool opened by db/postgres.ts
+ * (which parses int8 as a JS number). The hot statements are plain SQL with $n parameters, sent
+ * as named statements so that each connection prepares them once; the rare ones (devices,
+ * sessions, conflicts, audit) go through drizzle and schema.pg.ts.
+ *
+ * Ordering of the change sequence across instances. A push gives each write max(seq) + 1 of
+ * `records`, read inside its transaction, and pulls read `seq > cursor`. Under READ COMMITTED two
+ * pushes on two instances would read the same max and collide; worse, with any per-row scheme a
+ * push holding seq 11 could commit before one holding seq 10, and a pull between the two commits
+ * would move its cursor to 11 and never see 10. So every sync write transaction first takes one
+ * transaction-scoped advisory lock (SYNC_WRITE_LOCK): pushes on all instances run one after the
+ * other, each reads the sequence after the previous one committed, and seqs become visible in
+ * order. PostgreSQL makes a commit visible before it releases the transaction's locks, so the next
+ * holder's statements see it. This is the same one-writer-at-a-time that SQLite's BEGIN IMMEDIATE
+ * gives; reads (pulls) take no lock. Row locks were not enough (the sequence is global, not per
+ * record) and SERIALIZABLE would make every pair of concurrent pushes conflict on max(seq) and
+ * retry (see postgresql.md).
+ */
+
+/** Any constant, distinct from db/postgres.ts MIGRATION_LOCK: "FDxs". */
+export const SYNC_WRITE_LOCK = 0x46_44_78_73;
+
+const REVIEW_TABLES = `('reviews', 'comments', 'followups')`;
+
+const SQL = {
+  getApplied: `SELECT user_id AS "userId", result FROM applied_mutations
+    WHERE device_id = $1 AND mutation_id = $2`,
+  insertApplied: `INSERT INTO applied_mutations (device_id, mutation_id, user_id, result, at)
+    VALUES ($1, $2, $3, $4, $5)`,
+  getRecord: `SELECT team_id AS "teamId", version, deleted::int AS deleted, data FROM records
+    WHERE table_name = $1 AND id = $2`,
+  getHistoryData: `SELECT data FROM record_history WHERE table_name = $1 AND id = $2 AND version = $3`,
+  latestAppliedAsSent: `SELECT max(h.version) AS v FROM record_history h
+    JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
+    WHERE h.table_name = $1 AND h.id = $2 AND h.device_id = $3
+      AND a.result::jsonb ->> 'status' = 'applied'`,
+  maxSeq: `SELECT coalesce(max(seq), 0) AS seq FROM records`,
+  notePush: `UPDATE devices SET last_push_at = $1 WHERE id = $2`,
+  // One round trip for both tables: the record's new version and its history row.
+  writeRecord: `WITH current AS (
+      INSERT INTO records
+        (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (table_name, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+        deleted = excluded.deleted, updated_at = excluded.updated_at,
+        updated_by = excluded.updated_by, data = excluded.data
+    )
+    INSERT INTO record_history
+      (seq, table_name, id, version, team_id, data, deleted, at, by, device_id, mutation_id)
+    VALUES ($1, $2, $3, $5, $4, $9, $6, $7, $8, $10, $11)`,
+  getConflict: `SELECT table_name AS "tableName", record_id AS "recordId" FROM conflicts WHERE id = $1`,
+  // As SQLite's pullPage (repositories/sqlite): the device's own acknowledged write, stored as
+  // sent, comes without its data.
+  pullPage: `SELECT table_name AS "tableName", id, version, seq, deleted::int AS deleted,
+      CASE WHEN seq <= $1 AND EXISTS (
+        SELECT 1 FROM record_history h
+        JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
+        WHERE h.seq = records.seq AND h.device_id = $2
+          AND a.result::jsonb -> 'seq' = to_jsonb(records.seq)
+      ) THEN NULL ELSE data END AS data
+    FROM records
+    WHERE seq > $3
+      AND (team_id = ANY($4::text[])
+           OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($5::text[])))
+    ORDER BY seq LIMIT $6`,
+  countChanges: `SELECT count(*) AS n FROM records
+    WHERE seq > $1
+      AND (team_id = ANY($2::text[])
+           OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($3::text[])))`,
+  cursorKnown: `SELECT 1 FROM records
+    WHERE seq >= $1
+      AND (team_id = ANY($2::text[])
+           OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($3::text[])))
+    LIMIT 1`,
+  notePull: `UPDATE devices SET last_pulled_cursor = $1 WHERE id = $2`,
+  notePullScope: `UPDATE devices SET last_pulled_cursor = $1, scope = $3::jsonb WHERE id = $2`,
+
+  firstWriteAt: `SELECT at FROM record_history WHERE table_name = $1 AND id = $2 AND version = 1`,
+  userName: `SELECT name FROM users WHERE id = $1`,
+  getIndexed: `SELECT revision, shared_at AS "sharedAt", first_shared_at AS "firstSharedAt",
+      clinician_id AS "clinicianId", team_id AS "teamId", state, disagreement, positive, models,
+      ever_returned AS "everReturned"
+    FROM review_reports WHERE report_id = $1`,
+  addCount: `INSERT INTO review_counts (team_id, state, disagreement, positive, models, n)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (team_id, state, disagreement, positive, models)
+    DO UPDATE SET n = review_counts.n + excluded.n`,
+  setReviewState: `UPDATE review_reports SET state = $2, reviewed_at = $3, ever_returned = $4
+    WHERE report_id = $1`,
+  upsertIndexed: `INSERT INTO review_reports (report_id, team_id, patient_id, encounter_id,
+      clinician_id, patient_name, sex, birth_date, village, village_key, revision, state,
+      shared_at, first_shared_at, reviewed_at, ever_returned, positive, abnormal, disagreement,
+      priority, rank, models)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+      $20, $21, $22)
+    ON CONFLICT (report_id) DO UPDATE SET team_id = excluded.team_id,
+      patient_id = excluded.patient_id, encounter_id = excluded.encounter_id,
+      clinician_id = excluded.clinician_id, patient_name = excluded.patient_name,
+      sex = excluded.sex, birth_date = excluded.birth_date, village = excluded.village,
+      village_key = excluded.village_key, revision = excluded.revision, state = excluded.state,
+      shared_at = excluded.shared_at, first_shared_at = excluded.first_shared_at,
+      reviewed_at = excluded.reviewed_at, ever_returned = excluded.ever_returned,
+      positive = excluded.positive, abnormal = excluded.abnormal,
+      disagreement = excluded.disagreement, priority = excluded.priority,
+      rank = excluded.rank, models = excluded.models`,
+  deleteIndexed: `DELETE FROM review_reports WHERE report_id = $1`,
+  deleteDiagnoses: `DELETE FROM review_diagnoses WHERE report_id = $1`,
+  insertDiagnosis: `INSERT INTO review_diagnoses (report_id, diagnosis_id, team_id, model_id,
+      model_version, model_name, positive, assessment, image_sha256, ran_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  latestReview: `SELECT decision, at FROM review_events WHERE report_id = $1 AND revision = $2
+    ORDER BY at DESC, review_id DESC LIMIT 1`,
+  everReturned: `SELECT (count(*) > 0)::int AS n FROM review_events
+    WHERE report_id = $1 AND decision = 'returned'`,
+  reportsOfPatient: `SELECT report_id AS id FROM review_reports WHERE patient_id = $1`,
+  reportsOfEncounter: `SELECT report_id AS id FROM review_reports WHERE encounter_id = $1`,
+  sharedReportOfPatient: `SELECT EXISTS (SELECT 1 FROM review_reports
+    WHERE patient_id = $1 AND team_id = $2) AS found`,
+  insertEvent: `INSERT INTO review_events (review_id, report_id, team_id, revision, decision,
+      author_id, at, revision_shared_at, first_of_revision, snapshot)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+      (NOT EXISTS (SELECT 1 FROM review_events WHERE report_id = $2 AND revision = $4))::int, $9)`,
+  insertVerdict: `INSERT INTO review_verdicts (review_id, diagnosis_id, report_id, team_id,
+      model_id, model_version, model_positive, verdict, reference_outcome, at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  upsertVerdict: `INSERT INTO verdict_latest (diagnosis_id, team_id, model_id, model_version,
+      model_positive, verdict, at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (diagnosis_id) DO UPDATE SET verdict = excluded.verdict, at = excluded.at,
+      model_positive = excluded.model_positive`,
+  countActivity: (column: 'encounters' | 'shared' | 'returned') =>
+    `INSERT INTO clinician_activity (team_id, user_id, week, ${column}) VALUES ($1, $2, $3, 1)
+     ON CONFLICT (team_id, user_id, week)
+     DO UPDATE SET ${column} = clinician_activity.${column} + 1`,
+  getRun: `SELECT week, assessment FROM model_runs WHERE diagnosis_id = $1`,
+  insertRun: `INSERT INTO model_runs (diagnosis_id, team_id, model_id, model_version, week,
+      positive, assessment) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+  setRunAssessment: `UPDATE model_runs SET assessment = $2 WHERE diagnosis_id = $1`,
+  addWeekly: `INSERT INTO model_weekly (team_id, model_id, model_version, week, model_name, runs,
+      positives, assessed, agreed)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (team_id, model_id, model_version, week) DO UPDATE SET
+      runs = model_weekly.runs + excluded.runs,
+      positives = model_weekly.positives + excluded.positives,
+      assessed = model_weekly.assessed + excluded.assessed,
+      agreed = model_weekly.agreed + excluded.agreed`,
+  insertRef: `INSERT INTO review_refs (table_name, id, report_id) VALUES ($1, $2, $3)
+    ON CONFLICT DO NOTHING`,
+  revisionSharedAt: `SELECT min(at) AS at FROM record_history
+    WHERE table_name = 'reports' AND id = $1 AND data::jsonb -> 'revision' = to_jsonb($2::int)`,
+} as const;
+
+/** Rows a pull reads per round trip: its memory stays bounded whatever the page's limit. */
+const SCAN_CHUNK = 500;
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+class PgSyncRepository implements SyncRepository {
+  private readonly orm;
+  /** In a transaction: the highest seq read or written so far (see maxSeq). */
+  private lastSeq: number | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    /** The transaction's connection, or null outside one. */
+    private readonly client: pg.PoolClient | null,
+  ) {
+    this.orm = drizzle({ client: (client ?? pool) as Queryable as pg.Pool, schema });
+  }
+
+  private async rows<R extends pg.QueryResultRow>(
+    name: keyof typeof SQL | string,
+    text: string,
+    values: unknown[],
+  ): Promise<R[]> {
+    const res = await (this.client ?? this.pool).query<R>({ name: `fdx_${name}`, text, values });
+    return res.rows;
+  }
+  private async first<R extends pg.QueryResultRow>(
+    name: keyof typeof SQL,
+    values: unknown[],
+  ): Promise<R | undefined> {
+    return (await this.rows<R>(name, SQL[name] as string, values))[0];
+  }
+  private async exec(name: keyof typeof SQL, values: unknown[]): Promise<void> {
+    await this.rows(name, SQL[name] as string, values);
+  }
+
+  async transaction<T>(fn: (tx: SyncRepository) => Promise<T>): Promise<T> {
+    if (this.client) throw new Error('a sync transaction cannot be nested');
+    const client = await this.pool.connect();
+    let healthy = true;
+    try {
+      await client.query('BEGIN');
+      // Every sync write transaction, on every instance, one at a time (see the top of the file).
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SYNC_WRITE_LOCK]);
+      const result = await fn(new PgSyncRepository(this.pool, client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (healthy = false));
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction is closed, not handed to the next caller.
+      client.release(!healthy);
+    }
+  }
+
+  async getApplied(deviceId: string, mutationId: string) {
+    return this.first<{ userId: string; result: string }>('getApplied', [deviceId, mutationId]);
+  }
+  insertApplied(deviceId: string, mutationId: string, userId: string, result: string, at: number) {
+    return this.exec('insertApplied', [deviceId, mutationId, userId, result, at]);
+  }
+  getRecord(table: SyncTable, id: string) {
+    return this.first<CurrentRow>('getRecord', [table, id]);
+  }
+  async getHistoryData(table: SyncTable, id: string, version: number) {
+    return (await this.first<{ data: string }>('getHistoryData', [table, id, version]))?.data;
+  }
+  async latestAppliedAsSent(table: SyncTable, id: string, deviceId: string) {
+    return (await this.first<{ v: number | null }>('latestAppliedAsSent', [table, id, deviceId]))!
+      .v;
+  }
+  async maxSeq() {
+    // Inside a transaction this one holds SYNC_WRITE_LOCK: nobody else writes records until it
+    // commits, so after one read the sequence is what this transaction wrote last.
+    if (this.client && this.lastSeq !== undefined) return this.lastSeq;
+    const seq = Number((await this.first<{ seq: number }>('maxSeq', []))!.seq);
+    if (this.client) this.lastSeq = seq;
+    return seq;
+  }
+  async writeRecord(r: RecordWrite) {
+    await this.exec('writeRecord', [
+      r.seq,
+      r.table,
+      r.id,
+      r.teamId,
+      r.version,
+      r.deleted === 1,
+      r.at,
+      r.by,
+      r.data,
+      r.deviceId,
+      r.mutationId,
+    ]);
+    if (this.client) this.lastSeq = Math.max(this.lastSeq ?? 0, r.seq);
+  }
+  getConflict(id: string) {
+    return this.first<{ tableName: string; recordId: string }>('getConflict', [id]);
+  }
+  async insertConflict(row: ConflictRow) {
+    await this.orm.insert(schema.conflicts).values(row);
+  }
+  async resolveConflict(id: string, at: number, mutationId: string) {
+    await this.orm
+      .update(schema.conflicts)
+      .set({ status: 'resolved', resolvedAt: new Date(at), resolvedByMutation: mutationId })
+      .where(and(eq(schema.conflicts.id, id), eq(schema.conflicts.status, 'open')));
+  }
+  async insertAudit(e: AuditEntry) {
+    await this.orm.insert(schema.auditLog).values({
+      at: new Date(e.at),
+      userId: e.userId,
+      action: e.action,
+      target: e.target,
+      ip: e.ip,
+      detail: e.detail,
+    });
+  }
+  notePush(deviceId: string, at: number) {
+    return this.exec('notePush', [at, deviceId]);
+  }
+
+  async getDevice(id: string) {
+    const [row] = await this.orm.select().from(schema.devices).where(eq(schema.devices.id, id));
+    return row as DeviceRow | undefined;
+  }
+  async insertDevice(row: DeviceRow) {
+    await this.orm.insert(schema.devices).values(row);
+  }
+  async bindSession(sessionId: string, deviceId: string) {
+    const s = schema.sessions;
+    await this.orm
+      .update(s)
+      .set({ deviceId })
+      .where(and(eq(s.id, sessionId), or(isNull(s.deviceId), ne(s.deviceId, deviceId))));
+  }
+  async userDisabledAt(userId: string) {
+    const [row] = await this.orm
+      .select({ disabledAt: schema.users.disabledAt })
+      .from(schema.users)
+      .where(eq(schema.users.id, userId));
+    return row;
+  }
+  async noteSync(deviceId: string, at: Date, userAgent: string | null) {
+    await this.orm
+      .update(schema.devices)
+      .set({ lastSeenAt: at, lastSyncAt: at, userAgent })
+      .where(eq(schema.devices.id, deviceId));
+  }
+
+  async cursorKnown(
+    cursor: number,
+    clinical: readonly string[],
+    supervisedOnly: readonly string[],
+  ) {
+    return (await this.first('cursorKnown', [cursor, clinical, supervisedOnly])) !== undefined;
+  }
+  async countChanges(
+    after: number,
+    clinical: readonly string[],
+    supervisedOnly: readonly string[],
+  ) {
+    return (await this.first<{ n: number }>('countChanges', [after, clinical, supervisedOnly]))!.n;
+  }
+  async scanChanges(q: PageQuery, visit: (row: PageRow) => boolean) {
+    // Keyset chunks of SCAN_CHUNK rows instead of one result of up to q.limit rows.
+    let after = q.cursor;
+    let left = q.limit;
+    while (left > 0) {
+      const chunk = Math.min(SCAN_CHUNK, left);
+      const rows = await this.rows<PageRow>('pullPage', SQL.pullPage, [
+        q.acked,
+        q.deviceId,
+        after,
+        q.clinical,
+        q.supervisedOnly,
+        chunk,
+      ]);
+      for (const row of rows) {
+        if (!visit(row)) return;
+      }
+      if (rows.length < chunk) return;
+      left -= rows.length;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+  notePull(deviceId: string, cursor: number, scope: string[] | null) {
+    return scope
+      ? this.exec('notePullScope', [cursor, deviceId, JSON.stringify(scope)])
+      : this.exec('notePull', [cursor, deviceId]);
+  }
+  async openConflicts(teams: readonly string[], limit: number) {
+    const c = schema.conflicts;
+    const rows = await this.orm
+      .select()
+      .from(c)
+      .where(and(inArray(c.teamId, [...teams]), eq(c.status, 'open')))
+      .orderBy(asc(c.createdAt), asc(c.id))
+      .limit(limit);
+    return rows as ConflictRow[];
+  }
+
+  async userName(userId: string) {
+    return (await this.first<{ name: string }>('userName', [userId]))?.name;
+  }
+  async firstWriteAt(table: SyncTable, id: string) {
+    return (await this.first<{ at: number }>('firstWriteAt', [table, id]))?.at;
+  }
+  getIndexed(reportId: string) {
+    return this.first<IndexedRow>('getIndexed', [reportId]);
+  }
+  addCount(k: CountKey, n: number) {
+    return this.exec('addCount', [k.teamId, k.state, k.disagreement, k.positive, k.models, n]);
+  }
+  setReviewState(
+    reportId: string,
+    state: ReviewState,
+    reviewedAt: number | null,
+    everReturned: number,
+  ) {
+    return this.exec('setReviewState', [reportId, state, reviewedAt, everReturned]);
+  }
+  upsertIndexed(r: Parameters<SyncRepository['upsertIndexed']>[0]) {
+    return this.exec('upsertIndexed', [
+      r.reportId,
+      r.teamId,
+      r.patientId,
+      r.encounterId,
+      r.clinicianId,
+      r.patientName,
+      r.sex,
+      r.birthDate,
+      r.village,
+      r.villageKey,
+      r.revision,
+      r.state,
+      r.sharedAt,
+      r.firstSharedAt,
+      r.reviewedAt,
+      r.everReturned,
+      r.positive,
+      r.abnormal,
+      r.disagreement,
+      r.priority,
+      r.rank,
+      r.models,
+    ]);
+  }
+  deleteIndexed(reportId: string) {
+    return this.exec('deleteIndexed', [reportId]);
+  }
+  deleteDiagnoses(reportId: string) {
+    return this.exec('deleteDiagnoses', [reportId]);
+  }
+  insertDiagnosis(r: Parameters<SyncRepository['insertDiagnosis']>[0]) {
+    return this.exec('insertDiagnosis', [
+      r.reportId,
+      r.diagnosisId,
+      r.teamId,
+      r.modelId,
+      r.modelVersion,
+      r.modelName,
+      r.positive,
+      r.assessment,
+      r.imageSha256,
+      r.ranAt,
+    ]);
+  }
+  latestReview(reportId: string, revision: number) {
+    return this.first<{ decision: 'approved' | 'returned'; at: number }>('latestReview', [
+      reportId,
+      revision,
+    ]);
+  }
+  async everReturned(reportId: string) {
+    return (await this.first<{ n: number }>('everReturned', [reportId]))!.n;
+  }
+  async reportsOfPatient(patientId: string) {
+    return (
+      await this.rows<{ id: string }>('reportsOfPatient', SQL.reportsOfPatient, [patientId])
+    ).map((r) => r.id);
+  }
+  async reportsOfEncounter(encounterId: string) {
+    return (
+      await this.rows<{ id: string }>('reportsOfEncounter', SQL.reportsOfEncounter, [encounterId])
+    ).map((r) => r.id);
+  }
+  async sharedReportOfPatient(patientId: string, teamId: string) {
+    return (await this.first<{ found: boolean }>('sharedReportOfPatient', [patientId, teamId]))!
+      .found;
+  }
+  insertEvent(r: Parameters<SyncRepository['insertEvent']>[0]) {
+    return this.exec('insertEvent', [
+      r.reviewId,
+      r.reportId,
+      r.teamId,
+      r.revision,
+      r.decision,
+      r.authorId,
+      r.at,
+      r.revisionSharedAt,
+      r.snapshot,
+    ]);
+  }
+  insertVerdict(r: Parameters<SyncRepository['insertVerdict']>[0]) {
+    return this.exec('insertVerdict', [
+      r.reviewId,
+      r.diagnosisId,
+      r.reportId,
+      r.teamId,
+      r.modelId,
+      r.modelVersion,
+      r.modelPositive,
+      r.verdict,
+      r.referenceOutcome,
+      r.at,
+    ]);
+  }
+  upsertVerdict(r: Parameters<SyncRepository['upsertVerdict']>[0]) {
+    return this.exec('upsertVerdict', [
+      r.diagnosisId,
+      r.teamId,
+      r.modelId,
+      r.modelVersion,
+      r.modelPositive,
+      r.verdict,
+      r.at,
+    ]);
+  }
+  async countActivity(
+    counter: Parameters<SyncRepository['countActivity']>[0],
+    teamId: string,
+    userId: string,
+    week: number,
+  ) {
+    await this.rows(`countActivity_${counter}`, SQL.countActivity(counter), [teamId, userId, week]);
+  }
+  getRun(diagnosisId: string) {
+    return this.first<{ week: number; assessment: string | null }>('getRun', [diagnosisId]);
+  }
+  insertRun(r: Parameters<SyncRepository['insertRun']>[0]) {
+    return this.exec('insertRun', [
+      r.diagnosisId,
+      r.teamId,
+      r.modelId,
+      r.modelVersion,
+      r.week,
+      r.positive,
+      r.assessment,
+    ]);
+  }
+  setRunAssessment(diagnosisId: string, assessment: string | null) {
+    return this.exec('setRunAssessment', [diagnosisId, assessment]);
+  }
+  addWeekly(d: Parameters<SyncRepository['addWeekly']>[0]) {
+    return this.exec('addWeekly', [
+      d.teamId,
+      d.modelId,
+      d.modelVersion,
+      d.week,
+      d.modelName,
+      d.runs,
+      d.positives,
+      d.assessed,
+      d.agreed,
+    ]);
+  }
+  insertRef(table: SyncTable, id: string, reportId: string) {
+    return this.exec('insertRef', [table, id, reportId]);
+  }
+  async revisionSharedAt(reportId: string, revision: number) {
+    return (
+      (await this.first<{ at: number | null }>('revisionSharedAt', [reportId, revision]))?.at ??
+      undefined
+    );
+  }
+}
+
+/** The sync repository of a PostgreSQL pool (db/postgres.ts openPostgres). */
+export function postgresSyncRepository(pool: pg.Pool): SyncRepository {
+  return new PgSyncRepository(pool, null);
+}
