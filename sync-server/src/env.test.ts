@@ -5,6 +5,13 @@ import { DEFAULT_MODELS_DIR, DEFAULT_WEB_DIR, EnvError, loadEnv, parseEnv } from
 import { tempDir } from './test-utils';
 
 describe('parseEnv', () => {
+  it('refuses DATABASE_URL instead of quietly using SQLite, and takes it empty as unset', () => {
+    expect(() => parseEnv({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' })).toThrow(
+      /DATABASE_URL is set, but the server does not run on PostgreSQL yet/,
+    );
+    expect(parseEnv({ DATABASE_URL: ' ' }).PORT).toBe(8787);
+  });
+
   it('applies the defaults', () => {
     const env = parseEnv({}, '/srv/fielddx');
     expect(env).toEqual({

@@ -82,6 +82,13 @@ export function parseEnv(
     const message = name === 'PORT' ? 'must be an integer between 1 and 65535' : issue.message;
     throw new EnvError(`${name} ${message}`);
   }
+  // Refused rather than ignored: an administrator who sets it expects PostgreSQL, and a server
+  // quietly writing to SQLite instead would split the installation's data in two.
+  if (raw.DATABASE_URL?.trim()) {
+    throw new EnvError(
+      'DATABASE_URL is set, but the server does not run on PostgreSQL yet (docs/postgresql.md): unset it to use the embedded SQLite database in DATA_DIR',
+    );
+  }
   const v = result.data;
   const PORT = v.PORT ?? 8787;
   return {
