@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection';
 import type { ConflictRow, DeviceRow } from '../db/schema';
 import { sqliteSyncRepository } from '../repositories/sqlite/sync.repository';
-import type { PageRow, SyncRepository } from '../repositories/sync.repository';
+import type { PageRow, PushKey, SyncRepository } from '../repositories/sync.repository';
 import { ApiError } from '../errors';
 import {
   Mutation,
@@ -190,11 +190,22 @@ export function push(
     if (ctx.touch) {
       await touchDeviceIn(tx, ctx.deviceId, ctx.touch.userId, ctx.now, ctx.touch.contact);
     }
+    await tx.preparePush(ctx.deviceId, mutations.map(pushKey));
     const results: MutationResult[] = [];
     for (const raw of mutations) results.push(await applyOne(tx, ctx, raw));
     await tx.notePush(ctx.deviceId, ctx.now.getTime());
     return results;
   });
+}
+
+/** What a mutation names, read before it is validated: only strings are taken. */
+function pushKey(raw: { mutationId: string }): PushKey {
+  const { table, id } = raw as { table?: unknown; id?: unknown };
+  return {
+    mutationId: raw.mutationId,
+    ...(typeof table === 'string' ? { table } : {}),
+    ...(typeof id === 'string' ? { id } : {}),
+  };
 }
 
 async function applyOne(
