@@ -35,7 +35,9 @@ import { canRead, type Scope } from './scope';
  * them. Mutations write nothing before their last check, so a rejected one leaves no trace but its
  * result. Every write takes the next number of one global sequence (max(seq) + 1 of `records`,
  * read inside the same transaction) and appends the new version to `record_history`. The database
- * is reached only through the repository, so this file is the one code path of both dialects.
+ * is reached only through the repository, so this file is the one code path of both dialects. A
+ * push first tells the repository what its mutations name (preparePush), so that PostgreSQL can read
+ * it for the whole batch in a few queries and write it back in one (docs/postgresql.md).
  */
 
 /** The result as stored; a merged/conflict record is read back from history on a retry. */
