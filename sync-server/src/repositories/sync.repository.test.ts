@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/connection';
-import { pgSyncStore, SYNC_DB, type PgSyncStore } from '../sync-test-utils';
+import type { MutationResult } from '../protocol';
+import type { Scope } from '../services/scope';
+import { push } from '../services/sync';
+import {
+  mutation,
+  patient,
+  pgSyncStore,
+  report,
+  SYNC_DB,
+  uid,
+  type PgSyncStore,
+} from '../sync-test-utils';
 import { sqliteSyncRepository } from './sqlite/sync.repository';
 import type { RecordWrite, SyncRepository } from './sync.repository';
 
@@ -91,5 +102,119 @@ describe.each(dialects)('SyncRepository transactions (%s)', (_name, repository) 
     expect(await repo.getRecord('patients', `p-${start + 1}`)).toBeUndefined();
     await repo.transaction((tx) => tx.writeRecord(write(start + 1)));
     expect(await repo.maxSeq()).toBe(start + 1);
+  });
+});
+
+const TEAM = 'team-batch';
+const scope = (userId: string): Scope => ({
+  userId,
+  isAdmin: false,
+  clinicianTeams: new Set([TEAM]),
+  supervisorTeams: new Set(),
+  readTeams: [TEAM],
+  fingerprint: [`clinician:${TEAM}`],
+});
+const NOW = new Date('2026-03-01T10:00:00Z');
+
+/** The patient name the review queue holds for a report. */
+async function indexedPatientName(dialect: string, reportId: string) {
+  const sql = 'SELECT patient_name AS name FROM review_reports WHERE report_id = ';
+  if (dialect === 'sqlite') {
+    const row = sqlite.sqlite.prepare(`${sql}?`).get(reportId) as { name: string } | undefined;
+    return row?.name;
+  }
+  const res = await pg!.pool.query<{ name: string }>(`${sql}$1`, [reportId]);
+  return res.rows[0]?.name;
+}
+
+/*
+ * PostgreSQL answers a push from what preparePush read up front and holds its writes back
+ * (repositories/postgres): a later mutation of the same push must still see an earlier one's
+ * write. The same push on both dialects gives the same answers.
+ */
+describe.each(dialects)('a push sees its own earlier writes (%s)', (name, repository) => {
+  it('edits a record it created, repeats a mutation id, and merges twice in one batch', async () => {
+    const repo = repository();
+    const p = patient(TEAM, {}, uid('p'));
+    const q = patient(TEAM, {}, uid('q'));
+    // Another device creates q and changes its village: device D's edits of q are based on v1.
+    const other = { scope: scope('user-e'), deviceId: uid('dev-e'), now: NOW };
+    await push(repo, other, [mutation('patients', q)]);
+    await push(repo, other, [mutation('patients', { ...q, village: 'Other' }, 1)]);
+
+    const create = mutation('patients', p);
+    const edit = mutation('patients', { ...p, givenName: 'Zawadi' }, 1);
+    const mergeB = mutation('patients', { ...q, givenName: 'Baraka' }, 1);
+    const mergeC = mutation('patients', { ...q, familyName: 'Chege' }, 1);
+    const d = { scope: scope('user-d'), deviceId: uid('dev-d'), now: NOW };
+    const results = await push(repo, d, [create, edit, create, mergeB, mergeC, mergeB]);
+    const status = (r: MutationResult) => [r.status, 'version' in r ? r.version : null];
+    expect(results.map(status)).toEqual([
+      ['applied', 1],
+      ['applied', 2],
+      ['applied', 1],
+      ['merged', 3],
+      ['merged', 4],
+      ['merged', 3],
+    ]);
+    // The repeated mutation gets its stored answer back, and nothing is written twice.
+    expect(results[2]).toEqual(results[0]);
+    expect(results[5]).toEqual(results[3]);
+    const merged = results[4] as Extract<MutationResult, { status: 'merged' }>;
+    expect(merged.record).toMatchObject({
+      village: 'Other',
+      givenName: 'Baraka',
+      familyName: 'Chege',
+    });
+
+    // Committed: the records, every version in history, every answer stored.
+    expect(await repo.getRecord('patients', p.id)).toMatchObject({ version: 2, deleted: 0 });
+    expect(JSON.parse((await repo.getRecord('patients', q.id))!.data)).toMatchObject({
+      version: 4,
+      village: 'Other',
+      givenName: 'Baraka',
+      familyName: 'Chege',
+    });
+    for (const v of [1, 2]) expect(await repo.getHistoryData('patients', p.id, v)).toBeDefined();
+    for (const v of [1, 2, 3, 4]) {
+      expect(await repo.getHistoryData('patients', q.id, v)).toBeDefined();
+    }
+    for (const m of [create, edit, mergeB, mergeC]) {
+      expect(await repo.getApplied(d.deviceId, m.mutationId)).toMatchObject({ userId: 'user-d' });
+    }
+  });
+
+  it("takes the device's own edit of this batch as the merge base", async () => {
+    const repo = repository();
+    const r = patient(TEAM, {}, uid('r'));
+    await push(repo, { scope: scope('user-e'), deviceId: uid('dev-e'), now: NOW }, [
+      mutation('patients', r),
+    ]);
+    // Stored exactly as sent (updatedBy is the signed-in user): the next edit, still based on
+    // v1 because the device has not seen the answer, contains it and is no merge.
+    const own = { ...r, updatedBy: 'user-d' };
+    const d = { scope: scope('user-d'), deviceId: uid('dev-d'), now: NOW };
+    const results = await push(repo, d, [
+      mutation('patients', { ...own, givenName: 'Zawadi' }, 1),
+      mutation('patients', { ...own, givenName: 'Zawadi', familyName: 'Chege' }, 1),
+    ]);
+    expect(results.map((x) => [x.status, 'version' in x ? x.version : null])).toEqual([
+      ['applied', 2],
+      ['applied', 3],
+    ]);
+  });
+
+  it('refreshes the review queue for a report shared earlier in the same batch', async () => {
+    const repo = repository();
+    const p = patient(TEAM, {}, uid('p'));
+    const shared = report(TEAM, p.id);
+    const d = { scope: scope('user-d'), deviceId: uid('dev-d'), now: NOW };
+    const results = await push(repo, d, [
+      mutation('patients', p),
+      mutation('reports', shared),
+      mutation('patients', { ...p, givenName: 'Zawadi' }, 1),
+    ]);
+    expect(results.map((x) => x.status)).toEqual(['applied', 'applied', 'applied']);
+    expect(await indexedPatientName(name, shared.id)).toContain('Zawadi');
   });
 });

@@ -42,6 +42,13 @@ export interface RecordWrite {
   mutationId: string;
 }
 
+/** What one mutation of a push names, before it is validated (table and id may be missing). */
+export interface PushKey {
+  mutationId: string;
+  table?: string;
+  id?: string;
+}
+
 export interface PageQuery {
   /** The device's acknowledged seq: its own writes at or below it come without data. */
   acked: number;
@@ -224,6 +231,14 @@ export interface SyncRepository extends ReviewIndexRepository {
   transaction<T>(fn: (tx: SyncRepository) => Promise<T>): Promise<T>;
 
   // Push
+  /**
+   * Called once at the start of each push, inside its transaction, with what its mutations name.
+   * An implementation may read up front, in a few set-based queries, what the per-mutation calls
+   * below will ask for (stored results, current records) and answer them from that, and may hold
+   * its writes back to send them together: every call must still see the transaction's own
+   * earlier writes, and everything is written before the transaction commits.
+   */
+  preparePush(deviceId: string, keys: readonly PushKey[]): Promise<void>;
   getApplied(
     deviceId: string,
     mutationId: string,

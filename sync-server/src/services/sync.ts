@@ -1,7 +1,7 @@
 import type { Db } from '../db/connection';
 import type { ConflictRow, DeviceRow } from '../db/schema';
 import { sqliteSyncRepository } from '../repositories/sqlite/sync.repository';
-import type { PageRow, SyncRepository } from '../repositories/sync.repository';
+import type { PageRow, PushKey, SyncRepository } from '../repositories/sync.repository';
 import { ApiError } from '../errors';
 import {
   Mutation,
@@ -35,7 +35,9 @@ import { canRead, type Scope } from './scope';
  * them. Mutations write nothing before their last check, so a rejected one leaves no trace but its
  * result. Every write takes the next number of one global sequence (max(seq) + 1 of `records`,
  * read inside the same transaction) and appends the new version to `record_history`. The database
- * is reached only through the repository, so this file is the one code path of both dialects.
+ * is reached only through the repository, so this file is the one code path of both dialects. A
+ * push first tells the repository what its mutations name (preparePush), so that PostgreSQL can read
+ * it for the whole batch in a few queries and write it back in one (docs/postgresql.md).
  */
 
 /** The result as stored; a merged/conflict record is read back from history on a retry. */
@@ -190,11 +192,22 @@ export function push(
     if (ctx.touch) {
       await touchDeviceIn(tx, ctx.deviceId, ctx.touch.userId, ctx.now, ctx.touch.contact);
     }
+    await tx.preparePush(ctx.deviceId, mutations.map(pushKey));
     const results: MutationResult[] = [];
     for (const raw of mutations) results.push(await applyOne(tx, ctx, raw));
     await tx.notePush(ctx.deviceId, ctx.now.getTime());
     return results;
   });
+}
+
+/** What a mutation names, read before it is validated: only strings are taken. */
+function pushKey(raw: { mutationId: string }): PushKey {
+  const { table, id } = raw as { table?: unknown; id?: unknown };
+  return {
+    mutationId: raw.mutationId,
+    ...(typeof table === 'string' ? { table } : {}),
+    ...(typeof id === 'string' ? { id } : {}),
+  };
 }
 
 async function applyOne(

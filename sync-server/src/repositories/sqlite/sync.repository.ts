@@ -332,6 +332,10 @@ class SqliteSyncRepository implements SyncRepository {
     }
   }
 
+  /** Nothing to prepare: each statement is a function call into the same process. */
+  preparePush(): Promise<void> {
+    return Promise.resolve();
+  }
   getApplied(deviceId: string, mutationId: string) {
     return this.run(() => this.s.getApplied.get(deviceId, mutationId));
   }
