@@ -134,6 +134,9 @@ export default defineConfig({
   ],
   server: { proxy: { '/api': apiTarget } },
   // Inference: the worker splits onnxruntime-web into its own chunk; its WASM is not pre-bundled.
+  // No <link rel="modulepreload"> per dependency of each route chunk (Vite's preload helper adds
+  // them from the main thread at every start, ~40 links): the service worker serves them anyway.
+  build: { modulePreload: false },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
 });

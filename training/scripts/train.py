@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 import tempfile
 import time
@@ -27,6 +28,30 @@ from utils import ConfigError, DataError, ExportError, log  # noqa: E402
 
 RECIPES = {"pneumonia-cxr": "recipes.pneumonia_cxr", "diabetes-risk": "recipes.diabetes_risk"}
 MAX_ABS_DIFF = 1e-4
+# The model cards' words in other languages, edited by translators (models/i18n/README.md).
+I18N_DIR = utils.REPO_ROOT / "models" / "i18n"
+
+
+def card_translations(model_id: str, manifest: dict, i18n_dir: Path = I18N_DIR) -> dict:
+    """models/i18n/<id>.json's translations, for the manifest's `translations` field.
+
+    Written with the manifest so that a new export does not fall back to English in the app until
+    someone runs scripts/merge-model-card-i18n.mjs. A translated field, unit or label the model
+    does not have is refused: it would be a translation of a model that no longer exists.
+    """
+    path = i18n_dir / f"{model_id}.json"
+    if not path.exists():
+        return {}
+    translations = json.loads(path.read_text(encoding="utf-8"))["translations"]
+    fields = manifest["input"].get("tabular", {}).get("fields", [])
+    keys = {f["key"] for f in fields}
+    with_unit = {f["key"] for f in fields if f.get("unit")}
+    for lang, t in translations.items():
+        for name, allowed in (("fields", keys), ("units", with_unit), ("labels", set(manifest["output"]["labels"]))):
+            unknown = set(t.get(name, {})) - allowed
+            if unknown:
+                raise ExportError(f"{path}: {lang}.{name} names {sorted(unknown)}, which {model_id} does not have")
+    return translations
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -408,6 +433,9 @@ def build(cfg: dict, model_id: str) -> tuple[dict, Trained]:
             "environment": utils.python_env(),
         },
     }
+    translations = card_translations(model_id, manifest)
+    if translations:
+        manifest["translations"] = translations
     utils.write_json(model_dir / "manifest.json", manifest)
     for name, obj in trained.extra_files.items():
         # The input check is downloaded by the app: no indentation.

@@ -151,6 +151,14 @@ def test_diabetes_smoke(tmp_path, datasets):
     for f in fields:
         assert f["label"] and f["unit"] and f["min"] < f["max"], f
     assert any(e["split"] == "cv2" and e["missingFields"] == ["triceps_skinfold", "insulin"] for e in m["additionalMetrics"])
+    # The card's words come out of the export in every language, units included (no "Âge (years)").
+    for lang in ("fr", "pt"):
+        t = m["translations"][lang]
+        assert set(t["fields"]) == {f["key"] for f in fields}, lang
+        assert set(t["units"]) == {f["key"] for f in fields if f["unit"]}, lang
+        assert t["split"], lang
+    assert m["translations"]["fr"]["units"]["age"] == "ans"
+    assert json.loads((model_dir / "manifest.json").read_text())["translations"] == m["translations"]
     val = json.loads((model_dir / "val_indices.json").read_text())["indices"]
     assert len(val) == m["metrics"]["n"] == 154
 
@@ -192,3 +200,18 @@ def test_diabetes_val_indices_rebuild_the_validation_inputs(tmp_path, datasets):
     np.testing.assert_array_equal(x[idx].astype(np.float32), trained.val_x)
     np.testing.assert_array_equal(y[idx], trained.val_y)
     assert m["metrics"]["data"]["columns"]["bmi"] == "mass"
+
+
+def test_card_translations_refuse_words_of_a_field_the_model_lacks(tmp_path):
+    manifest = {
+        "input": {"tabular": {"fields": [{"key": "age", "unit": "years"}, {"key": "bmi", "unit": ""}]}},
+        "output": {"labels": ["no", "yes"]},
+    }
+    write = lambda t: (tmp_path / "m.json").write_text(json.dumps({"id": "m", "translations": {"fr": t}}))  # noqa: E731
+    write({"fields": {"age": "Âge"}, "units": {"age": "ans"}, "labels": {"yes": "oui"}})
+    assert train.card_translations("m", manifest, tmp_path)["fr"]["units"] == {"age": "ans"}
+    assert train.card_translations("other", manifest, tmp_path) == {}
+    for bad in ({"fields": {"weight": "Poids"}}, {"units": {"bmi": "kg/m²"}}, {"labels": {"maybe": "peut-être"}}):
+        write(bad)
+        with pytest.raises(utils.ExportError):
+            train.card_translations("m", manifest, tmp_path)

@@ -104,6 +104,13 @@ export const ManifestTranslation = z.object({
   labels: z.record(z.string(), z.string().min(1)).optional(),
   /** Tabular field key → its label in this language. */
   fields: z.record(z.string(), z.string().min(1)).optional(),
+  /**
+   * Tabular field key → its unit in this language ("years" → "ans"); symbols the language writes
+   * alike (mg/dL) are listed too, so a missing one is a gap a test finds, not an English word shown.
+   */
+  units: z.record(z.string(), z.string().min(1)).optional(),
+  /** metrics.split (the validation set's name, shown with the figures) in this language. */
+  split: z.string().min(1).optional(),
   /** eligibility.imageKind in this language. */
   imageKind: z.string().min(1).optional(),
 });

@@ -80,7 +80,12 @@ describe('the model catalogue', () => {
     const manifest = await s.clinician.get(
       `/api/models/diabetes-risk/${item!.version}/manifest.json`,
     );
-    expect(await manifest.json()).toMatchObject({ id: 'diabetes-risk', sha256: item!.sha256 });
+    expect(await manifest.json()).toMatchObject({
+      id: 'diabetes-risk',
+      sha256: item!.sha256,
+      // The card's words in other languages survive the contract check, units included.
+      translations: { fr: { units: { age: 'ans' }, split: 'de validation' } },
+    });
     const whole = await s.clinician.get(`/api/models/diabetes-risk/${item!.version}/model.onnx`);
     expect(whole.status).toBe(200);
     const bytes = new Uint8Array(await whole.arrayBuffer());

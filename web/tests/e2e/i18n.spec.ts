@@ -31,6 +31,10 @@ interface Words {
   saved: string;
   runAModel: string;
   runModel: string;
+  /** A model form field with its unit, both from the manifest's translations. */
+  ageField: string;
+  /** The model's validation set as the result names it (the manifest's metrics.split). */
+  validationSet: string;
   runAnyway: RegExp;
   result: string;
   suggests: string;
@@ -75,6 +79,8 @@ const FRENCH: Words = {
   saved: 'Enregistré sur cet appareil',
   runAModel: 'Lancer un modèle',
   runModel: 'Lancer le modèle',
+  ageField: 'Âge (ans)',
+  validationSet: 'jeu de validation',
   runAnyway: /Le lancer quand même/,
   result: 'Résultat',
   suggests: 'Évoque',
@@ -119,6 +125,8 @@ const PORTUGUESE: Words = {
   saved: 'Guardado neste dispositivo',
   runAModel: 'Executar um modelo',
   runModel: 'Executar modelo',
+  ageField: 'Idade (anos)',
+  validationSet: 'conjunto de validação',
   runAnyway: /Executar mesmo assim/,
   result: 'Resultado',
   suggests: 'Sugere',
@@ -182,9 +190,12 @@ async function wholeVisit(page: Page, baseURL: string, w: Words) {
   await page.getByRole('button', { name: w.runAModel }).click();
   await page.getByRole('radio', { name: /Diab/ }).check();
   await page.getByRole('textbox', { name: /glucose|Glycémie|Glicemia/i }).fill('165');
+  // The unit too is in the reader's language ("Âge (years)" was shown before).
+  await expect(page.getByRole('textbox', { name: w.ageField, exact: true })).toBeVisible();
   await runModel(page, w);
   const result = page.getByRole('region', { name: w.result, exact: true });
   await expect(result).toContainText(w.suggests);
+  await expect(result).toContainText(w.validationSet);
   // Percentages with the locale's decimal comma and a space before the sign.
   await expect(result).toContainText(/\d+,\d %/);
   const save = page.getByRole('form', { name: w.saveForm });

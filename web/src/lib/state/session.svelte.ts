@@ -15,6 +15,7 @@ import {
   setPendingSignOut,
 } from '$lib/db/profile';
 import { lock } from './lock.svelte';
+import { signInNotice } from './notice.svelte';
 
 const OFFLINE_REFUSED =
   'The server cannot be reached. Without a connection only the last person who signed in on ' +
@@ -30,7 +31,12 @@ export class SessionState {
   me = $state<Me | null>(null);
   status = $state<SessionStatus>('loading');
   /** Why the user was sent to the sign-in page, when it was not their choice. */
-  notice = $state<string | null>(null);
+  get notice(): string | null {
+    return signInNotice.text;
+  }
+  set notice(text: string | null) {
+    signInNotice.text = text;
+  }
 
   isAdmin = $derived(this.me?.isAdmin ?? false);
   /**
