@@ -1,15 +1,19 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_MODELS_DIR, DEFAULT_WEB_DIR, EnvError, loadEnv, parseEnv } from './env';
+import {
+  DEFAULT_MODELS_DIR,
+  DEFAULT_WEB_DIR,
+  EnvError,
+  loadEnv,
+  parseEnv,
+  refuseDatabaseUrl,
+} from './env';
 import { tempDir } from './test-utils';
 
 describe('parseEnv', () => {
-  it('refuses DATABASE_URL instead of quietly using SQLite, and takes it empty as unset', () => {
-    expect(() => parseEnv({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' })).toThrow(
-      /DATABASE_URL is set, but the server does not run on PostgreSQL yet/,
-    );
-    expect(parseEnv({ DATABASE_URL: ' ' }).PORT).toBe(8787);
+  it('leaves DATABASE_URL to the server check (the move command reads DATA_DIR beside it)', () => {
+    expect(parseEnv({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' }).PORT).toBe(8787);
   });
 
   it('applies the defaults', () => {
@@ -103,5 +107,15 @@ describe('loadEnv', () => {
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe('refuseDatabaseUrl', () => {
+  it('refuses DATABASE_URL instead of quietly using SQLite, and takes it empty as unset', () => {
+    expect(() => refuseDatabaseUrl({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' })).toThrow(
+      /DATABASE_URL is set, but the server does not run on PostgreSQL yet/,
+    );
+    expect(() => refuseDatabaseUrl({ DATABASE_URL: ' ' })).not.toThrow();
+    expect(() => refuseDatabaseUrl({})).not.toThrow();
   });
 });

@@ -82,13 +82,6 @@ export function parseEnv(
     const message = name === 'PORT' ? 'must be an integer between 1 and 65535' : issue.message;
     throw new EnvError(`${name} ${message}`);
   }
-  // Refused rather than ignored: an administrator who sets it expects PostgreSQL, and a server
-  // quietly writing to SQLite instead would split the installation's data in two.
-  if (raw.DATABASE_URL?.trim()) {
-    throw new EnvError(
-      'DATABASE_URL is set, but the server does not run on PostgreSQL yet (docs/postgresql.md): unset it to use the embedded SQLite database in DATA_DIR',
-    );
-  }
   const v = result.data;
   const PORT = v.PORT ?? 8787;
   return {
@@ -103,10 +96,27 @@ export function parseEnv(
   };
 }
 
-/** Parses process.env once; on an invalid value prints one line naming it and exits 1. */
+/**
+ * The server's own check, apart from parseEnv because the move command reads DATA_DIR with
+ * DATABASE_URL set. Refused rather than ignored: an administrator who sets it expects PostgreSQL,
+ * and a server quietly writing to SQLite instead would split the installation's data in two.
+ */
+export function refuseDatabaseUrl(raw: Record<string, string | undefined>): void {
+  if (raw.DATABASE_URL?.trim()) {
+    throw new EnvError(
+      'DATABASE_URL is set, but the server does not run on PostgreSQL yet (docs/postgresql.md): unset it to use the embedded SQLite database in DATA_DIR',
+    );
+  }
+}
+
+/**
+ * Parses process.env once for the server; on an invalid value (or a DATABASE_URL) prints one line
+ * naming it and exits 1.
+ */
 export function loadEnv(raw: Record<string, string | undefined> = process.env): Env {
   let env: Env;
   try {
+    refuseDatabaseUrl(raw);
     env = parseEnv(raw);
   } catch (err) {
     if (!(err instanceof EnvError)) throw err;

@@ -227,6 +227,17 @@ describe('the model catalogue', () => {
     expect((await s.clinician.get('/api/admin/models')).status).toBe(403);
     const json = await s.admin.post('/api/admin/models', { manifest: 'x' });
     expect(json.status).toBe(415);
+    // Claims multipart but is not (found by the route fuzzer): the sender's error, not a 500.
+    const broken = await s.admin.request(
+      'POST',
+      '/api/admin/models',
+      {},
+      {
+        'content-type': 'multipart/form-data; boundary=x',
+      },
+    );
+    expect(broken.status).toBe(400);
+    expect((await errorOf(broken)).message).toMatch(/not valid multipart\/form-data/);
     expect((await s.admin.post('/api/admin/models/diabetes-risk/7.0.0/activate')).status).toBe(404);
     expect((await s.admin.post('/api/admin/models/Bad_Id/1.0.0/retire')).status).toBe(404);
   });

@@ -112,7 +112,14 @@ export const adminModelRoutes = ({ db, env, now }: AppDeps) => {
             'Upload the model as multipart/form-data (manifest, model, optional check and releaseNotes)',
           );
         }
-        const form = await c.req.parseBody();
+        // A body that is not the multipart it claims makes the parser throw: the sender's error.
+        const form = await c.req.parseBody().catch(() => {
+          throw new ApiError(
+            400,
+            'invalid_request',
+            'The upload is not valid multipart/form-data (manifest, model, optional check and releaseNotes)',
+          );
+        });
         const manifestBytes = await fileBytes(form.manifest, 'manifest');
         const model = await fileBytes(form.model, 'model');
         if (!manifestBytes) throw new ApiError(400, 'invalid_request', 'manifest: is required');
