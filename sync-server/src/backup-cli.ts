@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { backup, restore } from './backup';
-import { EnvError, parseEnv } from './env';
+import { dataDirFromEnv } from './env';
 
 // `pnpm backup <folder>` / `pnpm restore <folder>` (README "Backup and restore"). DATA_DIR is read
 // as the server reads it; folders given on the command line are relative to where pnpm was run.
@@ -10,14 +10,7 @@ if ((command !== 'backup' && command !== 'restore') || !folder) {
   console.error(usage);
   process.exit(2);
 }
-let dataDir: string;
-try {
-  dataDir = parseEnv(process.env).DATA_DIR;
-} catch (err) {
-  if (!(err instanceof EnvError)) throw err;
-  console.error(`Invalid environment: ${err.message}`);
-  process.exit(1);
-}
+const dataDir = dataDirFromEnv();
 const target = path.resolve(process.env.INIT_CWD ?? process.cwd(), folder);
 try {
   const started = performance.now();

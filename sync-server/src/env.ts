@@ -126,3 +126,17 @@ export function loadEnv(raw: Record<string, string | undefined> = process.env): 
   mkdirSync(env.DATA_DIR, { recursive: true });
   return env;
 }
+
+/**
+ * DATA_DIR for the command-line tools (backup, restore, move-to-postgres), read as the server
+ * reads it; on an invalid environment prints one line naming the variable and exits 1.
+ */
+export function dataDirFromEnv(raw: Record<string, string | undefined> = process.env): string {
+  try {
+    return parseEnv(raw).DATA_DIR;
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err;
+    console.error(`Invalid environment: ${err.message}`);
+    process.exit(1);
+  }
+}

@@ -1,17 +1,10 @@
-import { EnvError, parseEnv } from './env';
+import { dataDirFromEnv } from './env';
 import { MoveError, moveToPostgres } from './move-to-postgres';
 
 // `pnpm move-to-postgres` (README "Scaling out"): DATA_DIR names the SQLite data folder, as the
 // server reads it; DATABASE_URL the empty PostgreSQL database. Exit 0 only when the copy was
 // committed and checked; 1 with one line saying why otherwise.
-let dataDir: string;
-try {
-  dataDir = parseEnv(process.env).DATA_DIR;
-} catch (err) {
-  if (!(err instanceof EnvError)) throw err;
-  console.error(`Invalid environment: ${err.message}`);
-  process.exit(1);
-}
+const dataDir = dataDirFromEnv();
 try {
   console.log(`Moving ${dataDir} into PostgreSQL…`);
   const report = await moveToPostgres({
