@@ -12,7 +12,7 @@ import { createApp } from '../src/app';
 import { openDataDir } from '../src/db/connection';
 import { PullResponse, PushResponse } from '../src/protocol';
 import { pullRemaining } from '../src/services/pull-remaining';
-import { scopeOf } from '../src/services/scope';
+import { scopeOfDb } from '../src/services/scope';
 import { tempDir, testEnv, testPasswords, TestClient, withAdmin } from '../src/test-utils';
 
 const SIZES = [10_000, 100_000];
@@ -77,7 +77,7 @@ async function measure(n: number) {
   // The reader is a clinician of `mine` only.
   const removed = await admin.delete(`/api/admin/teams/${other}/members/${adminId}`);
   if (!removed.ok) throw new Error(`remove: ${removed.status}`);
-  const scope = scopeOf(database.db, adminId);
+  const scope = scopeOfDb(database.db, adminId);
   const reader = 'bench-reader';
   const firstPage = async (remaining: boolean) => {
     const t0 = performance.now();

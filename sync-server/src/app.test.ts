@@ -6,8 +6,8 @@ import { createLogger } from './logger';
 import { ErrorBody, HealthResponse, TeamListResponse } from './protocol';
 import { errorOf, makeTestApp, ORIGIN, PASSWORD, TestClient, withAdmin } from './test-utils';
 
-function setup(options?: Parameters<typeof makeTestApp>[0]) {
-  const t = makeTestApp(options);
+async function setup(options?: Parameters<typeof makeTestApp>[0]) {
+  const t = await makeTestApp(options);
   onTestFinished(t.close);
   return t;
 }
@@ -20,7 +20,7 @@ const json = (body: unknown, headers: Record<string, string> = {}) => ({
 
 describe('GET /api/health', () => {
   it('answers ok with the security headers and no caching', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request('/api/health');
     expect(res.status).toBe(200);
     expect(HealthResponse.parse(await res.json())).toEqual({ status: 'ok' });
@@ -33,7 +33,7 @@ describe('GET /api/health', () => {
 
 describe('compression', () => {
   it('gzips API JSON when the client accepts it', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { admin, createTeam } = await withAdmin(app);
     for (let i = 0; i < 20; i++) await createTeam(`Team number ${i}`);
     const res = await admin.get('/api/admin/teams', { 'accept-encoding': 'gzip' });
@@ -46,7 +46,7 @@ describe('compression', () => {
 
 describe('errors', () => {
   it('answers an unknown /api path with a JSON 404', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request('/api/nothing/here?x=1');
     expect(res.status).toBe(404);
     expect(ErrorBody.parse(await res.json())).toEqual({
@@ -55,7 +55,7 @@ describe('errors', () => {
   });
 
   it('refuses a state-changing request from a foreign origin or without one (403)', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const body = { email: 'a@example.org', password: PASSWORD, name: 'A' };
     const foreign = await app.request(
       '/api/auth/signup',
@@ -83,7 +83,7 @@ describe('errors', () => {
   });
 
   it('allows a LAN address once PUBLIC_ORIGIN names it (the Host header is not trusted)', async () => {
-    const { app } = setup({ env: { PUBLIC_ORIGIN: 'http://192.168.1.20:8787' } });
+    const { app } = await setup({ env: { PUBLIC_ORIGIN: 'http://192.168.1.20:8787' } });
     const res = await app.request(
       'http://192.168.1.20:8787/api/auth/signup',
       json(
@@ -95,7 +95,7 @@ describe('errors', () => {
   });
 
   it('refuses a body over 1 MiB with 413, with or without Content-Length', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const big = JSON.stringify({
       email: 'a@example.org',
       password: PASSWORD,
@@ -115,7 +115,7 @@ describe('errors', () => {
   });
 
   it('answers malformed JSON with 400 invalid_json', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request('/api/auth/login', json('{"email": "a@example.org",'));
     expect(res.status).toBe(400);
     expect(await errorOf(res)).toEqual({
@@ -125,7 +125,7 @@ describe('errors', () => {
   });
 
   it('answers a schema violation with 400 naming the field', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request(
       '/api/auth/signup',
       json({ email: 'a@example.org', password: 'short', name: 'A' }),
@@ -143,7 +143,7 @@ describe('errors', () => {
   });
 
   it('answers a body that is not JSON with 415', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const res = await app.request('/api/auth/login', {
       method: 'POST',
       headers: { origin: ORIGIN, 'content-type': 'text/plain' },
@@ -155,7 +155,7 @@ describe('errors', () => {
 
   it('turns an unexpected failure into 500 internal without a stack, and logs it', async () => {
     const lines: string[] = [];
-    const { app, close } = setup({ logger: createLogger('error', (l) => lines.push(l)) });
+    const { app, close } = await setup({ logger: createLogger('error', (l) => lines.push(l)) });
     close(); // every query now throws
     const res = await app.request('/api/auth/login', json({ email: 'a@b.org', password: 'x' }));
     expect(res.status).toBe(500);
@@ -174,7 +174,7 @@ describe('errors', () => {
 describe('request logging', () => {
   it('writes one JSON line per request, without query, bodies, cookies or tokens', async () => {
     const lines: string[] = [];
-    const { app } = setup({ logger: createLogger('info', (l) => lines.push(l)) });
+    const { app } = await setup({ logger: createLogger('info', (l) => lines.push(l)) });
     const { admin, adminId } = await withAdmin(app);
     await admin.get('/api/auth/me?secret=abc');
     const logged = lines.map((l) => JSON.parse(l));
@@ -198,7 +198,7 @@ describe('request logging', () => {
 
   it('honours the level', async () => {
     const lines: string[] = [];
-    const { app } = setup({ logger: createLogger('warn', (l) => lines.push(l)) });
+    const { app } = await setup({ logger: createLogger('warn', (l) => lines.push(l)) });
     await app.request('/api/health');
     expect(lines).toEqual([]);
   });
@@ -206,7 +206,7 @@ describe('request logging', () => {
 
 describe('hono/client', () => {
   it('calls the typed routes of AppType', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const client = new TestClient(app);
     const api = hc<AppType>('http://localhost:8787', {
       fetch: (input: RequestInfo | URL, init?: RequestInit) =>

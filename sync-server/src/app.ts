@@ -24,7 +24,8 @@ import { adminModelRoutes, modelRoutes } from './routes/models';
 import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
 import { teamRoutes } from './routes/teams';
-import type { SyncRepository } from './repositories/sync.repository';
+import type { Repositories } from './repositories';
+import { sqliteRepositories } from './repositories/sqlite';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
 
@@ -44,19 +45,19 @@ export interface CreateAppOptions {
   now?: () => Date;
   /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
   passwords?: PasswordHasher;
-  /** Push and pull's repository (AppDeps.syncRepo); the SQLite one of `db` when unset. */
-  syncRepo?: SyncRepository;
+  /** Every table's repository: the SQLite ones of `db` when unset. */
+  repos?: Repositories;
 }
 
 export function createApp(options: CreateAppOptions) {
   const deps: AppDeps = {
+    repos: options.repos ?? sqliteRepositories(options.db),
     db: options.db,
     env: options.env,
     blobStore: options.blobStore,
     logger: options.logger ?? silentLogger,
     now: options.now ?? (() => new Date()),
     passwords: options.passwords ?? createPasswordHasher(),
-    ...(options.syncRepo ? { syncRepo: options.syncRepo } : {}),
   };
   const { env, logger } = deps;
   const webBuilt = existsSync(env.WEB_DIR);

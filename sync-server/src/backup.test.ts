@@ -64,7 +64,7 @@ describe('backup and restore', () => {
 
     const restoredDir = path.join(folder('fdx-restored-'), 'data');
     await restore(dest, restoredDir);
-    const restored = makeTestApp({
+    const restored = await makeTestApp({
       file: path.join(restoredDir, DB_FILE_NAME),
       env: { DATA_DIR: restoredDir },
     });

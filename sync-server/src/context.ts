@@ -4,10 +4,16 @@ import type { Db } from './db/connection';
 import type { SessionRow, UserRow } from './db/schema';
 import type { Env } from './env';
 import type { Logger } from './logger';
-import type { SyncRepository } from './repositories/sync.repository';
+import type { Repositories } from './repositories';
 
 /** Everything the app needs from outside; tests inject their own. */
 export interface AppDeps {
+  /** Every table, on SQLite or PostgreSQL (repositories/). */
+  repos: Repositories;
+  /**
+   * The SQLite database, for the services not yet moved behind `repos` (issue 17); absent on
+   * PostgreSQL. To be removed when none is left.
+   */
   db: Db;
   env: Env;
   /** Where blob bytes go; the filesystem store under env.DATA_DIR when not given. */
@@ -15,11 +21,6 @@ export interface AppDeps {
   logger: Logger;
   now: () => Date;
   passwords: PasswordHasher;
-  /**
-   * Where push and pull read and write (repositories/): the SQLite repository of `db` when unset.
-   * Only the sync hot path goes through it so far; the other services use `db`.
-   */
-  syncRepo?: SyncRepository;
 }
 
 export type AppEnv = {

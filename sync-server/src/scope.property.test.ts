@@ -47,7 +47,7 @@ type World = typeof world extends fc.Arbitrary<infer T> ? T : never;
 
 async function check(draw: World) {
   const data = tempDir('fdx-scope-');
-  const t = makeTestApp({ env: { DATA_DIR: data.dir } });
+  const t = await makeTestApp({ env: { DATA_DIR: data.dir } });
   try {
     const a = await withAdmin(t.app);
     const teams: string[] = [];

@@ -1,15 +1,21 @@
 // Helpers for the sync suites (not imported by the server).
 import path from 'node:path';
 import type pg from 'pg';
-import { startPostgres, type TestPostgres } from '../test/postgres';
-import { DB_FILE_NAME, type Db } from './db/connection';
+import { DB_FILE_NAME } from './db/connection';
 import { openPostgres } from './db/postgres';
 import type { Logger } from './logger';
-import { withAccountsFrom } from './repositories/hybrid';
 import { postgresSyncRepository } from './repositories/postgres/sync.repository';
-import { sqliteSyncRepository } from './repositories/sqlite/sync.repository';
 import type { SyncRepository } from './repositories/sync.repository';
-import { ORIGIN, makeTestApp, tempDir, TestClient, withAdmin, type TestApp } from './test-utils';
+import {
+  newPostgresDatabase,
+  ORIGIN,
+  makeTestApp,
+  tempDir,
+  TEST_DB,
+  TestClient,
+  withAdmin,
+  type TestApp,
+} from './test-utils';
 import {
   PullResponse,
   PushResponse,
@@ -160,15 +166,10 @@ export class SyncClient {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Which database push and pull run on: SYNC_DB=postgres (the sync-server-pg Vitest project) runs
-// the same suites on a real PostgreSQL (test/postgres.ts), one server per test process and one
-// fresh database per world. Users, sessions and teams stay on SQLite (repositories/hybrid.ts).
+// PostgreSQL for the sync suites: see test-utils.ts (TEST_DB).
 
-export const SYNC_DB: 'sqlite' | 'postgres' =
-  process.env.SYNC_DB === 'postgres' ? 'postgres' : 'sqlite';
-
-let sharedServer: Promise<TestPostgres> | undefined;
-let databases = 0;
+/** Which database the suites run on (test-utils.ts TEST_DB). */
+export const SYNC_DB = TEST_DB;
 
 /** The tables push and pull write on PostgreSQL (audit_log is append-only and stays). */
 const SYNC_TABLES = [
@@ -199,10 +200,7 @@ export interface PgSyncStore {
 
 /** A new, migrated PostgreSQL database on the process's test server. */
 export async function pgSyncStore(max = 8): Promise<PgSyncStore> {
-  sharedServer ??= startPostgres();
-  const server = await sharedServer;
-  const url = await server.createDatabase(`sync_${process.pid}_${++databases}`);
-  const opened = await openPostgres(url, { max });
+  const opened = await openPostgres(await newPostgresDatabase(), { max });
   return {
     pool: opened.pool,
     repo: postgresSyncRepository(opened.pool),
@@ -233,21 +231,6 @@ export function rowsOnPg(pool: pg.Pool): SyncRows {
   };
 }
 
-/** The repository for push and pull of an app on `db`, by SYNC_DB. */
-export async function syncStoreFor(): Promise<{
-  syncRepo?: (db: Db) => SyncRepository;
-  rows?: SyncRows;
-  close(): Promise<void>;
-}> {
-  if (SYNC_DB === 'sqlite') return { close: async () => {} };
-  const store = await pgSyncStore();
-  return {
-    syncRepo: (db) => withAccountsFrom(store.repo, sqliteSyncRepository(db)),
-    rows: rowsOnPg(store.pool),
-    close: () => store.close(),
-  };
-}
-
 /**
  * An app with: team A (clinicians alice and bob, supervisor sam), team B (clinician carol), and
  * an admin with no clinical role. Blobs go to a temporary DATA_DIR.
@@ -261,9 +244,7 @@ export async function syncWorld(
   } = {},
 ) {
   const data = tempDir('fdx-sync-');
-  const store = await syncStoreFor();
-  const t = makeTestApp({
-    ...(store.syncRepo ? { syncRepo: store.syncRepo } : {}),
+  const t = await makeTestApp({
     env: { DATA_DIR: data.dir },
     // dbInDataDir: the database file in DATA_DIR, as the server keeps it (for backups).
     file: options.dbInDataDir ? path.join(data.dir, DB_FILE_NAME) : options.file,
@@ -294,13 +275,12 @@ export async function syncWorld(
     adminSync: admin,
     dataDir: data.dir,
     /** Rows of the database that holds the sync tables (SQLite or PostgreSQL, by SYNC_DB). */
-    rows: store.rows ?? rowsOn(t.sqlite),
+    rows: t.pool ? rowsOnPg(t.pool) : rowsOn(t.sqlite),
     /** Push and pull's repository, as the app uses it. */
-    sync: store.syncRepo ? store.syncRepo(t.db) : sqliteSyncRepository(t.db),
-    cleanup() {
-      t.close();
+    sync: t.repos.sync,
+    async cleanup() {
+      await t.close();
       data.remove();
-      void store.close();
     },
   };
 }

@@ -141,7 +141,7 @@ describe('crash in the middle of a push', () => {
     // The uninterrupted reference, in-process, on a file like the real server.
     const refDir = tempDir('fdx-crash-ref-');
     cleanups.push(refDir.remove);
-    const ref = makeTestApp({ file: path.join(refDir.dir, DB_FILE_NAME) });
+    const ref = await makeTestApp({ file: path.join(refDir.dir, DB_FILE_NAME) });
     cleanups.push(ref.close);
     const refAdmin = await withAdmin(ref.app);
     const refTeam = await refAdmin.createTeam('Crash');

@@ -10,7 +10,12 @@ import { SESSION_COOKIE } from './auth/cookie';
 import { openDatabase, type Db } from './db/connection';
 import { parseEnv, type Env } from './env';
 import type { Logger } from './logger';
-import type { SyncRepository } from './repositories/sync.repository';
+import pg from 'pg';
+import { startPostgres, type TestPostgres } from '../test/postgres';
+import { migratePostgres, openPostgres } from './db/postgres';
+import type { Repositories } from './repositories';
+import { postgresRepositories } from './repositories/postgres';
+import { sqliteRepositories } from './repositories/sqlite';
 
 /**
  * Much cheaper than PRODUCTION_ARGON2, so that the suites stay fast on two cores. Only the tests
@@ -46,33 +51,110 @@ export class TestClock {
 export const MINUTE = 60_000;
 export const DAY = 24 * 60 * MINUTE;
 
+// ---------------------------------------------------------------------------------------------
+// Which database the suites run on: SQLite by default; TEST_DB=postgres (the sync-server-pg Vitest
+// project) runs the same files on a real PostgreSQL (test/postgres.ts): one server per test
+// process, a fresh database per app, copied from a migrated template.
+
+export const TEST_DB: 'sqlite' | 'postgres' =
+  process.env.TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+let sharedServer: Promise<TestPostgres> | undefined;
+let template: Promise<string> | undefined;
+let databases = 0;
+
+/** The process's PostgreSQL test server, started on first use (stopped when the process exits). */
+export function testPostgresServer(): Promise<TestPostgres> {
+  return (sharedServer ??= startPostgres());
+}
+
+/** A new, migrated PostgreSQL database of the process's test server: its URL. */
+export async function newPostgresDatabase(): Promise<string> {
+  const server = await testPostgresServer();
+  template ??= (async () => {
+    const name = `template_${process.pid}`;
+    const url = await server.createDatabase(name);
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await migratePostgres(pool);
+    } finally {
+      await pool.end();
+    }
+    return name;
+  })();
+  return server.createDatabase(`test_${process.pid}_${++databases}`, await template);
+}
+
+export interface TestDatabase {
+  repos: Repositories;
+  /** The SQLite database (SQLite only): for the services not yet on repositories. */
+  db: Db;
+  /** The SQLite driver (SQLite only). */
+  sqlite: ReturnType<typeof openDatabase>['sqlite'];
+  /** The PostgreSQL pool (PostgreSQL only). */
+  pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** What a PostgreSQL test app has instead of a SQLite handle: any use says so. */
+const noSqlite = new Proxy({} as never, {
+  get(_target, prop) {
+    throw new Error(
+      `this test runs on PostgreSQL (TEST_DB=postgres) and used the SQLite handle (.${String(prop)})`,
+    );
+  },
+});
+
+/** A fresh database of the dialect TEST_DB names (or `dialect`), with its repositories. */
+export async function testDatabase(
+  options: { dialect?: 'sqlite' | 'postgres'; file?: string; poolMax?: number } = {},
+): Promise<TestDatabase> {
+  if ((options.dialect ?? TEST_DB) === 'postgres') {
+    const opened = await openPostgres(await newPostgresDatabase(), { max: options.poolMax ?? 8 });
+    return {
+      repos: postgresRepositories(opened.pool),
+      db: noSqlite,
+      sqlite: noSqlite,
+      pool: opened.pool,
+      close: () => opened.close(),
+    };
+  }
+  const database = openDatabase(options.file ?? ':memory:');
+  return {
+    repos: sqliteRepositories(database.db),
+    db: database.db,
+    sqlite: database.sqlite,
+    close: () => Promise.resolve(database.close()),
+  };
+}
+
 export interface TestAppOptions {
   env?: Partial<Env>;
   blobStore?: BlobStore;
   passwords?: PasswordHasher;
   logger?: Logger;
+  /** A SQLite file instead of ':memory:' (SQLite only). */
   file?: string;
-  /** Push and pull's repository, made from the app's SQLite database (AppDeps.syncRepo). */
-  syncRepo?: (db: Db) => SyncRepository;
 }
 
-export function makeTestApp(options: TestAppOptions = {}) {
-  const database = openDatabase(options.file ?? ':memory:');
+/** The app on a fresh database (SQLite, or PostgreSQL with TEST_DB=postgres) and a test clock. */
+export async function makeTestApp(options: TestAppOptions = {}) {
+  const database = await testDatabase({ file: options.file });
   const clock = new TestClock();
   const env = testEnv(options.env);
   const app = createApp({
+    repos: database.repos,
     db: database.db,
     env,
     blobStore: options.blobStore,
     now: clock.now,
     passwords: options.passwords ?? testPasswords,
     logger: options.logger,
-    ...(options.syncRepo ? { syncRepo: options.syncRepo(database.db) } : {}),
   });
   return { app, env, clock, ...database };
 }
 
-export type TestApp = ReturnType<typeof makeTestApp>['app'];
+export type TestApp = Awaited<ReturnType<typeof makeTestApp>>['app'];
 
 /** The session token a response sets; '' when it clears the cookie; undefined when untouched. */
 export function sessionCookieOf(res: Response): string | undefined {

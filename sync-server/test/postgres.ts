@@ -19,8 +19,8 @@ export interface TestPostgres {
   dir: string;
   /** postgres://… of a database that exists (created at start). */
   url: string;
-  /** Creates another empty database and returns its URL. */
-  createDatabase(name: string): Promise<string>;
+  /** A new empty database (a copy of `template` when given); its URL. */
+  createDatabase(name: string, template?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -154,11 +154,14 @@ export async function startPostgres(
     const host = '127.0.0.1';
     const urlOf = (database: string) =>
       `postgres://postgres@${host}:${port}/${encodeURIComponent(database)}`;
-    const createDatabase = async (name: string) => {
+    const createDatabase = async (name: string, template?: string) => {
       const client = new pg.Client({ connectionString: urlOf('postgres') });
       await client.connect();
       try {
-        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+        await client.query(
+          `CREATE DATABASE ${pg.escapeIdentifier(name)}` +
+            (template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''),
+        );
       } finally {
         await client.end();
       }

@@ -4,7 +4,7 @@ import { errorOf, makeTestApp, TestClient, withAdmin } from '../test-utils';
 
 describe('requireUser / requireAdmin', () => {
   it('401 unauthenticated without a session; 403 forbidden for a non-admin on admin routes', async () => {
-    const { app } = makeTestApp();
+    const { app } = await makeTestApp();
     const { member } = await withAdmin(app);
     const anonymous = await new TestClient(app).get('/api/auth/me');
     expect(anonymous.status).toBe(401);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../db/connection';
 import { loginAttempts } from '../db/schema';
-import { writeAudit } from '../services/audit';
+import { writeAuditDb } from '../services/audit';
 import { DAY } from '../test-utils';
 import {
   delayAfter,
@@ -59,8 +59,8 @@ describe('login delays', () => {
 
   it('knows an IP from a sign-in or sign-up within 90 days', () => {
     const { db } = database;
-    writeAudit(db, { userId: 'u1', ip: 'clinic', at: T0 }, 'auth.login', 'u1');
-    writeAudit(db, { userId: 'u2', ip: 'clinic', at: T0 }, 'auth.login_failed', 'u2');
+    writeAuditDb(db, { userId: 'u1', ip: 'clinic', at: T0 }, 'auth.login', 'u1');
+    writeAuditDb(db, { userId: 'u2', ip: 'clinic', at: T0 }, 'auth.login_failed', 'u2');
     expect(isKnownIp(db, 'u1', 'clinic', at(DAY))).toBe(true);
     expect(isKnownIp(db, 'u1', 'other', at(DAY))).toBe(false);
     expect(isKnownIp(db, 'u2', 'clinic', at(DAY))).toBe(false);

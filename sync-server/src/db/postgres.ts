@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import * as schema from './schema.pg';
 
-// The PostgreSQL connection (docs/postgresql.md). Not used by the app yet: push and pull's
-// repository runs on it (repositories/postgres, tested), the other services still on SQLite.
+// The PostgreSQL connection (docs/postgresql.md), used when DATABASE_URL is set.
 
 export type PgDb = NodePgDatabase<typeof schema>;
+/** A database handle or an open transaction: what the PostgreSQL repositories run on. */
+export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
+export type PgDbOrTx = PgDb | PgTx;
 
 export const PG_MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle-pg', import.meta.url));
 

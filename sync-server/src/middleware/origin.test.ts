@@ -41,7 +41,7 @@ describe('isAllowedOrigin', () => {
 
 describe('originCheck in the app', () => {
   it('does not trust the Host header: a rebinding Host that matches the Origin is refused', async () => {
-    const t = makeTestApp({ env: { PUBLIC_ORIGIN: 'http://localhost:8787' } });
+    const t = await makeTestApp({ env: { PUBLIC_ORIGIN: 'http://localhost:8787' } });
     onTestFinished(t.close);
     for (const [origin, host] of [
       ['http://evil.example', 'evil.example'],

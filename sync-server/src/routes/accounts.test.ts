@@ -33,7 +33,7 @@ function countingPasswords() {
 
 async function setup() {
   const { counted, passwords } = countingPasswords();
-  const t = makeTestApp({ env: { TRUST_PROXY: true }, passwords });
+  const t = await makeTestApp({ env: { TRUST_PROXY: true }, passwords });
   onTestFinished(t.close);
   const a = await withAdmin(t.app);
   const bob = await a.member('bob@example.org');

@@ -14,7 +14,7 @@ import {
 import { DAY, errorOf, makeTestApp, TestClient, withAdmin } from '../test-utils';
 
 async function setup() {
-  const t = makeTestApp();
+  const t = await makeTestApp();
   onTestFinished(t.close);
   return { ...t, ...(await withAdmin(t.app)) };
 }

@@ -34,7 +34,7 @@ import { listUsers, setUserDisabled } from '../services/users';
 import { currentDeviceOf } from './devices';
 
 /** Everything under /api/admin: 401 when signed out, 403 when not an admin. */
-export const adminRoutes = ({ db, env, now }: AppDeps) => {
+export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
   const actor = (c: Context<AuthedEnv>): Actor & { userId: string } => ({
     userId: c.get('user').id,
     ip: clientIp(c, env.TRUST_PROXY),
@@ -102,8 +102,8 @@ export const adminRoutes = ({ db, env, now }: AppDeps) => {
         c.json(createResetCode(db, c.req.param('id'), actor(c)) satisfies ResetCodeResponse, 201),
       )
       // Audit log
-      .get('/audit', validate('query', AuditQuery), (c) =>
-        c.json(listAudit(db, c.req.valid('query')) satisfies AuditListResponse, 200),
+      .get('/audit', validate('query', AuditQuery), async (c) =>
+        c.json((await listAudit(repos, c.req.valid('query'))) satisfies AuditListResponse, 200),
       )
   );
 };

@@ -2,22 +2,22 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../db/connection';
 import { auditLog } from '../db/schema';
 import { AuditListResponse } from '../protocol';
-import { writeAudit } from '../services/audit';
+import { writeAuditDb } from '../services/audit';
 import { DAY, errorOf, makeTestApp, withAdmin } from '../test-utils';
 
 /* Issue 13, "Audit log viewer": filters, server-side pages, admins only, append-only. */
 
 async function setup() {
-  const t = makeTestApp();
+  const t = await makeTestApp();
   onTestFinished(t.close);
   const a = await withAdmin(t.app);
   const bob = await a.member('bob@example.org');
   // 30 sign-ins of Bob's over three days, with a few of the admin's in between.
   for (let i = 0; i < 30; i++) {
     t.clock.advance(DAY / 10);
-    writeAudit(t.db, { userId: bob.id, ip: '10.0.0.1', at: t.clock.now() }, 'auth.login', bob.id);
+    writeAuditDb(t.db, { userId: bob.id, ip: '10.0.0.1', at: t.clock.now() }, 'auth.login', bob.id);
     if (i % 10 === 0) {
-      writeAudit(t.db, { userId: a.adminId, ip: '10.0.0.2', at: t.clock.now() }, 'auth.login');
+      writeAuditDb(t.db, { userId: a.adminId, ip: '10.0.0.2', at: t.clock.now() }, 'auth.login');
     }
   }
   const page = async (query: string) => {
@@ -112,7 +112,7 @@ describe('the audit log in the database', () => {
   it('is append-only: UPDATE and DELETE are refused by triggers, INSERT works', () => {
     const { sqlite, db, close } = openDatabase(':memory:');
     onTestFinished(close);
-    writeAudit(db, { userId: 'u', ip: 'ip', at: new Date() }, 'auth.login', 'u');
+    writeAuditDb(db, { userId: 'u', ip: 'ip', at: new Date() }, 'auth.login', 'u');
     expect(() => sqlite.prepare("UPDATE audit_log SET user_id = 'someone else'").run()).toThrow(
       /audit_log is append-only/,
     );

@@ -4,8 +4,8 @@ import type { PasswordHasher } from '../auth/password';
 import { auditLog } from '../db/schema';
 import { errorOf, makeTestApp, TestClient, testPasswords, withAdmin } from '../test-utils';
 
-function setup(options?: Parameters<typeof makeTestApp>[0]) {
-  const t = makeTestApp(options);
+async function setup(options?: Parameters<typeof makeTestApp>[0]) {
+  const t = await makeTestApp(options);
   onTestFinished(t.close);
   return t;
 }
@@ -16,7 +16,7 @@ const countOf = (list: number[], status: number) => list.filter((s) => s === sta
 
 describe('login rate limit under concurrency (adversarial test, hole 2)', () => {
   it('40 wrong passwords at once for one account: the attempts are counted before the hash', async () => {
-    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { app } = await setup({ env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const all = await statuses(
       Array.from({ length: 40 }, (_, i) =>
@@ -31,7 +31,7 @@ describe('login rate limit under concurrency (adversarial test, hole 2)', () => 
   });
 
   it('40 wrong passwords at once from one IP across accounts', async () => {
-    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { app } = await setup({ env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const attacker = { 'x-forwarded-for': '203.0.113.50' };
     const all = await statuses(
@@ -61,7 +61,7 @@ describe('sign-up (adversarial test, hole 3)', () => {
 
   it('checks the invitation code before hashing the password', async () => {
     const { counted, passwords } = countingPasswords();
-    const { app } = setup({ passwords, env: { TRUST_PROXY: true } });
+    const { app } = await setup({ passwords, env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const before = counted.hashes;
     const res = await new TestClient(app, { 'x-forwarded-for': '10.1.1.1' }).signup(
@@ -76,7 +76,7 @@ describe('sign-up (adversarial test, hole 3)', () => {
 
   it('rate-limits failed sign-ups per IP, 50 at once, and audits the failures', async () => {
     const { counted, passwords } = countingPasswords();
-    const { app, db } = setup({ passwords, env: { TRUST_PROXY: true } });
+    const { app, db } = await setup({ passwords, env: { TRUST_PROXY: true } });
     const { invite, createTeam } = await withAdmin(app);
     const before = counted.hashes;
     const attacker = { 'x-forwarded-for': '203.0.113.77' };
@@ -111,7 +111,7 @@ describe('sign-up (adversarial test, hole 3)', () => {
   });
 
   it('does not count successful sign-ups: a clinic signs up its whole staff from one IP', async () => {
-    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { app } = await setup({ env: { TRUST_PROXY: true } });
     const { invite, createTeam } = await withAdmin(app);
     const team = await createTeam('Clinic');
     const clinic = { 'x-forwarded-for': '198.51.100.2' };
@@ -128,7 +128,7 @@ describe('sign-up (adversarial test, hole 3)', () => {
 
 describe('no lock-out by strangers (adversarial test, hole 5)', () => {
   it('failures from anywhere do not keep the owner out at an IP they signed in from before', async () => {
-    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { app } = await setup({ env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const home = new TestClient(app, { 'x-forwarded-for': '198.51.100.10' });
     expect((await home.login('admin@example.org')).status).toBe(200);
@@ -144,7 +144,7 @@ describe('no lock-out by strangers (adversarial test, hole 5)', () => {
   });
 
   it("someone guessing from a clinic's shared IP does not keep its staff out", async () => {
-    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { app } = await setup({ env: { TRUST_PROXY: true } });
     const { member } = await withAdmin(app);
     const clinic = { 'x-forwarded-for': '198.51.100.20' };
     const nurse = await member('nurse@example.org');
@@ -157,7 +157,7 @@ describe('no lock-out by strangers (adversarial test, hole 5)', () => {
   });
 
   it('caps the delay: never more than 15 minutes after the latest failure', async () => {
-    const { app, clock } = setup({ env: { TRUST_PROXY: true } });
+    const { app, clock } = await setup({ env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const from = new TestClient(app, { 'x-forwarded-for': '10.0.5.5' });
     let retryAfters = 0;

@@ -6,15 +6,15 @@ import { auditLog, sessions, users } from '../db/schema';
 import { MeResponse } from '../protocol';
 import { DAY, errorOf, makeTestApp, PASSWORD, TestClient, tempDir, withAdmin } from '../test-utils';
 
-function setup(options?: Parameters<typeof makeTestApp>[0]) {
-  const t = makeTestApp(options);
+async function setup(options?: Parameters<typeof makeTestApp>[0]) {
+  const t = await makeTestApp(options);
   onTestFinished(t.close);
   return t;
 }
 
 describe('POST /api/auth/signup', () => {
   it('makes the first account an admin without a code, sets the cookie, returns /me', async () => {
-    const { app, db } = setup();
+    const { app, db } = await setup();
     const client = new TestClient(app);
     const res = await client.signup('  Ada@Example.ORG ', 'Ada');
     expect(res.status).toBe(201);
@@ -43,7 +43,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('marks the cookie Secure when the public origin is https', async () => {
-    const { app } = setup({ env: { PUBLIC_ORIGIN: 'https://dx.example.org' } });
+    const { app } = await setup({ env: { PUBLIC_ORIGIN: 'https://dx.example.org' } });
     const res = await app.request('/api/auth/signup', {
       method: 'POST',
       headers: { origin: 'https://dx.example.org', 'content-type': 'application/json' },
@@ -54,7 +54,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('requires an invitation after the first account', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     await withAdmin(app);
     const res = await new TestClient(app).signup('bob@example.org');
     expect(res.status).toBe(400);
@@ -65,7 +65,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('joins the team and role the invitation fixes, and uses the code up', async () => {
-    const { app, db } = setup();
+    const { app, db } = await setup();
     const { createTeam, invite } = await withAdmin(app);
     const teamId = await createTeam('North clinic');
     const code = await invite(teamId, 'supervisor');
@@ -93,7 +93,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('refuses an unknown, expired or revoked invitation, saying which', async () => {
-    const { app, clock } = setup();
+    const { app, clock } = await setup();
     const { admin, createTeam, invite } = await withAdmin(app);
     const teamId = await createTeam('T');
 
@@ -117,7 +117,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('refuses a taken email (any case) with 409 and leaves the invitation unused', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { createTeam, invite } = await withAdmin(app);
     const code = await invite(await createTeam('T'));
     const res = await new TestClient(app).signup('ADMIN@example.org', 'Dup', code);
@@ -137,7 +137,7 @@ describe('POST /api/auth/signup', () => {
     [{ name: '   ' }, 'name: must not be empty'],
     [{ name: 42 }, 'name: Invalid input: expected string, received number'],
   ])('rejects %j naming the field', async (patch, message) => {
-    const { app } = setup();
+    const { app } = await setup();
     const body = { email: 'a@example.org', password: PASSWORD, name: 'A', ...patch };
     const res = await new TestClient(app).post('/api/auth/signup', body);
     expect(res.status).toBe(400);
@@ -145,7 +145,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('lets exactly one of two concurrent first sign-ups become admin', async () => {
-    const { app, db } = setup();
+    const { app, db } = await setup();
     const [a, b] = await Promise.all([
       new TestClient(app).signup('a@example.org', 'A'),
       new TestClient(app).signup('b@example.org', 'B'),
@@ -160,8 +160,8 @@ describe('POST /api/auth/signup', () => {
     const tmp = tempDir();
     onTestFinished(tmp.remove);
     const file = `${tmp.dir}/fielddx.sqlite`;
-    const one = setup({ file });
-    const two = setup({ file });
+    const one = await setup({ file });
+    const two = await setup({ file });
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
         new TestClient(i % 2 ? one.app : two.app).signup(`u${i}@example.org`, `U${i}`),
@@ -174,7 +174,7 @@ describe('POST /api/auth/signup', () => {
 
 describe('POST /api/auth/login', () => {
   it('signs in with the right password, any email case', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     await withAdmin(app);
     const client = new TestClient(app);
     const res = await client.login('Admin@Example.org');
@@ -185,7 +185,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('gives a wrong password and an unknown email the same 401', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     await withAdmin(app);
     const wrong = await new TestClient(app).login('admin@example.org', 'wrong password!');
     const unknown = await new TestClient(app).login('nobody@example.org');
@@ -198,7 +198,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('takes similar time for an unknown email and a wrong password (production argon2)', async () => {
-    const { app } = setup({ passwords: createPasswordHasher(), env: { TRUST_PROXY: true } });
+    const { app } = await setup({ passwords: createPasswordHasher(), env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const time = async (email: string, i: number) => {
       const start = performance.now();
@@ -223,7 +223,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('refuses a disabled account with 403 after checking the password', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { admin, member } = await withAdmin(app);
     const bob = await member('bob@example.org');
     expect((await admin.patch(`/api/admin/users/${bob.id}`, { disabled: true })).status).toBe(200);
@@ -239,7 +239,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('delays one account from one IP progressively, with Retry-After', async () => {
-    const { app, clock } = setup({ env: { TRUST_PROXY: true } });
+    const { app, clock } = await setup({ env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const from = new TestClient(app, { 'x-forwarded-for': '10.0.1.1' });
     for (let i = 0; i < 5; i++) {
@@ -257,7 +257,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('delays an IP guessing across accounts, but not for an account known at that IP', async () => {
-    const { app } = setup({ env: { TRUST_PROXY: true } });
+    const { app } = await setup({ env: { TRUST_PROXY: true } });
     await withAdmin(app);
     const attacker = new TestClient(app, { 'x-forwarded-for': '203.0.113.9' });
     for (let i = 0; i < 10; i++) {
@@ -272,7 +272,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('ignores X-Forwarded-For unless TRUST_PROXY is set', async () => {
-    const { app, db } = setup();
+    const { app, db } = await setup();
     await withAdmin(app);
     await new TestClient(app, { 'x-forwarded-for': '1.2.3.4' }).login('admin@example.org');
     const row = db.select().from(auditLog).where(eq(auditLog.action, 'auth.login')).get()!;
@@ -282,7 +282,7 @@ describe('POST /api/auth/login', () => {
 
 describe('sessions', () => {
   it('GET /me is 401 without a session, or with a bogus one', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const anonymous = await app.request('/api/auth/me');
     expect(anonymous.status).toBe(401);
     expect(await errorOf(anonymous)).toEqual({ code: 'unauthenticated', message: 'Sign in first' });
@@ -294,7 +294,7 @@ describe('sessions', () => {
   });
 
   it('expires after 30 days without use', async () => {
-    const { app, clock, db } = setup();
+    const { app, clock, db } = await setup();
     const { admin } = await withAdmin(app);
     clock.advance(30 * DAY);
     const res = await admin.get('/api/auth/me');
@@ -304,7 +304,7 @@ describe('sessions', () => {
   });
 
   it('slides: used after 16 days, the cookie is set again and the expiry extended', async () => {
-    const { app, clock, db } = setup();
+    const { app, clock, db } = await setup();
     const { admin } = await withAdmin(app);
     const token = admin.token;
     const before = db.select().from(sessions).get()!.expiresAt;
@@ -327,7 +327,7 @@ describe('sessions', () => {
   });
 
   it('logout deletes the session and clears the cookie; the old token stops working', async () => {
-    const { app, db } = setup();
+    const { app, db } = await setup();
     const { admin } = await withAdmin(app);
     const token = admin.token!;
     const res = await admin.post('/api/auth/logout');
@@ -343,7 +343,7 @@ describe('sessions', () => {
   });
 
   it('ends the sessions of a user who is disabled, at once', async () => {
-    const { app } = setup();
+    const { app } = await setup();
     const { admin, member } = await withAdmin(app);
     const bob = await member('bob@example.org');
     const second = new TestClient(app);
@@ -362,7 +362,7 @@ describe('sessions', () => {
 
 describe('audit log', () => {
   it('records sign-up, login success and failure, logout — without secrets', async () => {
-    const { app, db } = setup();
+    const { app, db } = await setup();
     const { admin, adminId } = await withAdmin(app);
     await new TestClient(app).login('admin@example.org', 'wrong password!');
     await new TestClient(app).login('ghost@example.org', 'wrong password!');

@@ -24,7 +24,7 @@ const silent = { info: () => {}, warn: () => {} };
 async function setup() {
   const data = tempDir('fdx-models-');
   onTestFinished(data.remove);
-  const t = makeTestApp({ env: { DATA_DIR: data.dir } });
+  const t = await makeTestApp({ env: { DATA_DIR: data.dir } });
   onTestFinished(t.close);
   const deps = { db: t.db, dataDir: data.dir, now: t.clock.now };
   const imported = await importBundledModels(deps, bundled, silent);

@@ -95,7 +95,7 @@ describe('CSRF: the Origin check on every state-changing route of the app', () =
 
 describe('session fixation', () => {
   it('sign-up issues a new token: a planted one is not adopted', async () => {
-    const { app } = makeTestApp();
+    const { app } = await makeTestApp();
     const planted = 'abcdefghijklmnopqrstuvwxyz234567';
     const victim = new TestClient(app);
     victim.token = planted;
@@ -115,7 +115,7 @@ describe('session fixation', () => {
   });
 
   it("signing in over another user's valid session gives a new one; the planted one never becomes the victim's", async () => {
-    const { app } = makeTestApp();
+    const { app } = await makeTestApp();
     const { member } = await withAdmin(app);
     const attacker = await member('attacker@example.org');
     await member('victim@example.org');
@@ -162,7 +162,7 @@ describe('the session cookie on every response that sets or clears it', () => {
   for (const origin of ['http://localhost:8787', 'https://dx.example.org']) {
     const secure = origin.startsWith('https');
     it(`sign-up, sign-in, renewal and sign-out (${origin})`, async () => {
-      const { app, clock } = makeTestApp({ env: { PUBLIC_ORIGIN: origin } });
+      const { app, clock } = await makeTestApp({ env: { PUBLIC_ORIGIN: origin } });
       const client = new TestClient(app, { origin });
       const signup = await client.signup('a@example.org');
       expect(signup.status).toBe(201);

@@ -2,7 +2,7 @@ import { Fhir } from 'fhir';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MutationResult } from '../protocol';
 import { csvCell, csvChunks, exportPages } from '../services/review-export';
-import { scopeOf } from '../services/scope';
+import { scopeOfDb } from '../services/scope';
 import {
   diagnosis,
   mutation,
@@ -194,12 +194,12 @@ describe('GET /api/review/export.csv', () => {
       made.push((await shareCase(w, i % 2 ? w.bob : w.alice)).r.id);
       w.clock.advance(1000);
     }
-    const pages = [...exportPages(w.db, scopeOf(w.db, w.sam.userId), {}, 3)];
+    const pages = [...exportPages(w.db, scopeOfDb(w.db, w.sam.userId), {}, 3)];
     expect(pages.map((p) => p.rows.length)).toEqual([3, 3, 1]);
     expect(pages.flatMap((p) => p.rows.map((r) => r.reportId))).toEqual(made);
     const csv = [
       ...csvChunks(
-        exportPages(w.db, scopeOf(w.db, w.sam.userId), { clinicianId: w.bob.userId }, 2),
+        exportPages(w.db, scopeOfDb(w.db, w.sam.userId), { clinicianId: w.bob.userId }, 2),
         'reports',
         new Date(),
       ),

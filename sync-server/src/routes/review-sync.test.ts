@@ -234,7 +234,7 @@ describe('reviews', () => {
     ] as const) {
       expect(rejectedWith(await w.sam.pushOne(mutation(t, r, 1))).code).toBe('forbidden');
     }
-    const audit = listAudit(w.db, { limit: 50, action: 'review.create' }).entries;
+    const audit = (await listAudit(w.repos, { limit: 50, action: 'review.create' })).entries;
     expect(audit.map((a) => a.userId).sort()).toEqual([w.adminId, w.sam.userId].sort());
   });
 
@@ -316,7 +316,7 @@ describe('comments', () => {
     });
     const edited = await w.alice.pushOne(mutation('comments', { ...byClinician, body: 'x' }, 1));
     expect(rejectedWith(edited).code).toBe('append_only');
-    const logged = listAudit(w.db, { limit: 50, action: 'comment.create' }).entries;
+    const logged = (await listAudit(w.repos, { limit: 50, action: 'comment.create' })).entries;
     expect(logged.map((a) => [a.target, a.detail])).toEqual([
       [expect.any(String), { teamId: w.teamA, reportId: shared.id, version: 1 }],
       [byClinician.id, { teamId: w.teamA, reportId: draft.id, version: 1 }],
@@ -361,8 +361,8 @@ describe('follow-ups', () => {
     const deleted = await w.sam.pushOne(mutation('followups', { ...bySam, deleted: true }, 2));
     expect(rejectedWith(deleted).code).toBe('forbidden');
     // Each accepted write is in the audit log: who asked, who closed it, in which team and report.
-    const logged = listAudit(w.db, { limit: 50 })
-      .entries.filter((a) => a.target === f.id)
+    const logged = (await listAudit(w.repos, { limit: 50 })).entries
+      .filter((a) => a.target === f.id)
       .reverse();
     const detail = (version: number) => ({ teamId: w.teamA, reportId: shared.id, version });
     expect(

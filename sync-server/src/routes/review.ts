@@ -18,11 +18,11 @@ import {
   type ReviewTeamsResponse,
 } from '../protocol';
 import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
-import { writeAudit } from '../services/audit';
+import { writeAuditDb } from '../services/audit';
 import { csvChunks, exportPages, fhirChunks, textStream } from '../services/review-export';
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
-import { scopeOf } from '../services/scope';
+import { scopeOfDb } from '../services/scope';
 import { push } from '../services/sync';
 import { contactOf } from './sync';
 
@@ -53,7 +53,7 @@ const REJECT_STATUS = { invalid: 400, forbidden: 403, append_only: 409 } as cons
  * they supervise (every team for an admin). The protocol is described in protocol/review.ts.
  */
 export const reviewRoutes = (
-  { db, env, now, syncRepo }: AppDeps,
+  { repos, db, env, now }: AppDeps,
   prevalenceOf: PrevalenceOf = manifestPrevalence(),
 ) => {
   /**
@@ -70,21 +70,21 @@ export const reviewRoutes = (
     q: Parameters<typeof exportPages>[2],
   ) => {
     const at = now();
-    const pages = exportPages(db, scopeOf(db, caller.userId), q);
+    const pages = exportPages(db, scopeOfDb(db, caller.userId), q);
     const first = pages.next();
-    writeAudit(db, { ...caller, at }, 'review.export', null, { format, filters: q });
+    writeAuditDb(db, { ...caller, at }, 'review.export', null, { format, filters: q });
     return { rows: resume(first, pages), at };
   };
   return new Hono<AppEnv>()
     .use(requireUser)
     .get('/dashboard', (c) => {
       const q = parseQuery(DashboardQuery, c.req.query());
-      const body = dashboard(db, scopeOf(db, c.get('user')!.id), q, now(), prevalenceOf);
+      const body = dashboard(db, scopeOfDb(db, c.get('user')!.id), q, now(), prevalenceOf);
       return c.json(body satisfies DashboardResponse, 200);
     })
     .get('/queue', (c) => {
       const q = parseQuery(QueueQuery, c.req.query());
-      const body = queue(db, scopeOf(db, c.get('user')!.id), q, now());
+      const body = queue(db, scopeOfDb(db, c.get('user')!.id), q, now());
       return c.json(body satisfies QueueResponse, 200);
     })
     .get('/export.csv', (c) => {
@@ -104,15 +104,15 @@ export const reviewRoutes = (
       });
     })
     .get('/teams', (c) => {
-      const body = listReviewTeams(db, scopeOf(db, c.get('user')!.id));
+      const body = listReviewTeams(db, scopeOfDb(db, c.get('user')!.id));
       return c.json(body satisfies ReviewTeamsResponse, 200);
     })
     .get('/reports/:id', (c) => {
       const at = now();
-      const body = reportBundle(db, scopeOf(db, c.get('user')!.id), c.req.param('id'), at);
+      const body = reportBundle(db, scopeOfDb(db, c.get('user')!.id), c.req.param('id'), at);
       // Who read which patient's report, and when: the audit log's answer to a data-protection
       // officer (only reads that succeeded; a refused one read nothing).
-      writeAudit(db, { ...callerOf(c), at }, 'review.read', body.report.id, {
+      writeAuditDb(db, { ...callerOf(c), at }, 'review.read', body.report.id, {
         teamId: body.report.teamId,
         revision: body.report.revision,
       });
@@ -134,9 +134,9 @@ export const reviewRoutes = (
       // One transaction (one commit) for the device's visit and the write: push notes the
       // contact inside its own.
       const [result] = await push(
-        syncRepo ?? db,
+        repos.sync,
         {
-          scope: scopeOf(db, user.id),
+          scope: scopeOfDb(db, user.id),
           deviceId,
           now: at,
           ip,

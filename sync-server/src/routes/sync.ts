@@ -16,16 +16,9 @@ import {
   type PushResponse,
 } from '../protocol';
 import { pullRemaining, withRemaining } from '../services/pull-remaining';
-import { scopeOf } from '../services/scope';
+import { scopeOfDb } from '../services/scope';
 import { userAgentSummary } from '../services/devices';
-import {
-  listOpenConflicts,
-  pull,
-  push,
-  syncRepository,
-  touchDevice,
-  type DeviceContact,
-} from '../services/sync';
+import { listOpenConflicts, pull, push, touchDevice, type DeviceContact } from '../services/sync';
 
 /** What a sync call tells about its device: the session it syncs with and its browser. */
 export const contactOf = (c: Context<AppEnv & AuthedEnv>): DeviceContact => ({
@@ -39,10 +32,10 @@ const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when se
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
  */
-export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
+export const syncRoutes = ({ repos, db, env, now }: AppDeps) => {
   // The rest of the app (scope, sessions) stays on SQLite for now; push and pull go through the
   // repository, which is what a PostgreSQL deployment replaces (repositories/).
-  const repo = syncRepo ?? syncRepository(db);
+  const repo = repos.sync;
   return new Hono<AppEnv>()
     .use(requireUser)
     .post(
@@ -63,7 +56,7 @@ export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
         await touchDevice(repo, deviceId, user.id, at, contactOf(c));
         const results = await push(
           repo,
-          { scope: scopeOf(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
+          { scope: scopeOfDb(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
           mutations,
         );
         return c.json({ results } satisfies PushResponse, 200);
@@ -88,7 +81,7 @@ export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
       const user = c.get('user')!;
       const device = await touchDevice(repo, deviceId.data, user.id, now(), contactOf(c));
       const { cursor, limit, acked, remaining } = parsed.data;
-      const scope = scopeOf(db, user.id);
+      const scope = scopeOfDb(db, user.id);
       const page = await pull(repo, scope, device, cursor, limit, { acked });
       const body =
         remaining && !page.reset
@@ -100,7 +93,7 @@ export const syncRoutes = ({ db, env, now, syncRepo }: AppDeps) => {
       return c.body(body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
     .get('/conflicts', async (c) => {
-      const scope = scopeOf(db, c.get('user')!.id);
+      const scope = scopeOfDb(db, c.get('user')!.id);
       return c.json(
         { conflicts: await listOpenConflicts(repo, scope) } satisfies ConflictListResponse,
         200,

@@ -3,7 +3,7 @@ import { MeResponse } from '../protocol';
 import { errorOf, makeTestApp, TestClient, withAdmin } from '../test-utils';
 
 async function setup() {
-  const t = makeTestApp();
+  const t = await makeTestApp();
   onTestFinished(t.close);
   const world = await withAdmin(t.app);
   const teamA = await world.createTeam('Team A');

@@ -6,7 +6,7 @@ import { clientIp } from '../middleware/client-ip';
 import { validate } from '../middleware/validate';
 import { ModelId, ModelPrevalenceRequest } from '../protocol';
 import { manageableSettings, setPrevalence } from '../services/prevalence';
-import { scopeOf } from '../services/scope';
+import { scopeOfDb } from '../services/scope';
 
 /** /api/teams/:teamId/...: team settings that supervisors may change, not only admins. */
 export const teamRoutes = ({ db, env, now }: AppDeps) =>
@@ -14,7 +14,7 @@ export const teamRoutes = ({ db, env, now }: AppDeps) =>
     .use(requireUser)
     .get('/settings', (c) => {
       const user = c.get('user')!;
-      return c.json(manageableSettings(db, scopeOf(db, user.id), user.isAdmin), 200);
+      return c.json(manageableSettings(db, scopeOfDb(db, user.id), user.isAdmin), 200);
     })
     .put('/:teamId/models/:modelId/prevalence', validate('json', ModelPrevalenceRequest), (c) => {
       const user = c.get('user')!;
@@ -23,7 +23,7 @@ export const teamRoutes = ({ db, env, now }: AppDeps) =>
       const settings = setPrevalence(
         db,
         { userId: user.id, ip: clientIp(c, env.TRUST_PROXY), at: now() },
-        scopeOf(db, user.id),
+        scopeOfDb(db, user.id),
         user.isAdmin,
         c.req.param('teamId'),
         modelId.data,

@@ -13,7 +13,7 @@ import {
   type PasswordResetRequest,
   type ResetCodeResponse,
 } from '../protocol';
-import { writeAudit, type Actor, type AuditAction } from './audit';
+import { writeAuditDb, type Actor, type AuditAction } from './audit';
 import type { AuthDeps } from './auth';
 import { generateInvitationCode } from './invitations';
 
@@ -34,7 +34,7 @@ export const RESET_KEY_PREFIX = 'reset:';
 const hashCode = (code: string) => encodeHexLowerCase(sha256(new TextEncoder().encode(code)));
 
 function rateLimited(db: Db, actor: Actor, action: AuditAction, target: string, wait: number) {
-  writeAudit(db, actor, action, target);
+  writeAuditDb(db, actor, action, target);
   const words = wait < 60 ? `${wait} second(s)` : `${Math.ceil(wait / 60)} minute(s)`;
   return new ApiError(429, 'rate_limited', `Too many failed attempts. Try again in ${words}.`, {
     'Retry-After': String(wait),
@@ -48,7 +48,7 @@ const policyError = (field: string) =>
 export function logoutEverywhere(db: Db, userId: string, actor: Actor): number {
   return db.transaction((tx) => {
     const ended = tx.delete(sessions).where(eq(sessions.userId, userId)).run().changes;
-    writeAudit(tx, actor, 'auth.logout_all', userId, { sessionsEnded: ended });
+    writeAuditDb(tx, actor, 'auth.logout_all', userId, { sessionsEnded: ended });
     return ended;
   });
 }
@@ -73,7 +73,7 @@ export async function changePassword(
   }
   const { attempt } = gate;
   if (!(await passwords.verify(user.passwordHash, input.currentPassword))) {
-    writeAudit(db, actor, 'auth.password_change_failed', user.id, { reason: 'wrong_password' });
+    writeAuditDb(db, actor, 'auth.password_change_failed', user.id, { reason: 'wrong_password' });
     throw new ApiError(401, 'invalid_credentials', 'The current password is wrong');
   }
   withdrawLoginAttempt(db, attempt);
@@ -84,7 +84,7 @@ export async function changePassword(
       .delete(sessions)
       .where(and(eq(sessions.userId, user.id), ne(sessions.id, session.id)))
       .run().changes;
-    writeAudit(tx, actor, 'auth.password_change', user.id, { otherSessionsEnded: ended });
+    writeAuditDb(tx, actor, 'auth.password_change', user.id, { otherSessionsEnded: ended });
   });
 }
 
@@ -118,7 +118,7 @@ export function createResetCode(db: Db, userId: string, actor: Actor): ResetCode
         expiresAt,
       })
       .run();
-    writeAudit(tx, actor, 'auth.reset_code_create', userId, {
+    writeAuditDb(tx, actor, 'auth.reset_code_create', userId, {
       expiresAt: expiresAt.toISOString(),
     });
   });
@@ -181,7 +181,7 @@ export async function resetPassword(
             ? 'expired'
             : null;
   if (reason || !user || !row) {
-    writeAudit(
+    writeAuditDb(
       db,
       { ...actor, userId: user?.id ?? null },
       'auth.password_reset_failed',
@@ -211,7 +211,7 @@ export async function resetPassword(
       if (claimed === 0) throw invalidCode(); // another request used it meanwhile
       tx.update(users).set({ passwordHash }).where(eq(users.id, user.id)).run();
       invalidateUserSessions(tx, user.id);
-      writeAudit(tx, { ...actor, userId: user.id }, 'auth.password_reset', user.id);
+      writeAuditDb(tx, { ...actor, userId: user.id }, 'auth.password_reset', user.id);
     },
     { behavior: 'immediate' },
   );

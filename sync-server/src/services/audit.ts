@@ -1,7 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { Db, DbOrTx } from '../db/connection';
-import { auditLog, users } from '../db/schema';
+import type { DbOrTx } from '../db/connection';
+import { auditLog } from '../db/schema';
 import {
   endOf,
   startOf,
@@ -9,6 +8,7 @@ import {
   type AuditListResponse,
   type AuditQuery,
 } from '../protocol';
+import type { TxRepositories } from '../repositories';
 
 /** Who acts, from where, and when: passed to every service that changes state. */
 export interface Actor {
@@ -24,6 +24,24 @@ export type { AuditAction };
  * tokens, cookies or patient data.
  */
 export function writeAudit(
+  repos: Pick<TxRepositories, 'audit'>,
+  actor: Actor,
+  action: AuditAction,
+  target: string | null = null,
+  detail: Record<string, unknown> | null = null,
+): Promise<void> {
+  return repos.audit.insert({
+    at: actor.at,
+    userId: actor.userId,
+    action,
+    target,
+    ip: actor.ip,
+    detail,
+  });
+}
+
+/** Legacy synchronous writeAudit for code not yet on repositories (issue 17): to be removed. */
+export function writeAuditDb(
   db: DbOrTx,
   actor: Actor,
   action: AuditAction,
@@ -39,21 +57,18 @@ export function writeAudit(
  * A page of the log, newest first, filtered by acting user, action and time (keyset pagination on
  * the id, so a page costs the same however deep it is and new entries do not shift pages).
  */
-export function listAudit(db: Db, q: z.output<typeof AuditQuery>): AuditListResponse {
-  const where: SQL[] = [];
-  if (q.before !== undefined) where.push(lt(auditLog.id, q.before));
-  if (q.userId) where.push(eq(auditLog.userId, q.userId));
-  if (q.action) where.push(eq(auditLog.action, q.action));
-  if (q.from) where.push(gte(auditLog.at, new Date(startOf(q.from))));
-  if (q.to) where.push(lt(auditLog.at, new Date(endOf(q.to))));
-  const rows = db
-    .select({ entry: auditLog, userEmail: users.email })
-    .from(auditLog)
-    .leftJoin(users, eq(users.id, auditLog.userId))
-    .where(and(...where))
-    .orderBy(desc(auditLog.id))
-    .limit(q.limit + 1)
-    .all();
+export async function listAudit(
+  repos: Pick<TxRepositories, 'audit'>,
+  q: z.output<typeof AuditQuery>,
+): Promise<AuditListResponse> {
+  const rows = await repos.audit.list({
+    before: q.before,
+    userId: q.userId,
+    action: q.action,
+    from: q.from ? new Date(startOf(q.from)) : undefined,
+    to: q.to ? new Date(endOf(q.to)) : undefined,
+    limit: q.limit + 1,
+  });
   const page = rows.slice(0, q.limit);
   return {
     entries: page.map(({ entry: r, userEmail }) => ({

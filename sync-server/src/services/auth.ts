@@ -14,9 +14,9 @@ import {
 import { ApiError } from '../errors';
 import type { LoginRequest, MeResponse, SignupRequest } from '../protocol';
 import type { z } from 'zod';
-import { writeAudit, type Actor } from './audit';
+import { writeAuditDb, type Actor } from './audit';
 import { isUniqueViolation } from './db-errors';
-import { findRedeemableInvitation, markInvitationUsed } from './invitations';
+import { findRedeemableInvitationDb, markInvitationUsedDb } from './invitations';
 import { meOf } from './users';
 
 export interface AuthDeps {
@@ -54,7 +54,7 @@ export async function signup(
   const anonymous = { ...actor, userId: null };
   const reservation = limiter.reserve(actor.ip, actor.at);
   if ('retryAfter' in reservation) {
-    writeAudit(db, anonymous, 'auth.signup_rate_limited', input.email);
+    writeAuditDb(db, anonymous, 'auth.signup_rate_limited', input.email);
     throw new ApiError(
       429,
       'rate_limited',
@@ -69,7 +69,7 @@ export async function signup(
   } catch (err) {
     // The code itself is a credential: only the failure's code is kept.
     const reason = err instanceof ApiError ? err.code : 'internal';
-    writeAudit(db, anonymous, 'auth.signup_failed', input.email, { reason });
+    writeAuditDb(db, anonymous, 'auth.signup_failed', input.email, { reason });
     throw err;
   }
 }
@@ -85,7 +85,7 @@ function invitationFor(
   if (!input.invitationCode) {
     throw new ApiError(400, 'invalid_invitation', 'An invitation code is required');
   }
-  return findRedeemableInvitation(tx, input.invitationCode, at);
+  return findRedeemableInvitationDb(tx, input.invitationCode, at);
 }
 
 function checkEmailFree(tx: DbOrTx, email: string): void {
@@ -118,7 +118,7 @@ async function createAccount(
         };
         tx.insert(users).values(user).run();
         if (invitation) {
-          markInvitationUsed(tx, invitation.code, user.id, actor.at);
+          markInvitationUsedDb(tx, invitation.code, user.id, actor.at);
           tx.insert(teamMemberships)
             .values({
               teamId: invitation.teamId,
@@ -128,7 +128,7 @@ async function createAccount(
             })
             .run();
         }
-        writeAudit(
+        writeAuditDb(
           tx,
           { ...actor, userId: user.id },
           'auth.signup',
@@ -163,7 +163,7 @@ export async function login(
   const gate = gateLoginAttempt(db, email, actor.ip, actor.at, known);
   if ('retryAfter' in gate) {
     const { retryAfter } = gate;
-    writeAudit(db, { ...actor, userId: null }, 'auth.login_rate_limited', email);
+    writeAuditDb(db, { ...actor, userId: null }, 'auth.login_rate_limited', email);
     const wait =
       retryAfter < 60 ? `${retryAfter} second(s)` : `${Math.ceil(retryAfter / 60)} minute(s)`;
     throw new ApiError(
@@ -178,19 +178,19 @@ export async function login(
     ? await passwords.verify(user.passwordHash, password)
     : await passwords.verifyDummy(password);
   if (!user || !ok) {
-    writeAudit(db, { ...actor, userId: user?.id ?? null }, 'auth.login_failed', email, {
+    writeAuditDb(db, { ...actor, userId: user?.id ?? null }, 'auth.login_failed', email, {
       reason: user ? 'wrong_password' : 'unknown_email',
     });
     throw new ApiError(401, 'invalid_credentials', 'Wrong email or password');
   }
   withdrawLoginAttempt(db, attempt);
   if (user.disabledAt) {
-    writeAudit(db, { ...actor, userId: user.id }, 'auth.login_disabled', user.id);
+    writeAuditDb(db, { ...actor, userId: user.id }, 'auth.login_disabled', user.id);
     throw new ApiError(403, 'account_disabled', 'This account has been disabled');
   }
   return db.transaction((tx) => {
     const { token } = createSession(tx, user.id, actor.at);
-    writeAudit(tx, { ...actor, userId: user.id }, 'auth.login', user.id);
+    writeAuditDb(tx, { ...actor, userId: user.id }, 'auth.login', user.id);
     return { token, me: meOf(tx, user) };
   });
 }
@@ -198,6 +198,6 @@ export async function login(
 export function logout(db: Db, session: SessionRow, actor: Omit<Actor, 'userId'>): void {
   db.transaction((tx) => {
     invalidateSession(tx, session.id);
-    writeAudit(tx, { ...actor, userId: session.userId }, 'auth.logout', session.userId);
+    writeAuditDb(tx, { ...actor, userId: session.userId }, 'auth.logout', session.userId);
   });
 }

@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from '../db/connection';
 import { devices, sessions, type DeviceRow } from '../db/schema';
 import { ApiError } from '../errors';
 import { CLEAR_SITE_DATA, type DeviceSummary } from '../protocol';
-import { writeAudit, type Actor } from './audit';
+import { writeAuditDb, type Actor } from './audit';
 
 /*
  * Lost and stolen devices (issue 15): a user sees their devices and revokes another one; an admin
@@ -116,7 +116,7 @@ export function revokeDevice(
         .where(eq(devices.id, deviceId))
         .run();
       const ended = tx.delete(sessions).where(eq(sessions.deviceId, deviceId)).run().changes;
-      writeAudit(tx, actor, 'device.revoke', deviceId, {
+      writeAuditDb(tx, actor, 'device.revoke', deviceId, {
         ownerId: row.userId,
         byAdmin: row.userId !== actor.userId,
         sessionsEnded: ended,

@@ -1,6 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/connection';
 import { invitations, teams, type InvitationRow } from '../db/schema';
+import type { TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import {
   INVITATION_ALPHABET,
@@ -10,7 +11,7 @@ import {
   type InvitationStatus,
   type Role,
 } from '../protocol';
-import { writeAudit, type Actor } from './audit';
+import { writeAuditDb, type Actor } from './audit';
 import { isUniqueViolation } from './db-errors';
 import { getTeamRow } from './teams';
 
@@ -88,7 +89,7 @@ export function createInvitation(
           };
           tx.insert(invitations).values(row).run();
           // The code is a bearer credential until used: the log keeps only a prefix.
-          writeAudit(tx, actor, 'invitation.create', team.id, {
+          writeAuditDb(tx, actor, 'invitation.create', team.id, {
             codePrefix: row.code.slice(0, 4),
             role: row.role,
             expiresAt: row.expiresAt.toISOString(),
@@ -118,7 +119,7 @@ export function revokeInvitation(db: Db, rawCode: string, actor: Actor): Invitat
       if (!row) throw notFound('Invitation');
       const revokedAt = row.invitation.revokedAt ?? actor.at;
       tx.update(invitations).set({ revokedAt }).where(eq(invitations.code, code)).run();
-      writeAudit(tx, actor, 'invitation.revoke', row.invitation.teamId, {
+      writeAuditDb(tx, actor, 'invitation.revoke', row.invitation.teamId, {
         codePrefix: code.slice(0, 4),
       });
       return toInvitation({ ...row.invitation, revokedAt }, row.teamName, actor.at);
@@ -131,9 +132,21 @@ export function revokeInvitation(db: Db, rawCode: string, actor: Actor): Invitat
  * Inside the sign-up transaction: the invitation behind `code` if it can be used now; otherwise
  * 400 invalid_invitation saying what is wrong with it.
  */
-export function findRedeemableInvitation(tx: DbOrTx, code: string, now: Date): InvitationRow {
+export async function findRedeemableInvitation(
+  tx: Pick<TxRepositories, 'teams'>,
+  code: string,
+  now: Date,
+): Promise<InvitationRow> {
+  return redeemable(await tx.teams.getInvitation(code), now);
+}
+
+/** Legacy synchronous findRedeemableInvitation (issue 17): to be removed. */
+export function findRedeemableInvitationDb(tx: DbOrTx, code: string, now: Date): InvitationRow {
+  return redeemable(tx.select().from(invitations).where(eq(invitations.code, code)).get(), now);
+}
+
+function redeemable(row: InvitationRow | undefined, now: Date): InvitationRow {
   const invalid = (message: string) => new ApiError(400, 'invalid_invitation', message);
-  const row = tx.select().from(invitations).where(eq(invitations.code, code)).get();
   if (!row) throw invalid('Invitation code not found');
   const status = invitationStatus(row, now);
   if (status === 'used') throw invalid('This invitation has already been used');
@@ -142,7 +155,23 @@ export function findRedeemableInvitation(tx: DbOrTx, code: string, now: Date): I
   return row;
 }
 
-export function markInvitationUsed(tx: DbOrTx, code: string, userId: string, now: Date): void {
+/**
+ * Marks the invitation used; 400 invalid_invitation when another sign-up used it in the meantime
+ * (on PostgreSQL two instances may check the same code at once).
+ */
+export async function markInvitationUsed(
+  tx: Pick<TxRepositories, 'teams'>,
+  code: string,
+  userId: string,
+  now: Date,
+): Promise<void> {
+  if (!(await tx.teams.markInvitationUsed(code, userId, now))) {
+    throw new ApiError(400, 'invalid_invitation', 'This invitation has already been used');
+  }
+}
+
+/** Legacy synchronous markInvitationUsed (issue 17): to be removed. */
+export function markInvitationUsedDb(tx: DbOrTx, code: string, userId: string, now: Date): void {
   tx.update(invitations)
     .set({ usedAt: now, usedBy: userId })
     .where(eq(invitations.code, code))

@@ -17,7 +17,7 @@ import {
   type CatalogueItem,
   type ModelStatus,
 } from '../protocol';
-import { writeAudit, type Actor } from './audit';
+import { writeAuditDb, type Actor } from './audit';
 import { graphMismatch } from './onnx-check';
 
 /*
@@ -233,7 +233,7 @@ export async function uploadVersion(
     createdBy: actor.userId,
     releaseNotes,
   });
-  writeAudit(deps.db, actor, 'model.upload', `${row.id}@${row.version}`, { sha256: row.sha256 });
+  writeAuditDb(deps.db, actor, 'model.upload', `${row.id}@${row.version}`, { sha256: row.sha256 });
   return { ...toItem(row), source: row.source, createdBy: row.createdBy };
 }
 
@@ -259,7 +259,7 @@ export function activateVersion(deps: ModelDeps, actor: Actor, id: string, versi
       .where(and(eq(modelVersions.id, id), eq(modelVersions.status, 'active')))
       .get();
     if (previous?.version !== version) setActive(tx as unknown as Db, id, version, actor.at);
-    writeAudit(tx, actor, 'model.activate', `${id}@${version}`, {
+    writeAuditDb(tx, actor, 'model.activate', `${id}@${version}`, {
       previous: previous?.version ?? null,
     });
     return listAllVersions(tx as unknown as Db).filter((m) => m.id === id);
@@ -274,7 +274,7 @@ export function retireVersion(deps: ModelDeps, actor: Actor, id: string, version
       .set({ status: 'retired' })
       .where(and(eq(modelVersions.id, id), eq(modelVersions.version, version)))
       .run();
-    writeAudit(tx, actor, 'model.retire', `${id}@${version}`, { was: row.status });
+    writeAuditDb(tx, actor, 'model.retire', `${id}@${version}`, { was: row.status });
     return listAllVersions(tx as unknown as Db).filter((m) => m.id === id);
   });
 }

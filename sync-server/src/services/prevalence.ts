@@ -2,8 +2,9 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/connection';
 import { teamModelSettings, teams } from '../db/schema';
 import { ApiError } from '../errors';
+import type { TxRepositories } from '../repositories';
 import type { ModelPrevalence } from '../protocol';
-import { writeAudit, type Actor } from './audit';
+import { writeAuditDb, type Actor } from './audit';
 import type { Scope } from './scope';
 
 /*
@@ -12,7 +13,16 @@ import type { Scope } from './scope';
  * offline on the tablet.
  */
 
-export function prevalencesOf(db: DbOrTx, teamIds: readonly string[]): ModelPrevalence[] {
+export async function prevalencesOf(
+  repos: Pick<TxRepositories, 'models'>,
+  teamIds: readonly string[],
+): Promise<ModelPrevalence[]> {
+  if (teamIds.length === 0) return [];
+  return repos.models.prevalencesOf(teamIds);
+}
+
+/** Legacy synchronous prevalencesOf for code not yet on repositories (issue 17): to be removed. */
+export function prevalencesOfDb(db: DbOrTx, teamIds: readonly string[]): ModelPrevalence[] {
   if (teamIds.length === 0) return [];
   return db
     .select({
@@ -35,7 +45,7 @@ export function manageableSettings(
   const mine = isAdmin ? all : all.filter((t) => scope.supervisorTeams.has(t.id));
   return {
     teams: mine,
-    modelPrevalence: prevalencesOf(
+    modelPrevalence: prevalencesOfDb(
       db,
       mine.map((t) => t.id),
     ),
@@ -75,7 +85,7 @@ export function setPrevalence(
         })
         .run();
     }
-    writeAudit(tx, actor, 'team.model_prevalence', teamId, { modelId, prevalence });
-    return prevalencesOf(tx, [teamId]);
+    writeAuditDb(tx, actor, 'team.model_prevalence', teamId, { modelId, prevalence });
+    return prevalencesOfDb(tx, [teamId]);
   });
 }

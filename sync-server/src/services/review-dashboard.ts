@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from '../db/connection';
 import { ApiError } from '../errors';
 import type { DashboardResponse } from '../protocol';
-import { reviewTeams } from './review-queue';
+import { reviewTeamsDb } from './review-queue';
 import type { Scope } from './scope';
 import { median, weekNumber, weekNumberToDate, wilson } from './stats';
 
@@ -64,7 +64,7 @@ export function dashboard(
   now: Date,
   prevalenceOf: PrevalenceOf,
 ): DashboardResponse {
-  const all = reviewTeams(db, scope);
+  const all = reviewTeamsDb(db, scope);
   if (q.teamId !== undefined && !all.includes(q.teamId)) {
     throw new ApiError(403, 'forbidden', 'You do not review this team');
   }

@@ -4,7 +4,7 @@ import type { RecordData } from './merge';
 import {
   QUEUE_COLUMNS,
   QUEUE_FROM,
-  reviewTeams,
+  reviewTeamsDb,
   whereOf,
   type ParsedFilters,
 } from './review-queue';
@@ -62,7 +62,7 @@ interface Page {
 const key = (table: string, id: string) => `${table}/${id}`;
 
 function exportTeams(db: Db, scope: Scope, teamId: string | undefined): string[] {
-  const teams = reviewTeams(db, scope);
+  const teams = reviewTeamsDb(db, scope);
   if (teamId === undefined) return teams;
   if (!teams.includes(teamId)) throw new ApiError(403, 'forbidden', 'You do not review this team');
   return [teamId];

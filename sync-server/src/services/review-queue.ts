@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/connection';
+import type { TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import type {
   CommentRecord,
@@ -47,10 +48,23 @@ function prepared(db: Db, sql: string): Database.Statement {
 }
 
 /** The teams the caller reviews, or a 403 when none (a clinician, an admin-less user). */
-export function reviewTeams(db: Db, scope: Scope): string[] {
+export async function reviewTeams(
+  repos: Pick<TxRepositories, 'teams'>,
+  scope: Scope,
+): Promise<string[]> {
+  if (scope.isAdmin) return repos.teams.allTeamIds();
+  return supervisedTeams(scope);
+}
+
+/** Legacy synchronous reviewTeams (issue 17): to be removed. */
+export function reviewTeamsDb(db: Db, scope: Scope): string[] {
   if (scope.isAdmin) {
     return client(db).prepare('SELECT id FROM teams ORDER BY id').pluck().all() as string[];
   }
+  return supervisedTeams(scope);
+}
+
+function supervisedTeams(scope: Scope): string[] {
   const teams = [...scope.supervisorTeams].sort();
   if (teams.length === 0) {
     throw new ApiError(403, 'forbidden', 'Only supervisors and admins review reports');
@@ -60,7 +74,7 @@ export function reviewTeams(db: Db, scope: Scope): string[] {
 
 /** The teams the query covers: `teamId` (which must be one of the caller's) or all of them. */
 function teamsFor(db: Db, scope: Scope, teamId: string | undefined): string[] {
-  const teams = reviewTeams(db, scope);
+  const teams = reviewTeamsDb(db, scope);
   if (teamId === undefined) return teams;
   if (!teams.includes(teamId)) {
     throw new ApiError(403, 'forbidden', 'You do not review this team');
@@ -325,7 +339,7 @@ export function queue(db: Db, scope: Scope, q: QueueRequest, now: Date): QueueRe
 }
 
 export function listReviewTeams(db: Db, scope: Scope): ReviewTeamsResponse {
-  const teams = reviewTeams(db, scope);
+  const teams = reviewTeamsDb(db, scope);
   const c = client(db);
   const placeholders = teams.map(() => '?').join(', ');
   const teamRows = c
@@ -372,7 +386,7 @@ function refsOf(db: Db, table: 'comments' | 'followups', reportId: string): Reco
 }
 
 export function reportBundle(db: Db, scope: Scope, reportId: string, now: Date): ReportBundle {
-  const teams = reviewTeams(db, scope);
+  const teams = reviewTeamsDb(db, scope);
   const row = prepared(db, `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE r.report_id = ?`).get(
     reportId,
   ) as QueueRow | undefined;

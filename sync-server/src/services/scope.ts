@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db/connection';
 import { users } from '../db/schema';
-import { membershipsOf } from './users';
+import type { TxRepositories } from '../repositories';
+import { membershipsOfDb } from './users';
 
 /**
  * What a user may read and write (DESIGN 3), from their team memberships at the time of the
@@ -28,10 +29,25 @@ export interface Scope {
   fingerprint: readonly string[];
 }
 
-export function scopeOf(db: DbOrTx, userId: string): Scope {
+export async function scopeOf(
+  repos: Pick<TxRepositories, 'accounts' | 'teams'>,
+  userId: string,
+): Promise<Scope> {
+  const [memberships, isAdmin] = await Promise.all([
+    repos.teams.membershipsOf(userId),
+    repos.accounts.isAdmin(userId),
+  ]);
+  return scopeFrom(userId, isAdmin, memberships);
+}
+
+function scopeFrom(
+  userId: string,
+  isAdmin: boolean,
+  memberships: readonly { teamId: string; role: string }[],
+): Scope {
   const clinicianTeams = new Set<string>();
   const supervisorTeams = new Set<string>();
-  for (const m of membershipsOf(db, userId)) {
+  for (const m of memberships) {
     (m.role === 'clinician' ? clinicianTeams : supervisorTeams).add(m.teamId);
   }
   const readTeams = [...new Set([...clinicianTeams, ...supervisorTeams])].sort();
@@ -39,10 +55,15 @@ export function scopeOf(db: DbOrTx, userId: string): Scope {
     ...[...clinicianTeams].map((t) => `clinician:${t}`),
     ...[...supervisorTeams].map((t) => `supervisor:${t}`),
   ].sort();
+  return { userId, isAdmin, clinicianTeams, supervisorTeams, readTeams, fingerprint };
+}
+
+/** Legacy synchronous scopeOf for code not yet on repositories (issue 17): to be removed. */
+export function scopeOfDb(db: DbOrTx, userId: string): Scope {
   const isAdmin =
     db.select({ isAdmin: users.isAdmin }).from(users).where(eq(users.id, userId)).get()?.isAdmin ??
     false;
-  return { userId, isAdmin, clinicianTeams, supervisorTeams, readTeams, fingerprint };
+  return scopeFrom(userId, isAdmin, membershipsOfDb(db, userId));
 }
 
 export const canRead = (scope: Scope, teamId: string) =>

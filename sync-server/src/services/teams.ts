@@ -1,9 +1,10 @@
 import { and, asc, count, eq, inArray, min, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/connection';
 import { teamMemberships, teams, users, type TeamRow } from '../db/schema';
+import type { TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import { DEFAULT_LOCK_MINUTES, type Membership, type Role, type Team } from '../protocol';
-import { writeAudit, type Actor } from './audit';
+import { writeAuditDb, type Actor } from './audit';
 import { isUniqueViolation } from './db-errors';
 
 function toTeam(row: TeamRow, memberCount: number): Team {
@@ -62,7 +63,7 @@ export function createTeam(db: Db, name: string, actor: Actor): Team {
           updatedAt: actor.at,
         };
         tx.insert(teams).values(row).run();
-        writeAudit(tx, actor, 'team.create', row.id, { name });
+        writeAuditDb(tx, actor, 'team.create', row.id, { name });
         return toTeam(row, 0);
       },
       { behavior: 'immediate' },
@@ -79,7 +80,7 @@ export function renameTeam(db: Db, teamId: string, name: string, actor: Actor): 
       (tx) => {
         const team = getTeamRow(tx, teamId);
         tx.update(teams).set({ name, updatedAt: actor.at }).where(eq(teams.id, teamId)).run();
-        writeAudit(tx, actor, 'team.update', teamId, { name, previousName: team.name });
+        writeAuditDb(tx, actor, 'team.update', teamId, { name, previousName: team.name });
         return toTeam({ ...team, name, updatedAt: actor.at }, memberCount(tx, teamId));
       },
       { behavior: 'immediate' },
@@ -96,7 +97,7 @@ export function setLockMinutes(db: Db, teamId: string, lockMinutes: number, acto
     (tx) => {
       const team = getTeamRow(tx, teamId);
       tx.update(teams).set({ lockMinutes, updatedAt: actor.at }).where(eq(teams.id, teamId)).run();
-      writeAudit(tx, actor, 'team.lock_minutes', teamId, {
+      writeAuditDb(tx, actor, 'team.lock_minutes', teamId, {
         lockMinutes,
         previous: team.lockMinutes,
       });
@@ -110,7 +111,16 @@ export function setLockMinutes(db: Db, teamId: string, lockMinutes: number, acto
  * The lock delay of a user in these teams: the shortest (a tablet used for several teams follows
  * the strictest), the default when they belong to none.
  */
-export function lockMinutesOf(db: DbOrTx, teamIds: readonly string[]): number {
+export async function lockMinutesOf(
+  repos: Pick<TxRepositories, 'teams'>,
+  teamIds: readonly string[],
+): Promise<number> {
+  if (teamIds.length === 0) return DEFAULT_LOCK_MINUTES;
+  return (await repos.teams.minLockMinutes(teamIds)) ?? DEFAULT_LOCK_MINUTES;
+}
+
+/** Legacy synchronous lockMinutesOf for code not yet on repositories (issue 17): to be removed. */
+export function lockMinutesOfDb(db: DbOrTx, teamIds: readonly string[]): number {
   if (teamIds.length === 0) return DEFAULT_LOCK_MINUTES;
   const row = db
     .select({ minutes: min(teams.lockMinutes) })
@@ -140,7 +150,7 @@ export function upsertMembership(
           set: { role },
         })
         .run();
-      writeAudit(tx, actor, 'team.member_upsert', teamId, { userId, role });
+      writeAuditDb(tx, actor, 'team.member_upsert', teamId, { userId, role });
       return { teamId, userId, role };
     },
     { behavior: 'immediate' },
@@ -154,7 +164,7 @@ export function removeMembership(db: Db, teamId: string, userId: string, actor: 
       const where = and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.userId, userId));
       const result = tx.delete(teamMemberships).where(where).run();
       if (result.changes === 0) throw notFound('Membership');
-      writeAudit(tx, actor, 'team.member_remove', teamId, { userId });
+      writeAuditDb(tx, actor, 'team.member_remove', teamId, { userId });
     },
     { behavior: 'immediate' },
   );

@@ -1,38 +1,40 @@
-import { prevalencesOf } from './prevalence';
-import { asc, eq, sql } from 'drizzle-orm';
+import { prevalencesOfDb } from './prevalence';
+import { asc, eq } from 'drizzle-orm';
 import { invalidateUserSessions } from '../auth/session';
 import type { Db, DbOrTx } from '../db/connection';
 import { teamMemberships, teams, users, type UserRow } from '../db/schema';
 import { ApiError, notFound } from '../errors';
+import type { TxRepositories } from '../repositories';
 import type { AdminUser, MeResponse, MembershipSummary } from '../protocol';
-import { writeAudit, type Actor } from './audit';
-import { lockMinutesOf } from './teams';
+import { writeAuditDb, type Actor } from './audit';
+import { lockMinutesOfDb } from './teams';
 
-// Read on every /me: a prepared statement per connection.
-const prepareMemberships = (db: DbOrTx) =>
-  db
+export function membershipsOf(
+  repos: Pick<TxRepositories, 'teams'>,
+  userId: string,
+): Promise<MembershipSummary[]> {
+  return repos.teams.membershipsOf(userId);
+}
+
+/** Legacy synchronous membershipsOf for code not yet on repositories (issue 17): to be removed. */
+export function membershipsOfDb(db: DbOrTx, userId: string): MembershipSummary[] {
+  return db
     .select({ teamId: teams.id, teamName: teams.name, role: teamMemberships.role })
     .from(teamMemberships)
     .innerJoin(teams, eq(teams.id, teamMemberships.teamId))
-    .where(eq(teamMemberships.userId, sql.placeholder('userId')))
+    .where(eq(teamMemberships.userId, userId))
     .orderBy(asc(teams.name))
-    .prepare();
-const membershipStatements = new WeakMap<DbOrTx, ReturnType<typeof prepareMemberships>>();
-
-export function membershipsOf(db: DbOrTx, userId: string): MembershipSummary[] {
-  let statement = membershipStatements.get(db);
-  if (!statement) membershipStatements.set(db, (statement = prepareMemberships(db)));
-  return statement.all({ userId });
+    .all();
 }
 
 export function meOf(db: DbOrTx, user: UserRow): MeResponse {
-  const memberships = membershipsOf(db, user.id);
+  const memberships = membershipsOfDb(db, user.id);
   return {
     user: { id: user.id, email: user.email, name: user.name },
     memberships,
     isAdmin: user.isAdmin,
-    modelPrevalence: prevalencesOf(db, [...new Set(memberships.map((m) => m.teamId))]),
-    lockMinutes: lockMinutesOf(
+    modelPrevalence: prevalencesOfDb(db, [...new Set(memberships.map((m) => m.teamId))]),
+    lockMinutes: lockMinutesOfDb(
       db,
       memberships.map((m) => m.teamId),
     ),
@@ -90,8 +92,8 @@ export function setUserDisabled(
       const disabledAt = disabled ? (user.disabledAt ?? actor.at) : null;
       tx.update(users).set({ disabledAt }).where(eq(users.id, userId)).run();
       if (disabled) invalidateUserSessions(tx, userId);
-      writeAudit(tx, actor, disabled ? 'user.disable' : 'user.enable', userId);
-      return toAdminUser({ ...user, disabledAt }, membershipsOf(tx, userId));
+      writeAuditDb(tx, actor, disabled ? 'user.disable' : 'user.enable', userId);
+      return toAdminUser({ ...user, disabledAt }, membershipsOfDb(tx, userId));
     },
     { behavior: 'immediate' },
   );

@@ -26,7 +26,7 @@ function write(file: string, content: string | Buffer) {
   writeFileSync(full, content);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   web = tempDir('fdx-web-');
   write('index.html', INDEX_HTML);
   write('_app/immutable/entry/start.abc.js', START_JS);
@@ -38,7 +38,7 @@ beforeAll(() => {
   write('ort/ort-wasm.wasm', Buffer.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
   write('ort/ort.mjs', 'export {};');
   write('models/x/model.onnx', Buffer.from([1, 2, 3]));
-  const t = makeTestApp({ env: { WEB_DIR: web.dir } });
+  const t = await makeTestApp({ env: { WEB_DIR: web.dir } });
   app = t.app;
   close = t.close;
 });
@@ -160,7 +160,7 @@ describe('serving the built web app', () => {
 
 describe('without a built web app', () => {
   it('serves only /api, with a CSP that has no script hashes', async () => {
-    const t = makeTestApp(); // WEB_DIR points nowhere
+    const t = await makeTestApp(); // WEB_DIR points nowhere
     try {
       const res = await t.app.request('/');
       expect(res.status).toBe(404);

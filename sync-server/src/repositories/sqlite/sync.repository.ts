@@ -12,6 +12,7 @@ import {
 } from '../../db/schema';
 import type { ReviewState, SyncTable } from '../../protocol';
 import type { CountKey, CurrentRow, IndexedRow, PageRow, SyncRepository } from '../sync.repository';
+import { gateOf, settle, type Gate } from './runner';
 
 /*
  * The SQLite implementation: statements prepared once per connection on the driver itself
@@ -27,31 +28,6 @@ import type { CountKey, CurrentRow, IndexedRow, PageRow, SyncRepository } from '
  * synchronous code of other services (auth, sessions…) cannot run inside it either; the gate is
  * what keeps that true when a transaction does wait on something else.
  */
-
-/** A FIFO lock for asynchronous work: at most one holder, the rest wait in order. */
-export class Gate {
-  #held = false;
-  readonly #waiting: (() => void)[] = [];
-
-  get held(): boolean {
-    return this.#held;
-  }
-
-  acquire(): Promise<void> {
-    if (!this.#held) {
-      this.#held = true;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Hands the gate to the next waiter, or frees it. */
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#held = false;
-  }
-}
 
 function prepare(db: Db) {
   // drizzle() returns the database with its driver as $client; the Db type leaves it out.
@@ -282,15 +258,6 @@ function prepare(db: Db) {
 }
 
 type Statements = ReturnType<typeof prepare>;
-
-/** Runs `op` now and hands back its result, or its error, as a settled promise. */
-function settle<T>(op: () => T): Promise<T> {
-  try {
-    return Promise.resolve(op());
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
-}
 
 class SqliteSyncRepository implements SyncRepository {
   constructor(
@@ -630,7 +597,7 @@ const repositories = new WeakMap<Db, SyncRepository>();
 export function sqliteSyncRepository(db: Db): SyncRepository {
   let repo = repositories.get(db);
   if (!repo) {
-    repo = new SqliteSyncRepository(db, prepare(db), new Gate(), false);
+    repo = new SqliteSyncRepository(db, prepare(db), gateOf(db), false);
     repositories.set(db, repo);
   }
   return repo;

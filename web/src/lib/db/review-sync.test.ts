@@ -1,4 +1,10 @@
-import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
+import {
+  makeTestApp,
+  ORIGIN,
+  withAdmin,
+  type TestApp,
+  type TestClient,
+} from 'sync-server/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syncOnce } from '$lib/sync/engine';
 import { httpTransport, type SyncTransport } from '$lib/sync/transport';
@@ -9,7 +15,7 @@ import { createReport, shareReport } from './reports';
 import { addComment, listComments, listReviews, returnedReports, writeReview } from './review';
 import { freshDatabase, patientFields } from './test-db';
 
-function transportFor(app: ReturnType<typeof makeTestApp>['app'], client: TestClient) {
+function transportFor(app: TestApp, client: TestClient) {
   return httpTransport('http://localhost', async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('origin', ORIGIN);
@@ -35,7 +41,7 @@ afterEach(async () => {
 
 describe('the review loop through the real server', () => {
   it('keeps a supervisor’s review through a dropped connection and brings it, and the answer, across', async () => {
-    const server = makeTestApp();
+    const server = await makeTestApp();
     const admin = await withAdmin(server.app);
     const clin = await admin.member('clin@example.org');
     const sup = await admin.member('sup@example.org', 'supervisor', clin.teamId);

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
+import {
+  makeTestApp,
+  ORIGIN,
+  withAdmin,
+  type TestApp,
+  type TestClient,
+} from 'sync-server/test-utils';
 import { ApiError, setRevocationHandler } from '$lib/api/errors';
 import { createPatient } from '$lib/db/patients';
 import { freshDatabase, patientFields } from '$lib/db/test-db';
@@ -83,7 +89,7 @@ describe('a revoked device', () => {
   });
 
   it('is refused at its next sync, and the refusal starts the wipe', async () => {
-    const server = makeTestApp();
+    const server = await makeTestApp();
     const admin = await withAdmin(server.app);
     const a = await admin.member('a@example.org');
     const transport = (client: TestClient) =>

@@ -2,7 +2,13 @@
  * No echo pull (docs/sync-no-echo.md), device and real server together: a tablet's pull leaves
  * out the records it pushed and holds, and still brings back every change it does not hold.
  */
-import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
+import {
+  makeTestApp,
+  ORIGIN,
+  withAdmin,
+  type TestApp,
+  type TestClient,
+} from 'sync-server/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
@@ -23,7 +29,7 @@ const fields: PatientFields = {
   identifiers: [],
 };
 
-function transportFor(app: ReturnType<typeof makeTestApp>['app'], client: TestClient) {
+function transportFor(app: TestApp, client: TestClient) {
   return httpTransport('http://localhost', async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('origin', ORIGIN);
@@ -43,7 +49,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const server = makeTestApp();
+  const server = await makeTestApp();
   const admin = await withAdmin(server.app);
   const a = await admin.member('a@example.org');
   const b = await admin.member('b@example.org', 'clinician', a.teamId);

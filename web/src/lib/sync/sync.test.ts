@@ -1,4 +1,10 @@
-import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
+import {
+  makeTestApp,
+  ORIGIN,
+  withAdmin,
+  type TestApp,
+  type TestClient,
+} from 'sync-server/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadAllAttachments, loadAttachmentBlob, saveAttachment } from '$lib/db/attachments';
 import type { FieldDxDatabase, OutboxRow } from '$lib/db/database';
@@ -35,10 +41,7 @@ const fields: PatientFields = {
 };
 
 /** The real server, in process; each device talks to it with its user's session cookie. */
-function transportFor(
-  app: ReturnType<typeof makeTestApp>['app'],
-  client: TestClient,
-): SyncTransport {
+function transportFor(app: TestApp, client: TestClient): SyncTransport {
   return httpTransport('http://localhost', async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('origin', ORIGIN);
@@ -63,7 +66,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const server = makeTestApp();
+  const server = await makeTestApp();
   const admin = await withAdmin(server.app);
   const a = await admin.member('a@example.org');
   const b = await admin.member('b@example.org', 'clinician', a.teamId);

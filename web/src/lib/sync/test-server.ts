@@ -1,9 +1,15 @@
 // Helpers for the web sync suites (not imported by the app): the real sync server in process and
 // transports that reach it with a user's session cookie.
-import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
+import {
+  makeTestApp,
+  ORIGIN,
+  withAdmin,
+  type TestApp,
+  type TestClient,
+} from 'sync-server/test-utils';
 import { httpTransport, type SyncTransport } from './transport';
 
-export type TestServer = ReturnType<typeof makeTestApp>;
+export type TestServer = Awaited<ReturnType<typeof makeTestApp>>;
 
 /** HTTP to the in-process server, as the browser would send it (Origin and session cookie). */
 export function transportFor(app: TestServer['app'], client: TestClient): SyncTransport {
@@ -23,7 +29,7 @@ export interface TestUser {
 
 /** A server with an admin and `count` clinicians of one team. */
 export async function teamOnServer(count: number) {
-  const server = makeTestApp();
+  const server = await makeTestApp();
   const admin = await withAdmin(server.app);
   const teamId = await admin.createTeam('Clinic');
   const users: TestUser[] = [];
