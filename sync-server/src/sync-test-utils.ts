@@ -172,7 +172,7 @@ export class SyncClient {
 export const SYNC_DB = TEST_DB;
 
 /** The tables push and pull write on PostgreSQL (audit_log is append-only and stays). */
-const SYNC_TABLES = [
+export const SYNC_TABLES = [
   'records',
   'record_history',
   'applied_mutations',

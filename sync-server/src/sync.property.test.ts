@@ -13,18 +13,8 @@ import * as schema from './db/schema';
 import type { Db } from './db/connection';
 import { PullResponse, PushResponse, type MutationResult, type PullChange } from './protocol';
 import { changedFields, jsonEqual, type RecordData } from './services/merge';
-import { withAccountsFrom } from './repositories/hybrid';
-import { sqliteSyncRepository } from './repositories/sqlite/sync.repository';
-import {
-  patient,
-  pgSyncStore,
-  rowsOn,
-  rowsOnPg,
-  SYNC_DB,
-  syncWorld,
-  type PgSyncStore,
-  type SyncRows,
-} from './sync-test-utils';
+import { sqliteRepositories } from './repositories/sqlite';
+import { patient, rowsOn, SYNC_TABLES, syncWorld, type SyncRows } from './sync-test-utils';
 import { TestClient, testPasswords } from './test-utils';
 
 const RUNS = Number(process.env.SYNC_PROPERTY_RUNS ?? 200);
@@ -316,35 +306,42 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 // ---------------------------------------------------------------------------------------------
 
-let snapshot: Buffer;
+let snapshot: Buffer | undefined;
 let base: Awaited<ReturnType<typeof syncWorld>>;
-/** With SYNC_DB=postgres, push and pull's tables, emptied before each run. */
-let pg: PgSyncStore | undefined;
 
 beforeAll(async () => {
   base = await syncWorld();
-  snapshot = base.sqlite.serialize();
-  if (SYNC_DB === 'postgres') pg = await pgSyncStore();
+  // SQLite: each run starts from a copy of the database; PostgreSQL (TEST_DB=postgres): from the
+  // same database with push and pull's tables emptied (users, teams and sessions stay).
+  if (!base.pool) snapshot = base.sqlite.serialize();
 }, 120_000);
 afterAll(async () => {
-  base.cleanup();
-  await pg?.close();
+  await base.cleanup();
 });
 
 /** A fresh server holding only the users and teams of `base`, with the same sessions. */
 async function freshWorld() {
-  const sqlite = new Database(snapshot);
-  sqlite.pragma('foreign_keys = ON');
-  const db: Db = drizzle({ client: sqlite, schema });
-  await pg?.reset();
+  let sqlite: Database.Database | undefined;
+  let db: Db = base.db;
+  let repos = base.repos;
+  let rows: SyncRows = base.rows;
+  if (snapshot) {
+    sqlite = new Database(snapshot);
+    sqlite.pragma('foreign_keys = ON');
+    db = drizzle({ client: sqlite, schema });
+    repos = sqliteRepositories(db);
+    rows = rowsOn(sqlite);
+  } else {
+    await base.pool!.query(`TRUNCATE ${SYNC_TABLES.join(', ')}`);
+    await base.pool!.query('UPDATE sessions SET device_id = NULL');
+  }
   const app = createApp({
+    repos,
     db,
     env: base.env,
     now: base.clock.now,
     passwords: testPasswords,
-    ...(pg ? { syncRepo: withAccountsFrom(pg.repo, sqliteSyncRepository(db)) } : {}),
   });
-  const rows: SyncRows = pg ? rowsOnPg(pg.pool) : rowsOn(sqlite);
   const client = (token: string | undefined) => {
     const c = new TestClient(app);
     c.token = token;
@@ -512,7 +509,7 @@ async function run(actions: Action[], deliverLeftovers: boolean) {
     // 0/1 on SQLite, a boolean on PostgreSQL.
     count('deleted', (await rows('SELECT deleted FROM records')).filter((r) => r.deleted).length);
   } finally {
-    sqlite.close();
+    sqlite?.close();
   }
 }
 
