@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import fc from 'fast-check';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app';
 import * as schema from './db/schema';
@@ -14,8 +15,15 @@ import type { Db } from './db/connection';
 import { PullResponse, PushResponse, type MutationResult, type PullChange } from './protocol';
 import { changedFields, jsonEqual, type RecordData } from './services/merge';
 import { sqliteRepositories } from './repositories/sqlite';
-import { patient, rowsOn, SYNC_TABLES, syncWorld, type SyncRows } from './sync-test-utils';
-import { TestClient, testPasswords } from './test-utils';
+import {
+  clusterSyncWorld,
+  patient,
+  rowsOn,
+  SYNC_TABLES,
+  syncWorld,
+  type SyncRows,
+} from './sync-test-utils';
+import { TEST_DB, TestClient, testPasswords, type TestApp } from './test-utils';
 
 const RUNS = Number(process.env.SYNC_PROPERTY_RUNS ?? 200);
 const SEED = process.env.SYNC_PROPERTY_SEED ? Number(process.env.SYNC_PROPERTY_SEED) : undefined;
@@ -306,14 +314,35 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 // ---------------------------------------------------------------------------------------------
 
+// SYNC_PROPERTY_INSTANCES=n (with TEST_DB=postgres): the same property through n real server
+// processes on one PostgreSQL database behind the loopback proxy (sync-test-utils clusterSyncWorld),
+// so consecutive requests of one device reach different instances.
+const INSTANCES = Number(process.env.SYNC_PROPERTY_INSTANCES ?? 0);
+if (INSTANCES > 0 && TEST_DB !== 'postgres') {
+  throw new Error('SYNC_PROPERTY_INSTANCES needs TEST_DB=postgres: instances share one database');
+}
+
 let snapshot: Buffer | undefined;
-let base: Awaited<ReturnType<typeof syncWorld>>;
+let base: {
+  app: TestApp;
+  pool?: pg.Pool;
+  rows: SyncRows;
+  cleanup(): Promise<void>;
+} & Pick<
+  Awaited<ReturnType<typeof syncWorld>>,
+  'teamA' | 'teamB' | 'alice' | 'bob' | 'carol' | 'sam'
+>;
+let inProcess: Awaited<ReturnType<typeof syncWorld>> | undefined;
 
 beforeAll(async () => {
-  base = await syncWorld();
-  // SQLite: each run starts from a copy of the database; PostgreSQL (TEST_DB=postgres): from the
-  // same database with push and pull's tables emptied (users, teams and sessions stay).
-  if (!base.pool) snapshot = base.sqlite.serialize();
+  if (INSTANCES > 0) {
+    base = await clusterSyncWorld(INSTANCES);
+  } else {
+    base = inProcess = await syncWorld();
+    // SQLite: each run starts from a copy of the database; PostgreSQL (TEST_DB=postgres): from the
+    // same database with push and pull's tables emptied (users, teams and sessions stay).
+    if (!inProcess.pool) snapshot = inProcess.sqlite.serialize();
+  }
 }, 120_000);
 afterAll(async () => {
   await base.cleanup();
@@ -322,26 +351,25 @@ afterAll(async () => {
 /** A fresh server holding only the users and teams of `base`, with the same sessions. */
 async function freshWorld() {
   let sqlite: Database.Database | undefined;
-  let db: Db = base.db;
-  let repos = base.repos;
-  let rows: SyncRows = base.rows;
-  if (snapshot) {
+  let app = base.app;
+  let rows = base.rows;
+  if (snapshot && inProcess) {
     sqlite = new Database(snapshot);
     sqlite.pragma('foreign_keys = ON');
-    db = drizzle({ client: sqlite, schema });
-    repos = sqliteRepositories(db);
+    const db: Db = drizzle({ client: sqlite, schema });
+    app = createApp({
+      repos: sqliteRepositories(db),
+      db,
+      env: inProcess.env,
+      now: inProcess.clock.now,
+      passwords: testPasswords,
+    });
     rows = rowsOn(sqlite);
   } else {
+    // The app keeps nothing between requests: the same one serves the emptied database.
     await base.pool!.query(`TRUNCATE ${SYNC_TABLES.join(', ')}`);
     await base.pool!.query('UPDATE sessions SET device_id = NULL');
   }
-  const app = createApp({
-    repos,
-    db,
-    env: base.env,
-    now: base.clock.now,
-    passwords: testPasswords,
-  });
   const client = (token: string | undefined) => {
     const c = new TestClient(app);
     c.token = token;
@@ -390,7 +418,7 @@ async function freshWorld() {
       false,
     ),
   ];
-  return { sqlite, db, app, devices, record, rows };
+  return { sqlite, app, devices, record, rows };
 }
 
 async function run(actions: Action[], deliverLeftovers: boolean) {
