@@ -17,7 +17,8 @@ export interface ModelsRepository {
   getVersion(id: string, version: string): Promise<ModelVersionRow | undefined>;
   /**
    * Adds a version unless one with its id and version exists (even one another caller is adding
-   * at this moment): false then, and nothing is written.
+   * at this moment): false then, and nothing is written. Any other conflict (a second active
+   * version) throws.
    */
   insertVersion(row: ModelVersionRow): Promise<boolean>;
   /**

@@ -50,7 +50,7 @@ export class PgModelsRepository implements ModelsRepository {
     const inserted = await this.db
       .insert(modelVersions)
       .values(row)
-      .onConflictDoNothing()
+      .onConflictDoNothing({ target: [modelVersions.id, modelVersions.version] })
       .returning({ id: modelVersions.id });
     return inserted.length > 0;
   }

@@ -48,7 +48,12 @@ export class SqliteModelsRepository implements ModelsRepository {
 
   insertVersion(row: ModelVersionRow) {
     return this.r.run(
-      () => this.r.db.insert(modelVersions).values(row).onConflictDoNothing().run().changes > 0,
+      () =>
+        this.r.db
+          .insert(modelVersions)
+          .values(row)
+          .onConflictDoNothing({ target: [modelVersions.id, modelVersions.version] })
+          .run().changes > 0,
     );
   }
 
