@@ -2,7 +2,7 @@ import { Fhir } from 'fhir';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MutationResult } from '../protocol';
 import { csvCell, csvChunks, exportPages } from '../services/review-export';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 import {
   diagnosis,
   mutation,
@@ -20,6 +20,12 @@ import { errorOf } from '../test-utils';
  * validated with the `fhir` package's R4 definitions (shipped in the package, no network), and
  * paging over more reports than one page.
  */
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 
 async function setup() {
   const w = await syncWorld();
@@ -194,16 +200,19 @@ describe('GET /api/review/export.csv', () => {
       made.push((await shareCase(w, i % 2 ? w.bob : w.alice)).r.id);
       w.clock.advance(1000);
     }
-    const pages = [...exportPages(w.db, scopeOfDb(w.db, w.sam.userId), {}, 3)];
+    const scope = await scopeOf(w.repos, w.sam.userId);
+    const pages = await collect(exportPages(w.repos, scope, {}, 3));
     expect(pages.map((p) => p.rows.length)).toEqual([3, 3, 1]);
     expect(pages.flatMap((p) => p.rows.map((r) => r.reportId))).toEqual(made);
-    const csv = [
-      ...csvChunks(
-        exportPages(w.db, scopeOfDb(w.db, w.sam.userId), { clinicianId: w.bob.userId }, 2),
-        'reports',
-        new Date(),
-      ),
-    ].join('');
+    const csv = (
+      await collect(
+        csvChunks(
+          exportPages(w.repos, scope, { clinicianId: w.bob.userId }, 2),
+          'reports',
+          new Date(),
+        ),
+      )
+    ).join('');
     expect(parseCsv(csv.slice(1))).toHaveLength(1 + 3);
   });
 });
