@@ -111,7 +111,8 @@ async function loadPage(
   for (const r of rows) {
     const report = records.get(key('reports', r.reportId));
     if (!report) continue;
-    if (typeof report.patientId === 'string') refs.push({ table: 'patients', id: report.patientId });
+    if (typeof report.patientId === 'string')
+      refs.push({ table: 'patients', id: report.patientId });
     if (typeof report.encounterId === 'string') {
       refs.push({ table: 'encounters', id: report.encounterId });
     }

@@ -154,29 +154,27 @@ export class PgReviewReportsRepository implements ReviewReportsRepository {
       LEFT JOIN users u ON u.id = r.clinician_id
       WHERE ${sql.join(where, sql` AND `)}
       ORDER BY r.shared_at, r.report_id COLLATE "C" LIMIT ${limit}`);
-    return rows.map(
-      (r): ExportRow => ({
-        reportId: r.report_id as string,
-        teamId: r.team_id as string,
-        teamName: (r.team_name as string | null) ?? null,
-        patientId: r.patient_id as string,
-        patientName: r.patient_name as string,
-        sex: r.sex as string,
-        birthDate: (r.birth_date as string | null) ?? null,
-        village: r.village as string,
-        clinicianId: r.clinician_id as string,
-        clinicianName: (r.clinician_name as string | null) ?? null,
-        revision: num(r.revision),
-        state: r.state as string,
-        sharedAt: num(r.shared_at),
-        firstSharedAt: num(r.first_shared_at),
-        reviewedAt: numOrNull(r.reviewed_at),
-        positive: num(r.positive),
-        abnormal: num(r.abnormal),
-        disagreement: num(r.disagreement),
-        priority: num(r.priority),
-      }),
-    );
+    return rows.map((r): ExportRow => ({
+      reportId: r.report_id as string,
+      teamId: r.team_id as string,
+      teamName: (r.team_name as string | null) ?? null,
+      patientId: r.patient_id as string,
+      patientName: r.patient_name as string,
+      sex: r.sex as string,
+      birthDate: (r.birth_date as string | null) ?? null,
+      village: r.village as string,
+      clinicianId: r.clinician_id as string,
+      clinicianName: (r.clinician_name as string | null) ?? null,
+      revision: num(r.revision),
+      state: r.state as string,
+      sharedAt: num(r.shared_at),
+      firstSharedAt: num(r.first_shared_at),
+      reviewedAt: numOrNull(r.reviewed_at),
+      positive: num(r.positive),
+      abnormal: num(r.abnormal),
+      disagreement: num(r.disagreement),
+      priority: num(r.priority),
+    }));
   }
 
   async liveRecords(refs: readonly { table: string; id: string }[]) {
