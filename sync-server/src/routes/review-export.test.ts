@@ -1,7 +1,7 @@
 import { Fhir } from 'fhir';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MutationResult } from '../protocol';
-import { csvCell, csvChunks, exportPages } from '../services/review-export';
+import { csvCell, csvChunks, exportPages, textStream } from '../services/review-export';
 import { scopeOf } from '../services/scope';
 import {
   diagnosis,
@@ -138,6 +138,31 @@ describe('csvCell', () => {
   });
 });
 
+describe('textStream', () => {
+  it('takes the next chunk only when the reader wants more, and closes its source on cancel', async () => {
+    let made = 0;
+    let closed = false;
+    async function* source() {
+      try {
+        for (let i = 0; i < 100; i++) {
+          made++;
+          yield `chunk ${i};`;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const reader = textStream(source()).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe('chunk 0;');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // One chunk queued ahead at most (highWaterMark 1), however long the reader waits.
+    expect(made).toBeLessThanOrEqual(2);
+    await reader.cancel();
+    expect(closed).toBe(true);
+  });
+});
+
 describe('GET /api/review/export.csv', () => {
   it('streams one row per shared report, or per diagnosis, escaped', async () => {
     const w = await setup();
@@ -214,6 +239,28 @@ describe('GET /api/review/export.csv', () => {
       )
     ).join('');
     expect(parseCsv(csv.slice(1))).toHaveLength(1 + 3);
+
+    // A page is read when the consumer asks for it, not before.
+    let reads = 0;
+    const counting = {
+      ...w.repos,
+      reviewReports: new Proxy(w.repos.reviewReports, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'exportPage' || typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            reads++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
+    };
+    const lazy = exportPages(counting, scope, {}, 3);
+    expect(reads).toBe(0);
+    expect((await lazy.next()).value?.rows).toHaveLength(3);
+    expect(reads).toBe(1);
+    await lazy.return(undefined);
+    expect(reads).toBe(1);
   });
 });
 
