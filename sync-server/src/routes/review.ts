@@ -18,11 +18,11 @@ import {
   type ReviewTeamsResponse,
 } from '../protocol';
 import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
-import { writeAuditDb } from '../services/audit';
+import { writeAudit, writeAuditDb } from '../services/audit';
 import { csvChunks, exportPages, fhirChunks, textStream } from '../services/review-export';
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf, scopeOfDb } from '../services/scope';
 import { push } from '../services/sync';
 import { contactOf } from './sync';
 
@@ -82,9 +82,9 @@ export const reviewRoutes = (
       const body = dashboard(db, scopeOfDb(db, c.get('user')!.id), q, now(), prevalenceOf);
       return c.json(body satisfies DashboardResponse, 200);
     })
-    .get('/queue', (c) => {
+    .get('/queue', async (c) => {
       const q = parseQuery(QueueQuery, c.req.query());
-      const body = queue(db, scopeOfDb(db, c.get('user')!.id), q, now());
+      const body = await queue(repos, await scopeOf(repos, c.get('user')!.id), q, now());
       return c.json(body satisfies QueueResponse, 200);
     })
     .get('/export.csv', (c) => {
@@ -103,16 +103,17 @@ export const reviewRoutes = (
         'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.fhir.json"`,
       });
     })
-    .get('/teams', (c) => {
-      const body = listReviewTeams(db, scopeOfDb(db, c.get('user')!.id));
+    .get('/teams', async (c) => {
+      const body = await listReviewTeams(repos, await scopeOf(repos, c.get('user')!.id));
       return c.json(body satisfies ReviewTeamsResponse, 200);
     })
-    .get('/reports/:id', (c) => {
+    .get('/reports/:id', async (c) => {
       const at = now();
-      const body = reportBundle(db, scopeOfDb(db, c.get('user')!.id), c.req.param('id'), at);
+      const scope = await scopeOf(repos, c.get('user')!.id);
+      const body = await reportBundle(repos, scope, c.req.param('id'), at);
       // Who read which patient's report, and when: the audit log's answer to a data-protection
       // officer (only reads that succeeded; a refused one read nothing).
-      writeAuditDb(db, { ...callerOf(c), at }, 'review.read', body.report.id, {
+      await writeAudit(repos, { ...callerOf(c), at }, 'review.read', body.report.id, {
         teamId: body.report.teamId,
         revision: body.report.revision,
       });
@@ -136,7 +137,7 @@ export const reviewRoutes = (
       const [result] = await push(
         repos.sync,
         {
-          scope: scopeOfDb(db, user.id),
+          scope: await scopeOf(repos, user.id),
           deviceId,
           now: at,
           ip,
