@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import * as sqliteSchema from '../db/schema';
 import * as pgSchema from '../db/schema.pg';
 import type { Mutation } from '../protocol';
@@ -359,3 +360,53 @@ describe.each(dialects)('ReviewQueueRepository (%s)', (dialect) => {
     await expect(reportBundle(t.repos, supervisor, 'missing', new Date(T0))).rejects.toThrow();
   });
 });
+
+// PostgreSQL only (SQLite's plans are bench:review's concern): defined only in that project.
+if (TEST_DB === 'postgres') {
+  describe('ReviewQueueRepository plans (postgres)', () => {
+    it("walks a team's index in queue order and starts a later page at its key", async () => {
+      const t = await testDatabase({ dialect: 'postgres' });
+      onTestFinished(() => t.close());
+      const pool = t.pool!;
+      // 5,000 reports over 5 teams, a few sharing each share time.
+      await pool.query(`INSERT INTO review_reports (report_id, team_id, patient_id, clinician_id,
+          patient_name, sex, village, village_key, revision, state, shared_at, first_shared_at,
+          ever_returned, positive, abnormal, disagreement, priority, models, rank)
+        SELECT 'r-' || g, 'team-' || (g % 5), 'p-' || g, 'c-' || (g % 40), 'n', 'f', 'V' || (g % 40),
+          'v' || (g % 40), 1, (ARRAY['awaiting', 'approved', 'returned'])[1 + g % 3], 1000000 + g / 3,
+          1000000, 0, g % 2, 0, (g % 7 = 0)::int, g % 2 + (g % 7 = 0)::int, '|m:' || (g % 2) || '|',
+          -(g % 2 + (g % 7 = 0)::int)
+        FROM generate_series(1, 5000) g`);
+      await pool.query('ANALYZE review_reports');
+
+      // The plan of each statement the repository sends, instead of its rows.
+      let plans: string[] = [];
+      const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<pg.QueryResult>;
+      (pool as { query: unknown }).query = async (config: { text: string }, values?: unknown) => {
+        const res = await query({ ...config, text: `EXPLAIN ${config.text}` }, values);
+        plans.push(res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
+        return { ...res, rows: [] };
+      };
+      const planOf = async (f: ParsedFilters, sort: QueueSort, after: QueueKey | null) => {
+        plans = [];
+        await t.repos.reviewQueue.page('team-1', f, sort, after, 51);
+        return plans.join('\n');
+      };
+      const key = { rank: -1, sharedAt: 1000500, reportId: 'r-1501' };
+
+      const age = await planOf({}, 'age', key);
+      expect(age).toContain('Index Scan using review_reports_team_shared');
+      expect(age).toMatch(/Index Cond: .*shared_at >= /);
+      const priority = await planOf({}, 'priority', key);
+      expect(priority).toContain('Index Scan using review_reports_team_rank');
+      expect(priority).toMatch(/Index Cond: .*ROW\(rank, shared_at\) >= ROW/);
+      const state = await planOf({ state: 'awaiting' }, 'age', key);
+      expect(state).toContain('Index Scan using review_reports_team_state_shared');
+      expect(state).toMatch(/Index Cond: .*state = .*shared_at >= /);
+      // Only rows of equal keys are sorted (by report id, COLLATE "C"), never the whole team.
+      for (const plan of [age, priority, state, await planOf({}, 'age', null)]) {
+        expect(plan).not.toMatch(/^\s*(->\s*)?Sort \s*\(/m);
+      }
+    });
+  });
+}
