@@ -13,6 +13,22 @@ export type ParsedFilters = Omit<QueueFilters, 'disagreement'> & {
   disagreement?: 'true' | 'false';
 };
 
+const DAY_MS = 86_400_000;
+const dayStart = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
+
+/** The share-time bounds of the period filter, in ms: from inclusive, to exclusive (UTC days). */
+export const periodOf = (f: ParsedFilters) => ({
+  from: f.from ? dayStart(f.from) : undefined,
+  to: f.to ? dayStart(f.to) + DAY_MS : undefined,
+});
+
+/**
+ * What review_reports.models (`|<modelId>:<0|1>|…|`) contains when a report has the model filter's
+ * model (with its finding, when given).
+ */
+export const modelNeedle = (f: ParsedFilters) =>
+  `|${f.modelId}:${f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : ''}`;
+
 /** age: oldest share first; priority: lowest rank (most flags) first, then oldest. */
 export type QueueSort = 'age' | 'priority';
 

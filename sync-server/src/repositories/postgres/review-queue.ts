@@ -1,15 +1,17 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDbOrTx } from '../../db/postgres';
 import type { StateCounts, SyncTable } from '../../protocol';
-import type {
-  ParsedFilters,
-  QueueDiagnosisRow,
-  QueueKey,
-  QueueRow,
-  QueueSort,
-  ReviewEventRow,
-  ReviewQueueRepository,
-  StoredRecord,
+import {
+  modelNeedle,
+  periodOf,
+  type ParsedFilters,
+  type QueueDiagnosisRow,
+  type QueueKey,
+  type QueueRow,
+  type QueueSort,
+  type ReviewEventRow,
+  type ReviewQueueRepository,
+  type StoredRecord,
 } from '../review-queue.repository';
 
 /*
@@ -30,9 +32,7 @@ import type {
  *   node-postgres' default type parsers, not the pool's): made numbers here (exact below 2^53).
  */
 
-const DAY_MS = 86_400_000;
 const REVIEW_STATES = ['awaiting', 'approved', 'returned'] as const;
-const dayStart = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
 
 const list = (values: readonly unknown[]) =>
   sql.join(
@@ -48,12 +48,12 @@ function whereOf(teams: readonly string[], f: ParsedFilters, withState: boolean)
   if (withState && f.state) terms.push(sql`r.state = ${f.state}`);
   if (f.clinicianId) terms.push(sql`r.clinician_id = ${f.clinicianId}`);
   if (f.village) terms.push(sql`r.village_key = ${f.village.toLowerCase()}`);
-  if (f.from) terms.push(sql`r.shared_at >= ${dayStart(f.from)}`);
-  if (f.to) terms.push(sql`r.shared_at < ${dayStart(f.to) + DAY_MS}`);
+  const period = periodOf(f);
+  if (period.from !== undefined) terms.push(sql`r.shared_at >= ${period.from}`);
+  if (period.to !== undefined) terms.push(sql`r.shared_at < ${period.to}`);
   if (f.disagreement) terms.push(sql`r.disagreement = ${f.disagreement === 'true' ? 1 : 0}`);
   if (f.modelId) {
-    const needle = `|${f.modelId}:${f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : ''}`;
-    terms.push(sql`strpos(r.models, ${needle}) > 0`);
+    terms.push(sql`strpos(r.models, ${modelNeedle(f)}) > 0`);
   } else if (f.finding === 'positive') {
     terms.push(sql`r.positive = 1`);
   } else if (f.finding === 'negative') {

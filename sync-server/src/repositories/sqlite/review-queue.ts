@@ -1,15 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../../db/connection';
 import type { StateCounts, SyncTable } from '../../protocol';
-import type {
-  ParsedFilters,
-  QueueDiagnosisRow,
-  QueueKey,
-  QueueRow,
-  QueueSort,
-  ReviewEventRow,
-  ReviewQueueRepository,
-  StoredRecord,
+import {
+  modelNeedle,
+  periodOf,
+  type ParsedFilters,
+  type QueueDiagnosisRow,
+  type QueueKey,
+  type QueueRow,
+  type QueueSort,
+  type ReviewEventRow,
+  type ReviewQueueRepository,
+  type StoredRecord,
 } from '../review-queue.repository';
 import type { SqliteRunner } from './runner';
 
@@ -30,9 +32,7 @@ function prepared(db: Db, sql: string): Database.Statement {
   return s;
 }
 
-const DAY_MS = 86_400_000;
 const REVIEW_STATES = ['awaiting', 'approved', 'returned'] as const;
-const dayStart = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
 
 /** WHERE clause and parameters of the filters over review_reports (or review_counts) AS r. */
 export function whereOf(
@@ -57,13 +57,14 @@ export function whereOf(
     terms.push('r.village_key = ?');
     params.push(f.village.toLowerCase());
   }
-  if (f.from) {
+  const period = periodOf(f);
+  if (period.from !== undefined) {
     terms.push('r.shared_at >= ?');
-    params.push(dayStart(f.from));
+    params.push(period.from);
   }
-  if (f.to) {
+  if (period.to !== undefined) {
     terms.push('r.shared_at < ?');
-    params.push(dayStart(f.to) + DAY_MS);
+    params.push(period.to);
   }
   if (f.disagreement) {
     terms.push('r.disagreement = ?');
@@ -80,10 +81,6 @@ export function whereOf(
   }
   return { sql: terms.join(' AND '), params };
 }
-
-/** What review_reports.models contains when a report has the model (with that finding). */
-export const modelNeedle = (f: ParsedFilters) =>
-  `|${f.modelId}:${f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : ''}`;
 
 export const QUEUE_COLUMNS = `r.report_id AS reportId, r.team_id AS teamId, t.name AS teamName,
   r.patient_id AS patientId, r.patient_name AS patientName, r.sex, r.birth_date AS birthDate,
