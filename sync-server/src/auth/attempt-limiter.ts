@@ -1,6 +1,3 @@
-import { lte } from 'drizzle-orm';
-import type { Db } from '../db/connection';
-import { limiterAttempts, loginAttempts } from '../db/schema';
 import type { TxRepositories } from '../repositories';
 import { LOGIN_WINDOW_MS } from './rate-limit';
 
@@ -59,21 +56,5 @@ export async function sweepStaleAttempts(
     new Date(now.getTime() - STALE_ATTEMPT_MS),
   );
   const login = await repos.limits.pruneLoginAttempts(new Date(now.getTime() - LOGIN_WINDOW_MS));
-  return limiter + login;
-}
-
-/**
- * Legacy synchronous sweepStaleAttempts for the server entry (src/index.ts) until it opens the
- * repositories (issue 17): to be removed.
- */
-export function deleteStaleAttempts(db: Db, now: Date): number {
-  const limiter = db
-    .delete(limiterAttempts)
-    .where(lte(limiterAttempts.at, new Date(now.getTime() - STALE_ATTEMPT_MS)))
-    .run().changes;
-  const login = db
-    .delete(loginAttempts)
-    .where(lte(loginAttempts.at, new Date(now.getTime() - LOGIN_WINDOW_MS)))
-    .run().changes;
   return limiter + login;
 }

@@ -1,8 +1,6 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { lte } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { sessions, type SessionRow, type UserRow } from '../db/schema';
+import type { SessionRow, UserRow } from '../db/schema';
 import type { TxRepositories } from '../repositories';
 
 /**
@@ -105,12 +103,4 @@ export function sweepExpiredSessions(
   now: Date,
 ): Promise<number> {
   return repos.accounts.deleteExpiredSessions(now);
-}
-
-/**
- * Legacy synchronous sweepExpiredSessions for the server entry (src/index.ts) until it opens the
- * repositories (issue 17): to be removed.
- */
-export function deleteExpiredSessions(db: DbOrTx, now: Date): number {
-  return db.delete(sessions).where(lte(sessions.expiresAt, now)).run().changes;
 }
