@@ -203,6 +203,45 @@ describe.each([
     expect(await collect(store.list())).toEqual([]);
   });
 
+  it('tells a blob’s size and streams any byte range of it', async () => {
+    const { store } = await subject();
+    const bytes = bytesOf(5_500, 4); // on PostgreSQL: chunks of 1000, the last one 500
+    const empty = new Uint8Array();
+    await store.put(sha256(bytes), streamOf(bytes));
+    await store.put(sha256(empty), empty);
+    expect(await store.size(sha256(bytes))).toBe(5_500);
+    expect(await store.size(sha256(empty))).toBe(0);
+    expect(await store.size(sha256(bytesOf(3)))).toBeNull();
+    expect(await store.size('../etc/passwd')).toBeNull();
+    for (const [start, end] of [
+      [0, 0],
+      [0, 5_499],
+      [999, 1_000], // across a chunk boundary
+      [1_000, 1_999], // exactly one chunk
+      [1_234, 4_321], // parts of two chunks and three whole ones between
+      [2_500, 5_499], // to the end, the short last chunk included
+      [5_499, 5_499],
+    ] as const) {
+      const got = await readAll(await store.getStream(sha256(bytes), { start, end }));
+      expect(got?.equals(bytes.subarray(start, end + 1)), `${start}-${end}`).toBe(true);
+    }
+    for (const [start, end] of [
+      [5_500, 5_500],
+      [3, 2],
+      [-1, 10],
+      [0, 5_500],
+      [0.5, 10],
+    ]) {
+      await expect(store.getStream(sha256(bytes), { start, end })).rejects.toBeInstanceOf(
+        RangeError,
+      );
+    }
+    await expect(store.getStream(sha256(empty), { start: 0, end: 0 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    expect(await store.getStream(sha256(bytesOf(3)), { start: 0, end: 0 })).toBeNull();
+  });
+
   it('refuses a name that is not a lowercase SHA-256, and never finds one', async () => {
     const { store } = await subject();
     const bytes = bytesOf(10);
@@ -240,6 +279,31 @@ describe(
     });
   },
 );
+
+describe('the PostgreSQL blob store reading a range', { timeout: SERVER_TIMEOUT }, () => {
+  it('reads only the chunks that overlap it', async () => {
+    const opened = await openPostgres(await server.createDatabase('blobs_range'));
+    onTestFinished(opened.close);
+    const store = postgresBlobStore(opened.pool, { chunkBytes: 1000 });
+    const bytes = bytesOf(5_500, 5);
+    await store.put(sha256(bytes), bytes);
+    // Every chunk but 2 and 3 now holds other bytes (as long as before): a range within chunks 2
+    // and 3 still reads right only if no other chunk is read.
+    await opened.pool.query(
+      `UPDATE blob_chunks SET data = decode(repeat('00', octet_length(data)), 'hex')
+        WHERE sha256 = $1 AND n NOT IN (2, 3)`,
+      [sha256(bytes)],
+    );
+    const range = await readAll(await store.getStream(sha256(bytes), { start: 2_100, end: 3_899 }));
+    expect(range?.equals(bytes.subarray(2_100, 3_900))).toBe(true);
+    const whole = await readAll(await store.getStream(sha256(bytes)));
+    expect(whole?.equals(bytes)).toBe(false);
+    // A blob written with another chunk size than this store's is read by its own.
+    const other = postgresBlobStore(opened.pool, { chunkBytes: 700 });
+    const tail = await readAll(await other.getStream(sha256(bytes), { start: 3_000, end: 3_050 }));
+    expect(tail?.equals(bytes.subarray(3_000, 3_051))).toBe(true);
+  });
+});
 
 describe('blob routes on the PostgreSQL store', { timeout: SERVER_TIMEOUT }, () => {
   it('upload, download, refuse a wrong hash; nothing lands in the data folder', async () => {
