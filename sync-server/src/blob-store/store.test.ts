@@ -231,7 +231,7 @@ describe.each([
       [-1, 10],
       [0, 5_500],
       [0.5, 10],
-    ]) {
+    ] as [number, number][]) {
       await expect(store.getStream(sha256(bytes), { start, end })).rejects.toBeInstanceOf(
         RangeError,
       );
