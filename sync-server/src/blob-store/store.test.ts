@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../test/postgres';
 import { openPostgres } from '../db/postgres';
+import { importBundledModels, legacyModelFilePath } from '../services/models';
 import { blobRequest, syncWorld } from '../sync-test-utils';
-import { tempDir } from '../test-utils';
+import { ORIGIN, tempDir } from '../test-utils';
 import { filesystemBlobStore } from './filesystem';
 import { postgresBlobStore } from './postgres';
 import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from './store';
@@ -335,5 +344,54 @@ describe('blob routes on the PostgreSQL store', { timeout: SERVER_TIMEOUT }, () 
     await store.delete(sha256(png));
     const gone = await blobRequest(w.app, w.bob.client, 'GET', `/api/blobs/${sha256(png)}`);
     expect(gone.status).toBe(404);
+  });
+});
+
+describe('model files on the PostgreSQL store', { timeout: SERVER_TIMEOUT }, () => {
+  it('imports, takes uploads and serves them with Range from the store; nothing in the data folder', async () => {
+    const opened = await openPostgres(await server.createDatabase('models_routes'));
+    onTestFinished(opened.close);
+    // Small chunks: the 1.8 KB model spans several, and ranges cross them.
+    const store = postgresBlobStore(opened.pool, { chunkBytes: 256 });
+    const w = await syncWorld({ blobStore: store });
+    onTestFinished(w.cleanup);
+    const bundled = fileURLToPath(new URL('../../../models', import.meta.url));
+    const model = readFileSync(path.join(bundled, 'diabetes-risk/model.onnx'));
+    const manifest = JSON.parse(
+      readFileSync(path.join(bundled, 'diabetes-risk/manifest.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    // A file an earlier version kept in the data folder: copied into the store at start.
+    const old = bytesOf(10_000, 8);
+    mkdirSync(path.join(w.dataDir, 'models'));
+    writeFileSync(legacyModelFilePath(w.dataDir, sha256(old)), old);
+    const deps = { repos: w.repos, blobStore: store, dataDir: w.dataDir, now: () => new Date() };
+    const silent = { info: () => {}, warn: () => {} };
+    expect(await importBundledModels(deps, bundled, silent)).toBe(2);
+    expect((await store.getBuffer(sha256(old)))?.equals(old)).toBe(true);
+
+    const form = new FormData();
+    form.append('manifest', new Blob([JSON.stringify({ ...manifest, version: '1.1.0' })]));
+    form.append('model', new Blob([Uint8Array.from(model)]));
+    const uploaded = await w.app.request('/api/admin/models', {
+      method: 'POST',
+      body: form,
+      headers: { origin: ORIGIN, cookie: `fdx_session=${w.admin.token}` },
+    });
+    expect(uploaded.status).toBe(201);
+    expect((await w.admin.post('/api/admin/models/diabetes-risk/1.1.0/activate')).status).toBe(200);
+
+    const url = '/api/models/diabetes-risk/1.1.0/model.onnx';
+    const whole = await w.alice.client.get(url);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-length')).toBe(String(model.length));
+    expect(Buffer.from(await whole.arrayBuffer()).equals(model)).toBe(true);
+    const start = 300;
+    const end = model.length - 100;
+    const part = await w.alice.client.get(url, { range: `bytes=${start}-${end}` });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes ${start}-${end}/${model.length}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(model.subarray(start, end + 1))).toBe(true);
+    expect((await w.alice.client.get(url, { range: `bytes=${model.length}-` })).status).toBe(416);
+    expect(existsSync(path.join(w.dataDir, 'blobs'))).toBe(false);
   });
 });
