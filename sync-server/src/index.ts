@@ -16,7 +16,7 @@ const logger = createLogger(env.LOG_LEVEL);
 const database = await openServerDatabase(env);
 const { repos, blobStore } = database;
 const imported = await importBundledModels(
-  { repos, dataDir: env.DATA_DIR, now: () => new Date() },
+  { repos, blobStore, dataDir: env.DATA_DIR, now: () => new Date() },
   env.MODELS_DIR,
   logger,
 );

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { filesystemBlobStore } from '../blob-store/filesystem';
 import { BlobHashMismatchError, SHA256_HEX, type BlobStore } from '../blob-store/store';
-import type { Db } from '../db/connection';
 import type { ModelVersionRow } from '../db/schema';
 import { ApiError } from '../errors';
 import type { Logger } from '../logger';
@@ -19,7 +17,6 @@ import {
   type ModelStatus,
 } from '../protocol';
 import type { Repositories, TxRepositories } from '../repositories';
-import { sqliteRepositories } from '../repositories/sqlite';
 import { writeAudit, type Actor } from './audit';
 import { graphMismatch } from './onnx-check';
 
@@ -46,12 +43,6 @@ export interface ModelDeps {
  * Legacy: the server entry (index.ts) still passes its SQLite database (issue 17); to be removed
  * once it passes `repos` and `blobStore`. Its model files go to the filesystem store.
  */
-export interface LegacyModelDeps {
-  db: Db;
-  dataDir: string;
-  now: () => Date;
-}
-
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
@@ -364,19 +355,10 @@ export function retireVersion(
  * into the store (copyLegacyModelFiles).
  */
 export async function importBundledModels(
-  given: ModelDeps | LegacyModelDeps,
+  deps: ModelDeps,
   bundledDir: string,
   logger: Pick<Logger, 'info' | 'warn'>,
 ): Promise<number> {
-  const deps: ModelDeps =
-    'repos' in given
-      ? given
-      : {
-          repos: sqliteRepositories(given.db),
-          blobStore: filesystemBlobStore(given.dataDir),
-          dataDir: given.dataDir,
-          now: given.now,
-        };
   const copied = await copyLegacyModelFiles(deps, logger);
   if (copied > 0) logger.info('model files copied into the blob store', { count: copied });
   const indexPath = path.join(bundledDir, 'index.json');
