@@ -1,6 +1,7 @@
 /**
  * Crash test: the real server process (`tsx src/index.ts`) is SIGKILLed inside the transaction of
- * a large push (it holds the write lock), restarted on the same DATA_DIR, and everything is pushed again with the same mutation ids.
+ * a large push (it holds the write lock), restarted on the same DATA_DIR (with TEST_DB=postgres:
+ * the same PostgreSQL database), and everything is pushed again with the same mutation ids.
  * The result must equal an uninterrupted run: the same records and versions, no duplicate
  * versions, exactly one stored result per mutation, and an intact database.
  */
@@ -11,8 +12,17 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DB_FILE_NAME } from './db/connection';
 import { PushResponse, type MutationResult } from './protocol';
-import { patient } from './sync-test-utils';
-import { freePort, makeTestApp, tempDir, TestClient, withAdmin } from './test-utils';
+import { patient, rowsOn, rowsOnPg, type SyncRows } from './sync-test-utils';
+import { openPostgres } from './db/postgres';
+import {
+  freePort,
+  makeTestApp,
+  newPostgresDatabase,
+  tempDir,
+  TEST_DB,
+  TestClient,
+  withAdmin,
+} from './test-utils';
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 const BATCHES = 6;
@@ -60,7 +70,7 @@ interface Server {
   stderr: () => string;
 }
 
-async function start(dataDir: string, port: number): Promise<Server> {
+async function start(dataDir: string, port: number, databaseUrl?: string): Promise<Server> {
   const origin = `http://127.0.0.1:${port}`;
   let stderr = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
@@ -73,6 +83,7 @@ async function start(dataDir: string, port: number): Promise<Server> {
       PUBLIC_ORIGIN: origin,
       LOG_LEVEL: 'silent',
       WEB_DIR: '/nonexistent/fielddx-web-build',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -106,43 +117,48 @@ async function call(server: Server, token: string, method: string, url: string, 
 }
 
 /** The state to compare, with the ids that differ between two servers (team, user) left out. */
-function snapshot(file: string) {
+async function snapshot(rows: SyncRows) {
+  const records = (await rows('SELECT id, version, deleted, data FROM records ORDER BY id')).map(
+    (r) => {
+      const {
+        teamId: _t,
+        updatedBy: _u,
+        ...data
+      } = JSON.parse(r.data as string) as Record<string, unknown>;
+      // 0/1 on SQLite, a boolean on PostgreSQL.
+      return { id: r.id, version: Number(r.version), deleted: Number(r.deleted), data };
+    },
+  );
+  const history = (
+    await rows('SELECT id, version, mutation_id AS m FROM record_history ORDER BY id, version')
+  ).map((r) => ({ id: r.id, version: Number(r.version), m: r.m }));
+  const results = await rows(
+    'SELECT mutation_id AS m, result FROM applied_mutations ORDER BY mutation_id',
+  );
+  const [seqs] = await rows('SELECT count(DISTINCT seq) AS n, count(*) AS total FROM records');
+  return { records, history, results, seqs: { n: Number(seqs!.n), total: Number(seqs!.total) } };
+}
+
+/** snapshot() of a SQLite file, with its integrity check. */
+async function snapshotFile(file: string) {
   const db = new Database(file, { readonly: true });
   try {
-    const integrity = db.pragma('integrity_check', { simple: true });
-    const records = (
-      db.prepare('SELECT id, version, deleted, data FROM records ORDER BY id').all() as {
-        id: string;
-        version: number;
-        deleted: number;
-        data: string;
-      }[]
-    ).map((r) => {
-      const { teamId: _t, updatedBy: _u, ...data } = JSON.parse(r.data) as Record<string, unknown>;
-      return { id: r.id, version: r.version, deleted: r.deleted, data };
-    });
-    const history = db
-      .prepare('SELECT id, version, mutation_id AS m FROM record_history ORDER BY id, version')
-      .all();
-    const results = db
-      .prepare('SELECT mutation_id AS m, result FROM applied_mutations ORDER BY mutation_id')
-      .all();
-    const seqs = db
-      .prepare('SELECT count(DISTINCT seq) AS n, count(*) AS total FROM records')
-      .get();
-    return { integrity, records, history, results, seqs };
+    return {
+      integrity: db.pragma('integrity_check', { simple: true }),
+      ...(await snapshot(rowsOn(db))),
+    };
   } finally {
     db.close();
   }
 }
 
-describe('crash in the middle of a push', () => {
+describe(`crash in the middle of a push (${TEST_DB})`, () => {
   it('recovers to the same state as an uninterrupted run when everything is pushed again', async () => {
-    // The uninterrupted reference, in-process, on a file like the real server.
+    // The uninterrupted reference, in-process, on a file like the real server (or PostgreSQL).
     const refDir = tempDir('fdx-crash-ref-');
     cleanups.push(refDir.remove);
     const ref = await makeTestApp({ file: path.join(refDir.dir, DB_FILE_NAME) });
-    cleanups.push(ref.close);
+    cleanups.push(() => void ref.close());
     const refAdmin = await withAdmin(ref.app);
     const refTeam = await refAdmin.createTeam('Crash');
     await refAdmin.admin.post(`/api/admin/teams/${refTeam}/members`, {
@@ -162,8 +178,9 @@ describe('crash in the middle of a push', () => {
     const dataDir = tempDir('fdx-crash-');
     cleanups.push(dataDir.remove);
     const file = path.join(dataDir.dir, DB_FILE_NAME);
+    const databaseUrl = TEST_DB === 'postgres' ? await newPostgresDatabase() : undefined;
     const port = await freePort();
-    let server = await start(dataDir.dir, port);
+    let server = await start(dataDir.dir, port, databaseUrl);
     const signup = await fetch(`${server.origin}/api/auth/signup`, {
       method: 'POST',
       headers: { origin: server.origin, 'content-type': 'application/json' },
@@ -188,26 +205,14 @@ describe('crash in the middle of a push', () => {
     const all = batches(team.id);
 
     // The kill must land inside a push's transaction: counting committed rows alone only ever
-    // sees whole batches. While the server holds the write lock, BEGIN IMMEDIATE on another
-    // connection fails at once; held across two polls a millisecond or more apart, it is a push's
-    // transaction (the other writes take well under one). The fallback kill at a count inside the
-    // third batch only happens if a push commits mutation by mutation, and then fails the checks
-    // below.
-    const watcher = new Database(file);
-    watcher.pragma('busy_timeout = 0');
-    const applied = watcher.prepare('SELECT count(*) FROM applied_mutations').pluck();
-    const begin = watcher.prepare('BEGIN IMMEDIATE');
-    const rollback = watcher.prepare('ROLLBACK');
-    const writeLocked = () => {
-      try {
-        begin.run();
-        rollback.run();
-        return false;
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_BUSY') return true;
-        throw err;
-      }
-    };
+    // sees whole batches. SQLite: while the server holds the write lock, BEGIN IMMEDIATE on
+    // another connection fails at once. PostgreSQL: a push holds the sync write lock (an advisory
+    // transaction lock) from its start to its commit. Held across two polls a millisecond or more
+    // apart, it is a push's transaction (the other writes take well under one). The fallback kill
+    // at a count inside the third batch only happens if a push commits mutation by mutation, and
+    // then fails the checks below.
+    const watcher = databaseUrl ? await pgWatcher(databaseUrl) : sqliteWatcher(file);
+    const { applied, writeLocked } = watcher;
     const fallbackAt = 2 * BATCH + 137;
     let killedInside = false;
     let lockedSince: number | null = null;
@@ -217,9 +222,9 @@ describe('crash in the middle of a push', () => {
       }
     })().catch(() => 'interrupted');
     for (;;) {
-      const n = applied.get() as number;
+      const n = await applied();
       if (n >= 2 * BATCH) {
-        if (writeLocked()) {
+        if (await writeLocked()) {
           lockedSince ??= performance.now();
           // Seen twice at least a millisecond apart: a push's transaction, not a short write.
           if (performance.now() - lockedSince >= 1) {
@@ -238,9 +243,11 @@ describe('crash in the middle of a push', () => {
     }
     expect(await pushing).toBe('interrupted');
     await server.exited;
-    watcher.close();
+    // PostgreSQL rolls the dead connection's transaction back once it notices the socket closed.
+    await watcher.settled();
     // A push cut short commits none of it: only whole batches survive.
-    const survived = snapshot(file).results.length;
+    const survived = (await watcher.snapshot()).results.length;
+    await watcher.close();
     console.info(
       `killed ${killedInside ? 'inside a push transaction' : 'at the fallback'}, ` +
         `${survived} of ${BATCHES * BATCH} mutations committed`,
@@ -251,7 +258,7 @@ describe('crash in the middle of a push', () => {
     expect(killedInside).toBe(true);
 
     // Restart on the same data and push everything again, same ids.
-    server = await start(dataDir.dir, port);
+    server = await start(dataDir.dir, port, databaseUrl);
     const results: MutationResult[] = [];
     for (const mutations of all) {
       const res = await call(server, token, 'POST', '/api/sync/push', {
@@ -265,9 +272,11 @@ describe('crash in the middle of a push', () => {
     server.proc.kill('SIGTERM');
     await server.exited;
 
-    const got = snapshot(file);
-    const want = snapshot(path.join(refDir.dir, DB_FILE_NAME));
-    expect(got.integrity).toBe('ok');
+    const after = databaseUrl ? await pgWatcher(databaseUrl) : sqliteWatcher(file);
+    const got = await after.snapshot();
+    await after.close();
+    const want = await snapshot(ref.pool ? rowsOnPg(ref.pool) : rowsOn(ref.sqlite));
+    if (!databaseUrl) expect((await snapshotFile(file)).integrity).toBe('ok');
     expect(got.records).toHaveLength(2000);
     expect(got.records).toEqual(want.records);
     expect(got.history).toEqual(want.history);
@@ -276,3 +285,47 @@ describe('crash in the middle of a push', () => {
     expect(got.seqs).toEqual({ n: 2000, total: 2000 });
   }, 30_000);
 });
+
+/** Reads the killed server's database: SQLite through a second connection to its file. */
+function sqliteWatcher(file: string) {
+  const db = new Database(file);
+  db.pragma('busy_timeout = 0');
+  const applied = db.prepare('SELECT count(*) FROM applied_mutations').pluck();
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const rollback = db.prepare('ROLLBACK');
+  return {
+    applied: () => Promise.resolve(applied.get() as number),
+    writeLocked: () => {
+      try {
+        begin.run();
+        rollback.run();
+        return Promise.resolve(false);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_BUSY') return Promise.resolve(true);
+        throw err;
+      }
+    },
+    settled: () => Promise.resolve(),
+    snapshot: () => snapshot(rowsOn(db)),
+    close: () => Promise.resolve(db.close()),
+  };
+}
+
+/** The same on PostgreSQL, through a pool of its own. */
+async function pgWatcher(url: string) {
+  const { pool, close } = await openPostgres(url, { max: 1 });
+  const one = async (sql: string) => Number(Object.values((await pool.query(sql)).rows[0])[0]);
+  const advisoryHeld = async () =>
+    (await one(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`)) > 0;
+  return {
+    applied: () => one('SELECT count(*) FROM applied_mutations'),
+    writeLocked: advisoryHeld,
+    settled: async () => {
+      for (const t0 = Date.now(); (await advisoryHeld()) && Date.now() - t0 < 10_000;) {
+        await sleep(20);
+      }
+    },
+    snapshot: () => snapshot(rowsOnPg(pool)),
+    close,
+  };
+}
