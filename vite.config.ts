@@ -7,8 +7,10 @@ export default defineConfig({
     projects: [
       'web/vitest.config.ts',
       'sync-server/vitest.config.ts',
-      // The sync suites once more on a real PostgreSQL (push and pull's repository).
+      // The server's suites once more on a real PostgreSQL, and the sync property test through two
+      // server processes on it behind a proxy.
       'sync-server/vitest.pg.config.ts',
+      'sync-server/vitest.cluster.config.ts',
       // Checks of the repository itself (e.g. nothing refers to a path outside the clone).
       { test: { name: 'repo', include: ['scripts/**/*.test.mjs'], environment: 'node' } },
     ],
