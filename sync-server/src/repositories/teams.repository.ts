@@ -35,7 +35,7 @@ export interface TeamsRepository {
   getTeam(teamId: string, forUpdate?: boolean): Promise<TeamRow | undefined>;
   /** Every team with its member count, by name regardless of case (then id). */
   listTeams(): Promise<TeamWithCount[]>;
-  /** Every team's id and name, by name (then id). */
+  /** Every team's id and name, by name regardless of case (then id). */
   teamNames(): Promise<{ id: string; name: string }[]>;
   memberCount(teamId: string): Promise<number>;
   /** Throws a unique violation of `teams_name_unique` when the name is taken, in any case. */

@@ -5,6 +5,9 @@ import type { InvitationRow, TeamRow } from '../../db/schema';
 import type { Role } from '../../protocol';
 import type { InvitationWithTeam, TeamsRepository } from '../teams.repository';
 
+// Byte order of the lower-cased name, as SQLite sorts it, whatever the database's collation.
+const byName = sql`lower(${teams.name}) collate "C"`;
+
 export class PgTeamsRepository implements TeamsRepository {
   constructor(private readonly db: PgDbOrTx) {}
 
@@ -60,7 +63,7 @@ export class PgTeamsRepository implements TeamsRepository {
       .select({ team: teams, n: counts.n })
       .from(teams)
       .leftJoin(counts, eq(counts.teamId, teams.id))
-      .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id));
+      .orderBy(byName, asc(teams.id));
     // count(*) in a subquery comes back as the driver gives int8: a number (db/postgres.ts).
     return rows.map(({ team, n }) => ({ team, memberCount: Number(n ?? 0) }));
   }
@@ -69,7 +72,7 @@ export class PgTeamsRepository implements TeamsRepository {
     return this.db
       .select({ id: teams.id, name: teams.name })
       .from(teams)
-      .orderBy(asc(teams.name), asc(teams.id));
+      .orderBy(byName, asc(teams.id));
   }
 
   async memberCount(teamId: string) {

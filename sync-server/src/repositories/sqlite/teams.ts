@@ -100,7 +100,7 @@ export class SqliteTeamsRepository implements TeamsRepository {
       this.r.db
         .select({ id: teams.id, name: teams.name })
         .from(teams)
-        .orderBy(asc(teams.name), asc(teams.id))
+        .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id))
         .all(),
     );
   }
