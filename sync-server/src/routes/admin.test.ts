@@ -1,5 +1,4 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { auditLog } from '../db/schema';
 import {
   AdminUser,
   AuditListResponse,
@@ -327,7 +326,7 @@ describe('users', () => {
 
 describe('audit', () => {
   it('records every admin write and lists newest first with a limit', async () => {
-    const { admin, adminId, createTeam, invite, member, db } = await setup();
+    const { admin, adminId, createTeam, invite, member, repos } = await setup();
     const team = await createTeam('Audit team');
     const code = await invite(team);
     await admin.delete(`/api/admin/invitations/${code}`);
@@ -338,13 +337,8 @@ describe('audit', () => {
     await admin.patch(`/api/admin/users/${bob.id}`, { disabled: true });
     await admin.patch(`/api/admin/users/${bob.id}`, { disabled: false });
 
-    const actions = db
-      .select()
-      .from(auditLog)
-      .orderBy(auditLog.id)
-      .all()
-      .filter((r) => r.userId === adminId)
-      .map((r) => r.action);
+    const log = (await repos.audit.list({ limit: 1000 })).map((r) => r.entry).reverse();
+    const actions = log.filter((r) => r.userId === adminId).map((r) => r.action);
     expect(actions).toEqual([
       'auth.signup',
       'team.create',
@@ -359,7 +353,7 @@ describe('audit', () => {
       'user.enable',
     ]);
     // Invitation codes are credentials: only a prefix is kept.
-    expect(JSON.stringify(db.select().from(auditLog).all())).not.toContain(code);
+    expect(JSON.stringify(log)).not.toContain(code);
 
     const res = await admin.get('/api/admin/audit?limit=3');
     expect(res.status).toBe(200);
