@@ -3,7 +3,12 @@ import type { InvitationRow, TeamRow } from '../db/schema';
 import { ApiError } from '../errors';
 import type { Actor } from '../services/audit';
 import { isUniqueViolation } from '../services/db-errors';
-import { createInvitation, markInvitationUsed, revokeInvitation } from '../services/invitations';
+import {
+  createInvitation,
+  findRedeemableInvitation,
+  markInvitationUsed,
+  revokeInvitation,
+} from '../services/invitations';
 import { manageableSettings, setPrevalence } from '../services/prevalence';
 import type { Scope } from '../services/scope';
 import {
@@ -171,6 +176,37 @@ describe.each(dialects)('TeamsRepository (%s)', (dialect) => {
     const used = await t.repos.teams.getInvitation('DDDD-EEEE-FFFF');
     const winner = outcomes[0]!.status === 'fulfilled' ? u1 : u2;
     expect([used?.usedBy, used?.usedAt]).toEqual([winner, AT]);
+  });
+
+  it('refuses a sign-up whose invitation was revoked or expired after it was checked', async () => {
+    const t = await setup(dialect);
+    const a = await t.team('A');
+    const u = await t.addUser('u1');
+    await t.repos.teams.insertInvitation(invitation('AAAA-BBBB-CCCC', a.id));
+    const signUp = t.repos.transaction(async (tx) => {
+      await findRedeemableInvitation(tx, 'AAAA-BBBB-CCCC', AT);
+      // Another instance revokes it meanwhile (on SQLite it waits for this transaction instead).
+      const revoked = revokeInvitation(t.repos, 'AAAA-BBBB-CCCC', actor);
+      if (dialect === 'postgres') await revoked;
+      await markInvitationUsed(tx, 'AAAA-BBBB-CCCC', u, AT);
+      return { revoked }; // (not awaited here: on SQLite it runs after this transaction)
+    });
+    if (dialect === 'postgres') {
+      const err = await apiError(signUp);
+      expect([err.code, err.message]).toEqual([
+        'invalid_invitation',
+        'This invitation has been revoked',
+      ]);
+      expect((await t.repos.teams.getInvitation('AAAA-BBBB-CCCC'))?.usedAt).toBeNull();
+    } else {
+      await await signUp;
+      expect((await t.repos.teams.getInvitation('AAAA-BBBB-CCCC'))?.usedBy).toBe(u);
+    }
+    await t.repos.teams.insertInvitation(invitation('DDDD-EEEE-FFFF', a.id));
+    const late = new Date(AT.getTime() + 86_400_000);
+    expect(await t.repos.teams.markInvitationUsed('DDDD-EEEE-FFFF', u, late)).toBe(false);
+    const err = await apiError(markInvitationUsed(t.repos, 'DDDD-EEEE-FFFF', u, late));
+    expect(err.message).toBe('This invitation has expired');
   });
 
   it('keeps invitations in the database: created, listed newest first, revoked once', async () => {

@@ -23,8 +23,9 @@ export interface TeamsRepository {
   minLockMinutes(teamIds: readonly string[]): Promise<number | null>;
   getInvitation(code: string): Promise<InvitationRow | undefined>;
   /**
-   * Marks the invitation used by `userId` if it is still unused: false when another sign-up took
-   * it first (so two sign-ups racing on one code cannot both succeed).
+   * Marks the invitation used by `userId` if it is still unused, unrevoked and unexpired at `at`
+   * (one conditional UPDATE): false when another sign-up took it first, or it was revoked
+   * meanwhile (so two sign-ups racing on one code cannot both succeed).
    */
   markInvitationUsed(code: string, userId: string, at: Date): Promise<boolean>;
 

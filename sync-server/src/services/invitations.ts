@@ -150,8 +150,8 @@ function redeemable(row: InvitationRow | undefined, now: Date): InvitationRow {
 }
 
 /**
- * Marks the invitation used; 400 invalid_invitation when another sign-up used it in the meantime
- * (on PostgreSQL two instances may check the same code at once).
+ * Marks the invitation used; 400 invalid_invitation when another sign-up used it, or an admin
+ * revoked it, in the meantime (on PostgreSQL two instances may handle the same code at once).
  */
 export async function markInvitationUsed(
   tx: Pick<TxRepositories, 'teams'>,
@@ -160,6 +160,8 @@ export async function markInvitationUsed(
   now: Date,
 ): Promise<void> {
   if (!(await tx.teams.markInvitationUsed(code, userId, now))) {
+    // Say what changed: the row as committed now.
+    redeemable(await tx.teams.getInvitation(code), now);
     throw new ApiError(400, 'invalid_invitation', 'This invitation has already been used');
   }
 }

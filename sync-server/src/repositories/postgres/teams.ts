@@ -1,9 +1,19 @@
-import { and, asc, count, desc, eq, inArray, isNull, min, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, min, sql } from 'drizzle-orm';
 import type { PgDbOrTx } from '../../db/postgres';
 import { invitations, teamMemberships, teams, users } from '../../db/schema.pg';
 import type { InvitationRow, TeamRow } from '../../db/schema';
 import type { Role } from '../../protocol';
 import type { InvitationWithTeam, TeamsRepository } from '../teams.repository';
+
+// Still unused, unrevoked and unexpired when the UPDATE runs: on PostgreSQL a revocation committed
+// by another instance after the sign-up checked the code is seen here (READ COMMITTED re-reads).
+const redeemableNow = (code: string, at: Date) =>
+  and(
+    eq(invitations.code, code),
+    isNull(invitations.usedAt),
+    isNull(invitations.revokedAt),
+    gt(invitations.expiresAt, at),
+  );
 
 // Byte order of the lower-cased name, as SQLite sorts it, whatever the database's collation.
 const byName = sql`lower(${teams.name}) collate "C"`;
@@ -37,7 +47,7 @@ export class PgTeamsRepository implements TeamsRepository {
     const rows = await this.db
       .update(invitations)
       .set({ usedAt: at, usedBy: userId })
-      .where(and(eq(invitations.code, code), isNull(invitations.usedAt)))
+      .where(redeemableNow(code, at))
       .returning({ code: invitations.code });
     return rows.length === 1;
   }

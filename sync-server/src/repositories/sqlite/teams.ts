@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNull, min, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, min, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connection';
 import {
   invitations,
@@ -11,6 +11,16 @@ import {
 import type { Role } from '../../protocol';
 import type { TeamsRepository } from '../teams.repository';
 import type { SqliteRunner } from './runner';
+
+// Still unused, unrevoked and unexpired when the UPDATE runs: on PostgreSQL a revocation committed
+// by another instance after the sign-up checked the code is seen here (READ COMMITTED re-reads).
+const redeemableNow = (code: string, at: Date) =>
+  and(
+    eq(invitations.code, code),
+    isNull(invitations.usedAt),
+    isNull(invitations.revokedAt),
+    gt(invitations.expiresAt, at),
+  );
 
 // Read on every request that needs a scope: prepared once per connection.
 const prepareMemberships = (db: Db) =>
@@ -57,7 +67,7 @@ export class SqliteTeamsRepository implements TeamsRepository {
         this.r.db
           .update(invitations)
           .set({ usedAt: at, usedBy: userId })
-          .where(and(eq(invitations.code, code), isNull(invitations.usedAt)))
+          .where(redeemableNow(code, at))
           .run().changes === 1,
     );
   }
