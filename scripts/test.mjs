@@ -118,10 +118,10 @@ if (step('build web', 'pnpm', ['--filter', 'web', 'build'])) {
       return { passed: stats.expected + stats.flaky, failed: stats.unexpected };
     },
   );
-  // The two-tablet test again, with two server processes on one data folder behind a
+  // The two-tablet test again, with two server processes on one PostgreSQL database behind a
   // round-robin proxy (sync-server/test/serve-cluster.ts): any instance serves any request.
   suite(
-    'playwright, two instances behind a proxy',
+    'playwright, two instances on PostgreSQL behind a proxy',
     'pnpm',
     [
       '--filter',
@@ -139,6 +139,7 @@ if (step('build web', 'pnpm', ['--filter', 'web', 'build'])) {
       PLAYWRIGHT_JSON_OUTPUT_NAME: join(results, 'playwright-instances.json'),
       CHROMIUM_PATH: prerequisites.chromium,
       E2E_INSTANCES: '2',
+      E2E_DB: 'postgres',
     },
     () => {
       const { stats } = readJson('playwright-instances.json');

@@ -57,6 +57,8 @@ export default defineConfig({
     url: `${origin}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
+    // SIGTERM first, so that serve-cluster stops its instances and its PostgreSQL (E2E_DB).
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
     env: {
       PORT: port,
       DATA_DIR: process.env.E2E_DATA_DIR,

@@ -66,7 +66,7 @@ async function main() {
 
   await fleet.drain();
   await server.stop('SIGTERM');
-  const { problems, records, integrity } = fleet.verifyAgainst(dataDir);
+  const { problems, records, integrity } = await fleet.verifyAgainst(dataDir);
 
   const result = {
     seed: SEED,

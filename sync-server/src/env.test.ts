@@ -1,21 +1,10 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_MODELS_DIR,
-  DEFAULT_WEB_DIR,
-  EnvError,
-  loadEnv,
-  parseEnv,
-  refuseDatabaseUrl,
-} from './env';
+import { DEFAULT_MODELS_DIR, DEFAULT_WEB_DIR, EnvError, loadEnv, parseEnv } from './env';
 import { tempDir } from './test-utils';
 
 describe('parseEnv', () => {
-  it('leaves DATABASE_URL to the server check (the move command reads DATA_DIR beside it)', () => {
-    expect(parseEnv({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' }).PORT).toBe(8787);
-  });
-
   it('applies the defaults', () => {
     const env = parseEnv({}, '/srv/fielddx');
     expect(env).toEqual({
@@ -27,6 +16,7 @@ describe('parseEnv', () => {
       WEB_DIR: DEFAULT_WEB_DIR,
       TRUST_PROXY: false,
       MODELS_DIR: DEFAULT_MODELS_DIR,
+      DATABASE: { dialect: 'sqlite' },
     });
     expect(DEFAULT_WEB_DIR.endsWith(path.join('web', 'build'))).toBe(true);
     expect(DEFAULT_MODELS_DIR.endsWith(`${path.sep}models`)).toBe(true);
@@ -110,12 +100,27 @@ describe('loadEnv', () => {
   });
 });
 
-describe('refuseDatabaseUrl', () => {
-  it('refuses DATABASE_URL instead of quietly using SQLite, and takes it empty as unset', () => {
-    expect(() => refuseDatabaseUrl({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' })).toThrow(
-      /DATABASE_URL is set, but the server does not run on PostgreSQL yet/,
+describe('DATABASE_URL', () => {
+  it('is SQLite when unset or empty, PostgreSQL for a postgres:// URL', () => {
+    expect(parseEnv({}).DATABASE).toEqual({ dialect: 'sqlite' });
+    expect(parseEnv({ DATABASE_URL: ' ' }).DATABASE).toEqual({ dialect: 'sqlite' });
+    expect(parseEnv({ DATABASE_URL: 'postgres://fdx@db:5432/fielddx' }).DATABASE).toEqual({
+      dialect: 'postgres',
+      url: 'postgres://fdx@db:5432/fielddx',
+    });
+  });
+
+  it('refuses anything else, naming the variable and never echoing a password', () => {
+    expect(() => parseEnv({ DATABASE_URL: 'mysql://root:secret@db/fielddx' })).toThrow(
+      /^DATABASE_URL must start with postgres:\/\//,
     );
-    expect(() => refuseDatabaseUrl({ DATABASE_URL: ' ' })).not.toThrow();
-    expect(() => refuseDatabaseUrl({})).not.toThrow();
+    expect(() => parseEnv({ DATABASE_URL: 'not a url:secret' })).toThrow(
+      /DATABASE_URL is not a URL/,
+    );
+    try {
+      parseEnv({ DATABASE_URL: 'mysql://root:s3cr3t@db/fielddx' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('s3cr3t');
+    }
   });
 });

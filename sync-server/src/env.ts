@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { databaseConfigFrom, DatabaseUrlError, type DatabaseConfig } from './db/postgres';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,6 +26,8 @@ export interface Env {
   TRUST_PROXY: boolean;
   /** Absolute path of the bundled models (models/index.json and its folders). */
   MODELS_DIR: string;
+  /** DATABASE_URL: the embedded SQLite database in DATA_DIR (unset), or PostgreSQL. */
+  DATABASE: DatabaseConfig;
 }
 
 export class EnvError extends Error {}
@@ -93,30 +96,23 @@ export function parseEnv(
     WEB_DIR: v.WEB_DIR ? path.resolve(cwd, v.WEB_DIR) : DEFAULT_WEB_DIR,
     TRUST_PROXY: v.TRUST_PROXY ?? false,
     MODELS_DIR: v.MODELS_DIR ? path.resolve(cwd, v.MODELS_DIR) : DEFAULT_MODELS_DIR,
+    DATABASE: databaseOf(raw),
   };
 }
 
-/**
- * The server's own check, apart from parseEnv because the move command reads DATA_DIR with
- * DATABASE_URL set. Refused rather than ignored: an administrator who sets it expects PostgreSQL,
- * and a server quietly writing to SQLite instead would split the installation's data in two.
- */
-export function refuseDatabaseUrl(raw: Record<string, string | undefined>): void {
-  if (raw.DATABASE_URL?.trim()) {
-    throw new EnvError(
-      'DATABASE_URL is set, but the server does not run on PostgreSQL yet (docs/postgresql.md): unset it to use the embedded SQLite database in DATA_DIR',
-    );
+function databaseOf(raw: Record<string, string | undefined>): DatabaseConfig {
+  try {
+    return databaseConfigFrom(raw);
+  } catch (error) {
+    if (error instanceof DatabaseUrlError) throw new EnvError(error.message);
+    throw error;
   }
 }
 
-/**
- * Parses process.env once for the server; on an invalid value (or a DATABASE_URL) prints one line
- * naming it and exits 1.
- */
+/** Parses process.env once for the server; on an invalid value prints one line naming it and exits 1. */
 export function loadEnv(raw: Record<string, string | undefined> = process.env): Env {
   let env: Env;
   try {
-    refuseDatabaseUrl(raw);
     env = parseEnv(raw);
   } catch (err) {
     if (!(err instanceof EnvError)) throw err;

@@ -1,5 +1,6 @@
 /**
- * Several instances behind one address: three real server processes on one data folder behind a
+ * Several instances behind one address: three real server processes on one database (the SQLite
+ * file of one data folder; with TEST_DB=postgres, one PostgreSQL database) behind a
  * round-robin loopback proxy (test/proxy.ts), simulated tablets syncing through it, and one
  * instance SIGKILLed while it applies a large push. The device retries the push with the same
  * mutation ids through the proxy (another instance answers); afterwards every acknowledged edit
@@ -10,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startCluster, type ServerInstance } from '../test/cluster';
 import { Fleet } from '../test/fleet';
 import { startProxy, type LoopbackProxy } from '../test/proxy';
-import { tempDir } from './test-utils';
+import { newPostgresDatabase, TEST_DB, tempDir } from './test-utils';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,14 +24,15 @@ afterAll(async () => {
   data.remove();
 });
 
-describe('three instances behind one proxy', () => {
+describe(`three instances behind one proxy (${TEST_DB})`, () => {
   it('lose and duplicate nothing when one is killed in the middle of a push', async () => {
+    const databaseUrl = TEST_DB === 'postgres' ? await newPostgresDatabase() : undefined;
     const upstreams: string[] = [];
     proxy = await startProxy(upstreams);
     instances = await startCluster(3, {
       dataDir: data.dir,
       publicOrigin: proxy.origin,
-      env: { TRUST_PROXY: 'true' },
+      env: { TRUST_PROXY: 'true', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
     });
     upstreams.push(...instances.map((s) => s.origin));
 
@@ -70,7 +72,9 @@ describe('three instances behind one proxy', () => {
     await fleet.drain();
     for (const s of instances) await s.stop('SIGTERM');
 
-    const { problems, records } = fleet.verifyAgainst(data.dir);
+    const { problems, records } = databaseUrl
+      ? await fleet.verifyAgainstPostgres(databaseUrl)
+      : await fleet.verifyAgainst(data.dir);
     expect(problems).toEqual([]);
     expect(records).toBeGreaterThanOrEqual(1000);
     // The proxy really spread the work: every instance answered.

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type pg from 'pg';
 import { DB_FILE_NAME } from './db/connection';
 import { openPostgres } from './db/postgres';
+import { startCluster } from '../test/cluster';
+import { startProxy } from '../test/proxy';
 import type { Logger } from './logger';
 import { postgresSyncRepository } from './repositories/postgres/sync.repository';
 import type { SyncRepository } from './repositories/sync.repository';
@@ -172,7 +174,7 @@ export class SyncClient {
 export const SYNC_DB = TEST_DB;
 
 /** The tables push and pull write on PostgreSQL (audit_log is append-only and stays). */
-const SYNC_TABLES = [
+export const SYNC_TABLES = [
   'records',
   'record_history',
   'applied_mutations',
@@ -251,7 +253,28 @@ export async function syncWorld(
     logger: options.logger,
     blobStore: options.blobStore,
   });
-  const a = await withAdmin(t.app);
+  const people = await populate(t.app);
+  return {
+    ...t,
+    ...people,
+    dataDir: data.dir,
+    /** Rows of the database that holds the sync tables (SQLite or PostgreSQL, by SYNC_DB). */
+    rows: t.pool ? rowsOnPg(t.pool) : rowsOn(t.sqlite),
+    /** Push and pull's repository, as the app uses it. */
+    sync: t.repos.sync,
+    async cleanup() {
+      await t.close();
+      data.remove();
+    },
+  };
+}
+
+/**
+ * The people of syncWorld, signed up through `app`: team A (clinicians alice and bob, supervisor
+ * sam), team B (clinician carol), and the admin.
+ */
+async function populate(app: TestApp) {
+  const a = await withAdmin(app);
   const teamA = await a.createTeam('Team A');
   const teamB = await a.createTeam('Team B');
   const mk = async (email: string, role: string, team: string) => {
@@ -263,23 +286,41 @@ export async function syncWorld(
   const sam = await mk('sam@example.org', 'supervisor', teamA);
   const carol = await mk('carol@example.org', 'clinician', teamB);
   const admin = new SyncClient(a.admin, a.adminId);
-  return {
-    ...t,
-    ...a,
-    teamA,
-    teamB,
-    alice,
-    bob,
-    sam,
-    carol,
-    adminSync: admin,
+  return { ...a, teamA, teamB, alice, bob, sam, carol, adminSync: admin };
+}
+
+/**
+ * The people of syncWorld on `instanceCount` real server processes sharing one new PostgreSQL
+ * database behind the loopback proxy (test/cluster.ts, test/proxy.ts). `app.request` goes through
+ * the proxy, so TestClient and SyncClient work unchanged; `pool` reads the database.
+ */
+export async function clusterSyncWorld(instanceCount: number) {
+  const data = tempDir('fdx-cluster-');
+  const url = await newPostgresDatabase();
+  const upstreams: string[] = [];
+  const proxy = await startProxy(upstreams);
+  const instances = await startCluster(instanceCount, {
     dataDir: data.dir,
-    /** Rows of the database that holds the sync tables (SQLite or PostgreSQL, by SYNC_DB). */
-    rows: t.pool ? rowsOnPg(t.pool) : rowsOn(t.sqlite),
-    /** Push and pull's repository, as the app uses it. */
-    sync: t.repos.sync,
+    publicOrigin: ORIGIN,
+    env: { DATABASE_URL: url },
+  });
+  upstreams.push(...instances.map((s) => s.origin));
+  const app = {
+    request: (input: string, init?: RequestInit) => fetch(`${proxy.origin}${input}`, init),
+  } as unknown as TestApp;
+  const opened = await openPostgres(url, { max: 2 });
+  const people = await populate(app);
+  return {
+    app,
+    ...people,
+    pool: opened.pool,
+    rows: rowsOnPg(opened.pool),
+    proxy,
+    instances,
     async cleanup() {
-      await t.close();
+      await Promise.all(instances.map((s) => s.stop('SIGKILL')));
+      await proxy.close();
+      await opened.close();
       data.remove();
     },
   };

@@ -7,25 +7,23 @@
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import fc from 'fast-check';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app';
 import * as schema from './db/schema';
 import type { Db } from './db/connection';
 import { PullResponse, PushResponse, type MutationResult, type PullChange } from './protocol';
 import { changedFields, jsonEqual, type RecordData } from './services/merge';
-import { withAccountsFrom } from './repositories/hybrid';
-import { sqliteSyncRepository } from './repositories/sqlite/sync.repository';
+import { sqliteRepositories } from './repositories/sqlite';
 import {
+  clusterSyncWorld,
   patient,
-  pgSyncStore,
   rowsOn,
-  rowsOnPg,
-  SYNC_DB,
+  SYNC_TABLES,
   syncWorld,
-  type PgSyncStore,
   type SyncRows,
 } from './sync-test-utils';
-import { TestClient, testPasswords } from './test-utils';
+import { TEST_DB, TestClient, testPasswords, type TestApp } from './test-utils';
 
 const RUNS = Number(process.env.SYNC_PROPERTY_RUNS ?? 200);
 const SEED = process.env.SYNC_PROPERTY_SEED ? Number(process.env.SYNC_PROPERTY_SEED) : undefined;
@@ -316,35 +314,62 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 // ---------------------------------------------------------------------------------------------
 
-let snapshot: Buffer;
-let base: Awaited<ReturnType<typeof syncWorld>>;
-/** With SYNC_DB=postgres, push and pull's tables, emptied before each run. */
-let pg: PgSyncStore | undefined;
+// SYNC_PROPERTY_INSTANCES=n (with TEST_DB=postgres): the same property through n real server
+// processes on one PostgreSQL database behind the loopback proxy (sync-test-utils clusterSyncWorld),
+// so consecutive requests of one device reach different instances.
+const INSTANCES = Number(process.env.SYNC_PROPERTY_INSTANCES ?? 0);
+if (INSTANCES > 0 && TEST_DB !== 'postgres') {
+  throw new Error('SYNC_PROPERTY_INSTANCES needs TEST_DB=postgres: instances share one database');
+}
+
+let snapshot: Buffer | undefined;
+let base: {
+  app: TestApp;
+  pool?: pg.Pool;
+  rows: SyncRows;
+  cleanup(): Promise<void>;
+} & Pick<
+  Awaited<ReturnType<typeof syncWorld>>,
+  'teamA' | 'teamB' | 'alice' | 'bob' | 'carol' | 'sam'
+>;
+let inProcess: Awaited<ReturnType<typeof syncWorld>> | undefined;
 
 beforeAll(async () => {
-  base = await syncWorld();
-  snapshot = base.sqlite.serialize();
-  if (SYNC_DB === 'postgres') pg = await pgSyncStore();
+  if (INSTANCES > 0) {
+    base = await clusterSyncWorld(INSTANCES);
+  } else {
+    base = inProcess = await syncWorld();
+    // SQLite: each run starts from a copy of the database; PostgreSQL (TEST_DB=postgres): from the
+    // same database with push and pull's tables emptied (users, teams and sessions stay).
+    if (!inProcess.pool) snapshot = inProcess.sqlite.serialize();
+  }
 }, 120_000);
 afterAll(async () => {
-  base.cleanup();
-  await pg?.close();
+  await base.cleanup();
 });
 
 /** A fresh server holding only the users and teams of `base`, with the same sessions. */
 async function freshWorld() {
-  const sqlite = new Database(snapshot);
-  sqlite.pragma('foreign_keys = ON');
-  const db: Db = drizzle({ client: sqlite, schema });
-  await pg?.reset();
-  const app = createApp({
-    db,
-    env: base.env,
-    now: base.clock.now,
-    passwords: testPasswords,
-    ...(pg ? { syncRepo: withAccountsFrom(pg.repo, sqliteSyncRepository(db)) } : {}),
-  });
-  const rows: SyncRows = pg ? rowsOnPg(pg.pool) : rowsOn(sqlite);
+  let sqlite: Database.Database | undefined;
+  let app = base.app;
+  let rows = base.rows;
+  if (snapshot && inProcess) {
+    sqlite = new Database(snapshot);
+    sqlite.pragma('foreign_keys = ON');
+    const db: Db = drizzle({ client: sqlite, schema });
+    app = createApp({
+      repos: sqliteRepositories(db),
+      db,
+      env: inProcess.env,
+      now: inProcess.clock.now,
+      passwords: testPasswords,
+    });
+    rows = rowsOn(sqlite);
+  } else {
+    // The app keeps nothing between requests: the same one serves the emptied database.
+    await base.pool!.query(`TRUNCATE ${SYNC_TABLES.join(', ')}`);
+    await base.pool!.query('UPDATE sessions SET device_id = NULL');
+  }
   const client = (token: string | undefined) => {
     const c = new TestClient(app);
     c.token = token;
@@ -393,7 +418,7 @@ async function freshWorld() {
       false,
     ),
   ];
-  return { sqlite, db, app, devices, record, rows };
+  return { sqlite, app, devices, record, rows };
 }
 
 async function run(actions: Action[], deliverLeftovers: boolean) {
@@ -512,7 +537,7 @@ async function run(actions: Action[], deliverLeftovers: boolean) {
     // 0/1 on SQLite, a boolean on PostgreSQL.
     count('deleted', (await rows('SELECT deleted FROM records')).filter((r) => r.deleted).length);
   } finally {
-    sqlite.close();
+    sqlite?.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import path from 'node:path';
 import { DB_FILE_NAME } from '../src/db/connection';
 import type { MutationResult, PullResponse } from '../src/protocol';
@@ -258,69 +259,87 @@ export class Fleet {
    * What is wrong, read from the SQLite database of `dataDir` once the servers stopped: an
    * acknowledged edit not stored exactly once, a device that does not hold the server's records.
    */
-  verifyAgainst(dataDir: string): { problems: string[]; records: number; integrity: string } {
+  /** verify() on the SQLite database of a data folder (opened read-only), with its integrity check. */
+  async verifyAgainst(
+    dataDir: string,
+  ): Promise<{ problems: string[]; records: number; integrity: string }> {
     const db = new Database(path.join(dataDir, DB_FILE_NAME), { readonly: true });
     try {
       const integrity = String(db.pragma('integrity_check', { simple: true }));
-      // Counted once per (device, mutation): a query per edit would scan history each time.
-      const countsOf = (sql: string) =>
-        new Map(
-          db
-            .prepare<[], { k: string; n: number }>(sql)
-            .all()
-            .map((r) => [r.k, r.n]),
-        );
-      const storedResults = countsOf(
-        `SELECT device_id || ' ' || mutation_id AS k, count(*) AS n FROM applied_mutations GROUP BY k`,
-      );
-      const historyVersions = countsOf(
-        `SELECT device_id || ' ' || mutation_id AS k, count(*) AS n FROM record_history GROUP BY k`,
-      );
-      const problems: string[] = [];
-      for (const a of this.acks) {
-        const key = `${a.deviceId} ${a.mutationId}`;
-        if (storedResults.get(key) !== 1) {
-          problems.push(`acknowledged ${a.mutationId} has no stored result`);
-        }
-        const versions = historyVersions.get(key) ?? 0;
-        if (a.result.status === 'applied' ? versions !== 1 : versions > 1) {
-          problems.push(
-            `acknowledged ${a.mutationId} (${a.result.status}) is in history ${versions}×`,
-          );
-        }
-      }
-      const seqs = db
-        .prepare<[], { n: number; distinct: number }>(
-          'SELECT count(*) AS n, count(DISTINCT seq) AS "distinct" FROM records',
-        )
-        .get()!;
-      if (seqs.n !== seqs.distinct) problems.push(`${seqs.n - seqs.distinct} duplicate seq`);
-      const server = new Map(
-        db
-          .prepare<[], { id: string; version: number; data: string }>(
-            'SELECT id, version, data FROM records',
-          )
-          .all()
-          .map((r) => [r.id, r]),
-      );
-      for (const d of this.devices) {
-        if (d.outbox.size > 0) problems.push(`${d.id} still has ${d.outbox.size} edits waiting`);
-        if (d.records.size !== server.size) {
-          problems.push(`${d.id} holds ${d.records.size} records, the server ${server.size}`);
-        }
-        for (const [id, local] of d.records) {
-          const s = server.get(id);
-          if (!s || s.version !== local.version || s.data !== JSON.stringify(local.data)) {
-            problems.push(`${d.id} differs on ${id}`);
-            break;
-          }
-        }
-      }
-      if (integrity !== 'ok') problems.push(`integrity_check: ${integrity}`);
-      return { problems, records: server.size, integrity };
+      const result = await this.verify((sql) => Promise.resolve(db.prepare(sql).all() as never));
+      if (integrity !== 'ok') result.problems.push(`integrity_check: ${integrity}`);
+      return { ...result, integrity };
     } finally {
       db.close();
     }
+  }
+
+  /** verify() on a PostgreSQL database (the URL the instances were given). */
+  async verifyAgainstPostgres(url: string): Promise<{ problems: string[]; records: number }> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await this.verify(async (sql) => (await client.query(sql)).rows as never);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * Every acknowledged edit stored exactly once, no seq twice, and every device holding exactly the
+   * server's records, read through `rows` (SQL that both dialects understand).
+   */
+  async verify(
+    rows: <R>(sql: string) => Promise<R[]>,
+  ): Promise<{ problems: string[]; records: number }> {
+    // Counted once per (device, mutation): a query per edit would scan history each time.
+    const countsOf = async (sql: string) =>
+      new Map((await rows<{ k: string; n: number | string }>(sql)).map((r) => [r.k, Number(r.n)]));
+    const storedResults = await countsOf(
+      `SELECT device_id || ' ' || mutation_id AS k, count(*) AS n FROM applied_mutations GROUP BY device_id, mutation_id`,
+    );
+    const historyVersions = await countsOf(
+      `SELECT device_id || ' ' || mutation_id AS k, count(*) AS n FROM record_history GROUP BY device_id, mutation_id`,
+    );
+    const problems: string[] = [];
+    for (const a of this.acks) {
+      const key = `${a.deviceId} ${a.mutationId}`;
+      if (storedResults.get(key) !== 1) {
+        problems.push(`acknowledged ${a.mutationId} has no stored result`);
+      }
+      const versions = historyVersions.get(key) ?? 0;
+      if (a.result.status === 'applied' ? versions !== 1 : versions > 1) {
+        problems.push(
+          `acknowledged ${a.mutationId} (${a.result.status}) is in history ${versions}×`,
+        );
+      }
+    }
+    const [seqs] = await rows<{ n: number | string; distinct: number | string }>(
+      'SELECT count(*) AS n, count(DISTINCT seq) AS "distinct" FROM records',
+    );
+    const duplicates = Number(seqs!.n) - Number(seqs!.distinct);
+    if (duplicates !== 0) problems.push(`${duplicates} duplicate seq`);
+    const server = new Map(
+      (
+        await rows<{ id: string; version: number; data: string }>(
+          'SELECT id, version, data FROM records',
+        )
+      ).map((r) => [r.id, r]),
+    );
+    for (const d of this.devices) {
+      if (d.outbox.size > 0) problems.push(`${d.id} still has ${d.outbox.size} edits waiting`);
+      if (d.records.size !== server.size) {
+        problems.push(`${d.id} holds ${d.records.size} records, the server ${server.size}`);
+      }
+      for (const [id, local] of d.records) {
+        const s = server.get(id);
+        if (!s || Number(s.version) !== local.version || s.data !== JSON.stringify(local.data)) {
+          problems.push(`${d.id} differs on ${id}`);
+          break;
+        }
+      }
+    }
+    return { problems, records: server.size };
   }
 }
 

@@ -5,14 +5,14 @@ import type { AppDeps, AppEnv } from '../context';
 import { ApiError, notFound } from '../errors';
 import { Sha256Hex, TEAM_ID_HEADER } from '../protocol';
 import { getBlob, putBlob } from '../services/blobs';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 
 /**
  * /api/blobs/:sha256 — PUT streams the raw body (Content-Type = its mime, at most 25 MB, not
  * subject to the 1 MiB JSON limit), GET returns it within the caller's teams.
  */
-export const blobRoutes = ({ db, env, now, blobStore }: AppDeps) => {
-  const deps = { db, store: blobStore ?? filesystemBlobStore(env.DATA_DIR), now };
+export const blobRoutes = ({ repos, env, now, blobStore }: AppDeps) => {
+  const deps = { repos, store: blobStore ?? filesystemBlobStore(env.DATA_DIR), now };
   return new Hono<AppEnv>()
     .use(requireUser)
     .put('/:sha256', async (c) => {
@@ -21,7 +21,7 @@ export const blobRoutes = ({ db, env, now, blobStore }: AppDeps) => {
         throw new ApiError(400, 'invalid_request', `sha256: ${sha256.error.issues[0]!.message}`);
       }
       const user = c.get('user')!;
-      const { status, body } = await putBlob(deps, scopeOfDb(db, user.id), {
+      const { status, body } = await putBlob(deps, await scopeOf(repos, user.id), {
         sha256: sha256.data,
         teamId: c.req.query('teamId') ?? c.req.header(TEAM_ID_HEADER),
         contentType: c.req.header('content-type'),
@@ -33,7 +33,7 @@ export const blobRoutes = ({ db, env, now, blobStore }: AppDeps) => {
     .get('/:sha256', async (c) => {
       const sha256 = Sha256Hex.safeParse(c.req.param('sha256'));
       if (!sha256.success) throw notFound('Blob');
-      const blob = await getBlob(deps, scopeOfDb(db, c.get('user')!.id), sha256.data);
+      const blob = await getBlob(deps, await scopeOf(repos, c.get('user')!.id), sha256.data);
       return c.body(blob.stream, 200, {
         'Content-Type': blob.mime,
         'Content-Length': String(blob.bytes),

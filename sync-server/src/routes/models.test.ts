@@ -26,7 +26,7 @@ async function setup() {
   onTestFinished(data.remove);
   const t = await makeTestApp({ env: { DATA_DIR: data.dir } });
   onTestFinished(t.close);
-  const deps = { db: t.db, dataDir: data.dir, now: t.clock.now };
+  const deps = { repos: t.repos, dataDir: data.dir, now: t.clock.now };
   const imported = await importBundledModels(deps, bundled, silent);
   const world = await withAdmin(t.app);
   const clinician = await world.member('clinician@example.org');

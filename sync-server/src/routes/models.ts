@@ -61,18 +61,20 @@ function serveFile(c: Context, file: string, hash: string) {
 }
 
 /** /api/models: the catalogue and its files, for any signed-in user. */
-export const modelRoutes = ({ db, env }: AppDeps) =>
+export const modelRoutes = ({ repos, env }: AppDeps) =>
   new Hono<AppEnv>()
     .use(requireUser)
-    .get('/', (c) => c.json({ models: listCatalogue(db) } satisfies ModelCatalogueResponse, 200))
-    .get('/:id/:version/manifest.json', (c) => {
+    .get('/', async (c) =>
+      c.json({ models: await listCatalogue(repos) } satisfies ModelCatalogueResponse, 200),
+    )
+    .get('/:id/:version/manifest.json', async (c) => {
       const { id, version } = params(c);
-      const row = publishedVersion(db, id, version, c.get('user')!.isAdmin);
+      const row = await publishedVersion(repos, id, version, c.get('user')!.isAdmin);
       return c.json(row.manifest, 200);
     })
-    .get('/:id/:version/:file', (c) => {
+    .get('/:id/:version/:file', async (c) => {
       const { id, version } = params(c);
-      const row = publishedVersion(db, id, version, c.get('user')!.isAdmin);
+      const row = await publishedVersion(repos, id, version, c.get('user')!.isAdmin);
       const hash = row.files[c.req.param('file')];
       if (!hash) throw new ApiError(404, 'not_found', `${id} ${version} has no such file`);
       return serveFile(c, modelFilePath(env.DATA_DIR, hash), hash);
@@ -86,8 +88,8 @@ async function fileBytes(value: unknown, field: string): Promise<Uint8Array | un
 }
 
 /** /api/admin/models: every version; upload, activate (or roll back to), retire. */
-export const adminModelRoutes = ({ db, env, now }: AppDeps) => {
-  const deps = { db, dataDir: env.DATA_DIR, now };
+export const adminModelRoutes = ({ repos, env, now }: AppDeps) => {
+  const deps = { repos, dataDir: env.DATA_DIR, now };
   const actor = (c: Context<AuthedEnv>): Actor => ({
     userId: c.get('user').id,
     ip: clientIp(c, env.TRUST_PROXY),
@@ -95,7 +97,9 @@ export const adminModelRoutes = ({ db, env, now }: AppDeps) => {
   });
   return new Hono<AppEnv>()
     .use(requireAdmin)
-    .get('/', (c) => c.json({ models: listAllVersions(db) } satisfies AdminModelListResponse, 200))
+    .get('/', async (c) =>
+      c.json({ models: await listAllVersions(repos) } satisfies AdminModelListResponse, 200),
+    )
     .post(
       '/',
       bodyLimit({
@@ -148,14 +152,24 @@ export const adminModelRoutes = ({ db, env, now }: AppDeps) => {
         return c.json(item, 201);
       },
     )
-    .post('/:id/:version/activate', (c) => {
+    .post('/:id/:version/activate', async (c) => {
       const { id, version } = params(c);
-      const models = activateVersion(deps, actor(c as unknown as Context<AuthedEnv>), id, version);
+      const models = await activateVersion(
+        deps,
+        actor(c as unknown as Context<AuthedEnv>),
+        id,
+        version,
+      );
       return c.json({ models } satisfies AdminModelListResponse, 200);
     })
-    .post('/:id/:version/retire', (c) => {
+    .post('/:id/:version/retire', async (c) => {
       const { id, version } = params(c);
-      const models = retireVersion(deps, actor(c as unknown as Context<AuthedEnv>), id, version);
+      const models = await retireVersion(
+        deps,
+        actor(c as unknown as Context<AuthedEnv>),
+        id,
+        version,
+      );
       return c.json({ models } satisfies AdminModelListResponse, 200);
     });
 };

@@ -1,8 +1,8 @@
 import { Fhir } from 'fhir';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MutationResult } from '../protocol';
-import { csvCell, csvChunks, exportPages } from '../services/review-export';
-import { scopeOfDb } from '../services/scope';
+import { csvCell, csvChunks, exportPages, textStream } from '../services/review-export';
+import { scopeOf } from '../services/scope';
 import {
   diagnosis,
   mutation,
@@ -20,6 +20,12 @@ import { errorOf } from '../test-utils';
  * validated with the `fhir` package's R4 definitions (shipped in the package, no network), and
  * paging over more reports than one page.
  */
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 
 async function setup() {
   const w = await syncWorld();
@@ -132,6 +138,31 @@ describe('csvCell', () => {
   });
 });
 
+describe('textStream', () => {
+  it('takes the next chunk only when the reader wants more, and closes its source on cancel', async () => {
+    let made = 0;
+    let closed = false;
+    async function* source() {
+      try {
+        for (let i = 0; i < 100; i++) {
+          made++;
+          yield `chunk ${i};`;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const reader = textStream(source()).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toBe('chunk 0;');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // One chunk queued ahead at most (highWaterMark 1), however long the reader waits.
+    expect(made).toBeLessThanOrEqual(2);
+    await reader.cancel();
+    expect(closed).toBe(true);
+  });
+});
+
 describe('GET /api/review/export.csv', () => {
   it('streams one row per shared report, or per diagnosis, escaped', async () => {
     const w = await setup();
@@ -194,17 +225,42 @@ describe('GET /api/review/export.csv', () => {
       made.push((await shareCase(w, i % 2 ? w.bob : w.alice)).r.id);
       w.clock.advance(1000);
     }
-    const pages = [...exportPages(w.db, scopeOfDb(w.db, w.sam.userId), {}, 3)];
+    const scope = await scopeOf(w.repos, w.sam.userId);
+    const pages = await collect(exportPages(w.repos, scope, {}, 3));
     expect(pages.map((p) => p.rows.length)).toEqual([3, 3, 1]);
     expect(pages.flatMap((p) => p.rows.map((r) => r.reportId))).toEqual(made);
-    const csv = [
-      ...csvChunks(
-        exportPages(w.db, scopeOfDb(w.db, w.sam.userId), { clinicianId: w.bob.userId }, 2),
-        'reports',
-        new Date(),
-      ),
-    ].join('');
+    const csv = (
+      await collect(
+        csvChunks(
+          exportPages(w.repos, scope, { clinicianId: w.bob.userId }, 2),
+          'reports',
+          new Date(),
+        ),
+      )
+    ).join('');
     expect(parseCsv(csv.slice(1))).toHaveLength(1 + 3);
+
+    // A page is read when the consumer asks for it, not before.
+    let reads = 0;
+    const counting = {
+      ...w.repos,
+      reviewReports: new Proxy(w.repos.reviewReports, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== 'exportPage' || typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            reads++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      }),
+    };
+    const lazy = exportPages(counting, scope, {}, 3);
+    expect(reads).toBe(0);
+    expect((await lazy.next()).value?.rows).toHaveLength(3);
+    expect(reads).toBe(1);
+    await lazy.return(undefined);
+    expect(reads).toBe(1);
   });
 });
 

@@ -18,11 +18,11 @@ import {
   type ReviewTeamsResponse,
 } from '../protocol';
 import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
-import { writeAuditDb } from '../services/audit';
+import { writeAudit, writeAuditDb } from '../services/audit';
 import { csvChunks, exportPages, fhirChunks, textStream } from '../services/review-export';
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf, scopeOfDb } from '../services/scope';
 import { push } from '../services/sync';
 import { contactOf } from './sync';
 
@@ -38,11 +38,15 @@ export function parseQuery<T extends z.ZodType>(
   return parsed.data;
 }
 
-/** A generator whose first item was already taken, whole again. */
-function* resume<T>(first: IteratorResult<T>, rest: Iterator<T>): Generator<T> {
-  if (first.done) return;
-  yield first.value;
-  for (let n = rest.next(); !n.done; n = rest.next()) yield n.value;
+/** A generator whose first item was already taken, whole again (and closed with it). */
+async function* resume<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    if (first.done) return;
+    yield first.value;
+    for (let n = await rest.next(); !n.done; n = await rest.next()) yield n.value;
+  } finally {
+    await rest.return?.(undefined);
+  }
 }
 
 /** HTTP status of a rejected review-side write on the direct route. */
@@ -64,22 +68,23 @@ export const reviewRoutes = (
     userId: c.get('user')!.id,
     ip: clientIp(c, env.TRUST_PROXY),
   });
-  const startExport = (
+  const startExport = async (
     caller: { userId: string; ip: string },
     format: 'csv' | 'fhir',
     q: Parameters<typeof exportPages>[2],
   ) => {
     const at = now();
-    const pages = exportPages(db, scopeOfDb(db, caller.userId), q);
-    const first = pages.next();
-    writeAuditDb(db, { ...caller, at }, 'review.export', null, { format, filters: q });
+    const pages = exportPages(repos, await scopeOf(repos, caller.userId), q);
+    const first = await pages.next();
+    await writeAudit(repos, { ...caller, at }, 'review.export', null, { format, filters: q });
     return { rows: resume(first, pages), at };
   };
   return new Hono<AppEnv>()
     .use(requireUser)
-    .get('/dashboard', (c) => {
+    .get('/dashboard', async (c) => {
       const q = parseQuery(DashboardQuery, c.req.query());
-      const body = dashboard(db, scopeOfDb(db, c.get('user')!.id), q, now(), prevalenceOf);
+      const scope = await scopeOf(repos, c.get('user')!.id);
+      const body = await dashboard(repos, scope, q, now(), prevalenceOf);
       return c.json(body satisfies DashboardResponse, 200);
     })
     .get('/queue', (c) => {
@@ -87,17 +92,17 @@ export const reviewRoutes = (
       const body = queue(db, scopeOfDb(db, c.get('user')!.id), q, now());
       return c.json(body satisfies QueueResponse, 200);
     })
-    .get('/export.csv', (c) => {
+    .get('/export.csv', async (c) => {
       const q = parseQuery(ExportCsvQuery, c.req.query());
-      const { rows, at } = startExport(callerOf(c), 'csv', q);
+      const { rows, at } = await startExport(callerOf(c), 'csv', q);
       return c.body(textStream(csvChunks(rows, q.rows, at)), 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.csv"`,
       });
     })
-    .get('/export.fhir', (c) => {
+    .get('/export.fhir', async (c) => {
       const q = parseQuery(QueueFilters, c.req.query());
-      const { rows, at } = startExport(callerOf(c), 'fhir', q);
+      const { rows, at } = await startExport(callerOf(c), 'fhir', q);
       return c.body(textStream(fhirChunks(rows, env.PUBLIC_ORIGIN, at)), 200, {
         'Content-Type': 'application/fhir+json; charset=utf-8',
         'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.fhir.json"`,

@@ -1,9 +1,7 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from '../blob-store/store';
-import type { Db } from '../db/connection';
-import { blobs, blobTeams, reviewDiagnoses } from '../db/schema';
 import { ApiError, notFound } from '../errors';
 import { MAX_BLOB_BYTES, type BlobPutResponse } from '../protocol';
+import type { Repositories } from '../repositories';
 import type { Scope } from './scope';
 
 /*
@@ -39,7 +37,7 @@ export interface PutBlobInput {
 }
 
 export interface BlobDeps {
-  db: Db;
+  repos: Repositories;
   store: BlobStore;
   now: () => Date;
 }
@@ -51,7 +49,7 @@ export interface BlobDeps {
  * not enough to read a blob).
  */
 export async function putBlob(
-  { db, store, now }: BlobDeps,
+  { repos, store, now }: BlobDeps,
   scope: Scope,
   input: PutBlobInput,
 ): Promise<{ status: 200 | 201; body: BlobPutResponse }> {
@@ -66,14 +64,8 @@ export async function putBlob(
   if (!scope.clinicianTeams.has(teamId)) {
     throw new ApiError(403, 'forbidden', 'You may not upload blobs for this team');
   }
-  const existing = db.select().from(blobs).where(eq(blobs.sha256, sha256)).get();
-  const granted =
-    existing &&
-    db
-      .select({ teamId: blobTeams.teamId })
-      .from(blobTeams)
-      .where(and(eq(blobTeams.sha256, sha256), eq(blobTeams.teamId, teamId)))
-      .get();
+  const existing = await repos.blobs.find(sha256);
+  const granted = existing !== undefined && (await repos.blobs.hasTeam(sha256, teamId));
   if (existing && granted && (await store.has(sha256))) {
     await input.body?.cancel().catch(() => {});
     return {
@@ -102,19 +94,10 @@ export async function putBlob(
   const at = now();
   // The answer names this upload's type, never the one another team stored the bytes with.
   const mime = normalizeMime(input.contentType);
-  db.transaction(
-    (tx) => {
-      tx.insert(blobs)
-        .values({ sha256, bytes, mime, teamId, createdBy: scope.userId, createdAt: at })
-        // The first upload's row (and type) stays.
-        .onConflictDoNothing()
-        .run();
-      tx.insert(blobTeams)
-        .values({ sha256, teamId, createdBy: scope.userId, createdAt: at })
-        .onConflictDoNothing()
-        .run();
-    },
-    { behavior: 'immediate' },
+  // Both rows or neither; each insert does nothing on conflict, so that concurrent uploads of one
+  // hash (on any instance) all succeed, and the first upload's row (and type) stays.
+  await repos.transaction((tx) =>
+    tx.blobs.record({ sha256, bytes, mime, teamId, createdBy: scope.userId, createdAt: at }),
   );
   return { status: 201, body: { sha256, bytes, mime, created: true } };
 }
@@ -136,36 +119,15 @@ export interface BlobDownload {
  * draft's image stays on the clinicians' side.
  */
 export async function getBlob(
-  { db, store }: Omit<BlobDeps, 'now'>,
+  { repos, store }: { repos: Pick<Repositories, 'blobs'>; store: BlobStore },
   scope: Scope,
   sha256: string,
 ): Promise<BlobDownload> {
   const missing = notFound('Blob');
-  const clinical = [...scope.clinicianTeams];
-  const supervised = [...scope.supervisorTeams];
-  const row = db
-    .select({ bytes: blobs.bytes, mime: blobs.mime })
-    .from(blobs)
-    .where(
-      and(
-        eq(blobs.sha256, sha256),
-        or(
-          clinical.length > 0
-            ? sql`exists (select 1 from ${blobTeams} where ${blobTeams.sha256} = ${blobs.sha256}
-                 and ${inArray(blobTeams.teamId, clinical)})`
-            : sql`0`,
-          scope.isAdmin
-            ? sql`exists (select 1 from ${reviewDiagnoses}
-                 where ${reviewDiagnoses.imageSha256} = ${blobs.sha256})`
-            : supervised.length > 0
-              ? sql`exists (select 1 from ${reviewDiagnoses}
-                   where ${reviewDiagnoses.imageSha256} = ${blobs.sha256}
-                   and ${inArray(reviewDiagnoses.teamId, supervised)})`
-              : sql`0`,
-        ),
-      ),
-    )
-    .get();
+  const row = await repos.blobs.findReadable(sha256, {
+    clinicianTeams: [...scope.clinicianTeams],
+    supervisedTeams: scope.isAdmin ? 'all' : [...scope.supervisorTeams],
+  });
   if (!row) throw missing;
   const stream = await store.getStream(sha256);
   if (!stream) throw missing;

@@ -2,9 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/connection';
-import { modelVersions, type ModelVersionRow } from '../db/schema';
+import type { ModelVersionRow } from '../db/schema';
 import { ApiError } from '../errors';
 import type { Logger } from '../logger';
 import {
@@ -17,7 +16,9 @@ import {
   type CatalogueItem,
   type ModelStatus,
 } from '../protocol';
-import { writeAuditDb, type Actor } from './audit';
+import type { Repositories, TxRepositories } from '../repositories';
+import { sqliteRepositories } from '../repositories/sqlite';
+import { writeAudit, type Actor } from './audit';
 import { graphMismatch } from './onnx-check';
 
 /*
@@ -29,6 +30,16 @@ import { graphMismatch } from './onnx-check';
  */
 
 export interface ModelDeps {
+  repos: Repositories;
+  dataDir: string;
+  now: () => Date;
+}
+
+/**
+ * Legacy: the server entry (index.ts) still passes its SQLite database (issue 17); to be removed
+ * once it passes `repos`.
+ */
+export interface LegacyModelDeps {
   db: Db;
   dataDir: string;
   now: () => Date;
@@ -67,41 +78,44 @@ function toItem(row: ModelVersionRow): CatalogueItem {
 }
 
 /** What tablets see: active and retired versions (staged ones are not published yet). */
-export function listCatalogue(db: Db): CatalogueItem[] {
-  return db
-    .select()
-    .from(modelVersions)
-    .where(inArray(modelVersions.status, ['active', 'retired']))
-    .orderBy(asc(modelVersions.id), asc(modelVersions.createdAt))
-    .all()
-    .map(toItem);
+export async function listCatalogue(
+  repos: Pick<TxRepositories, 'models'>,
+): Promise<CatalogueItem[]> {
+  const rows = await repos.models.listVersions({ statuses: ['active', 'retired'] });
+  return rows.map(toItem);
 }
 
-export function listAllVersions(db: Db): AdminModelItem[] {
-  return db
-    .select()
-    .from(modelVersions)
-    .orderBy(asc(modelVersions.id), asc(modelVersions.createdAt))
-    .all()
-    .map((row) => ({ ...toItem(row), source: row.source, createdBy: row.createdBy }));
+const toAdminItem = (row: ModelVersionRow): AdminModelItem => ({
+  ...toItem(row),
+  source: row.source,
+  createdBy: row.createdBy,
+});
+
+/** Every version, staged ones included; only those of model `id` when given. */
+export async function listAllVersions(
+  repos: Pick<TxRepositories, 'models'>,
+  id?: string,
+): Promise<AdminModelItem[]> {
+  const rows = await repos.models.listVersions(id === undefined ? {} : { id });
+  return rows.map(toAdminItem);
 }
 
-export function getVersion(db: Db, id: string, version: string): ModelVersionRow | undefined {
-  return db
-    .select()
-    .from(modelVersions)
-    .where(and(eq(modelVersions.id, id), eq(modelVersions.version, version)))
-    .get();
+export function getVersion(
+  repos: Pick<TxRepositories, 'models'>,
+  id: string,
+  version: string,
+): Promise<ModelVersionRow | undefined> {
+  return repos.models.getVersion(id, version);
 }
 
 /** A published version (active or retired), or 404; staged versions only for administrators. */
-export function publishedVersion(
-  db: Db,
+export async function publishedVersion(
+  repos: Pick<TxRepositories, 'models'>,
   id: string,
   version: string,
   isAdmin: boolean,
-): ModelVersionRow {
-  const row = getVersion(db, id, version);
+): Promise<ModelVersionRow> {
+  const row = await getVersion(repos, id, version);
   if (!row || (row.status === 'staged' && !isAdmin)) {
     throw new ApiError(404, 'not_found', `No model ${id} version ${version}`);
   }
@@ -170,8 +184,9 @@ export async function checkModelFiles(files: ModelFiles): Promise<Manifest> {
   return manifest;
 }
 
-async function storeVersion(
-  deps: ModelDeps,
+/** Stores the version's files (content-addressed, idempotent) and returns its row, not yet written. */
+async function storeFiles(
+  deps: Pick<ModelDeps, 'dataDir' | 'now'>,
   manifest: Manifest,
   raw: Record<string, unknown>,
   files: ModelFiles,
@@ -189,7 +204,7 @@ async function storeVersion(
     stored[manifest.input.image.check] = await storeFile(deps.dataDir, files.check);
   }
   const now = deps.now();
-  const row: ModelVersionRow = {
+  return {
     id: manifest.id,
     version: manifest.version,
     name: manifest.name,
@@ -206,8 +221,6 @@ async function storeVersion(
     createdAt: now,
     activatedAt: meta.status === 'active' ? now : null,
   };
-  deps.db.insert(modelVersions).values(row).run();
-  return row;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,62 +233,71 @@ export async function uploadVersion(
   releaseNotes: string,
 ): Promise<AdminModelItem> {
   const manifest = await checkModelFiles(files);
-  if (getVersion(deps.db, manifest.id, manifest.version)) {
-    throw new ApiError(
+  const exists = () =>
+    new ApiError(
       409,
       'model_version_exists',
       `${manifest.id} ${manifest.version} is already in the catalogue; give the new one another version`,
     );
-  }
-  const row = await storeVersion(deps, manifest, files.manifest as Record<string, unknown>, files, {
+  // Refused before its files are written; the conditional insert below settles a race.
+  if (await getVersion(deps.repos, manifest.id, manifest.version)) throw exists();
+  const row = await storeFiles(deps, manifest, files.manifest as Record<string, unknown>, files, {
     status: 'staged',
     source: 'uploaded',
     createdBy: actor.userId,
     releaseNotes,
   });
-  writeAuditDb(deps.db, actor, 'model.upload', `${row.id}@${row.version}`, { sha256: row.sha256 });
-  return { ...toItem(row), source: row.source, createdBy: row.createdBy };
+  await deps.repos.transaction(async (tx) => {
+    // INSERT … ON CONFLICT DO NOTHING: of two uploads of one version at once, one gets the 409.
+    if (!(await tx.models.insertVersion(row))) throw exists();
+    await writeAudit(tx, actor, 'model.upload', `${row.id}@${row.version}`, {
+      sha256: row.sha256,
+    });
+  });
+  return toAdminItem(row);
 }
 
-function setActive(db: Db, id: string, version: string, at: Date): void {
-  db.update(modelVersions)
-    .set({ status: 'retired' })
-    .where(and(eq(modelVersions.id, id), eq(modelVersions.status, 'active')))
-    .run();
-  db.update(modelVersions)
-    .set({ status: 'active', activatedAt: at })
-    .where(and(eq(modelVersions.id, id), eq(modelVersions.version, version)))
-    .run();
-}
+const noVersion = (id: string, version: string) =>
+  new ApiError(404, 'not_found', `No model ${id} version ${version}`);
 
 /** Makes a version the active one of its model; the previous active version is retired. */
-export function activateVersion(deps: ModelDeps, actor: Actor, id: string, version: string) {
-  return deps.db.transaction((tx) => {
-    const row = getVersion(tx as unknown as Db, id, version);
-    if (!row) throw new ApiError(404, 'not_found', `No model ${id} version ${version}`);
-    const previous = tx
-      .select({ version: modelVersions.version })
-      .from(modelVersions)
-      .where(and(eq(modelVersions.id, id), eq(modelVersions.status, 'active')))
-      .get();
-    if (previous?.version !== version) setActive(tx as unknown as Db, id, version, actor.at);
-    writeAuditDb(tx, actor, 'model.activate', `${id}@${version}`, {
+export function activateVersion(
+  deps: Pick<ModelDeps, 'repos'>,
+  actor: Actor,
+  id: string,
+  version: string,
+): Promise<AdminModelItem[]> {
+  return deps.repos.transaction(async (tx) => {
+    // The model's lock (ModelsRepository.lockModel) first: two administrators activating two
+    // versions at once, on two instances, run one after the other, and the second reads the
+    // first's result as its `previous`. The partial unique index model_versions_one_active is the
+    // backstop: never two active versions of a model.
+    await tx.models.lockModel(id);
+    const versions = await tx.models.listVersions({ id });
+    if (!versions.some((v) => v.version === version)) throw noVersion(id, version);
+    const previous = versions.find((v) => v.status === 'active');
+    if (previous?.version !== version) await tx.models.setActive(id, version, actor.at);
+    await writeAudit(tx, actor, 'model.activate', `${id}@${version}`, {
       previous: previous?.version ?? null,
     });
-    return listAllVersions(tx as unknown as Db).filter((m) => m.id === id);
+    return listAllVersions(tx, id);
   });
 }
 
-export function retireVersion(deps: ModelDeps, actor: Actor, id: string, version: string) {
-  return deps.db.transaction((tx) => {
-    const row = getVersion(tx as unknown as Db, id, version);
-    if (!row) throw new ApiError(404, 'not_found', `No model ${id} version ${version}`);
-    tx.update(modelVersions)
-      .set({ status: 'retired' })
-      .where(and(eq(modelVersions.id, id), eq(modelVersions.version, version)))
-      .run();
-    writeAuditDb(tx, actor, 'model.retire', `${id}@${version}`, { was: row.status });
-    return listAllVersions(tx as unknown as Db).filter((m) => m.id === id);
+export function retireVersion(
+  deps: Pick<ModelDeps, 'repos'>,
+  actor: Actor,
+  id: string,
+  version: string,
+) {
+  return deps.repos.transaction(async (tx) => {
+    // Locked like an activation, so that the audit's `was` is the status this retirement ended.
+    await tx.models.lockModel(id);
+    const row = await tx.models.getVersion(id, version);
+    if (!row) throw noVersion(id, version);
+    await tx.models.retire(id, version);
+    await writeAudit(tx, actor, 'model.retire', `${id}@${version}`, { was: row.status });
+    return listAllVersions(tx, id);
   });
 }
 
@@ -287,13 +309,17 @@ export function retireVersion(deps: ModelDeps, actor: Actor, id: string, version
  * version becomes active when it is newer than every version of its model the server knows;
  * otherwise it is kept as retired. A version already known is never changed, so an administrator's
  * rollback survives a restart. A bundled model whose files do not match its manifest is skipped
- * with a warning.
+ * with a warning. Several instances starting at once import each version once (the model's lock).
  */
 export async function importBundledModels(
-  deps: ModelDeps,
+  given: ModelDeps | LegacyModelDeps,
   bundledDir: string,
   logger: Pick<Logger, 'info' | 'warn'>,
 ): Promise<number> {
+  const deps: ModelDeps =
+    'repos' in given
+      ? given
+      : { repos: sqliteRepositories(given.db), dataDir: given.dataDir, now: given.now };
   const indexPath = path.join(bundledDir, 'index.json');
   if (!existsSync(indexPath)) return 0;
   const index = JSON.parse(await readFile(indexPath, 'utf8')) as { path?: string }[];
@@ -306,7 +332,7 @@ export async function importBundledModels(
       const parsed = Manifest.safeParse(raw);
       if (!parsed.success) throw new Error(describeIssues(parsed.error));
       const manifest = parsed.data;
-      if (getVersion(deps.db, manifest.id, manifest.version)) continue;
+      if (await getVersion(deps.repos, manifest.id, manifest.version)) continue;
       const folder = path.dirname(manifestPath);
       const model = new Uint8Array(await readFile(path.join(folder, manifest.file)));
       const checkName = manifest.modality === 'image' ? manifest.input.image.check : undefined;
@@ -315,13 +341,7 @@ export async function importBundledModels(
         : undefined;
       if (sha256(model) !== manifest.sha256)
         throw new Error('model.onnx does not match its sha256');
-      const known = deps.db
-        .select({ version: modelVersions.version })
-        .from(modelVersions)
-        .where(eq(modelVersions.id, manifest.id))
-        .all();
-      const newest = known.every((k) => compareVersions(manifest.version, k.version) > 0);
-      await storeVersion(
+      const row = await storeFiles(
         deps,
         manifest,
         raw,
@@ -333,9 +353,19 @@ export async function importBundledModels(
           releaseNotes: 'Bundled with the app.',
         },
       );
-      if (newest) setActive(deps.db, manifest.id, manifest.version, deps.now());
+      const active = await deps.repos.transaction(async (tx) => {
+        await tx.models.lockModel(manifest.id);
+        const known = await tx.models.listVersions({ id: manifest.id });
+        // Another instance imported it since the check above.
+        if (known.some((k) => k.version === manifest.version)) return undefined;
+        const newest = known.every((k) => compareVersions(manifest.version, k.version) > 0);
+        if (!(await tx.models.insertVersion(row))) return undefined;
+        if (newest) await tx.models.setActive(manifest.id, manifest.version, deps.now());
+        return newest;
+      });
+      if (active === undefined) continue;
       imported++;
-      logger.info('model imported', { id: manifest.id, version: manifest.version, active: newest });
+      logger.info('model imported', { id: manifest.id, version: manifest.version, active });
     } catch (error) {
       logger.warn('bundled model skipped', {
         path: entry.path,

@@ -1,11 +1,10 @@
-import type Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Db } from '../db/connection';
 import { ApiError } from '../errors';
 import type { DashboardResponse } from '../protocol';
-import { reviewTeamsDb } from './review-queue';
+import type { TxRepositories } from '../repositories';
+import { reviewTeams } from './review-queue';
 import type { Scope } from './scope';
 import { median, weekNumber, weekNumberToDate, wilson } from './stats';
 
@@ -55,16 +54,14 @@ export interface DashboardRequest {
   backupAlertDays: number;
 }
 
-const client = (db: Db) => (db as Db & { $client: Database.Database }).$client;
-
-export function dashboard(
-  db: Db,
+export async function dashboard(
+  repos: Pick<TxRepositories, 'reviewReports' | 'teams'>,
   scope: Scope,
   q: DashboardRequest,
   now: Date,
   prevalenceOf: PrevalenceOf,
-): DashboardResponse {
-  const all = reviewTeamsDb(db, scope);
+): Promise<DashboardResponse> {
+  const all = await reviewTeams(repos, scope);
   if (q.teamId !== undefined && !all.includes(q.teamId)) {
     throw new ApiError(403, 'forbidden', 'You do not review this team');
   }
@@ -76,61 +73,35 @@ export function dashboard(
   if (from > to) throw new ApiError(400, 'invalid_request', 'from: must not be after to');
   const start = Date.parse(`${from}T00:00:00Z`);
   const end = Date.parse(`${to}T00:00:00Z`) + DAY_MS;
-  const c = client(db);
-  const inTeams = (col: string) => `${col} IN (${teams.map(() => '?').join(', ')})`;
-
-  const teamRows = c
-    .prepare(`SELECT id, name FROM teams WHERE ${inTeams('id')} ORDER BY name`)
-    .all(...teams) as { id: string; name: string }[];
-
-  // Workload ------------------------------------------------------------------------------
   // Weekly figures come from counters per week (services/review-index.ts): a period covers the
   // weeks it overlaps.
   const firstWeek = weekNumber(start);
   const lastWeek = weekNumber(end - 1);
-  const activity = c
-    .prepare(
-      `SELECT team_id AS teamId, user_id AS clinicianId, week, encounters, shared AS n, returned
-       FROM clinician_activity WHERE ${inTeams('team_id')} AND week >= ? AND week <= ?
-       ORDER BY week, team_id, user_id`,
-    )
-    .all(...teams, firstWeek, lastWeek) as {
-    teamId: string;
-    clinicianId: string;
-    week: number;
-    encounters: number;
-    n: number;
-    returned: number;
-  }[];
+  const read = repos.reviewReports;
+  // Independent reads: on PostgreSQL they may run on several connections at once.
+  const [teamRows, activity, waiting, toReview, clinicianRows, deviceRows, runs, verdictCounts] =
+    await Promise.all([
+      read.teamNames(teams),
+      read.clinicianWeeks(teams, firstWeek, lastWeek),
+      read.awaitingSharedAt(teams),
+      read.shareToReviewMs(teams, start, end),
+      read.clinicians(teams),
+      read.clinicianDevices(teams),
+      read.modelWeeks(teams, firstWeek, lastWeek),
+      // The latest verdict on each result (given in the period) is the field truth.
+      read.verdictCounts(teams, start, end),
+    ]);
+
+  // Workload ------------------------------------------------------------------------------
   const shared = activity.filter((a) => a.n > 0);
   const encounters = activity
     .filter((a) => a.encounters > 0)
     .map((a) => ({ userId: a.clinicianId, teamId: a.teamId, week: a.week, n: a.encounters }));
 
-  const waiting = c
-    .prepare(
-      `SELECT shared_at FROM review_reports WHERE ${inTeams('team_id')} AND state = 'awaiting'`,
-    )
-    .pluck()
-    .all(...teams) as number[];
   const ages = waiting.map((s) => Math.max(0, now.getTime() - s) / HOUR_MS);
   const bucket = (lo: number, hi: number) => ages.filter((h) => h >= lo * 24 && h < hi * 24).length;
 
-  const toReview = c
-    .prepare(
-      `SELECT at - revision_shared_at FROM review_events
-       WHERE ${inTeams('team_id')} AND at >= ? AND at < ? AND first_of_revision = 1`,
-    )
-    .pluck()
-    .all(...teams, start, end) as number[];
-
   // Clinicians -------------------------------------------------------------------------------
-  const clinicianRows = c
-    .prepare(
-      `SELECT u.id, u.name, m.team_id AS teamId FROM team_memberships m JOIN users u ON u.id = m.user_id
-       WHERE m.role = 'clinician' AND ${inTeams('m.team_id')} ORDER BY u.name, u.id`,
-    )
-    .all(...teams) as { id: string; name: string; teamId: string }[];
   const group = <T extends { teamId: string }>(rows: T[], userOf: (r: T) => string) => {
     const m = new Map<string, T[]>();
     for (const r of rows) {
@@ -164,21 +135,6 @@ export function dashboard(
   });
 
   // Devices ----------------------------------------------------------------------------------
-  const deviceRows = c
-    .prepare(
-      `SELECT d.id AS deviceId, d.user_id AS userId, u.name AS userName, m.team_id AS teamId,
-         d.last_push_at AS lastPushAt
-       FROM devices d JOIN users u ON u.id = d.user_id
-       JOIN team_memberships m ON m.user_id = d.user_id AND m.role = 'clinician'
-       WHERE ${inTeams('m.team_id')} ORDER BY d.last_push_at IS NOT NULL, d.last_push_at, d.id`,
-    )
-    .all(...teams) as {
-    deviceId: string;
-    userId: string;
-    userName: string;
-    teamId: string;
-    lastPushAt: number | null;
-  }[];
   const devices = deviceRows.map((d) => {
     const days = d.lastPushAt === null ? null : (now.getTime() - d.lastPushAt) / DAY_MS;
     return {
@@ -193,41 +149,6 @@ export function dashboard(
   });
 
   // Models -----------------------------------------------------------------------------------
-  const runs = c
-    .prepare(
-      `SELECT model_id AS modelId, model_version AS modelVersion, max(model_name) AS modelName,
-         week, sum(runs) AS n, sum(positives) AS positives, sum(assessed) AS assessed,
-         sum(agreed) AS agreed
-       FROM model_weekly WHERE ${inTeams('team_id')} AND week >= ? AND week <= ?
-       GROUP BY model_id, model_version, week HAVING sum(runs) > 0
-       ORDER BY model_id, model_version, week`,
-    )
-    .all(...teams, firstWeek, lastWeek) as {
-    modelId: string;
-    modelVersion: string;
-    modelName: string;
-    week: number;
-    n: number;
-    positives: number;
-    assessed: number;
-    agreed: number;
-  }[];
-  // The latest verdict on each result (given in the period) is the field truth.
-  const verdictCounts = c
-    .prepare(
-      `SELECT model_id AS modelId, model_version AS modelVersion, model_positive AS modelPositive,
-         verdict, count(*) AS n
-       FROM verdict_latest WHERE ${inTeams('team_id')} AND at >= ? AND at < ?
-       GROUP BY model_id, model_version, model_positive, verdict`,
-    )
-    .all(...teams, start, end) as {
-    modelId: string;
-    modelVersion: string;
-    modelPositive: number;
-    verdict: 'right' | 'wrong' | 'cant_tell';
-    n: number;
-  }[];
-
   const keyOf = (id: string, version: string) => `${id}\u0000${version}`;
   const models = new Map<string, DashboardResponse['models'][number]>();
   const modelOf = (modelId: string, modelVersion: string, modelName: string) => {

@@ -1,13 +1,11 @@
-import type Database from 'better-sqlite3';
-import type { Db } from '../db/connection';
+import type { TxRepositories } from '../repositories';
+import type {
+  ExportCursor,
+  ExportRow,
+  ReportFilter,
+} from '../repositories/review-reports.repository';
 import type { RecordData } from './merge';
-import {
-  QUEUE_COLUMNS,
-  QUEUE_FROM,
-  reviewTeamsDb,
-  whereOf,
-  type ParsedFilters,
-} from './review-queue';
+import { reviewTeams, type ParsedFilters } from './review-queue';
 import { ageYears, diagnosisIdsOf, diagnosisPositive, imageOf, str } from './review-model';
 import type { Scope } from './scope';
 import { ApiError } from '../errors';
@@ -16,36 +14,15 @@ import { ApiError } from '../errors';
  * Exports of the filtered queue (issue 11): CSV and a FHIR R4 Bundle, both streamed. Reports are
  * read in keyset pages of EXPORT_PAGE (shared_at, report_id) and each page is turned into text
  * when the response stream asks for more, so memory stays flat whatever the count: no query stays
- * open between pages (better-sqlite3 would hold the connection busy), and nothing accumulates but
- * the ids of patients and models already written to the Bundle.
+ * open between pages (better-sqlite3 would hold the connection busy, a PostgreSQL cursor a pooled
+ * connection), and nothing accumulates but the ids of patients and models already written to the
+ * Bundle.
  */
 
 /** Reports per page: a page's FHIR text is ~1 MB, the most the export holds at once. */
 export const EXPORT_PAGE = 100;
 
-const client = (db: Db) => (db as Db & { $client: Database.Database }).$client;
-
-interface ExportRow {
-  reportId: string;
-  teamId: string;
-  teamName: string | null;
-  patientId: string;
-  patientName: string;
-  sex: string;
-  birthDate: string | null;
-  village: string;
-  clinicianId: string;
-  clinicianName: string | null;
-  revision: number;
-  state: string;
-  sharedAt: number;
-  firstSharedAt: number;
-  reviewedAt: number | null;
-  positive: number;
-  abnormal: number;
-  disagreement: number;
-  priority: number;
-}
+export type { ExportRow };
 
 interface Verdict {
   verdict: string;
@@ -53,7 +30,7 @@ interface Verdict {
 }
 
 /** One page of reports with the records they reference. */
-interface Page {
+export interface Page {
   rows: ExportRow[];
   records: Map<string, RecordData>;
   verdicts: Map<string, Verdict>;
@@ -61,97 +38,112 @@ interface Page {
 
 const key = (table: string, id: string) => `${table}/${id}`;
 
-function exportTeams(db: Db, scope: Scope, teamId: string | undefined): string[] {
-  const teams = reviewTeamsDb(db, scope);
+const DAY_MS = 86_400_000;
+const dayStart = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
+
+/** The queue filters as conditions on review_reports rows (the queue's whereOf, state included). */
+export function reportFilter(f: ParsedFilters): ReportFilter {
+  const out: ReportFilter = {};
+  if (f.state) out.state = f.state;
+  if (f.clinicianId) out.clinicianId = f.clinicianId;
+  if (f.village) out.villageKey = f.village.toLowerCase();
+  if (f.from) out.sharedFrom = dayStart(f.from);
+  if (f.to) out.sharedBefore = dayStart(f.to) + DAY_MS;
+  if (f.disagreement) out.disagreement = f.disagreement === 'true' ? 1 : 0;
+  // Model and finding: a substring of review_reports.models (|<modelId>:<0|1>|...|).
+  if (f.modelId) {
+    const finding = f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : '';
+    out.modelsContain = `|${f.modelId}:${finding}`;
+  } else if (f.finding) {
+    out.finding = f.finding;
+  }
+  return out;
+}
+
+async function exportTeams(
+  repos: Pick<TxRepositories, 'teams'>,
+  scope: Scope,
+  teamId: string | undefined,
+): Promise<string[]> {
+  const teams = await reviewTeams(repos, scope);
   if (teamId === undefined) return teams;
   if (!teams.includes(teamId)) throw new ApiError(403, 'forbidden', 'You do not review this team');
   return [teamId];
 }
 
 /** The pages of the filtered queue, team by team in share order, read one at a time. */
-export function* exportPages(
-  db: Db,
+export async function* exportPages(
+  repos: Pick<TxRepositories, 'reviewReports' | 'teams'>,
   scope: Scope,
   f: ParsedFilters,
   pageSize = EXPORT_PAGE,
-): Generator<Page> {
-  const teams = exportTeams(db, scope, f.teamId);
-  const c = client(db);
-  const getRecord = c.prepare<[string, string], { data: string }>(
-    'SELECT data FROM records WHERE table_name = ? AND id = ? AND deleted = 0',
-  );
-  const latestVerdict = c.prepare<[string], Verdict>(
-    `SELECT verdict, reference_outcome AS referenceOutcome FROM review_verdicts
-     WHERE diagnosis_id = ? ORDER BY at DESC, review_id DESC LIMIT 1`,
-  );
+): AsyncGenerator<Page> {
+  const teams = await exportTeams(repos, scope, f.teamId);
+  const filter = reportFilter(f);
   // Team by team, each in share order along its (team_id, shared_at, report_id) index.
   for (const team of teams) {
-    const where = whereOf([team], f, true);
-    const first = c.prepare(
-      `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}
-       ORDER BY r.shared_at, r.report_id LIMIT ${pageSize}`,
-    );
-    const next = c.prepare(
-      `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}
-         AND (r.shared_at > ? OR (r.shared_at = ? AND r.report_id > ?))
-       ORDER BY r.shared_at, r.report_id LIMIT ${pageSize}`,
-    );
-    let last: ExportRow | undefined;
+    let after: ExportCursor | null = null;
     for (;;) {
-      const rows = (
-        last
-          ? next.all(...where.params, last.sharedAt, last.sharedAt, last.reportId)
-          : first.all(...where.params)
-      ) as ExportRow[];
+      const rows = await repos.reviewReports.exportPage(team, filter, after, pageSize);
       if (rows.length === 0) break;
-      yield loadPage(rows, getRecord, latestVerdict);
-      last = rows[rows.length - 1];
+      yield await loadPage(repos, rows);
+      const last = rows[rows.length - 1]!;
+      after = { sharedAt: last.sharedAt, reportId: last.reportId };
       if (rows.length < pageSize) break;
     }
   }
 }
 
-function loadPage(
+/** The page's reports, then what they reference, in two reads (plus the verdicts). */
+async function loadPage(
+  repos: Pick<TxRepositories, 'reviewReports'>,
   rows: ExportRow[],
-  getRecord: Database.Statement<[string, string], { data: string }>,
-  latestVerdict: Database.Statement<[string], Verdict>,
-): Page {
+): Promise<Page> {
   const records = new Map<string, RecordData>();
-  const verdicts = new Map<string, Verdict>();
-  const load = (table: string, id: unknown) => {
-    if (typeof id !== 'string' || records.has(key(table, id))) return undefined;
-    const row = getRecord.get(table, id);
-    if (!row) return undefined;
-    const data = JSON.parse(row.data) as RecordData;
-    records.set(key(table, id), data);
-    return data;
-  };
-  for (const r of rows) {
-    const report = load('reports', r.reportId);
-    if (!report) continue;
-    load('patients', report.patientId);
-    load('encounters', report.encounterId);
-    for (const id of diagnosisIdsOf(report)) {
-      load('diagnoses', id);
-      const v = latestVerdict.get(id);
-      if (v) verdicts.set(id, v);
+  const load = async (refs: { table: string; id: string }[]) => {
+    for (const r of await repos.reviewReports.liveRecords(refs)) {
+      records.set(key(r.table, r.id), JSON.parse(r.data) as RecordData);
     }
+  };
+  await load(rows.map((r) => ({ table: 'reports', id: r.reportId })));
+  const refs: { table: string; id: string }[] = [];
+  const diagnosisIds: string[] = [];
+  for (const r of rows) {
+    const report = records.get(key('reports', r.reportId));
+    if (!report) continue;
+    if (typeof report.patientId === 'string')
+      refs.push({ table: 'patients', id: report.patientId });
+    if (typeof report.encounterId === 'string') {
+      refs.push({ table: 'encounters', id: report.encounterId });
+    }
+    for (const id of diagnosisIdsOf(report)) {
+      refs.push({ table: 'diagnoses', id });
+      diagnosisIds.push(id);
+    }
+  }
+  const [, latest] = await Promise.all([
+    load(refs),
+    repos.reviewReports.latestVerdicts(diagnosisIds),
+  ]);
+  const verdicts = new Map<string, Verdict>();
+  for (const v of latest) {
+    verdicts.set(v.diagnosisId, { verdict: v.verdict, referenceOutcome: v.referenceOutcome });
   }
   return { rows, records, verdicts };
 }
 
 /** A stream that turns each page into text only when the consumer wants more. */
-export function textStream(chunks: Iterator<string>): ReadableStream<Uint8Array> {
+export function textStream(chunks: AsyncIterator<string>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>(
     {
-      pull(controller) {
-        const { value, done } = chunks.next();
+      async pull(controller) {
+        const { value, done } = await chunks.next();
         if (done) controller.close();
         else controller.enqueue(encoder.encode(value));
       },
-      cancel() {
-        chunks.return?.(undefined);
+      async cancel() {
+        await chunks.return?.(undefined);
       },
     },
     { highWaterMark: 1 },
@@ -222,14 +214,14 @@ const DIAGNOSIS_COLUMNS = [
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function* csvChunks(
-  pages: Iterable<Page>,
+export async function* csvChunks(
+  pages: AsyncIterable<Page> | Iterable<Page>,
   rowsPer: 'reports' | 'diagnoses',
   now: Date,
-): Generator<string> {
+): AsyncGenerator<string> {
   // A byte order mark so that spreadsheets read the UTF-8 names right.
   yield '\uFEFF' + csvLine(rowsPer === 'reports' ? REPORT_COLUMNS : DIAGNOSIS_COLUMNS);
-  for (const page of pages) {
+  for await (const page of pages) {
     let out = '';
     for (const r of page.rows) {
       const report = page.records.get(key('reports', r.reportId));
@@ -491,7 +483,11 @@ export function reportResources(
   return out;
 }
 
-export function* fhirChunks(pages: Iterable<Page>, origin: string, now: Date): Generator<string> {
+export async function* fhirChunks(
+  pages: AsyncIterable<Page> | Iterable<Page>,
+  origin: string,
+  now: Date,
+): AsyncGenerator<string> {
   yield `{"resourceType":"Bundle","type":"collection","timestamp":${JSON.stringify(now.toISOString())},"entry":[`;
   const seen = {
     patients: new Set<string>(),
@@ -499,7 +495,7 @@ export function* fhirChunks(pages: Iterable<Page>, origin: string, now: Date): G
     encounters: new Set<string>(),
   };
   let first = true;
-  for (const page of pages) {
+  for await (const page of pages) {
     const parts: string[] = [];
     for (const r of page.rows) {
       for (const resource of reportResources(page, r, seen)) {

@@ -1,11 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  makeTestApp,
-  ORIGIN,
-  withAdmin,
-  type TestApp,
-  type TestClient,
-} from 'sync-server/test-utils';
+import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
 import { ApiError, setRevocationHandler } from '$lib/api/errors';
 import { createPatient } from '$lib/db/patients';
 import { freshDatabase, patientFields } from '$lib/db/test-db';

@@ -1,12 +1,6 @@
 // Helpers for the web sync suites (not imported by the app): the real sync server in process and
 // transports that reach it with a user's session cookie.
-import {
-  makeTestApp,
-  ORIGIN,
-  withAdmin,
-  type TestApp,
-  type TestClient,
-} from 'sync-server/test-utils';
+import { makeTestApp, ORIGIN, withAdmin, type TestClient } from 'sync-server/test-utils';
 import { httpTransport, type SyncTransport } from './transport';
 
 export type TestServer = Awaited<ReturnType<typeof makeTestApp>>;
