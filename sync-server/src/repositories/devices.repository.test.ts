@@ -63,20 +63,28 @@ async function setup(dialect: 'sqlite' | 'postgres') {
 describe.each(dialects)('DevicesRepository (%s)', (dialect) => {
   it("lists a user's devices most recently seen first, then by id", async () => {
     const t = await setup(dialect);
+    // Ties in byte order on PostgreSQL too, under a language's collation ('a' before 'Z' there).
+    await t.pool?.query('ALTER TABLE devices ALTER COLUMN id TYPE text COLLATE "und-x-icu"');
     await t.device('d-b', 'alice', at(5));
     await t.device('d-c', 'alice', at(9));
     await t.device('d-a', 'alice', at(5));
+    await t.device('a-1', 'alice', at(1));
+    await t.device('Z-1', 'alice', at(1));
     await t.device('d-bob', 'bob', at(20));
     expect((await t.repos.devices.listByUser('alice')).map((d) => d.id)).toEqual([
       'd-c',
       'd-a',
       'd-b',
+      'Z-1',
+      'a-1',
     ]);
     const listed = await listDevices(t.repos, 'alice', 'd-a');
     expect(listed.map((d) => [d.id, d.current])).toEqual([
       ['d-c', false],
       ['d-a', true],
       ['d-b', false],
+      ['Z-1', false],
+      ['a-1', false],
     ]);
     expect(listed[0]).toMatchObject({
       userId: 'alice',

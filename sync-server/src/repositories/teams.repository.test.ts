@@ -212,8 +212,10 @@ describe.each(dialects)('TeamsRepository (%s)', (dialect) => {
   it('keeps invitations in the database: created, listed newest first, revoked once', async () => {
     const t = await setup(dialect);
     const a = await t.team('A');
+    await t.pool?.query('ALTER TABLE invitations ALTER COLUMN code TYPE text COLLATE "und-x-icu"');
     const later = new Date(AT.getTime() + 60_000);
     await t.repos.teams.insertInvitation(invitation('ZZZZ-ZZZZ-ZZZ2', a.id));
+    await t.repos.teams.insertInvitation(invitation('aaaa-aaaa-aaa2', a.id));
     await t.repos.teams.insertInvitation(invitation('AAAA-AAAA-AAA2', a.id));
     await t.repos.teams.insertInvitation(invitation('MMMM-MMMM-MMM2', a.id, later));
     const made = await createInvitation(
@@ -229,8 +231,10 @@ describe.each(dialects)('TeamsRepository (%s)', (dialect) => {
     // Newest first; the same time by code.
     expect((await t.repos.teams.listInvitations()).map((i) => i.invitation.code)).toEqual([
       ...[made.code, 'MMMM-MMMM-MMM2'].sort(),
+      // The same time: by code, byte by byte.
       'AAAA-AAAA-AAA2',
       'ZZZZ-ZZZZ-ZZZ2',
+      'aaaa-aaaa-aaa2',
     ]);
     expect((await t.repos.teams.getInvitationWithTeam(made.code))?.teamName).toBe('A');
 
@@ -255,17 +259,45 @@ describe.each(dialects)('TeamsRepository (%s)', (dialect) => {
     expect(await lockMinutesOf(t.repos, [a.id, b.id])).toBe(3);
   });
 
-  it('lists teams by name regardless of case, then by id', async () => {
+  it('lists teams by name regardless of case, in byte order whatever the collation', async () => {
     const t = await setup(dialect);
+    // The test server's databases use the C locale, production ones often a language's: there
+    // '_' sorts before '-' (ICU's root collation here), in bytes after.
+    await t.pool?.query('ALTER TABLE teams ALTER COLUMN name TYPE text COLLATE "und-x-icu"');
+    await t.team('a_b', 5, 'id-7');
+    await t.team('A-b', 5, 'id-8');
     await t.team('beta', 5, 'id-3');
     await t.team('Alpha', 5, 'id-9');
     await t.team('alpha two', 5, 'id-1');
     await t.team('Gamma', 5, 'id-2');
     await t.team('_first', 5, 'id-5');
-    const order = ['_first', 'Alpha', 'alpha two', 'beta', 'Gamma'];
+    const order = ['_first', 'A-b', 'a_b', 'Alpha', 'alpha two', 'beta', 'Gamma'];
+    // A user's memberships: by name, byte by byte (case first), as SQLite sorts it.
+    const u = await t.addUser('u1');
+    for (const id of ['id-7', 'id-8', 'id-9']) {
+      await t.repos.teams.upsertMembership({
+        teamId: id,
+        userId: u,
+        role: 'clinician',
+        createdAt: AT,
+      });
+    }
+    expect((await t.repos.teams.membershipsOf(u)).map((m) => m.teamName)).toEqual([
+      'A-b',
+      'Alpha',
+      'a_b',
+    ]);
     expect((await listTeams(t.repos)).map((x) => x.name)).toEqual(order);
     expect((await t.repos.teams.teamNames()).map((x) => x.name)).toEqual(order);
-    expect(await t.repos.teams.allTeamIds()).toEqual(['id-1', 'id-2', 'id-3', 'id-5', 'id-9']);
+    expect(await t.repos.teams.allTeamIds()).toEqual([
+      'id-1',
+      'id-2',
+      'id-3',
+      'id-5',
+      'id-7',
+      'id-8',
+      'id-9',
+    ]);
   });
 
   it("sets, updates and clears a team's prevalence; only its supervisors and admins may", async () => {

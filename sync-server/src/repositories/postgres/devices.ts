@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { PgDbOrTx } from '../../db/postgres';
 import { devices, sessions } from '../../db/schema.pg';
 import type { DeviceRow } from '../../db/schema';
@@ -12,12 +12,13 @@ export class PgDevicesRepository implements DevicesRepository {
     return row as DeviceRow | undefined;
   }
 
+  // Ties by id in byte order, as SQLite compares text, whatever the database's collation.
   async listByUser(userId: string) {
     const rows = await this.db
       .select()
       .from(devices)
       .where(eq(devices.userId, userId))
-      .orderBy(desc(devices.lastSeenAt), asc(devices.id));
+      .orderBy(desc(devices.lastSeenAt), asc(sql`${devices.id} collate "C"`));
     return rows as DeviceRow[];
   }
 

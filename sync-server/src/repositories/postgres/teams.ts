@@ -27,7 +27,7 @@ export class PgTeamsRepository implements TeamsRepository {
       .from(teamMemberships)
       .innerJoin(teams, eq(teams.id, teamMemberships.teamId))
       .where(eq(teamMemberships.userId, userId))
-      .orderBy(asc(teams.name));
+      .orderBy(asc(sql`${teams.name} collate "C"`));
   }
 
   async minLockMinutes(teamIds: readonly string[]) {
@@ -133,7 +133,7 @@ export class PgTeamsRepository implements TeamsRepository {
       .select({ invitation: invitations, teamName: teams.name })
       .from(invitations)
       .innerJoin(teams, eq(teams.id, invitations.teamId))
-      .orderBy(desc(invitations.createdAt), asc(invitations.code));
+      .orderBy(desc(invitations.createdAt), asc(sql`${invitations.code} collate "C"`));
     return rows as InvitationWithTeam[];
   }
 
