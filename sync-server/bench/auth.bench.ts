@@ -1,7 +1,9 @@
 /**
  * Sign-in and sign-up latency, in process, on a SQLite file with the production argon2 cost:
  * `pnpm --filter sync-server bench:auth`. Each request is timed alone (one at a time), from a fresh
- * IP where the limiters would otherwise hold it back. Prints medians and p95s in ms.
+ * IP where the limiters would otherwise hold it back. Prints medians and p95s in ms. Then the
+ * session check every request pays (GET /api/health with a session cookie: the session middleware
+ * and nothing else) and GET /api/auth/me, BENCH_SESSION_N times each (20 × N by default).
  */
 import path from 'node:path';
 import { createApp } from '../src/app';
@@ -9,6 +11,7 @@ import { openDatabase } from '../src/db/connection';
 import { PASSWORD, tempDir, TestClient, testEnv, withAdmin } from '../src/test-utils';
 
 const N = Number(process.env.BENCH_N ?? 60);
+const SESSION_N = Number(process.env.BENCH_SESSION_N ?? 20 * N);
 
 const folder = tempDir('fdx-bench-auth-');
 const database = openDatabase(path.join(folder.dir, 'fielddx.sqlite'));
@@ -20,9 +23,14 @@ const ms = (list: number[]) => {
   return { median: +at(0.5).toFixed(2), p95: +at(0.95).toFixed(2) };
 };
 
-async function timed(label: string, expected: number, send: (i: number) => Promise<Response>) {
+async function timed(
+  label: string,
+  expected: number,
+  send: (i: number) => Promise<Response>,
+  n = N,
+) {
   const times: number[] = [];
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const res = await send(i);
     times.push(performance.now() - t0);
@@ -32,7 +40,7 @@ async function timed(label: string, expected: number, send: (i: number) => Promi
 }
 
 try {
-  const { createTeam, invite } = await withAdmin(app);
+  const { admin, createTeam, invite } = await withAdmin(app);
   const team = await createTeam('Bench');
   const codes: string[] = [];
   for (let i = 0; i < N; i++) codes.push(await invite(team));
@@ -54,6 +62,13 @@ try {
     await timed('sign-up, invited', 201, (i) =>
       new TestClient(app, ip(4000 + i)).signup(`m${i}@example.org`, 'M', codes[i]),
     ),
+    await timed(
+      'request with a session (GET /api/health)',
+      200,
+      () => admin.get('/api/health'),
+      SESSION_N,
+    ),
+    await timed('GET /api/auth/me', 200, () => admin.get('/api/auth/me'), SESSION_N),
   ];
   console.log(JSON.stringify(Object.fromEntries(results), null, 2));
 } finally {

@@ -20,8 +20,15 @@ try {
   const what = command === 'backup' ? `${dataDir} -> ${target}` : `${target} -> ${dataDir}`;
   console.log(
     `${command}: ${what}: database ${summary.databaseBytes} bytes, ` +
-      `${summary.blobs} blobs (${summary.blobBytes} bytes), ${ms} ms`,
+      `${summary.blobs} blobs (${summary.blobBytes} bytes), ` +
+      `${summary.modelFiles} model files (${summary.modelFileBytes} bytes), ${ms} ms`,
   );
+  if (summary.modelFilesMissing > 0) {
+    console.warn(
+      `${command}: ${summary.modelFilesMissing} model file(s) the catalogue lists are not in ${command === 'backup' ? dataDir : target}: ` +
+        'bundled ones are stored again when the server starts; upload the others again.',
+    );
+  }
 } catch (err) {
   console.error(`${command} failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

@@ -1,12 +1,15 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { backup, restore } from './backup';
+import { filesystemBlobStore } from './blob-store/filesystem';
 import { DB_FILE_NAME } from './db/connection';
+import { blobPath } from './services/blobs';
+import { importBundledModels, legacyModelFilePath } from './services/models';
 import { blobRequest, mutation, patient, SyncClient, syncWorld } from './sync-test-utils';
 import { makeTestApp, tempDir, TestClient } from './test-utils';
 
@@ -110,6 +113,68 @@ describe('backup and restore', () => {
     expect(() => writable.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
   });
 
+  it('carries the model files the catalogue lists, from either layout, and the restored server serves them', async () => {
+    const w = await world();
+    const deps = {
+      repos: w.repos,
+      blobStore: filesystemBlobStore(w.dataDir),
+      dataDir: w.dataDir,
+      now: () => new Date(),
+    };
+    const silent = { info: () => {}, warn: () => {} };
+    const bundled = fileURLToPath(new URL('../../models', import.meta.url));
+    expect(await importBundledModels(deps, bundled, silent)).toBe(2);
+    const catalogue = (await w.repos.models.listVersions()).map((v) => v.files);
+    // The diabetes graph, the pneumonia graph and its input check.
+    const hashes = [...new Set(catalogue.flatMap((f) => Object.values(f)))].sort();
+    expect(hashes).toHaveLength(3);
+    // One of them as a data folder of an earlier version keeps it: under models/ only.
+    mkdirSync(path.join(w.dataDir, 'models'));
+    renameSync(blobPath(w.dataDir, hashes[0]!), legacyModelFilePath(w.dataDir, hashes[0]!));
+    const sizes = hashes.map(
+      (h) =>
+        readFileSync(
+          existsSync(blobPath(w.dataDir, h))
+            ? blobPath(w.dataDir, h)
+            : legacyModelFilePath(w.dataDir, h),
+        ).length,
+    );
+
+    const dest = path.join(folder('fdx-backup-'), 'backup');
+    const summary = await backup(w.dataDir, dest);
+    expect(summary).toMatchObject({
+      blobs: 0,
+      modelFiles: 3,
+      modelFileBytes: sizes.reduce((a, b) => a + b, 0),
+      modelFilesMissing: 0,
+    });
+    for (const h of hashes) expect(sha256(readFileSync(blobPath(dest, h)))).toBe(h);
+
+    const restoredDir = path.join(folder('fdx-restored-'), 'data');
+    expect(await restore(dest, restoredDir)).toMatchObject({ modelFiles: 3, modelFilesMissing: 0 });
+    const restored = await makeTestApp({
+      file: path.join(restoredDir, DB_FILE_NAME),
+      env: { DATA_DIR: restoredDir },
+    });
+    onTestFinished(restored.close);
+    const clinician = new SyncClient(new TestClient(restored.app), w.alice.userId);
+    expect((await clinician.client.login('alice@example.org')).status).toBe(200);
+    for (const version of await restored.repos.models.listVersions()) {
+      for (const [name, hash] of Object.entries(version.files)) {
+        const res = await clinician.client.get(
+          `/api/models/${version.id}/${version.version}/${name}`,
+        );
+        expect(res.status, name).toBe(200);
+        expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(hash);
+      }
+    }
+
+    // A model file the source lost: the backup still runs, and says so.
+    rmSync(legacyModelFilePath(w.dataDir, hashes[0]!));
+    const partial = await backup(w.dataDir, path.join(folder('fdx-backup-'), 'backup'));
+    expect(partial).toMatchObject({ modelFiles: 2, modelFilesMissing: 1 });
+  });
+
   it('refuses a non-empty destination, and a damaged backup', async () => {
     const w = await world();
     const full = folder('fdx-full-');
@@ -134,7 +199,9 @@ describe('backup and restore', () => {
       });
     const made = run(['backup', 'b1'], w.dataDir);
     expect(made.status, made.stderr).toBe(0);
-    expect(made.stdout).toMatch(/^backup: .* database \d+ bytes, 0 blobs/);
+    expect(made.stdout).toMatch(
+      /^backup: .* database \d+ bytes, 0 blobs \(0 bytes\), 0 model files \(0 bytes\)/,
+    );
     const target = path.join(root, 'restored');
     mkdirSync(target);
     const back = run(['restore', 'b1'], target);

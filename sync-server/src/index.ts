@@ -1,25 +1,27 @@
 import { serve } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import { createApp } from './app';
-import { deleteStaleAttempts } from './auth/attempt-limiter';
-import { deleteExpiredSessions } from './auth/session';
-import { openDataDir } from './db/connection';
+import { sweepStaleAttempts } from './auth/attempt-limiter';
+import { sweepExpiredSessions } from './auth/session';
 import { loadEnv } from './env';
-import { removeUnfinishedUploads, UPLOAD_IDLE_MS } from './services/blobs';
-import { importBundledModels } from './services/models';
 import { createLogger } from './logger';
+import { openServerDatabase } from './server-database';
+import { UPLOAD_IDLE_MS } from './services/blobs';
+import { importBundledModels } from './services/models';
 
 // Process entry: serves /api and the built web app on one origin.
 const env = loadEnv();
 const logger = createLogger(env.LOG_LEVEL);
-const database = openDataDir(env.DATA_DIR);
+// SQLite in DATA_DIR, or PostgreSQL when DATABASE_URL is set (migrations applied either way).
+const database = await openServerDatabase(env);
+const { repos, blobStore } = database;
 const imported = await importBundledModels(
-  { db: database.db, dataDir: env.DATA_DIR, now: () => new Date() },
+  { repos, dataDir: env.DATA_DIR, now: () => new Date() },
   env.MODELS_DIR,
   logger,
 );
 if (imported > 0) logger.info('bundled models imported', { count: imported });
-const app = createApp({ db: database.db, env, logger });
+const app = createApp({ repos, db: database.sqlite!, blobStore, env, logger });
 
 if (!existsSync(env.WEB_DIR)) {
   console.warn(
@@ -29,7 +31,7 @@ if (!existsSync(env.WEB_DIR)) {
 }
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => {
-  console.log(`FieldDx listening on ${env.PUBLIC_ORIGIN} (data: ${env.DATA_DIR})`);
+  console.log(`FieldDx listening on ${env.PUBLIC_ORIGIN} (data: ${database.description})`);
 });
 
 // Expired sessions are deleted when presented, limiter attempts as the limiters are used; this
@@ -38,12 +40,9 @@ const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (
 const HOUR_MS = 60 * 60 * 1000;
 const sweep = async () => {
   const now = new Date();
-  deleteExpiredSessions(database.db, now);
-  deleteStaleAttempts(database.db, now);
-  const unfinished = await removeUnfinishedUploads(
-    env.DATA_DIR,
-    new Date(now.getTime() - UPLOAD_IDLE_MS),
-  );
+  await sweepExpiredSessions(repos, now);
+  await sweepStaleAttempts(repos, now);
+  const unfinished = await blobStore.removeUnfinished(new Date(now.getTime() - UPLOAD_IDLE_MS));
   if (unfinished > 0) logger.info('removed unfinished uploads', { count: unfinished });
 };
 await sweep();
@@ -59,13 +58,11 @@ function shutdown(signal: string) {
   stopping = true;
   logger.info('shutting down', { signal });
   const force = setTimeout(() => {
-    database.close();
-    process.exit(0);
+    void database.close().finally(() => process.exit(0));
   }, 5000);
   force.unref();
   server.close(() => {
-    database.close();
-    process.exit(0);
+    void database.close().finally(() => process.exit(0));
   });
   // Idle keep-alive connections would hold close() open.
   if ('closeIdleConnections' in server) server.closeIdleConnections();

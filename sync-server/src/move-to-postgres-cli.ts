@@ -15,16 +15,18 @@ try {
   const rows = report.tables.reduce((sum, t) => sum + t.rows, 0);
   console.log(
     `Moved and checked: ${report.tables.length} tables, ${rows} rows (counts and contents equal), ` +
-      `${report.blobs} blobs, ${report.blobBytes} bytes (SHA-256 read back), in ${report.ms} ms.`,
+      `${report.blobs} blobs, ${report.blobBytes} bytes, ` +
+      `${report.modelFiles} model files, ${report.modelFileBytes} bytes (SHA-256 read back), in ${report.ms} ms.`,
   );
   if (report.unlistedBlobFiles > 0) {
     console.log(
       `Not moved: ${report.unlistedBlobFiles} file(s) under blobs/ that no row lists (uploads a crash left unrecorded).`,
     );
   }
-  if (report.modelFiles > 0) {
+  if (report.modelFilesMissing > 0) {
     console.log(
-      `Not moved: ${report.modelFiles} model file(s) under models/: copy that folder into each instance's DATA_DIR.`,
+      `Not moved: ${report.modelFilesMissing} model file(s) the catalogue lists, missing or damaged in ${dataDir}: ` +
+        'the server stores a bundled version’s file again at start; upload the others again.',
     );
   }
 } catch (err) {

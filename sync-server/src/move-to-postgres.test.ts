@@ -1,17 +1,26 @@
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPostgres, type TestPostgres } from '../test/postgres';
-import { blobPath } from './blob-store/filesystem';
+import { blobPath, filesystemBlobStore } from './blob-store/filesystem';
 import { postgresBlobStore } from './blob-store/postgres';
 import { DB_FILE_NAME } from './db/connection';
 import { openPostgres } from './db/postgres';
 import { moveToPostgres, tablesInDependencyOrder } from './move-to-postgres';
+import { importBundledModels, legacyModelFilePath } from './services/models';
 import {
   blobRequest,
   diagnosis,
@@ -52,9 +61,19 @@ function fingerprint(dir: string): Record<string, string> {
  * edits, a shared report with its diagnosis image, a supervisor's review, and images uploaded
  * through the API (one spanning several 1 MiB chunks). The server is closed before the move.
  */
-async function syncedDataFolder() {
+async function syncedDataFolder(options: { models?: boolean } = {}) {
   const w = await syncWorld({ dbInDataDir: true });
   const data = w.dataDir;
+  let modelFiles: string[] = [];
+  if (options.models) {
+    // The bundled models, as the server imports them at start: their files in the blob store.
+    const deps = { repos: w.repos, blobStore: filesystemBlobStore(data), dataDir: data };
+    const bundled = fileURLToPath(new URL('../../models', import.meta.url));
+    const silent = { info: () => {}, warn: () => {} };
+    await importBundledModels({ ...deps, now: () => new Date() }, bundled, silent);
+    const files = (await w.repos.models.listVersions()).flatMap((v) => Object.values(v.files));
+    modelFiles = [...new Set(files)].sort();
+  }
   const images = [bytesOf(3_000, 1), bytesOf(2_600_000, 2), bytesOf(70_000, 3)];
   for (const [i, image] of images.entries()) {
     const client = i === 2 ? w.carol.client : w.alice.client;
@@ -82,7 +101,7 @@ async function syncedDataFolder() {
   await w.alice.pullAll();
   w.close();
   onTestFinished(() => rmSync(data, { recursive: true, force: true }));
-  return { dataDir: data, images };
+  return { dataDir: data, images, modelFiles };
 }
 
 const liteCounts = (dataDir: string) => {
@@ -290,6 +309,54 @@ describe('moving a SQLite data folder into PostgreSQL', { timeout: SERVER_TIMEOU
     expect(await pgCounts(url)).toEqual({});
   });
 
+  it('moves the model files the catalogue lists, from either layout, and checks them', async () => {
+    const { dataDir, images, modelFiles } = await syncedDataFolder({ models: true });
+    expect(modelFiles).toHaveLength(3); // two graphs and an input check
+    // One as a data folder of an earlier version keeps it: under models/ only.
+    mkdirSync(path.join(dataDir, 'models'));
+    renameSync(blobPath(dataDir, modelFiles[0]!), legacyModelFilePath(dataDir, modelFiles[0]!));
+    const size = (sha: string, i: number) =>
+      statSync(i === 0 ? legacyModelFilePath(dataDir, sha) : blobPath(dataDir, sha)).size;
+
+    const url = await newDatabase();
+    const result = await moveToPostgres({ dataDir, databaseUrl: url });
+    expect(result).toMatchObject({
+      blobs: 3,
+      modelFiles: 3,
+      modelFileBytes: modelFiles.reduce((sum, sha, i) => sum + size(sha, i), 0),
+      modelFilesMissing: 0,
+      unlistedBlobFiles: 0,
+    });
+    const target = await openPostgres(url);
+    onTestFinished(target.close);
+    const store = postgresBlobStore(target.pool);
+    const stored: string[] = [];
+    for await (const sha of store.list()) stored.push(sha);
+    expect(stored).toEqual([...images.map(sha256), ...modelFiles].sort());
+    for (const sha of modelFiles) expect(sha256((await store.getBuffer(sha))!)).toBe(sha);
+
+    // A target that silently drops a model file: the check of the exact set sees it.
+    const dropping = await newDatabase();
+    const opened = await openPostgres(dropping);
+    await opened.pool.query(
+      `CREATE FUNCTION drop_model() RETURNS trigger AS $$ BEGIN
+         IF NEW.sha256 = '${modelFiles[1]!}' THEN RETURN NULL; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+       CREATE TRIGGER drop_model BEFORE INSERT ON blob_contents FOR EACH ROW EXECUTE FUNCTION drop_model();`,
+    );
+    await opened.close();
+    await expect(moveToPostgres({ dataDir, databaseUrl: dropping })).rejects.toThrow(
+      /Check failed: the blob store holds 5 blobs, the database lists 6 \(images and model files\)\. Nothing was copied/,
+    );
+    expect(nonEmpty(await pgCounts(dropping))).toEqual([]);
+
+    // A model file lost, another damaged: both counted, not moved; the rest moves and checks.
+    rmSync(legacyModelFilePath(dataDir, modelFiles[0]!));
+    writeFileSync(blobPath(dataDir, modelFiles[2]!), 'not the model');
+    const partial = await moveToPostgres({ dataDir, databaseUrl: await newDatabase() });
+    expect(partial).toMatchObject({ blobs: 3, modelFiles: 1, modelFilesMissing: 2 });
+    expect(partial.unlistedBlobFiles).toBe(0);
+  });
+
   it('says what is wrong with the data folder or DATABASE_URL, never printing the password', async () => {
     const empty = tempDir('fdx-move-empty-');
     onTestFinished(empty.remove);
@@ -373,7 +440,7 @@ describe('pnpm move-to-postgres', { timeout: SERVER_TIMEOUT }, () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^ {2}records: \d+ rows \(\d+ ms\)$/m);
     expect(ok.stdout).toMatch(
-      /Moved and checked: \d+ tables, \d+ rows \(counts and contents equal\), 3 blobs, \d+ bytes \(SHA-256 read back\)/,
+      /Moved and checked: \d+ tables, \d+ rows \(counts and contents equal\), 3 blobs, \d+ bytes, 0 model files, 0 bytes \(SHA-256 read back\)/,
     );
     expect(ok.stdout).toMatch(/Not moved: 1 file\(s\) under blobs\/ that no row lists/);
     expect(statSync(path.join(dataDir, DB_FILE_NAME)).isFile()).toBe(true);

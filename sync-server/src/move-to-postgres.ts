@@ -4,7 +4,7 @@ import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-post
 import { getTableConfig as pgConfig, PgTable } from 'drizzle-orm/pg-core';
 import { getTableConfig as sqliteConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -19,19 +19,26 @@ import {
 } from './db/postgres';
 import * as sqliteSchema from './db/schema';
 import * as pgSchema from './db/schema.pg';
+import { legacyModelFilePath, modelFileHashes } from './services/models';
 
 /*
- * `pnpm move-to-postgres` (README "Scaling out"): copies a SQLite data folder — its database and
- * its blobs — into an empty PostgreSQL database and the PostgreSQL blob store, then checks the
- * copy before committing it. Everything is written in one transaction: a refusal, an error or a
+ * `pnpm move-to-postgres` (README "Scaling out"): copies a SQLite data folder — its database, its
+ * blobs and the model files its catalogue lists — into an empty PostgreSQL database and the
+ * PostgreSQL blob store, then checks the copy before committing it. Everything is written in one transaction: a refusal, an error or a
  * failed check leaves the target as it was. The source is never written: the copy is read from a
  * snapshot (VACUUM INTO), upgraded to the current schema by the SQLite migrations if it is older.
  *
  * Checked before committing: every table's row count; every table's content (the sum of its rows'
  * SHA-256, read back from PostgreSQL, equal to the same over the snapshot); every blob the database
  * lists, hashed in the data folder before the copy and read back from the store after it (its
- * SHA-256 and size); and that the store holds exactly those blobs. Nothing read from a row is ever
- * printed: errors name tables and blob hashes only.
+ * SHA-256 and size), and every model file moved (its SHA-256); and that the store holds exactly
+ * those blobs and model files. Nothing read from a row is ever printed: errors name tables and
+ * blob hashes only.
+ *
+ * Model files (model_versions.files) share the store with the images (services/models.ts): they
+ * are read from blobs/, or from models/ where a data folder of an earlier version keeps them. One
+ * the folder lacks, or whose bytes do not hash to its name, is not moved but counted: the server
+ * stores a bundled version's file again at start; an uploaded one must be uploaded again.
  */
 
 export class MoveError extends Error {}
@@ -42,8 +49,11 @@ export interface MoveReport {
   blobBytes: number;
   /** Files under blobs/ that no row lists (an upload a crash left unrecorded): not moved. */
   unlistedBlobFiles: number;
-  /** Model files under models/: not moved (see the README). */
+  /** Model files the catalogue lists, moved into the store (those that are images count there). */
   modelFiles: number;
+  modelFileBytes: number;
+  /** Model files the catalogue lists that are missing or damaged in the data folder: not moved. */
+  modelFilesMissing: number;
   ms: number;
 }
 
@@ -274,14 +284,38 @@ function withoutPassword(message: string, url: string): string {
   return password ? message.replaceAll(password, '***') : message;
 }
 
-async function countFiles(dir: string): Promise<number> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw error;
-    },
-  );
-  return entries.filter((e) => e.isFile()).length;
+interface ModelFile {
+  sha256: string;
+  bytes: number;
+  /** Where it is in the data folder: blobs/ or (a folder not yet upgraded) models/. */
+  file: string;
+}
+
+/**
+ * The model files the catalogue lists that are not images too, checked in the data folder before
+ * anything is written: `found` (their bytes hash to their name) and `missing` (absent or damaged).
+ */
+async function modelFilesIn(lite: Database.Database, dataDir: string, images: Set<string>) {
+  const catalogue = lite
+    .prepare<[], string>('SELECT files FROM model_versions')
+    .pluck()
+    .all()
+    .map((json) => JSON.parse(json) as Record<string, string>);
+  const found: ModelFile[] = [];
+  const missing: string[] = [];
+  for (const sha of modelFileHashes(catalogue).filter((h) => !images.has(h))) {
+    let match: ModelFile | undefined;
+    for (const file of [blobPath(dataDir, sha), legacyModelFilePath(dataDir, sha)]) {
+      const bytes = await readFile(file).catch(() => null);
+      if (bytes && sha256Of(bytes) === sha) {
+        match = { sha256: sha, bytes: bytes.length, file };
+        break;
+      }
+    }
+    if (match) found.push(match);
+    else missing.push(sha);
+  }
+  return { found, missing };
 }
 
 export interface MoveOptions {
@@ -393,9 +427,16 @@ export async function moveToPostgres(options: MoveOptions): Promise<MoveReport> 
           `${bad.length} blob${bad.length === 1 ? '' : 's'} the database lists ${bad.length === 1 ? 'is' : 'are'} missing or damaged in ${path.join(dataDir, 'blobs')} (${bad.slice(0, 3).map(short).join(', ')}): restore them from a backup first. Nothing was written.`,
         );
       }
+      const models = await modelFilesIn(
+        snapshot.sqlite,
+        dataDir,
+        new Set(listed.map((b) => b.sha256)),
+      );
       let unlistedBlobFiles = 0;
-      const listedSet = new Set(listed.map((b) => b.sha256));
-      for await (const sha of files.list()) if (!listedSet.has(sha)) unlistedBlobFiles += 1;
+      const listedSet = new Set([...listed, ...models.found].map((b) => b.sha256));
+      for await (const sha of files.list()) {
+        if (!listedSet.has(sha) && !models.missing.includes(sha)) unlistedBlobFiles += 1;
+      }
 
       const target = await openPostgres(url, { max: 1 }).catch((error: Error) => {
         throw new MoveError(
@@ -406,7 +447,15 @@ export async function moveToPostgres(options: MoveOptions): Promise<MoveReport> 
         const client = await target.pool.connect();
         try {
           await client.query('BEGIN');
-          const tables = await copyInTransaction(client, snapshot.db, pairs, listed, dataDir, log);
+          const tables = await copyInTransaction(
+            client,
+            snapshot.db,
+            pairs,
+            listed,
+            models.found,
+            dataDir,
+            log,
+          );
           await client.query('COMMIT');
           const blobBytes = listed.reduce((sum, b) => sum + b.bytes, 0);
           return {
@@ -414,7 +463,9 @@ export async function moveToPostgres(options: MoveOptions): Promise<MoveReport> 
             blobs: listed.length,
             blobBytes,
             unlistedBlobFiles,
-            modelFiles: await countFiles(path.join(dataDir, 'models')),
+            modelFiles: models.found.length,
+            modelFileBytes: models.found.reduce((sum, f) => sum + f.bytes, 0),
+            modelFilesMissing: models.missing.length,
             ms: Math.round(performance.now() - started),
           };
         } catch (error) {
@@ -440,6 +491,7 @@ async function copyInTransaction(
   lite: Db,
   pairs: TablePair[],
   listed: { sha256: string; bytes: number }[],
+  modelFiles: ModelFile[],
   dataDir: string,
   log: (line: string) => void,
 ) {
@@ -488,7 +540,10 @@ async function copyInTransaction(
   for (const blob of listed) {
     await store.put(blob.sha256, await readFile(blobPath(dataDir, blob.sha256)));
   }
-  log(`  blobs: ${listed.length} (${Math.round(performance.now() - blobsStarted)} ms)`);
+  for (const model of modelFiles) await store.put(model.sha256, await readFile(model.file));
+  log(
+    `  blobs: ${listed.length}, model files: ${modelFiles.length} (${Math.round(performance.now() - blobsStarted)} ms)`,
+  );
   const checkStarted = performance.now();
 
   // The checks, on what this transaction wrote, before it is committed.
@@ -510,13 +565,14 @@ async function copyInTransaction(
   }
   const stored: string[] = [];
   for await (const sha of store.list()) stored.push(sha);
-  const expectedShas = listed.map((b) => b.sha256);
+  // Images and model files are disjoint (modelFilesIn): exactly both, each once.
+  const expectedShas = [...listed, ...modelFiles].map((b) => b.sha256).sort();
   if (JSON.stringify(stored) !== JSON.stringify(expectedShas)) {
     throw new MoveError(
-      `Check failed: the blob store holds ${stored.length} blobs, the database lists ${expectedShas.length}. Nothing was copied.`,
+      `Check failed: the blob store holds ${stored.length} blobs, the database lists ${expectedShas.length} (images and model files). Nothing was copied.`,
     );
   }
-  for (const blob of listed) {
+  for (const blob of [...listed, ...modelFiles]) {
     const bytes = await store.getBuffer(blob.sha256);
     if (!bytes || bytes.length !== blob.bytes || sha256Of(bytes) !== blob.sha256) {
       throw new MoveError(

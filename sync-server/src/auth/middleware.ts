@@ -10,14 +10,14 @@ export const isSecureOrigin = (publicOrigin: string) => publicOrigin.startsWith(
  * Resolves the session cookie into `user` / `session`. A renewed session gets its cookie set again;
  * an invalid or expired one has its cookie cleared.
  */
-export const loadSession = ({ db, env, now }: AppDeps) => {
+export const loadSession = ({ repos, env, now }: AppDeps) => {
   const secure = isSecureOrigin(env.PUBLIC_ORIGIN);
   return createMiddleware<AppEnv>(async (c, next) => {
     c.set('user', null);
     c.set('session', null);
     const token = readSessionCookie(c);
     if (token) {
-      const result = validateSessionToken(db, token, now());
+      const result = await validateSessionToken(repos, token, now());
       if (result) {
         c.set('user', result.user);
         c.set('session', result.session);

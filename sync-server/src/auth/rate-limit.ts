@@ -1,6 +1,4 @@
-import { and, count, desc, eq, gt, inArray, lte } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/connection';
-import { auditLog, loginAttempts } from '../db/schema';
+import type { Repositories, TxRepositories } from '../repositories';
 
 /*
  * Login throttling by progressive delays, never a hard lock a stranger can set off (see
@@ -11,6 +9,9 @@ import { auditLog, loginAttempts } from '../db/schema';
  * IP where the account has signed in before ("known"): a distributed attack on an account does not
  * keep its owner out at their clinic, and someone guessing other accounts from the clinic's
  * shared connection does not keep its staff out.
+ *
+ * Every failure is a row (login_attempts), never a process's memory: every server instance on the
+ * database counts the same ones.
  */
 
 export const LOGIN_WINDOW_MS = 60 * 60 * 1000;
@@ -34,36 +35,14 @@ export function delayAfter(failures: number, free: number): number {
 }
 
 /** Whether `userId` signed in (or signed up) from `ip` within KNOWN_IP_MS. */
-export function isKnownIp(db: DbOrTx, userId: string | null, ip: string, now: Date): boolean {
+export async function isKnownIp(
+  repos: Pick<TxRepositories, 'limits'>,
+  userId: string | null,
+  ip: string,
+  now: Date,
+): Promise<boolean> {
   if (!userId || ip === 'unknown') return false;
-  const row = db
-    .select({ id: auditLog.id })
-    .from(auditLog)
-    .where(
-      and(
-        eq(auditLog.userId, userId),
-        eq(auditLog.ip, ip),
-        inArray(auditLog.action, ['auth.login', 'auth.signup']),
-        gt(auditLog.at, new Date(now.getTime() - KNOWN_IP_MS)),
-      ),
-    )
-    .limit(1)
-    .get();
-  return row !== undefined;
-}
-
-function bucket(db: DbOrTx, where: ReturnType<typeof and>, since: Date) {
-  const filter = and(where, gt(loginAttempts.at, since));
-  const n = db.select({ n: count() }).from(loginAttempts).where(filter).get()?.n ?? 0;
-  if (n === 0) return { failures: 0, latest: 0 };
-  const latest = db
-    .select({ at: loginAttempts.at })
-    .from(loginAttempts)
-    .where(filter)
-    .orderBy(desc(loginAttempts.at))
-    .limit(1)
-    .get()!;
-  return { failures: n, latest: latest.at.getTime() };
+  return repos.limits.signedInFrom(userId, ip, new Date(now.getTime() - KNOWN_IP_MS));
 }
 
 /**
@@ -71,25 +50,25 @@ function bucket(db: DbOrTx, where: ReturnType<typeof and>, since: Date) {
  * now. Refused attempts are not counted, so waiting out a delay is never extended by retrying.
  * `known`: the account has signed in from this IP before (isKnownIp).
  */
-export function loginDelay(
-  db: DbOrTx,
+export async function loginDelay(
+  repos: Pick<TxRepositories, 'limits'>,
   email: string,
   ip: string,
   now: Date,
   known: boolean,
-): number | null {
+): Promise<number | null> {
   const since = new Date(now.getTime() - LOGIN_WINDOW_MS);
-  db.delete(loginAttempts).where(lte(loginAttempts.at, since)).run();
-  const buckets: [ReturnType<typeof and>, number][] = [
-    [and(eq(loginAttempts.email, email), eq(loginAttempts.ip, ip)), LOGIN_FREE_FAILURES.pair],
+  await repos.limits.pruneLoginAttempts(since);
+  const buckets: [{ email?: string; ip?: string }, number][] = [
+    [{ email, ip }, LOGIN_FREE_FAILURES.pair],
   ];
   if (!known) {
-    buckets.push([eq(loginAttempts.email, email), LOGIN_FREE_FAILURES.account]);
-    buckets.push([eq(loginAttempts.ip, ip), LOGIN_FREE_FAILURES.ip]);
+    buckets.push([{ email }, LOGIN_FREE_FAILURES.account]);
+    buckets.push([{ ip }, LOGIN_FREE_FAILURES.ip]);
   }
   let until = 0;
-  for (const [where, free] of buckets) {
-    const { failures, latest } = bucket(db, where, since);
+  for (const [key, free] of buckets) {
+    const { failures, latest } = await repos.limits.loginBucket(key, since);
     const delay = delayAfter(failures, free);
     if (delay > 0) until = Math.max(until, latest + delay * 1000);
   }
@@ -99,41 +78,43 @@ export function loginDelay(
 
 /**
  * Counts an attempt as a failure before its password is checked, and returns the row's id, so
- * that attempts sent at once see each other: the check and this insert run with no await between
- * them. A correct password then withdraws it (`withdrawLoginAttempt`).
+ * that attempts sent at once see each other (gateLoginAttempt). A correct password then withdraws
+ * it (`withdrawLoginAttempt`).
  */
-export function reserveLoginAttempt(db: DbOrTx, email: string, ip: string, now: Date): number {
-  const row = db
-    .insert(loginAttempts)
-    .values({ at: now, email, ip })
-    .returning({ id: loginAttempts.id })
-    .get();
-  return row.id;
+export function reserveLoginAttempt(
+  repos: Pick<TxRepositories, 'limits'>,
+  email: string,
+  ip: string,
+  now: Date,
+): Promise<number> {
+  return repos.limits.insertLoginAttempt(email, ip, now);
 }
 
 /**
- * loginDelay and reserveLoginAttempt in one IMMEDIATE transaction: an attempt either waits or is
- * counted, and the write lock taken at BEGIN makes attempts from other server instances on the same
- * database wait for it, so parallel attempts count each other across instances too, not only
- * within one process (where no await between the two already did it).
+ * loginDelay and reserveLoginAttempt in one transaction: an attempt either waits or is counted,
+ * and attempts sent at once, to any server instance on the database, count each other. SQLite:
+ * the transaction is BEGIN IMMEDIATE, whose write lock makes other connections' checks wait for
+ * its commit. PostgreSQL (READ COMMITTED takes no lock for a count): advisory transaction locks on
+ * the email and on the IP (limits.lockLoginKeys) serialise the checks that share a bucket.
  */
 export function gateLoginAttempt(
-  db: Db,
+  repos: Pick<Repositories, 'transaction'>,
   email: string,
   ip: string,
   now: Date,
   known: boolean,
-): { retryAfter: number } | { attempt: number } {
-  return db.transaction(
-    (tx) => {
-      const retryAfter = loginDelay(tx, email, ip, now, known);
-      if (retryAfter !== null) return { retryAfter };
-      return { attempt: reserveLoginAttempt(tx, email, ip, now) };
-    },
-    { behavior: 'immediate' },
-  );
+): Promise<{ retryAfter: number } | { attempt: number }> {
+  return repos.transaction(async (tx) => {
+    await tx.limits.lockLoginKeys(email, ip);
+    const retryAfter = await loginDelay(tx, email, ip, now, known);
+    if (retryAfter !== null) return { retryAfter };
+    return { attempt: await reserveLoginAttempt(tx, email, ip, now) };
+  });
 }
 
-export function withdrawLoginAttempt(db: DbOrTx, id: number): void {
-  db.delete(loginAttempts).where(eq(loginAttempts.id, id)).run();
+export async function withdrawLoginAttempt(
+  repos: Pick<TxRepositories, 'limits'>,
+  id: number,
+): Promise<void> {
+  await repos.limits.deleteLoginAttempt(id);
 }

@@ -1,8 +1,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { eq, lte, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { sessions, users, type SessionRow, type UserRow } from '../db/schema';
+import type { SessionRow, UserRow } from '../db/schema';
+import type { TxRepositories } from '../repositories';
 
 /**
  * Sessions as Lucia's maintainers now describe them: the client holds a random token; the server
@@ -25,11 +24,11 @@ export function sessionIdFromToken(token: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
-export function createSession(
-  db: DbOrTx,
+export async function createSession(
+  repos: Pick<TxRepositories, 'accounts'>,
   userId: string,
   now: Date,
-): { token: string; session: SessionRow } {
+): Promise<{ token: string; session: SessionRow }> {
   const token = generateSessionToken();
   const session: SessionRow = {
     id: sessionIdFromToken(token),
@@ -38,23 +37,8 @@ export function createSession(
     createdAt: now,
     deviceId: null,
   };
-  db.insert(sessions).values(session).run();
+  await repos.accounts.insertSession(session);
   return { token, session };
-}
-
-// The hot path of every authenticated request: a prepared statement per connection.
-const prepareLookup = (db: DbOrTx) =>
-  db
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, sql.placeholder('id')))
-    .prepare();
-const lookups = new WeakMap<DbOrTx, ReturnType<typeof prepareLookup>>();
-function sessionLookup(db: DbOrTx) {
-  let statement = lookups.get(db);
-  if (!statement) lookups.set(db, (statement = prepareLookup(db)));
-  return statement;
 }
 
 export interface ValidatedSession {
@@ -66,45 +50,57 @@ export interface ValidatedSession {
 
 /**
  * Looks the token's hash up; deletes it when expired or when its user is disabled; extends it
- * (sliding expiry) when less than 15 days are left.
+ * (sliding expiry) when less than 15 days are left. Run on every request: one indexed query (the
+ * session's primary key, joined to its user's), and a write only when something changes. The
+ * session lives in the database only, so any server instance can validate it, and signing out on
+ * one is seen by every other on the next request.
  */
-export function validateSessionToken(
-  db: DbOrTx,
+export async function validateSessionToken(
+  repos: Pick<TxRepositories, 'accounts'>,
   token: string,
   now: Date,
-): ValidatedSession | null {
+): Promise<ValidatedSession | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
   const id = sessionIdFromToken(token);
-  const row = sessionLookup(db).get({ id });
+  const row = await repos.accounts.sessionWithUser(id);
   if (!row) return null;
   const { session, user } = row;
   if (now.getTime() >= session.expiresAt.getTime()) {
-    db.delete(sessions).where(eq(sessions.id, id)).run();
+    await repos.accounts.deleteSession(id);
     return null;
   }
   if (user.disabledAt) {
     // Disabling deletes sessions already; this is belt and braces.
-    db.delete(sessions).where(eq(sessions.userId, user.id)).run();
+    await repos.accounts.deleteUserSessions(user.id);
     return null;
   }
   let renewed = false;
   if (session.expiresAt.getTime() - now.getTime() < SESSION_RENEW_THRESHOLD_MS) {
     session.expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
-    db.update(sessions).set({ expiresAt: session.expiresAt }).where(eq(sessions.id, id)).run();
+    await repos.accounts.setSessionExpiry(id, session.expiresAt);
     renewed = true;
   }
   return { session, user, renewed };
 }
 
-export function invalidateSession(db: DbOrTx, sessionId: string): void {
-  db.delete(sessions).where(eq(sessions.id, sessionId)).run();
+export async function invalidateSession(
+  repos: Pick<TxRepositories, 'accounts'>,
+  sessionId: string,
+): Promise<void> {
+  await repos.accounts.deleteSession(sessionId);
 }
 
-export function invalidateUserSessions(db: DbOrTx, userId: string): void {
-  db.delete(sessions).where(eq(sessions.userId, userId)).run();
+export async function invalidateUserSessions(
+  repos: Pick<TxRepositories, 'accounts'>,
+  userId: string,
+): Promise<void> {
+  await repos.accounts.deleteUserSessions(userId);
 }
 
 /** Housekeeping: sessions that expired without being presented again. */
-export function deleteExpiredSessions(db: DbOrTx, now: Date): number {
-  return db.delete(sessions).where(lte(sessions.expiresAt, now)).run().changes;
+export function sweepExpiredSessions(
+  repos: Pick<TxRepositories, 'accounts'>,
+  now: Date,
+): Promise<number> {
+  return repos.accounts.deleteExpiredSessions(now);
 }

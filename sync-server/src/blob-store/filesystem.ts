@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  assertRange,
   assertSha256,
   BlobHashMismatchError,
   hashingChunks,
@@ -93,11 +94,19 @@ export function filesystemBlobStore(dataDir: string): BlobStore {
 
     has: async (sha256) => SHA256_HEX.test(sha256) && exists(blobPath(dataDir, sha256)),
 
-    async getStream(sha256) {
+    async size(sha256) {
+      if (!SHA256_HEX.test(sha256)) return null;
+      const info = await stat(blobPath(dataDir, sha256)).catch(() => null);
+      return info?.isFile() ? info.size : null;
+    },
+
+    async getStream(sha256, range) {
       if (!SHA256_HEX.test(sha256)) return null;
       const file = blobPath(dataDir, sha256);
-      if (!(await exists(file))) return null;
-      return Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+      const info = await stat(file).catch(() => null);
+      if (!info?.isFile()) return null;
+      if (range) assertRange(range, info.size);
+      return Readable.toWeb(createReadStream(file, range)) as ReadableStream<Uint8Array>;
     },
 
     async getBuffer(sha256) {

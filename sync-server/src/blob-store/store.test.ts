@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../test/postgres';
 import { openPostgres } from '../db/postgres';
+import { importBundledModels, legacyModelFilePath } from '../services/models';
 import { blobRequest, syncWorld } from '../sync-test-utils';
-import { tempDir } from '../test-utils';
+import { ORIGIN, tempDir } from '../test-utils';
 import { filesystemBlobStore } from './filesystem';
 import { postgresBlobStore } from './postgres';
 import { BlobHashMismatchError, BlobTooLargeError, type BlobStore } from './store';
@@ -203,6 +212,45 @@ describe.each([
     expect(await collect(store.list())).toEqual([]);
   });
 
+  it('tells a blob’s size and streams any byte range of it', async () => {
+    const { store } = await subject();
+    const bytes = bytesOf(5_500, 4); // on PostgreSQL: chunks of 1000, the last one 500
+    const empty = new Uint8Array();
+    await store.put(sha256(bytes), streamOf(bytes));
+    await store.put(sha256(empty), empty);
+    expect(await store.size(sha256(bytes))).toBe(5_500);
+    expect(await store.size(sha256(empty))).toBe(0);
+    expect(await store.size(sha256(bytesOf(3)))).toBeNull();
+    expect(await store.size('../etc/passwd')).toBeNull();
+    for (const [start, end] of [
+      [0, 0],
+      [0, 5_499],
+      [999, 1_000], // across a chunk boundary
+      [1_000, 1_999], // exactly one chunk
+      [1_234, 4_321], // parts of two chunks and three whole ones between
+      [2_500, 5_499], // to the end, the short last chunk included
+      [5_499, 5_499],
+    ] as const) {
+      const got = await readAll(await store.getStream(sha256(bytes), { start, end }));
+      expect(got?.equals(bytes.subarray(start, end + 1)), `${start}-${end}`).toBe(true);
+    }
+    for (const [start, end] of [
+      [5_500, 5_500],
+      [3, 2],
+      [-1, 10],
+      [0, 5_500],
+      [0.5, 10],
+    ] as [number, number][]) {
+      await expect(store.getStream(sha256(bytes), { start, end })).rejects.toBeInstanceOf(
+        RangeError,
+      );
+    }
+    await expect(store.getStream(sha256(empty), { start: 0, end: 0 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    expect(await store.getStream(sha256(bytesOf(3)), { start: 0, end: 0 })).toBeNull();
+  });
+
   it('refuses a name that is not a lowercase SHA-256, and never finds one', async () => {
     const { store } = await subject();
     const bytes = bytesOf(10);
@@ -241,6 +289,31 @@ describe(
   },
 );
 
+describe('the PostgreSQL blob store reading a range', { timeout: SERVER_TIMEOUT }, () => {
+  it('reads only the chunks that overlap it', async () => {
+    const opened = await openPostgres(await server.createDatabase('blobs_range'));
+    onTestFinished(opened.close);
+    const store = postgresBlobStore(opened.pool, { chunkBytes: 1000 });
+    const bytes = bytesOf(5_500, 5);
+    await store.put(sha256(bytes), bytes);
+    // Every chunk but 2 and 3 now holds other bytes (as long as before): a range within chunks 2
+    // and 3 still reads right only if no other chunk is read.
+    await opened.pool.query(
+      `UPDATE blob_chunks SET data = decode(repeat('00', octet_length(data)), 'hex')
+        WHERE sha256 = $1 AND n NOT IN (2, 3)`,
+      [sha256(bytes)],
+    );
+    const range = await readAll(await store.getStream(sha256(bytes), { start: 2_100, end: 3_899 }));
+    expect(range?.equals(bytes.subarray(2_100, 3_900))).toBe(true);
+    const whole = await readAll(await store.getStream(sha256(bytes)));
+    expect(whole?.equals(bytes)).toBe(false);
+    // A blob written with another chunk size than this store's is read by its own.
+    const other = postgresBlobStore(opened.pool, { chunkBytes: 700 });
+    const tail = await readAll(await other.getStream(sha256(bytes), { start: 3_000, end: 3_050 }));
+    expect(tail?.equals(bytes.subarray(3_000, 3_051))).toBe(true);
+  });
+});
+
 describe('blob routes on the PostgreSQL store', { timeout: SERVER_TIMEOUT }, () => {
   it('upload, download, refuse a wrong hash; nothing lands in the data folder', async () => {
     const opened = await openPostgres(await server.createDatabase('blobs_routes'));
@@ -271,5 +344,54 @@ describe('blob routes on the PostgreSQL store', { timeout: SERVER_TIMEOUT }, () 
     await store.delete(sha256(png));
     const gone = await blobRequest(w.app, w.bob.client, 'GET', `/api/blobs/${sha256(png)}`);
     expect(gone.status).toBe(404);
+  });
+});
+
+describe('model files on the PostgreSQL store', { timeout: SERVER_TIMEOUT }, () => {
+  it('imports, takes uploads and serves them with Range from the store; nothing in the data folder', async () => {
+    const opened = await openPostgres(await server.createDatabase('models_routes'));
+    onTestFinished(opened.close);
+    // Small chunks: the 1.8 KB model spans several, and ranges cross them.
+    const store = postgresBlobStore(opened.pool, { chunkBytes: 256 });
+    const w = await syncWorld({ blobStore: store });
+    onTestFinished(w.cleanup);
+    const bundled = fileURLToPath(new URL('../../../models', import.meta.url));
+    const model = readFileSync(path.join(bundled, 'diabetes-risk/model.onnx'));
+    const manifest = JSON.parse(
+      readFileSync(path.join(bundled, 'diabetes-risk/manifest.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    // A file an earlier version kept in the data folder: copied into the store at start.
+    const old = bytesOf(10_000, 8);
+    mkdirSync(path.join(w.dataDir, 'models'));
+    writeFileSync(legacyModelFilePath(w.dataDir, sha256(old)), old);
+    const deps = { repos: w.repos, blobStore: store, dataDir: w.dataDir, now: () => new Date() };
+    const silent = { info: () => {}, warn: () => {} };
+    expect(await importBundledModels(deps, bundled, silent)).toBe(2);
+    expect((await store.getBuffer(sha256(old)))?.equals(old)).toBe(true);
+
+    const form = new FormData();
+    form.append('manifest', new Blob([JSON.stringify({ ...manifest, version: '1.1.0' })]));
+    form.append('model', new Blob([Uint8Array.from(model)]));
+    const uploaded = await w.app.request('/api/admin/models', {
+      method: 'POST',
+      body: form,
+      headers: { origin: ORIGIN, cookie: `fdx_session=${w.admin.token}` },
+    });
+    expect(uploaded.status).toBe(201);
+    expect((await w.admin.post('/api/admin/models/diabetes-risk/1.1.0/activate')).status).toBe(200);
+
+    const url = '/api/models/diabetes-risk/1.1.0/model.onnx';
+    const whole = await w.alice.client.get(url);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-length')).toBe(String(model.length));
+    expect(Buffer.from(await whole.arrayBuffer()).equals(model)).toBe(true);
+    const start = 300;
+    const end = model.length - 100;
+    const part = await w.alice.client.get(url, { range: `bytes=${start}-${end}` });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes ${start}-${end}/${model.length}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(model.subarray(start, end + 1))).toBe(true);
+    expect((await w.alice.client.get(url, { range: `bytes=${model.length}-` })).status).toBe(416);
+    expect(existsSync(path.join(w.dataDir, 'blobs'))).toBe(false);
   });
 });

@@ -15,6 +15,12 @@ export interface PutOptions {
   maxBytes?: number;
 }
 
+/** Bytes `start` to `end` of a blob, both included (as in HTTP's Range); 0 <= start <= end < size. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface BlobStore {
   readonly kind: 'filesystem' | 'postgres';
   /**
@@ -24,8 +30,13 @@ export interface BlobStore {
    */
   put(sha256: string, body: BlobBody, options?: PutOptions): Promise<{ bytes: number }>;
   has(sha256: string): Promise<boolean>;
-  /** The bytes as a stream, or null when the store does not hold the blob. */
-  getStream(sha256: string): Promise<ReadableStream<Uint8Array> | null>;
+  /** The blob's size in bytes, or null when the store does not hold it. */
+  size(sha256: string): Promise<number | null>;
+  /**
+   * The bytes as a stream (only those of `range` when given: RangeError when it does not lie
+   * within the blob), or null when the store does not hold the blob.
+   */
+  getStream(sha256: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
   getBuffer(sha256: string): Promise<Buffer | null>;
   /** Removes a blob; false when it was not there. */
   delete(sha256: string): Promise<boolean>;
@@ -52,6 +63,15 @@ export const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** The name must be a SHA-256 in lowercase hex: it becomes a path or a key. */
 export function assertSha256(sha256: string): void {
   if (!SHA256_HEX.test(sha256)) throw new TypeError('A blob is named by a lowercase hex SHA-256');
+}
+
+/** Refuses a range that does not lie within a blob of `size` bytes. */
+export function assertRange(range: ByteRange, size: number): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end) {
+    throw new RangeError(`Not a byte range: ${start}-${end}`);
+  }
+  if (end >= size) throw new RangeError(`Bytes ${start}-${end} are past the blob's ${size} bytes`);
 }
 
 /** The body's chunks in order, whatever its form. */

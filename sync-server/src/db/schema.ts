@@ -347,7 +347,7 @@ export const devices = sqliteTable('devices', {
 
 /**
  * The model catalogue (docs/architecture.md §6): every version of every model the server publishes.
- * Files are content-addressed under DATA_DIR/models/<sha256>; `files` maps the names the manifest
+ * Files are content-addressed in the blob store (services/models.ts); `files` maps the names the manifest
  * uses (the ONNX file, the input check) to their sha256. At most one version of a model is active.
  */
 export const modelVersions = sqliteTable(

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { filesystemBlobStore } from '../blob-store/filesystem';
 import type { ModelVersionRow } from '../db/schema';
 import type { ModelStatus } from '../protocol';
 import type { Actor } from '../services/audit';
@@ -208,7 +209,11 @@ describe.each(dialects)('ModelsRepository (%s)', (dialect) => {
     for (const d of dirs) onTestFinished(d.remove);
     const imported = await Promise.all(
       dirs.map((d) =>
-        importBundledModels({ repos, dataDir: d.dir, now: () => T0 }, bundled, silent),
+        importBundledModels(
+          { repos, blobStore: filesystemBlobStore(d.dir), dataDir: d.dir, now: () => T0 },
+          bundled,
+          silent,
+        ),
       ),
     );
     expect(imported[0]! + imported[1]!).toBe(2);

@@ -1,8 +1,7 @@
-import { eq } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PasswordHasher } from '../auth/password';
-import { auditLog, passwordResetCodes, sessions } from '../db/schema';
 import { AuditListResponse, ResetCodeResponse } from '../protocol';
+import { rowsOn, rowsOnPg } from '../sync-test-utils';
 import {
   DAY,
   errorOf,
@@ -44,7 +43,10 @@ async function setup() {
   const actions = async (action: string) =>
     AuditListResponse.parse(await (await a.admin.get(`/api/admin/audit?action=${action}`)).json())
       .entries;
-  return { ...t, ...a, bob, bob2, counted, actions };
+  // Raw rows through the dialect's own driver, so that the suite runs on either (TEST_DB).
+  const rows = t.pool ? rowsOnPg(t.pool) : rowsOn(t.sqlite);
+  const log = async () => JSON.stringify(await t.repos.audit.list({ limit: 10_000 }));
+  return { ...t, ...a, bob, bob2, counted, actions, rows, log };
 }
 
 describe('POST /api/auth/logout-all', () => {
@@ -54,7 +56,7 @@ describe('POST /api/auth/logout-all', () => {
     expect(res.status).toBe(204);
     expect(w.bob.client.token).toBeUndefined(); // the cookie is cleared
     expect((await w.bob2.get('/api/auth/me')).status).toBe(401);
-    expect(w.db.select().from(sessions).where(eq(sessions.userId, w.bob.id)).all()).toEqual([]);
+    expect(await w.rows('SELECT id FROM sessions WHERE user_id = ?', w.bob.id)).toEqual([]);
     expect((await w.admin.get('/api/auth/me')).status).toBe(200);
     expect(await w.actions('auth.logout_all')).toMatchObject([
       { userId: w.bob.id, detail: { sessionsEnded: 2 } },
@@ -79,7 +81,7 @@ describe('POST /api/auth/password', () => {
     expect(await w.actions('auth.password_change')).toMatchObject([
       { userId: w.bob.id, target: w.bob.id, detail: { otherSessionsEnded: 1 } },
     ]);
-    expect(JSON.stringify(w.db.select().from(auditLog).all())).not.toContain(NEW_PASSWORD);
+    expect(await w.log()).not.toContain(NEW_PASSWORD);
   });
 
   it('answers bad input with a 400 naming the field, as sign-up’s policy does', async () => {
@@ -164,7 +166,7 @@ describe('password reset codes', () => {
     const { code, expiresAt } = await issue(w, w.bob.id);
     expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     expect(expiresAt).toBe(new Date(w.clock.now().getTime() + DAY).toISOString());
-    const stored = w.db.select().from(passwordResetCodes).all();
+    const stored = await w.rows('SELECT * FROM password_reset_codes');
     expect(stored).toHaveLength(1);
     expect(JSON.stringify(stored)).not.toContain(code);
     expect(JSON.stringify(stored)).not.toContain(code.replaceAll('-', ''));
@@ -190,7 +192,7 @@ describe('password reset codes', () => {
     expect(await w.actions('auth.password_reset_failed')).toMatchObject([
       { detail: { reason: 'used' } },
     ]);
-    const log = JSON.stringify(w.db.select().from(auditLog).all());
+    const log = await w.log();
     expect(log).not.toContain(code);
     expect(log).not.toContain(NEW_PASSWORD);
   });

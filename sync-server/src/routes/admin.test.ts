@@ -337,7 +337,7 @@ describe('audit', () => {
     await admin.patch(`/api/admin/users/${bob.id}`, { disabled: true });
     await admin.patch(`/api/admin/users/${bob.id}`, { disabled: false });
 
-    const log = (await repos.audit.list({ limit: 1000 })).map((r) => r.entry).reverse();
+    const log = (await repos.audit.list({ limit: 10_000 })).map((r) => r.entry).reverse();
     const actions = log.filter((r) => r.userId === adminId).map((r) => r.action);
     expect(actions).toEqual([
       'auth.signup',

@@ -34,7 +34,7 @@ import { listUsers, setUserDisabled } from '../services/users';
 import { currentDeviceOf } from './devices';
 
 /** Everything under /api/admin: 401 when signed out, 403 when not an admin. */
-export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
+export const adminRoutes = ({ repos, env, now }: AppDeps) => {
   const actor = (c: Context<AuthedEnv>): Actor & { userId: string } => ({
     userId: c.get('user').id,
     ip: clientIp(c, env.TRUST_PROXY),
@@ -84,9 +84,14 @@ export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
         c.json(await revokeInvitation(repos, c.req.param('code'), actor(c)), 200),
       )
       // Users
-      .get('/users', (c) => c.json({ users: listUsers(db) } satisfies UserListResponse, 200))
-      .patch('/users/:id', validate('json', UserUpdateRequest), (c) =>
-        c.json(setUserDisabled(db, c.req.param('id'), c.req.valid('json').disabled, actor(c)), 200),
+      .get('/users', async (c) =>
+        c.json({ users: await listUsers(repos) } satisfies UserListResponse, 200),
+      )
+      .patch('/users/:id', validate('json', UserUpdateRequest), async (c) =>
+        c.json(
+          await setUserDisabled(repos, c.req.param('id'), c.req.valid('json').disabled, actor(c)),
+          200,
+        ),
       )
       // Devices and forgotten passwords (issue 15)
       .get('/users/:id/devices', async (c) =>
@@ -106,8 +111,11 @@ export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
           200,
         ),
       )
-      .post('/users/:id/reset-code', (c) =>
-        c.json(createResetCode(db, c.req.param('id'), actor(c)) satisfies ResetCodeResponse, 201),
+      .post('/users/:id/reset-code', async (c) =>
+        c.json(
+          (await createResetCode(repos, c.req.param('id'), actor(c))) satisfies ResetCodeResponse,
+          201,
+        ),
       )
       // Audit log
       .get('/audit', validate('query', AuditQuery), async (c) =>

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../db/connection';
 import { auditLog } from '../db/schema';
 import { AuditListResponse } from '../protocol';
-import { writeAuditDb } from '../services/audit';
+import { writeAudit, writeAuditDb } from '../services/audit';
 import { DAY, errorOf, makeTestApp, withAdmin } from '../test-utils';
 
 /* Issue 13, "Audit log viewer": filters, server-side pages, admins only, append-only. */
@@ -15,9 +15,18 @@ async function setup() {
   // 30 sign-ins of Bob's over three days, with a few of the admin's in between.
   for (let i = 0; i < 30; i++) {
     t.clock.advance(DAY / 10);
-    writeAuditDb(t.db, { userId: bob.id, ip: '10.0.0.1', at: t.clock.now() }, 'auth.login', bob.id);
+    await writeAudit(
+      t.repos,
+      { userId: bob.id, ip: '10.0.0.1', at: t.clock.now() },
+      'auth.login',
+      bob.id,
+    );
     if (i % 10 === 0) {
-      writeAuditDb(t.db, { userId: a.adminId, ip: '10.0.0.2', at: t.clock.now() }, 'auth.login');
+      await writeAudit(
+        t.repos,
+        { userId: a.adminId, ip: '10.0.0.2', at: t.clock.now() },
+        'auth.login',
+      );
     }
   }
   const page = async (query: string) => {

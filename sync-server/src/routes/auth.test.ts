@@ -1,20 +1,43 @@
-import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { createApp } from '../app';
 import { SESSION_COOKIE } from '../auth/cookie';
 import { createPasswordHasher } from '../auth/password';
-import { auditLog, sessions, users } from '../db/schema';
 import { MeResponse } from '../protocol';
-import { DAY, errorOf, makeTestApp, PASSWORD, TestClient, tempDir, withAdmin } from '../test-utils';
+import { postgresRepositories } from '../repositories/postgres';
+import { rowsOn, rowsOnPg } from '../sync-test-utils';
+import {
+  DAY,
+  errorOf,
+  makeTestApp,
+  PASSWORD,
+  TestClient,
+  tempDir,
+  testPasswords,
+  withAdmin,
+} from '../test-utils';
 
+// Through HTTP and the repositories (raw rows where a test needs them), so that the suite runs on
+// either dialect (TEST_DB).
 async function setup(options?: Parameters<typeof makeTestApp>[0]) {
   const t = await makeTestApp(options);
   onTestFinished(t.close);
-  return t;
+  const rows = t.pool ? rowsOnPg(t.pool) : rowsOn(t.sqlite);
+  /** The stored sessions: their id (the token's hash) and expiry in ms. */
+  const sessions = async () =>
+    (await rows('SELECT id, expires_at FROM sessions')).map((r) => ({
+      id: String(r.id),
+      expiresAt: Number(r.expires_at),
+    }));
+  /** The audit log, oldest first. */
+  const audit = async () =>
+    (await t.repos.audit.list({ limit: 10_000 })).map((r) => r.entry).reverse();
+  return { ...t, sessions, audit };
 }
 
 describe('POST /api/auth/signup', () => {
   it('makes the first account an admin without a code, sets the cookie, returns /me', async () => {
-    const { app, db } = await setup();
+    const { app, repos, sessions } = await setup();
     const client = new TestClient(app);
     const res = await client.signup('  Ada@Example.ORG ', 'Ada');
     expect(res.status).toBe(201);
@@ -32,11 +55,11 @@ describe('POST /api/auth/signup', () => {
     expect(cookie).toContain('Max-Age=2592000');
     expect(cookie).not.toContain('Secure');
     // Only the hash of the token is stored.
-    const stored = db.select().from(sessions).all();
+    const stored = await sessions();
     expect(stored).toHaveLength(1);
     expect(stored[0]!.id).toMatch(/^[0-9a-f]{64}$/);
     expect(stored[0]!.id).not.toContain(client.token);
-    const row = db.select().from(users).get()!;
+    const row = (await repos.accounts.userByEmail('ada@example.org'))!;
     expect(row.passwordHash).toMatch(/^\$argon2id\$/);
     expect(row.passwordHash).not.toContain(PASSWORD);
     expect((await client.get('/api/auth/me')).status).toBe(200);
@@ -65,7 +88,7 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('joins the team and role the invitation fixes, and uses the code up', async () => {
-    const { app, db } = await setup();
+    const { app, repos } = await setup();
     const { createTeam, invite } = await withAdmin(app);
     const teamId = await createTeam('North clinic');
     const code = await invite(teamId, 'supervisor');
@@ -87,9 +110,7 @@ describe('POST /api/auth/signup', () => {
       code: 'invalid_invitation',
       message: 'This invitation has already been used',
     });
-    expect(db.select().from(users).where(eq(users.email, 'carol@example.org')).get()).toBe(
-      undefined,
-    );
+    expect(await repos.accounts.userByEmail('carol@example.org')).toBe(undefined);
   });
 
   it('refuses an unknown, expired or revoked invitation, saying which', async () => {
@@ -145,32 +166,47 @@ describe('POST /api/auth/signup', () => {
   });
 
   it('lets exactly one of two concurrent first sign-ups become admin', async () => {
-    const { app, db } = await setup();
+    const { app, repos } = await setup();
     const [a, b] = await Promise.all([
       new TestClient(app).signup('a@example.org', 'A'),
       new TestClient(app).signup('b@example.org', 'B'),
     ]);
     expect([a.status, b.status].sort()).toEqual([201, 400]);
-    const admins = db.select().from(users).where(eq(users.isAdmin, true)).all();
-    expect(admins).toHaveLength(1);
-    expect(db.select().from(users).all()).toHaveLength(1);
+    const users = await repos.accounts.listUsers();
+    expect(users.filter((u) => u.isAdmin)).toHaveLength(1);
+    expect(users).toHaveLength(1);
   });
 
-  it('lets exactly one admin through when two connections share one database file', async () => {
+  it('lets exactly one admin through when two connections share one database', async () => {
     const tmp = tempDir();
     onTestFinished(tmp.remove);
-    const file = `${tmp.dir}/fielddx.sqlite`;
-    const one = await setup({ file });
-    const two = await setup({ file });
+    const one = await setup({ file: `${tmp.dir}/fielddx.sqlite` });
+    const two = one.pool
+      ? { app: await secondInstance(one) }
+      : await setup({ file: `${tmp.dir}/fielddx.sqlite` });
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
         new TestClient(i % 2 ? one.app : two.app).signup(`u${i}@example.org`, `U${i}`),
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
-    expect(one.db.select().from(users).where(eq(users.isAdmin, true)).all()).toHaveLength(1);
+    expect((await one.repos.accounts.listUsers()).filter((u) => u.isAdmin)).toHaveLength(1);
   });
 });
+
+/** Another app on the same PostgreSQL database, with its own pool: a second server instance. */
+async function secondInstance(t: Awaited<ReturnType<typeof setup>>) {
+  const { connectionString } = t.pool!.options as { connectionString: string };
+  const pool = new pg.Pool({ connectionString, max: 4 });
+  onTestFinished(() => pool.end());
+  return createApp({
+    db: t.db,
+    repos: postgresRepositories(pool),
+    env: t.env,
+    now: t.clock.now,
+    passwords: testPasswords,
+  });
+}
 
 describe('POST /api/auth/login', () => {
   it('signs in with the right password, any email case', async () => {
@@ -272,10 +308,10 @@ describe('POST /api/auth/login', () => {
   });
 
   it('ignores X-Forwarded-For unless TRUST_PROXY is set', async () => {
-    const { app, db } = await setup();
+    const { app, audit } = await setup();
     await withAdmin(app);
     await new TestClient(app, { 'x-forwarded-for': '1.2.3.4' }).login('admin@example.org');
-    const row = db.select().from(auditLog).where(eq(auditLog.action, 'auth.login')).get()!;
+    const row = (await audit()).find((r) => r.action === 'auth.login')!;
     expect(row.ip).toBe('unknown');
   });
 });
@@ -294,20 +330,20 @@ describe('sessions', () => {
   });
 
   it('expires after 30 days without use', async () => {
-    const { app, clock, db } = await setup();
+    const { app, clock, sessions } = await setup();
     const { admin } = await withAdmin(app);
     clock.advance(30 * DAY);
     const res = await admin.get('/api/auth/me');
     expect(res.status).toBe(401);
     expect(admin.token).toBeUndefined(); // the cookie was cleared
-    expect(db.select().from(sessions).all()).toHaveLength(0); // and the row deleted
+    expect(await sessions()).toHaveLength(0); // and the row deleted
   });
 
   it('slides: used after 16 days, the cookie is set again and the expiry extended', async () => {
-    const { app, clock, db } = await setup();
+    const { app, clock, sessions } = await setup();
     const { admin } = await withAdmin(app);
     const token = admin.token;
-    const before = db.select().from(sessions).get()!.expiresAt;
+    const before = (await sessions())[0]!.expiresAt;
 
     clock.advance(10 * DAY); // 20 days left: nothing to renew
     const early = await admin.get('/api/auth/me');
@@ -319,21 +355,21 @@ describe('sessions', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('set-cookie')).toMatch(/^fdx_session=[a-z2-7]{32};.*Max-Age=2592000/);
     expect(admin.token).toBe(token); // same token, longer life
-    const after = db.select().from(sessions).get()!.expiresAt;
-    expect(after.getTime()).toBe(before.getTime() + 16 * DAY);
+    const after = (await sessions())[0]!.expiresAt;
+    expect(after).toBe(before + 16 * DAY);
 
     clock.advance(29 * DAY); // 45 days after sign-up, but 29 after the renewal
     expect((await admin.get('/api/auth/me')).status).toBe(200);
   });
 
   it('logout deletes the session and clears the cookie; the old token stops working', async () => {
-    const { app, db } = await setup();
+    const { app, sessions } = await setup();
     const { admin } = await withAdmin(app);
     const token = admin.token!;
     const res = await admin.post('/api/auth/logout');
     expect(res.status).toBe(204);
     expect(res.headers.get('set-cookie')).toMatch(/^fdx_session=;.*Max-Age=0/);
-    expect(db.select().from(sessions).all()).toHaveLength(0);
+    expect(await sessions()).toHaveLength(0);
     const replay = await app.request('/api/auth/me', {
       headers: { cookie: `${SESSION_COOKIE}=${token}` },
     });
@@ -362,7 +398,7 @@ describe('sessions', () => {
 
 describe('audit log', () => {
   it('records sign-up, login success and failure, logout — without secrets', async () => {
-    const { app, db } = await setup();
+    const { app, audit } = await setup();
     const { admin, adminId } = await withAdmin(app);
     await new TestClient(app).login('admin@example.org', 'wrong password!');
     await new TestClient(app).login('ghost@example.org', 'wrong password!');
@@ -370,7 +406,7 @@ describe('audit log', () => {
     await again.login('admin@example.org');
     await admin.post('/api/auth/logout');
 
-    const rows = db.select().from(auditLog).orderBy(auditLog.id).all();
+    const rows = await audit();
     expect(rows.map((r) => [r.action, r.userId])).toEqual([
       ['auth.signup', adminId],
       ['auth.login_failed', adminId],

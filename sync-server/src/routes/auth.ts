@@ -16,9 +16,14 @@ import { login, logout, signup, SIGNUP_MAX_FAILURES, SIGNUP_WINDOW_MS } from '..
 import { meOf } from '../services/users';
 
 export const authRoutes = (deps: AppDeps) => {
-  const { db, env, now } = deps;
+  const { repos, env, now } = deps;
   const secure = isSecureOrigin(env.PUBLIC_ORIGIN);
-  const signupLimiter = createAttemptLimiter(db, 'signup', SIGNUP_MAX_FAILURES, SIGNUP_WINDOW_MS);
+  const signupLimiter = createAttemptLimiter(
+    repos,
+    'signup',
+    SIGNUP_MAX_FAILURES,
+    SIGNUP_WINDOW_MS,
+  );
   const actor = (c: Parameters<typeof clientIp>[0]) => ({
     ip: clientIp(c, env.TRUST_PROXY),
     at: now(),
@@ -37,15 +42,15 @@ export const authRoutes = (deps: AppDeps) => {
       })
       .post('/logout', async (c) => {
         const session = c.get('session');
-        if (session) logout(db, session, actor(c));
+        if (session) await logout(repos, session, actor(c));
         clearSessionCookie(c, secure);
         return c.body(null, 204);
       })
-      .get('/me', requireUser, (c) => c.json(meOf(db, c.get('user')), 200))
+      .get('/me', requireUser, async (c) => c.json(await meOf(repos, c.get('user')), 200))
       // Sign out everywhere: every session of the user ends, this one included.
-      .post('/logout-all', requireUser, (c) => {
+      .post('/logout-all', requireUser, async (c) => {
         const user = c.get('user');
-        logoutEverywhere(db, user.id, { ...actor(c), userId: user.id });
+        await logoutEverywhere(repos, user.id, { ...actor(c), userId: user.id });
         clearSessionCookie(c, secure);
         return c.body(null, 204);
       })

@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { createApp } from '../app';
+import { filesystemBlobStore } from '../blob-store/filesystem';
+import type { BlobStore } from '../blob-store/store';
 import { AdminModelItem, ModelCatalogueResponse } from '../protocol';
-import { importBundledModels } from '../services/models';
-import { errorOf, makeTestApp, ORIGIN, tempDir, TestClient, withAdmin } from '../test-utils';
+import { importBundledModels, legacyModelFilePath } from '../services/models';
+import {
+  errorOf,
+  makeTestApp,
+  ORIGIN,
+  tempDir,
+  TestClient,
+  testEnv,
+  testPasswords,
+  withAdmin,
+} from '../test-utils';
 
 // The repository's published models: the same files a fresh server imports at start.
 const bundled = fileURLToPath(new URL('../../../models', import.meta.url));
@@ -21,12 +33,23 @@ const BUNDLED = diabetesManifest().version as string;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const silent = { info: () => {}, warn: () => {} };
 
-async function setup() {
+/** Logs kept, to see what a start did. */
+function recordingLogger() {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (msg: string) => lines.push(msg),
+    warn: (msg: string) => lines.push(`warn: ${msg}`),
+  };
+}
+
+async function setup(options: { blobStore?: BlobStore } = {}) {
   const data = tempDir('fdx-models-');
   onTestFinished(data.remove);
-  const t = await makeTestApp({ env: { DATA_DIR: data.dir } });
+  const blobStore = options.blobStore ?? filesystemBlobStore(data.dir);
+  const t = await makeTestApp({ env: { DATA_DIR: data.dir }, blobStore });
   onTestFinished(t.close);
-  const deps = { repos: t.repos, dataDir: data.dir, now: t.clock.now };
+  const deps = { repos: t.repos, blobStore, dataDir: data.dir, now: t.clock.now };
   const imported = await importBundledModels(deps, bundled, silent);
   const world = await withAdmin(t.app);
   const clinician = await world.member('clinician@example.org');
@@ -51,7 +74,16 @@ async function setup() {
       headers: { origin: ORIGIN, cookie: `fdx_session=${client.token}` },
     });
   };
-  return { ...t, ...world, deps, imported, clinician: clinician.client, catalogue, upload };
+  return {
+    ...t,
+    ...world,
+    dataDir: data.dir,
+    deps,
+    imported,
+    clinician: clinician.client,
+    catalogue,
+    upload,
+  };
 }
 
 /** The diabetes model published again under another version (same graph). */
@@ -255,5 +287,118 @@ describe('the model catalogue', () => {
     expect((await s.clinician.get(`/api/models/pneumonia-cxr/${version}/model.onnx`)).status).toBe(
       200,
     );
+  });
+});
+
+describe('model files in the shared blob store', () => {
+  it('serves an upload from another instance, which never had the file, with Range', async () => {
+    // Two instances on one database and one store, each with its own data folder (two machines).
+    const shared = tempDir('fdx-models-store-');
+    onTestFinished(shared.remove);
+    const store = filesystemBlobStore(shared.dir);
+    const s = await setup({ blobStore: store });
+    const other = tempDir('fdx-models-b-');
+    onTestFinished(other.remove);
+    const b = createApp({
+      repos: s.repos,
+      db: s.db,
+      env: testEnv({ DATA_DIR: other.dir }),
+      blobStore: store,
+      now: s.clock.now,
+      passwords: testPasswords,
+    });
+    const res = await s.upload(s.admin, { manifest: nextVersion(), model: diabetesModel });
+    expect(res.status).toBe(201);
+    expect((await s.admin.post('/api/admin/models/diabetes-risk/1.1.0/activate')).status).toBe(200);
+
+    const onB = new TestClient(b);
+    onB.token = s.clinician.token;
+    const whole = await onB.get('/api/models/diabetes-risk/1.1.0/model.onnx');
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-length')).toBe(String(diabetesModel.length));
+    expect(whole.headers.get('etag')).toBe(`"${sha256(diabetesModel)}"`);
+    expect(whole.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    expect(Buffer.from(await whole.arrayBuffer()).equals(diabetesModel)).toBe(true);
+    const part = await onB.get('/api/models/diabetes-risk/1.1.0/model.onnx', {
+      range: 'bytes=10-109',
+    });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 10-109/${diabetesModel.length}`);
+    expect(part.headers.get('content-length')).toBe('100');
+    expect(Buffer.from(await part.arrayBuffer()).equals(diabetesModel.subarray(10, 110))).toBe(
+      true,
+    );
+    // A range past the end is cut to it; one starting past it is refused.
+    const tail = await onB.get('/api/models/diabetes-risk/1.1.0/model.onnx', {
+      range: `bytes=${diabetesModel.length - 5}-${diabetesModel.length + 100}`,
+    });
+    expect(tail.status).toBe(206);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(diabetesModel.subarray(-5))).toBe(true);
+    const past = await onB.get('/api/models/diabetes-risk/1.1.0/model.onnx', {
+      range: `bytes=${diabetesModel.length}-`,
+    });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${diabetesModel.length}`);
+
+    // Nothing in either data folder: the files are in the store only.
+    for (const dir of [s.dataDir, other.dir]) {
+      expect(existsSync(path.join(dir, 'models'))).toBe(false);
+      expect(existsSync(path.join(dir, 'blobs'))).toBe(false);
+    }
+    expect(await store.has(sha256(diabetesModel))).toBe(true);
+    const pneumonia = JSON.parse(read('pneumonia-cxr/manifest.json').toString()) as {
+      input: { image: { check: string } };
+    };
+    expect(await store.has(sha256(read(`pneumonia-cxr/${pneumonia.input.image.check}`)))).toBe(
+      true,
+    );
+  });
+
+  it('copies the files an earlier version kept in DATA_DIR/models into the store at start, once', async () => {
+    const s = await setup();
+    const store = s.deps.blobStore;
+    const res = await s.upload(s.admin, { manifest: nextVersion(), model: diabetesModel });
+    expect(res.status).toBe(201);
+    expect((await s.admin.post('/api/admin/models/diabetes-risk/1.1.0/activate')).status).toBe(200);
+    // The installation as an earlier version left it: the uploaded file under models/ only.
+    const hash = sha256(diabetesModel);
+    expect(await store.delete(hash)).toBe(true);
+    mkdirSync(path.join(s.dataDir, 'models'));
+    writeFileSync(legacyModelFilePath(s.dataDir, hash), diabetesModel);
+    // A damaged file (not its name's bytes) and a temporary one a crash left: neither copied.
+    const damaged = sha256(Buffer.from('other bytes'));
+    writeFileSync(legacyModelFilePath(s.dataDir, damaged), 'not those bytes');
+    writeFileSync(`${legacyModelFilePath(s.dataDir, hash)}.1234.tmp`, 'half');
+    const missing = await s.clinician.get('/api/models/diabetes-risk/1.1.0/model.onnx');
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).message).toMatch(/not on the server/);
+
+    const log = recordingLogger();
+    expect(await importBundledModels(s.deps, bundled, log)).toBe(0);
+    expect(log.lines).toContain('model files copied into the blob store');
+    expect(log.lines).toContain('warn: damaged model file not copied');
+    expect(await store.has(hash)).toBe(true);
+    expect(await store.has(damaged)).toBe(false);
+    const got = await s.clinician.get('/api/models/diabetes-risk/1.1.0/model.onnx');
+    expect(got.status).toBe(200);
+    expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(hash);
+
+    // The next start finds it there and copies nothing.
+    const again = recordingLogger();
+    expect(await importBundledModels(s.deps, bundled, again)).toBe(0);
+    expect(again.lines).not.toContain('model files copied into the blob store');
+  });
+
+  it('stores a known bundled version’s file again when the store lacks it', async () => {
+    const s = await setup();
+    const hash = sha256(diabetesModel);
+    expect(await s.deps.blobStore.delete(hash)).toBe(true);
+    expect((await s.clinician.get(`/api/models/diabetes-risk/${BUNDLED}/model.onnx`)).status).toBe(
+      404,
+    );
+    expect(await importBundledModels(s.deps, bundled, silent)).toBe(0);
+    const got = await s.clinician.get(`/api/models/diabetes-risk/${BUNDLED}/model.onnx`);
+    expect(got.status).toBe(200);
+    expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(hash);
   });
 });

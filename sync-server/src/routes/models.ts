@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createReadStream, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { requireAdmin, requireUser } from '../auth/middleware';
+import { filesystemBlobStore } from '../blob-store/filesystem';
+import type { BlobStore } from '../blob-store/store';
 import type { AppDeps, AppEnv, AuthedEnv } from '../context';
 import { ApiError } from '../errors';
 import { clientIp } from '../middleware/client-ip';
@@ -18,7 +18,6 @@ import {
   activateVersion,
   listAllVersions,
   listCatalogue,
-  modelFilePath,
   publishedVersion,
   retireVersion,
   uploadVersion,
@@ -31,11 +30,14 @@ function params(c: Context) {
 }
 
 /**
- * The bytes of a model file, with `Range` support so an interrupted download resumes where it
- * stopped. Content-addressed: the bytes behind a version never change (ETag = sha256).
+ * The bytes of a model file from the blob store every instance shares, with `Range` support so an
+ * interrupted download resumes where it stopped. Content-addressed: the bytes behind a version
+ * never change (ETag = sha256).
  */
-function serveFile(c: Context, file: string, hash: string) {
-  const size = statSync(file).size;
+async function serveFile(c: Context, store: BlobStore, hash: string) {
+  const size = await store.size(hash);
+  // Listed by the catalogue but not in the store (a store restored without it): a 404 that says so.
+  if (size === null) throw new ApiError(404, 'not_found', 'This model file is not on the server');
   const headers: Record<string, string> = {
     'Content-Type': 'application/octet-stream',
     'Accept-Ranges': 'bytes',
@@ -49,20 +51,23 @@ function serveFile(c: Context, file: string, hash: string) {
     if (start >= size || start > end) {
       return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` });
     }
-    const stream = Readable.toWeb(createReadStream(file, { start, end })) as ReadableStream;
+    const stream = await store.getStream(hash, { start, end });
+    if (!stream) throw new ApiError(404, 'not_found', 'This model file is not on the server');
     return c.body(stream, 206, {
       ...headers,
       'Content-Range': `bytes ${start}-${end}/${size}`,
       'Content-Length': String(end - start + 1),
     });
   }
-  const stream = Readable.toWeb(createReadStream(file)) as ReadableStream;
+  const stream = await store.getStream(hash);
+  if (!stream) throw new ApiError(404, 'not_found', 'This model file is not on the server');
   return c.body(stream, 200, { ...headers, 'Content-Length': String(size) });
 }
 
 /** /api/models: the catalogue and its files, for any signed-in user. */
-export const modelRoutes = ({ repos, env }: AppDeps) =>
-  new Hono<AppEnv>()
+export const modelRoutes = ({ repos, env, blobStore }: AppDeps) => {
+  const store = blobStore ?? filesystemBlobStore(env.DATA_DIR);
+  return new Hono<AppEnv>()
     .use(requireUser)
     .get('/', async (c) =>
       c.json({ models: await listCatalogue(repos) } satisfies ModelCatalogueResponse, 200),
@@ -77,8 +82,9 @@ export const modelRoutes = ({ repos, env }: AppDeps) =>
       const row = await publishedVersion(repos, id, version, c.get('user')!.isAdmin);
       const hash = row.files[c.req.param('file')];
       if (!hash) throw new ApiError(404, 'not_found', `${id} ${version} has no such file`);
-      return serveFile(c, modelFilePath(env.DATA_DIR, hash), hash);
+      return serveFile(c, store, hash);
     });
+};
 
 async function fileBytes(value: unknown, field: string): Promise<Uint8Array | undefined> {
   if (value === undefined) return undefined;
@@ -88,8 +94,13 @@ async function fileBytes(value: unknown, field: string): Promise<Uint8Array | un
 }
 
 /** /api/admin/models: every version; upload, activate (or roll back to), retire. */
-export const adminModelRoutes = ({ repos, env, now }: AppDeps) => {
-  const deps = { repos, dataDir: env.DATA_DIR, now };
+export const adminModelRoutes = ({ repos, env, now, blobStore }: AppDeps) => {
+  const deps = {
+    repos,
+    blobStore: blobStore ?? filesystemBlobStore(env.DATA_DIR),
+    dataDir: env.DATA_DIR,
+    now,
+  };
   const actor = (c: Context<AuthedEnv>): Actor => ({
     userId: c.get('user').id,
     ip: clientIp(c, env.TRUST_PROXY),

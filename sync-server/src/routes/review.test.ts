@@ -195,12 +195,14 @@ describe('GET /api/review/queue', () => {
     applied(await w.alice.pushOne(mutation('reports', { ...draft.r, status: 'shared' }, 1)));
 
     const key = 'team_id, state, disagreement, positive, models';
-    const counters = w.sqlite
-      .prepare(`SELECT ${key}, sum(n) AS n FROM review_counts GROUP BY ${key} HAVING sum(n) <> 0`)
-      .all();
-    const recount = w.sqlite
-      .prepare(`SELECT ${key}, count(*) AS n FROM review_reports GROUP BY ${key}`)
-      .all();
+    // sum() cast: of integers it is bigint on PostgreSQL, a number as count(*) is.
+    const counters = await w.rows(
+      `SELECT ${key}, CAST(sum(n) AS bigint) AS n FROM review_counts
+       GROUP BY ${key} HAVING sum(n) <> 0 ORDER BY ${key}`,
+    );
+    const recount = await w.rows(
+      `SELECT ${key}, count(*) AS n FROM review_reports GROUP BY ${key} ORDER BY ${key}`,
+    );
     expect(counters).toEqual(recount);
     expect(recount).toHaveLength(4);
     const sam = await getQueue(w.sam.client);

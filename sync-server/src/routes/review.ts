@@ -87,9 +87,9 @@ export const reviewRoutes = (
       const body = await dashboard(repos, scope, q, now(), prevalenceOf);
       return c.json(body satisfies DashboardResponse, 200);
     })
-    .get('/queue', (c) => {
+    .get('/queue', async (c) => {
       const q = parseQuery(QueueQuery, c.req.query());
-      const body = queue(db, scopeOfDb(db, c.get('user')!.id), q, now());
+      const body = await queue(repos, await scopeOf(repos, c.get('user')!.id), q, now());
       return c.json(body satisfies QueueResponse, 200);
     })
     .get('/export.csv', async (c) => {
@@ -108,16 +108,17 @@ export const reviewRoutes = (
         'Content-Disposition': `attachment; filename="fielddx-reports-${at.toISOString().slice(0, 10)}.fhir.json"`,
       });
     })
-    .get('/teams', (c) => {
-      const body = listReviewTeams(db, scopeOfDb(db, c.get('user')!.id));
+    .get('/teams', async (c) => {
+      const body = await listReviewTeams(repos, await scopeOf(repos, c.get('user')!.id));
       return c.json(body satisfies ReviewTeamsResponse, 200);
     })
-    .get('/reports/:id', (c) => {
+    .get('/reports/:id', async (c) => {
       const at = now();
-      const body = reportBundle(db, scopeOfDb(db, c.get('user')!.id), c.req.param('id'), at);
+      const scope = await scopeOf(repos, c.get('user')!.id);
+      const body = await reportBundle(repos, scope, c.req.param('id'), at);
       // Who read which patient's report, and when: the audit log's answer to a data-protection
       // officer (only reads that succeeded; a refused one read nothing).
-      writeAuditDb(db, { ...callerOf(c), at }, 'review.read', body.report.id, {
+      await writeAudit(repos, { ...callerOf(c), at }, 'review.read', body.report.id, {
         teamId: body.report.teamId,
         revision: body.report.revision,
       });
@@ -141,7 +142,7 @@ export const reviewRoutes = (
       const [result] = await push(
         repos.sync,
         {
-          scope: scopeOfDb(db, user.id),
+          scope: await scopeOf(repos, user.id),
           deviceId,
           now: at,
           ip,

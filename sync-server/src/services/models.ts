@@ -1,7 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { filesystemBlobStore } from '../blob-store/filesystem';
+import { BlobHashMismatchError, SHA256_HEX, type BlobStore } from '../blob-store/store';
 import type { Db } from '../db/connection';
 import type { ModelVersionRow } from '../db/schema';
 import { ApiError } from '../errors';
@@ -22,22 +24,27 @@ import { writeAudit, type Actor } from './audit';
 import { graphMismatch } from './onnx-check';
 
 /*
- * The model catalogue (docs/architecture.md §6). Versions live in `model_versions`; their files are
- * content-addressed under DATA_DIR/models/<sha256>. At start the server imports the models bundled
- * with the app (the repository's models/ folder); administrators upload new versions, which stay
- * `staged` until activated. Activating a version retires the model's previous active one, which is
- * also how a version is rolled back.
+ * The model catalogue (docs/architecture.md §6). Versions live in `model_versions`; their files
+ * (the graph, the input check) are content-addressed in the blob store every instance shares
+ * (files under DATA_DIR/blobs, or PostgreSQL with DATABASE_URL), under the SHA-256 that the row's
+ * `files` names. At start the server imports the models bundled with the app (the repository's
+ * models/ folder); administrators upload new versions, which stay `staged` until activated.
+ * Activating a version retires the model's previous active one, which is also how a version is
+ * rolled back.
  */
 
 export interface ModelDeps {
   repos: Repositories;
+  /** Where model files go: the same store as the images (AppDeps.blobStore). */
+  blobStore: BlobStore;
+  /** Where earlier versions kept model files (DATA_DIR/models/), copied into the store at start. */
   dataDir: string;
   now: () => Date;
 }
 
 /**
  * Legacy: the server entry (index.ts) still passes its SQLite database (issue 17); to be removed
- * once it passes `repos`.
+ * once it passes `repos` and `blobStore`. Its model files go to the filesystem store.
  */
 export interface LegacyModelDeps {
   db: Db;
@@ -46,19 +53,61 @@ export interface LegacyModelDeps {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const filesDir = (dataDir: string) => path.join(dataDir, 'models');
-export const modelFilePath = (dataDir: string, hash: string) => path.join(filesDir(dataDir), hash);
 
-/** Writes bytes under their sha256 (via a temporary file, so a crash leaves no half file). */
-async function storeFile(dataDir: string, bytes: Uint8Array): Promise<string> {
+/**
+ * Where versions before the shared store kept each model file: DATA_DIR/models/<sha256>. Read
+ * only to bring such files into the store (at start, and by the backup and the move).
+ */
+export const legacyModelFilesDir = (dataDir: string) => path.join(dataDir, 'models');
+export const legacyModelFilePath = (dataDir: string, hash: string) =>
+  path.join(legacyModelFilesDir(dataDir), hash);
+
+/** The SHA-256 of every file a catalogue row names (`model_versions.files`), without repeats. */
+export function modelFileHashes(files: Iterable<Record<string, string>>): string[] {
+  const hashes = new Set<string>();
+  for (const named of files) for (const hash of Object.values(named)) hashes.add(hash);
+  return [...hashes].sort();
+}
+
+/** Stores bytes under their sha256 (idempotent: content-addressed) and returns it. */
+async function storeFile(store: BlobStore, bytes: Uint8Array): Promise<string> {
   const hash = sha256(bytes);
-  const target = modelFilePath(dataDir, hash);
-  if (existsSync(target)) return hash;
-  await mkdir(filesDir(dataDir), { recursive: true });
-  const tmp = `${target}.${randomUUID()}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, target);
+  if (!(await store.has(hash))) await store.put(hash, bytes);
   return hash;
+}
+
+/**
+ * Copies into the store the model files an earlier version kept under DATA_DIR/models/ that the
+ * store lacks, so that an upgrade loses no uploaded model. Idempotent (a file the store holds is
+ * skipped) and checked: a file whose bytes do not hash to its name is left out with a warning.
+ * The old files are left where they are. Returns how many it copied.
+ */
+export async function copyLegacyModelFiles(
+  deps: Pick<ModelDeps, 'blobStore' | 'dataDir'>,
+  logger: Pick<Logger, 'warn'>,
+): Promise<number> {
+  const names = await readdir(legacyModelFilesDir(deps.dataDir)).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
+  let copied = 0;
+  // Temporary files (<sha256>.<uuid>.tmp) a crash left are not model files.
+  for (const hash of names.filter((name) => SHA256_HEX.test(name)).sort()) {
+    if (await deps.blobStore.has(hash)) continue;
+    try {
+      await deps.blobStore.put(
+        hash,
+        createReadStream(legacyModelFilePath(deps.dataDir, hash)) as AsyncIterable<Buffer>,
+      );
+      copied++;
+    } catch (error) {
+      if (!(error instanceof BlobHashMismatchError)) throw error;
+      logger.warn('damaged model file not copied', { sha256: hash });
+    }
+  }
+  return copied;
 }
 
 function toItem(row: ModelVersionRow): CatalogueItem {
@@ -186,7 +235,7 @@ export async function checkModelFiles(files: ModelFiles): Promise<Manifest> {
 
 /** Stores the version's files (content-addressed, idempotent) and returns its row, not yet written. */
 async function storeFiles(
-  deps: Pick<ModelDeps, 'dataDir' | 'now'>,
+  deps: Pick<ModelDeps, 'blobStore' | 'now'>,
   manifest: Manifest,
   raw: Record<string, unknown>,
   files: ModelFiles,
@@ -198,10 +247,10 @@ async function storeFiles(
   },
 ): Promise<ModelVersionRow> {
   const stored: Record<string, string> = {
-    [manifest.file]: await storeFile(deps.dataDir, files.model),
+    [manifest.file]: await storeFile(deps.blobStore, files.model),
   };
   if (manifest.modality === 'image' && manifest.input.image.check && files.check) {
-    stored[manifest.input.image.check] = await storeFile(deps.dataDir, files.check);
+    stored[manifest.input.image.check] = await storeFile(deps.blobStore, files.check);
   }
   const now = deps.now();
   return {
@@ -308,8 +357,11 @@ export function retireVersion(
  * Imports the models of `<bundledDir>/index.json` that the catalogue does not know yet. A bundled
  * version becomes active when it is newer than every version of its model the server knows;
  * otherwise it is kept as retired. A version already known is never changed, so an administrator's
- * rollback survives a restart. A bundled model whose files do not match its manifest is skipped
- * with a warning. Several instances starting at once import each version once (the model's lock).
+ * rollback survives a restart; only its files, when the store lacks them and the bundled ones are
+ * the same bytes, are stored again. A bundled model whose files do not match its manifest is
+ * skipped with a warning. Several instances starting at once import each version once (the
+ * model's lock). First, the model files an earlier version kept under DATA_DIR/models/ are copied
+ * into the store (copyLegacyModelFiles).
  */
 export async function importBundledModels(
   given: ModelDeps | LegacyModelDeps,
@@ -319,7 +371,14 @@ export async function importBundledModels(
   const deps: ModelDeps =
     'repos' in given
       ? given
-      : { repos: sqliteRepositories(given.db), dataDir: given.dataDir, now: given.now };
+      : {
+          repos: sqliteRepositories(given.db),
+          blobStore: filesystemBlobStore(given.dataDir),
+          dataDir: given.dataDir,
+          now: given.now,
+        };
+  const copied = await copyLegacyModelFiles(deps, logger);
+  if (copied > 0) logger.info('model files copied into the blob store', { count: copied });
   const indexPath = path.join(bundledDir, 'index.json');
   if (!existsSync(indexPath)) return 0;
   const index = JSON.parse(await readFile(indexPath, 'utf8')) as { path?: string }[];
@@ -332,10 +391,14 @@ export async function importBundledModels(
       const parsed = Manifest.safeParse(raw);
       if (!parsed.success) throw new Error(describeIssues(parsed.error));
       const manifest = parsed.data;
-      if (await getVersion(deps.repos, manifest.id, manifest.version)) continue;
       const folder = path.dirname(manifestPath);
-      const model = new Uint8Array(await readFile(path.join(folder, manifest.file)));
       const checkName = manifest.modality === 'image' ? manifest.input.image.check : undefined;
+      const known = await getVersion(deps.repos, manifest.id, manifest.version);
+      if (known) {
+        await restoreBundledFiles(deps.blobStore, known.files, folder, logger);
+        continue;
+      }
+      const model = new Uint8Array(await readFile(path.join(folder, manifest.file)));
       const check = checkName
         ? new Uint8Array(await readFile(path.join(folder, checkName)))
         : undefined;
@@ -374,4 +437,25 @@ export async function importBundledModels(
     }
   }
   return imported;
+}
+
+/**
+ * A known version's files that the store lacks (a store emptied or moved without them), stored
+ * again from the bundled folder where its file of that name has the same SHA-256.
+ */
+async function restoreBundledFiles(
+  store: BlobStore,
+  files: Record<string, string>,
+  folder: string,
+  logger: Pick<Logger, 'info'>,
+): Promise<void> {
+  for (const [name, hash] of Object.entries(files)) {
+    if (await store.has(hash)) continue;
+    // A name of the catalogue's row, not a path from outside: still, only a plain file name.
+    if (path.basename(name) !== name) continue;
+    const bytes = await readFile(path.join(folder, name)).catch(() => null);
+    if (!bytes || sha256(bytes) !== hash) continue;
+    await store.put(hash, bytes);
+    logger.info('bundled model file stored again', { sha256: hash });
+  }
 }

@@ -1,5 +1,4 @@
-import type Database from 'better-sqlite3';
-import type { Db } from '../db/connection';
+import type { TxRepositories } from '../repositories';
 import type { CountKey, SyncRepository } from '../repositories/sync.repository';
 import {
   CommentFields,
@@ -19,6 +18,7 @@ import {
   patientName,
   snapshotOf,
   str,
+  type Snapshot,
 } from './review-model';
 import { canReview, type Scope } from './scope';
 import { weekNumber } from './stats';
@@ -29,26 +29,6 @@ import { ageInMonths, flagVitals } from './vitals';
  * (reviews, comments, follow-ups) and the read models of db/schema.ts (review_reports,
  * review_diagnoses, review_events, review_verdicts) kept in step with every write.
  */
-
-interface CurrentRow {
-  teamId: string;
-  deleted: 0 | 1;
-  data: string;
-}
-
-/** The one statement currentSnapshot needs, for the review queue (still on SQLite). */
-const getRecordCache = new WeakMap<Db, Database.Statement<[string, string], CurrentRow>>();
-function getRecordOf(db: Db) {
-  let st = getRecordCache.get(db);
-  if (!st) {
-    const c = (db as Db & { $client: Database.Database }).$client;
-    st = c.prepare<[string, string], CurrentRow>(
-      'SELECT team_id AS teamId, deleted, data FROM records WHERE table_name = ? AND id = ?',
-    );
-    getRecordCache.set(db, st);
-  }
-  return st;
-}
 
 const parse = (json: string) => JSON.parse(json) as RecordData;
 
@@ -272,18 +252,25 @@ export async function stampReviewSide(
 // Read models
 
 /** The report's current snapshot (what a reviewer sees now), from its records. */
-export function currentSnapshot(db: Db, report: RecordData, teamId: string) {
-  const getRecord = getRecordOf(db);
-  const live = (table: SyncTable, id: unknown) => {
+export async function currentSnapshot(
+  repos: Pick<TxRepositories, 'reviewQueue'>,
+  report: RecordData,
+  teamId: string,
+): Promise<Snapshot> {
+  const live = async (table: SyncTable, id: unknown) => {
     if (typeof id !== 'string') return null;
-    const row = getRecord.get(table, id);
+    const row = await repos.reviewQueue.record(table, id);
     return row && row.teamId === teamId && !row.deleted ? parse(row.data) : null;
   };
-  const encounter = live('encounters', report.encounterId);
-  const diagnoses = diagnosisIdsOf(report)
-    .map((id) => live('diagnoses', id))
-    .filter((d): d is RecordData => d !== null);
-  return snapshotOf(report, encounter, diagnoses);
+  const [encounter, diagnoses] = await Promise.all([
+    live('encounters', report.encounterId),
+    Promise.all(diagnosisIdsOf(report).map((id) => live('diagnoses', id))),
+  ]);
+  return snapshotOf(
+    report,
+    encounter,
+    diagnoses.filter((d): d is RecordData => d !== null),
+  );
 }
 
 /** `|pneumonia-cxr:1|diabetes-risk:0|` (see review_reports.models); '' when none. */

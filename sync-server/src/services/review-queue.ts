@@ -1,17 +1,21 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/connection';
 import type { TxRepositories } from '../repositories';
+import type {
+  ParsedFilters,
+  QueueKey,
+  QueueRow,
+  QueueSort,
+} from '../repositories/review-queue.repository';
 import { ApiError, notFound } from '../errors';
 import type {
   CommentRecord,
   FollowupRecord,
-  QueueFilters,
   QueueItem,
   QueueModel,
   QueueResponse,
   ReportBundle,
   ReviewRecord,
-  ReviewState,
   ReviewTeamsResponse,
   StateCounts,
 } from '../protocol';
@@ -31,21 +35,12 @@ import type { Scope } from './scope';
 import { ageInMonths, flagVitals } from './vitals';
 
 /*
- * The supervisor's queue and report page (issue 11): plain SQL over the read models of
- * review-index.ts, within the teams the caller reviews (supervised teams; every team for an admin).
+ * The supervisor's queue and report page (issue 11): the read models of review-index.ts through
+ * the reviewQueue repository, within the teams the caller reviews (supervised teams; every team
+ * for an admin).
  */
 
 const client = (db: Db) => (db as Db & { $client: Database.Database }).$client;
-
-/** Statements built per filter combination, prepared once each. */
-const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
-function prepared(db: Db, sql: string): Database.Statement {
-  let m = statementCache.get(db);
-  if (!m) statementCache.set(db, (m = new Map()));
-  let s = m.get(sql);
-  if (!s) m.set(sql, (s = client(db).prepare(sql)));
-  return s;
-}
 
 /** The teams the caller reviews, or a 403 when none (a clinician, an admin-less user). */
 export async function reviewTeams(
@@ -73,8 +68,12 @@ function supervisedTeams(scope: Scope): string[] {
 }
 
 /** The teams the query covers: `teamId` (which must be one of the caller's) or all of them. */
-function teamsFor(db: Db, scope: Scope, teamId: string | undefined): string[] {
-  const teams = reviewTeamsDb(db, scope);
+async function teamsFor(
+  repos: Pick<TxRepositories, 'teams'>,
+  scope: Scope,
+  teamId: string | undefined,
+): Promise<string[]> {
+  const teams = await reviewTeams(repos, scope);
   if (teamId === undefined) return teams;
   if (!teams.includes(teamId)) {
     throw new ApiError(403, 'forbidden', 'You do not review this team');
@@ -82,97 +81,9 @@ function teamsFor(db: Db, scope: Scope, teamId: string | undefined): string[] {
   return [teamId];
 }
 
-export type ParsedFilters = Omit<QueueFilters, 'disagreement'> & {
-  disagreement?: 'true' | 'false';
-};
-
-const DAY_MS = 86_400_000;
-const REVIEW_STATES = [
-  'awaiting',
-  'approved',
-  'returned',
-] as const satisfies readonly ReviewState[];
-const dayStart = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
-
-/** WHERE clause and parameters of the filters over review_reports AS r. */
-export function whereOf(
-  teams: readonly string[],
-  f: ParsedFilters,
-  withState: boolean,
-): { sql: string; params: unknown[] } {
-  const terms = [
-    teams.length === 1 ? 'r.team_id = ?' : `r.team_id IN (${teams.map(() => '?').join(', ')})`,
-  ];
-  const params: unknown[] = [...teams];
-  if (withState && f.state) {
-    terms.push('r.state = ?');
-    params.push(f.state);
-  }
-  if (f.clinicianId) {
-    terms.push('r.clinician_id = ?');
-    params.push(f.clinicianId);
-  }
-  if (f.village) {
-    terms.push('r.village_key = ?');
-    params.push(f.village.toLowerCase());
-  }
-  if (f.from) {
-    terms.push('r.shared_at >= ?');
-    params.push(dayStart(f.from));
-  }
-  if (f.to) {
-    terms.push('r.shared_at < ?');
-    params.push(dayStart(f.to) + DAY_MS);
-  }
-  if (f.disagreement) {
-    terms.push('r.disagreement = ?');
-    params.push(f.disagreement === 'true' ? 1 : 0);
-  }
-  // Model and finding: a substring of review_reports.models (|<modelId>:<0|1>|...|).
-  if (f.modelId) {
-    terms.push('instr(r.models, ?) > 0');
-    const finding = f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : '';
-    params.push(`|${f.modelId}:${finding}`);
-  } else if (f.finding === 'positive') {
-    terms.push('r.positive = 1');
-  } else if (f.finding === 'negative') {
-    terms.push("r.positive = 0 AND r.models <> ''");
-  }
-  return { sql: terms.join(' AND '), params };
-}
-
-interface QueueRow {
-  reportId: string;
-  teamId: string;
-  teamName: string | null;
-  patientId: string;
-  patientName: string;
-  sex: string;
-  birthDate: string | null;
-  village: string;
-  clinicianId: string;
-  clinicianName: string | null;
-  revision: number;
-  state: ReviewState;
-  sharedAt: number;
-  firstSharedAt: number;
-  reviewedAt: number | null;
-  positive: number;
-  abnormal: number;
-  disagreement: number;
-  priority: number;
-  rank: number;
-}
-
-export const QUEUE_COLUMNS = `r.report_id AS reportId, r.team_id AS teamId, t.name AS teamName,
-  r.patient_id AS patientId, r.patient_name AS patientName, r.sex, r.birth_date AS birthDate,
-  r.village, r.clinician_id AS clinicianId, u.name AS clinicianName, r.revision, r.state,
-  r.shared_at AS sharedAt, r.first_shared_at AS firstSharedAt, r.reviewed_at AS reviewedAt,
-  r.positive, r.abnormal, r.disagreement, r.priority, r.rank`;
-export const QUEUE_FROM = `review_reports r LEFT JOIN teams t ON t.id = r.team_id
-  LEFT JOIN users u ON u.id = r.clinician_id`;
-
-type Sort = 'age' | 'priority';
+// The SQLite statements, for review-export.ts until it moves to repositories (issue 17).
+export { QUEUE_COLUMNS, QUEUE_FROM, whereOf } from '../repositories/sqlite/review-queue';
+export type { ParsedFilters };
 
 interface Cursor {
   /** rank (-priority), share time, report id of the last item. */
@@ -186,64 +97,41 @@ function encodeCursor(row: QueueRow): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeCursor(raw: string): Cursor {
+function decodeCursor(raw: string): QueueKey {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (typeof c.r === 'number' && typeof c.s === 'number' && typeof c.id === 'string') return c;
+    if (typeof c.r === 'number' && typeof c.s === 'number' && typeof c.id === 'string') {
+      return { rank: c.r, sharedAt: c.s, reportId: c.id };
+    }
   } catch {
     // answered below
   }
   throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this server gave');
 }
 
-/** Ascending on every column, so that each has an index per team (db/schema.ts). */
-const ORDER: Record<Sort, string> = {
-  age: 'r.shared_at, r.report_id',
-  priority: 'r.rank, r.shared_at, r.report_id',
-};
+/** Byte order of two strings of the code units SQL compares (as SQLite and COLLATE "C" do). */
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-/** The same order in JS, to merge the teams' pages. */
-const compare: Record<Sort, (a: QueueRow, b: QueueRow) => number> = {
-  age: (a, b) =>
-    a.sharedAt - b.sharedAt || (a.reportId < b.reportId ? -1 : a.reportId > b.reportId ? 1 : 0),
+/** The repositories' order in JS, to merge the teams' pages. */
+const compare: Record<QueueSort, (a: QueueRow, b: QueueRow) => number> = {
+  age: (a, b) => a.sharedAt - b.sharedAt || byteOrder(a.reportId, b.reportId),
   priority: (a, b) => a.rank - b.rank || compare.age(a, b),
 };
 
-function afterCursor(sort: Sort, c: Cursor): { sql: string; params: unknown[] } {
-  const age = '(r.shared_at > ? OR (r.shared_at = ? AND r.report_id > ?))';
-  if (sort === 'age') return { sql: age, params: [c.s, c.s, c.id] };
-  return {
-    sql: `(r.rank > ? OR (r.rank = ? AND ${age}))`,
-    params: [c.r, c.r, c.s, c.s, c.id],
-  };
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function diagnosesOf(db: Db, reportIds: readonly string[]): Map<string, QueueModel[]> {
+async function diagnosesOf(
+  repos: Pick<TxRepositories, 'reviewQueue'>,
+  reportIds: readonly string[],
+): Promise<Map<string, QueueModel[]>> {
   const out = new Map<string, QueueModel[]>();
-  if (reportIds.length === 0) return out;
-  const rows = prepared(
-    db,
-    `SELECT report_id AS reportId, diagnosis_id AS diagnosisId, model_id AS modelId,
-       model_version AS modelVersion, positive, assessment
-     FROM review_diagnoses WHERE report_id IN (${reportIds.map(() => '?').join(', ')})
-     ORDER BY report_id, diagnosis_id`,
-  ).all(...reportIds) as {
-    reportId: string;
-    diagnosisId: string;
-    modelId: string;
-    modelVersion: string;
-    positive: number;
-    assessment: QueueModel['assessment'];
-  }[];
-  for (const r of rows) {
+  for (const r of await repos.reviewQueue.diagnosesOf(reportIds)) {
     const list = out.get(r.reportId) ?? [];
     list.push({
       diagnosisId: r.diagnosisId,
       modelId: r.modelId,
       modelVersion: r.modelVersion,
-      positive: r.positive === 1,
+      positive: r.positive,
       assessment: r.assessment,
     });
     out.set(r.reportId, list);
@@ -277,60 +165,43 @@ export function toQueueItem(row: QueueRow, diagnoses: QueueModel[], now: Date): 
 }
 
 export interface QueueRequest extends ParsedFilters {
-  sort: Sort;
+  sort: QueueSort;
   limit: number;
   cursor?: string;
 }
 
-/**
- * The reports per state that match the filters but the state. Without a clinician, village or
- * period filter, from the counters of review_counts (every other filter is one of their columns);
- * otherwise counted in review_reports, where those filters have an index.
- */
-export function stateCounts(db: Db, teams: readonly string[], f: ParsedFilters): StateCounts {
-  const where = whereOf(teams, f, false);
-  const fromCounters = !f.clinicianId && !f.village && !f.from && !f.to;
-  // One pass with a sum per state (a GROUP BY would sort every matching report first).
-  const [table, value] = fromCounters ? ['review_counts', 'r.n'] : ['review_reports', '1'];
-  const sums = REVIEW_STATES.map(
-    (st) => `coalesce(sum(${value}) FILTER (WHERE r.state = '${st}'), 0)`,
-  );
-  const row = prepared(db, `SELECT ${sums.join(', ')} FROM ${table} r WHERE ${where.sql}`)
-    .raw()
-    .get(...where.params) as number[];
-  return Object.fromEntries(REVIEW_STATES.map((st, i) => [st, row[i]!])) as StateCounts;
+/** The reports per state that match the filters but the state. */
+export function stateCounts(
+  repos: Pick<TxRepositories, 'reviewQueue'>,
+  teams: readonly string[],
+  f: ParsedFilters,
+): Promise<StateCounts> {
+  return repos.reviewQueue.stateCounts(teams, f);
 }
 
-export function queue(db: Db, scope: Scope, q: QueueRequest, now: Date): QueueResponse {
-  const teams = teamsFor(db, scope, q.teamId);
-  const after = q.cursor !== undefined ? afterCursor(q.sort, decodeCursor(q.cursor)) : null;
-  // One indexed walk per team (an IN over teams would sort every match), merged here.
-  const rows: QueueRow[] = [];
-  for (const team of teams) {
-    const where = whereOf([team], q, true);
-    const sql =
-      `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE ${where.sql}` +
-      (after ? ` AND ${after.sql}` : '') +
-      ` ORDER BY ${ORDER[q.sort]} LIMIT ?`;
-    rows.push(
-      ...(prepared(db, sql).all(
-        ...where.params,
-        ...(after?.params ?? []),
-        q.limit + 1,
-      ) as QueueRow[]),
-    );
-  }
+export async function queue(
+  repos: Pick<TxRepositories, 'teams' | 'reviewQueue'>,
+  scope: Scope,
+  q: QueueRequest,
+  now: Date,
+): Promise<QueueResponse> {
+  const teams = await teamsFor(repos, scope, q.teamId);
+  const after = q.cursor !== undefined ? decodeCursor(q.cursor) : null;
+  // One indexed walk per team (an IN over teams would sort every match), merged here; the counts
+  // alongside (on PostgreSQL each on a connection of its own).
+  const [pages, counts] = await Promise.all([
+    Promise.all(teams.map((team) => repos.reviewQueue.page(team, q, q.sort, after, q.limit + 1))),
+    stateCounts(repos, teams, q),
+  ]);
+  const rows = pages.flat();
   rows.sort(compare[q.sort]);
   rows.splice(q.limit + 1);
   const hasMore = rows.length > q.limit;
   if (hasMore) rows.pop();
-  const diagnoses = diagnosesOf(
-    db,
+  const diagnoses = await diagnosesOf(
+    repos,
     rows.map((r) => r.reportId),
   );
-
-  const counts = stateCounts(db, teams, q);
-
   return {
     items: rows.map((r) => toQueueItem(r, diagnoses.get(r.reportId) ?? [], now)),
     nextCursor: hasMore ? encodeCursor(rows[rows.length - 1]!) : null,
@@ -338,19 +209,15 @@ export function queue(db: Db, scope: Scope, q: QueueRequest, now: Date): QueueRe
   };
 }
 
-export function listReviewTeams(db: Db, scope: Scope): ReviewTeamsResponse {
-  const teams = reviewTeamsDb(db, scope);
-  const c = client(db);
-  const placeholders = teams.map(() => '?').join(', ');
-  const teamRows = c
-    .prepare(`SELECT id, name FROM teams WHERE id IN (${placeholders}) ORDER BY name`)
-    .all(...teams) as { id: string; name: string }[];
-  const members = c
-    .prepare(
-      `SELECT m.team_id AS teamId, u.id, u.name FROM team_memberships m JOIN users u ON u.id = m.user_id
-       WHERE m.role = 'clinician' AND m.team_id IN (${placeholders}) ORDER BY u.name`,
-    )
-    .all(...teams) as { teamId: string; id: string; name: string }[];
+export async function listReviewTeams(
+  repos: Pick<TxRepositories, 'teams' | 'reviewQueue'>,
+  scope: Scope,
+): Promise<ReviewTeamsResponse> {
+  const teams = await reviewTeams(repos, scope);
+  const [teamRows, members] = await Promise.all([
+    repos.reviewQueue.teamsByName(teams),
+    repos.reviewQueue.cliniciansOf(teams),
+  ]);
   return {
     teams: teamRows.map((t) => ({
       ...t,
@@ -362,57 +229,52 @@ export function listReviewTeams(db: Db, scope: Scope): ReviewTeamsResponse {
 // ---------------------------------------------------------------------------------------------
 // Report page
 
-function recordOf(db: Db, table: string, id: unknown, teamId: string): RecordData | null {
+type ReviewQueueRepos = Pick<TxRepositories, 'reviewQueue'>;
+
+async function recordOf(
+  repos: ReviewQueueRepos,
+  table: 'reports' | 'patients' | 'encounters' | 'diagnoses',
+  id: unknown,
+  teamId: string,
+): Promise<RecordData | null> {
   if (typeof id !== 'string') return null;
-  const row = prepared(
-    db,
-    'SELECT team_id AS teamId, deleted, data FROM records WHERE table_name = ? AND id = ?',
-  ).get(table, id) as { teamId: string; deleted: number; data: string } | undefined;
+  const row = await repos.reviewQueue.record(table, id);
   if (!row || row.teamId !== teamId || row.deleted) return null;
   return JSON.parse(row.data) as RecordData;
 }
 
-function refsOf(db: Db, table: 'comments' | 'followups', reportId: string): RecordData[] {
-  return (
-    prepared(
-      db,
-      `SELECT rec.data FROM review_refs f JOIN records rec
-         ON rec.table_name = f.table_name AND rec.id = f.id
-       WHERE f.report_id = ? AND f.table_name = ? AND rec.deleted = 0 ORDER BY rec.seq`,
-    )
-      .pluck()
-      .all(reportId, table) as string[]
-  ).map((d) => JSON.parse(d) as RecordData);
+async function refsOf(
+  repos: ReviewQueueRepos,
+  table: 'comments' | 'followups',
+  reportId: string,
+): Promise<RecordData[]> {
+  return (await repos.reviewQueue.refs(reportId, table)).map((d) => JSON.parse(d) as RecordData);
 }
 
-export function reportBundle(db: Db, scope: Scope, reportId: string, now: Date): ReportBundle {
-  const teams = reviewTeamsDb(db, scope);
-  const row = prepared(db, `SELECT ${QUEUE_COLUMNS} FROM ${QUEUE_FROM} WHERE r.report_id = ?`).get(
-    reportId,
-  ) as QueueRow | undefined;
+export async function reportBundle(
+  repos: Pick<TxRepositories, 'teams' | 'reviewQueue'>,
+  scope: Scope,
+  reportId: string,
+  now: Date,
+): Promise<ReportBundle> {
+  const [teams, row] = await Promise.all([
+    reviewTeams(repos, scope),
+    repos.reviewQueue.queueRow(reportId),
+  ]);
   // A draft, another team's report and no report read the same.
   if (!row || !teams.includes(row.teamId)) throw notFound('Report');
-  const report = recordOf(db, 'reports', reportId, row.teamId);
+  const report = await recordOf(repos, 'reports', reportId, row.teamId);
   if (!report) throw notFound('Report');
-  const patient = recordOf(db, 'patients', report.patientId, row.teamId);
-  const encounter = recordOf(db, 'encounters', report.encounterId, row.teamId);
-  const diagnoses = diagnosisIdsOf(report)
-    .map((id) => recordOf(db, 'diagnoses', id, row.teamId))
-    .filter((d): d is RecordData => d !== null);
+  const [patient, encounter, listed, events, commentRecords, followupRecords] = await Promise.all([
+    recordOf(repos, 'patients', report.patientId, row.teamId),
+    recordOf(repos, 'encounters', report.encounterId, row.teamId),
+    Promise.all(diagnosisIdsOf(report).map((id) => recordOf(repos, 'diagnoses', id, row.teamId))),
+    repos.reviewQueue.events(reportId),
+    refsOf(repos, 'comments', reportId),
+    refsOf(repos, 'followups', reportId),
+  ]);
+  const diagnoses = listed.filter((d): d is RecordData => d !== null);
 
-  const events = prepared(
-    db,
-    `SELECT e.review_id AS id, e.revision, e.decision, e.at, e.snapshot, rec.data
-     FROM review_events e JOIN records rec ON rec.table_name = 'reviews' AND rec.id = e.review_id
-     WHERE e.report_id = ? ORDER BY e.at, e.review_id`,
-  ).all(reportId) as {
-    id: string;
-    revision: number;
-    decision: 'approved' | 'returned';
-    at: number;
-    snapshot: string;
-    data: string;
-  }[];
   const reviews: ReviewRecord[] = events.map((e) => {
     const r = JSON.parse(e.data) as RecordData;
     return {
@@ -428,7 +290,7 @@ export function reportBundle(db: Db, scope: Scope, reportId: string, now: Date):
     };
   });
 
-  const comments: CommentRecord[] = refsOf(db, 'comments', reportId).map((c) => ({
+  const comments: CommentRecord[] = commentRecords.map((c) => ({
     id: str(c.id),
     reportId,
     body: str(c.body),
@@ -437,7 +299,7 @@ export function reportBundle(db: Db, scope: Scope, reportId: string, now: Date):
     authorRole: c.authorRole === 'clinician' ? 'clinician' : 'supervisor',
     at: str(c.createdAt),
   }));
-  const followups: FollowupRecord[] = refsOf(db, 'followups', reportId).map((f) => ({
+  const followups: FollowupRecord[] = followupRecords.map((f) => ({
     id: str(f.id),
     patientId: str(f.patientId),
     reportId,
@@ -461,14 +323,19 @@ export function reportBundle(db: Db, scope: Scope, reportId: string, now: Date):
         toRevision: row.revision,
         changes: diffSnapshots(
           JSON.parse(lastReturn.snapshot) as Snapshot,
-          currentSnapshot(db, report, row.teamId),
+          await currentSnapshot(repos, report, row.teamId),
         ),
       }
     : null;
 
-  const mimeOf = (sha: string) =>
-    (prepared(db, 'SELECT mime FROM blobs WHERE sha256 = ?').pluck().get(sha) as
-      string | undefined) ?? null;
+  const images = new Map(
+    await Promise.all(
+      diagnoses
+        .map(imageOf)
+        .filter((sha): sha is string => sha !== null)
+        .map(async (sha) => [sha, await repos.reviewQueue.blobMime(sha)] as const),
+    ),
+  );
   const vitals = (encounter?.vitals ?? {}) as Record<string, number | null>;
   const encounterDate = str(encounter?.date, now.toISOString());
   return {
@@ -531,7 +398,7 @@ export function reportBundle(db: Db, scope: Scope, reportId: string, now: Date):
         explanation: d.explanation ?? null,
         modelNotice: d.modelNotice ?? null,
         assessment: d.assessment ?? null,
-        image: sha ? { sha256: sha, mime: mimeOf(sha) } : null,
+        image: sha ? { sha256: sha, mime: images.get(sha) ?? null } : null,
       };
     }),
     reviews,

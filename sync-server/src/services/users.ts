@@ -1,13 +1,13 @@
-import { prevalencesOfDb } from './prevalence';
+import { prevalencesOf } from './prevalence';
 import { asc, eq } from 'drizzle-orm';
 import { invalidateUserSessions } from '../auth/session';
-import type { Db, DbOrTx } from '../db/connection';
-import { teamMemberships, teams, users, type UserRow } from '../db/schema';
+import type { DbOrTx } from '../db/connection';
+import { teamMemberships, teams, type UserRow } from '../db/schema';
 import { ApiError, notFound } from '../errors';
-import type { TxRepositories } from '../repositories';
+import type { Repositories, TxRepositories } from '../repositories';
 import type { AdminUser, MeResponse, MembershipSummary } from '../protocol';
-import { writeAuditDb, type Actor } from './audit';
-import { lockMinutesOfDb } from './teams';
+import { writeAudit, type Actor } from './audit';
+import { lockMinutesOf } from './teams';
 
 export function membershipsOf(
   repos: Pick<TxRepositories, 'teams'>,
@@ -27,33 +27,30 @@ export function membershipsOfDb(db: DbOrTx, userId: string): MembershipSummary[]
     .all();
 }
 
-export function meOf(db: DbOrTx, user: UserRow): MeResponse {
-  const memberships = membershipsOfDb(db, user.id);
+export async function meOf(
+  repos: Pick<TxRepositories, 'teams' | 'models'>,
+  user: UserRow,
+): Promise<MeResponse> {
+  const memberships = await membershipsOf(repos, user.id);
+  const teamIds = [...new Set(memberships.map((m) => m.teamId))];
+  const [modelPrevalence, lockMinutes] = await Promise.all([
+    prevalencesOf(repos, teamIds),
+    lockMinutesOf(repos, teamIds),
+  ]);
   return {
     user: { id: user.id, email: user.email, name: user.name },
     memberships,
     isAdmin: user.isAdmin,
-    modelPrevalence: prevalencesOfDb(db, [...new Set(memberships.map((m) => m.teamId))]),
-    lockMinutes: lockMinutesOfDb(
-      db,
-      memberships.map((m) => m.teamId),
-    ),
+    modelPrevalence,
+    lockMinutes,
   };
 }
 
-export function listUsers(db: Db): AdminUser[] {
-  const rows = db.select().from(users).orderBy(asc(users.email)).all();
-  const memberships = db
-    .select({
-      userId: teamMemberships.userId,
-      teamId: teams.id,
-      teamName: teams.name,
-      role: teamMemberships.role,
-    })
-    .from(teamMemberships)
-    .innerJoin(teams, eq(teams.id, teamMemberships.teamId))
-    .orderBy(asc(teams.name))
-    .all();
+export async function listUsers(repos: Pick<TxRepositories, 'accounts'>): Promise<AdminUser[]> {
+  const [rows, memberships] = await Promise.all([
+    repos.accounts.listUsers(),
+    repos.accounts.listMemberships(),
+  ]);
   const byUser = new Map<string, MembershipSummary[]>();
   for (const { userId, ...m } of memberships) {
     const list = byUser.get(userId) ?? [];
@@ -75,26 +72,27 @@ function toAdminUser(u: UserRow, memberships: MembershipSummary[]): AdminUser {
   };
 }
 
-/** Disabling ends every session of the user in the same transaction. */
-export function setUserDisabled(
-  db: Db,
+/**
+ * Disabling ends every session of the user in the same transaction. A sign-in racing with it on
+ * another instance may still create a session after the commit: validateSessionToken refuses the
+ * sessions of a disabled user on every request, so that session never serves one.
+ */
+export async function setUserDisabled(
+  repos: Repositories,
   userId: string,
   disabled: boolean,
   actor: Actor,
-): AdminUser {
+): Promise<AdminUser> {
   if (disabled && userId === actor.userId) {
     throw new ApiError(400, 'cannot_disable_self', 'You cannot disable your own account');
   }
-  return db.transaction(
-    (tx) => {
-      const user = tx.select().from(users).where(eq(users.id, userId)).get();
-      if (!user) throw notFound('User');
-      const disabledAt = disabled ? (user.disabledAt ?? actor.at) : null;
-      tx.update(users).set({ disabledAt }).where(eq(users.id, userId)).run();
-      if (disabled) invalidateUserSessions(tx, userId);
-      writeAuditDb(tx, actor, disabled ? 'user.disable' : 'user.enable', userId);
-      return toAdminUser({ ...user, disabledAt }, membershipsOfDb(tx, userId));
-    },
-    { behavior: 'immediate' },
-  );
+  return repos.transaction(async (tx) => {
+    const user = await tx.accounts.userForUpdate(userId);
+    if (!user) throw notFound('User');
+    const disabledAt = disabled ? (user.disabledAt ?? actor.at) : null;
+    await tx.accounts.setDisabledAt(userId, disabledAt);
+    if (disabled) await invalidateUserSessions(tx, userId);
+    await writeAudit(tx, actor, disabled ? 'user.disable' : 'user.enable', userId);
+    return toAdminUser({ ...user, disabledAt }, await membershipsOf(tx, userId));
+  });
 }
