@@ -8,9 +8,9 @@ import { deviceContact } from '../services/devices';
  * notes when a device was last seen. After loadSession (it needs the caller), before the routes.
  * A malformed header is ignored here: the routes that need a device id say what is wrong with it.
  */
-export const deviceGate = ({ db, now }: AppDeps) =>
+export const deviceGate = ({ repos, now }: AppDeps) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const header = DeviceId.safeParse(c.req.header(DEVICE_ID_HEADER));
-    if (header.success) deviceContact(db, header.data, c.get('user')?.id ?? null, now());
+    if (header.success) await deviceContact(repos, header.data, c.get('user')?.id ?? null, now());
     await next();
   });

@@ -30,4 +30,14 @@ export interface ModelsRepository {
   /** Retires the model's active version, if any, then makes this one active since `at`. */
   setActive(id: string, version: string, at: Date): Promise<void>;
   retire(id: string, version: string): Promise<void>;
+
+  /** Sets a team's prevalence for a model (insert or update, one statement). */
+  setPrevalence(s: {
+    teamId: string;
+    modelId: string;
+    prevalence: number;
+    updatedAt: Date;
+    updatedBy: string;
+  }): Promise<void>;
+  clearPrevalence(teamId: string, modelId: string): Promise<void>;
 }

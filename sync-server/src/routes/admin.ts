@@ -34,7 +34,7 @@ import { listUsers, setUserDisabled } from '../services/users';
 import { currentDeviceOf } from './devices';
 
 /** Everything under /api/admin: 401 when signed out, 403 when not an admin. */
-export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
+export const adminRoutes = ({ repos, env, now }: AppDeps) => {
   const actor = (c: Context<AuthedEnv>): Actor & { userId: string } => ({
     userId: c.get('user').id,
     ip: clientIp(c, env.TRUST_PROXY),
@@ -44,36 +44,44 @@ export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
     new Hono<AppEnv>()
       .use(requireAdmin)
       // Teams
-      .get('/teams', (c) => c.json({ teams: listTeams(db) } satisfies TeamListResponse, 200))
-      .post('/teams', validate('json', TeamCreateRequest), (c) =>
-        c.json(createTeam(db, c.req.valid('json').name, actor(c)), 201),
+      .get('/teams', async (c) =>
+        c.json({ teams: await listTeams(repos) } satisfies TeamListResponse, 200),
       )
-      .patch('/teams/:id', validate('json', TeamUpdateRequest), (c) =>
-        c.json(renameTeam(db, c.req.param('id'), c.req.valid('json').name, actor(c)), 200),
+      .post('/teams', validate('json', TeamCreateRequest), async (c) =>
+        c.json(await createTeam(repos, c.req.valid('json').name, actor(c)), 201),
       )
-      .put('/teams/:id/lock', validate('json', TeamLockRequest), (c) =>
+      .patch('/teams/:id', validate('json', TeamUpdateRequest), async (c) =>
+        c.json(await renameTeam(repos, c.req.param('id'), c.req.valid('json').name, actor(c)), 200),
+      )
+      .put('/teams/:id/lock', validate('json', TeamLockRequest), async (c) =>
         c.json(
-          setLockMinutes(db, c.req.param('id'), c.req.valid('json').lockMinutes, actor(c)),
+          await setLockMinutes(repos, c.req.param('id'), c.req.valid('json').lockMinutes, actor(c)),
           200,
         ),
       )
-      .post('/teams/:id/members', validate('json', MembershipUpsertRequest), (c) => {
+      .post('/teams/:id/members', validate('json', MembershipUpsertRequest), async (c) => {
         const { userId, role } = c.req.valid('json');
-        return c.json(upsertMembership(db, c.req.param('id'), userId, role, actor(c)), 200);
+        return c.json(
+          await upsertMembership(repos, c.req.param('id'), userId, role, actor(c)),
+          200,
+        );
       })
-      .delete('/teams/:id/members/:userId', (c) => {
-        removeMembership(db, c.req.param('id'), c.req.param('userId'), actor(c));
+      .delete('/teams/:id/members/:userId', async (c) => {
+        await removeMembership(repos, c.req.param('id'), c.req.param('userId'), actor(c));
         return c.body(null, 204);
       })
       // Invitations
-      .get('/invitations', (c) =>
-        c.json({ invitations: listInvitations(db, now()) } satisfies InvitationListResponse, 200),
+      .get('/invitations', async (c) =>
+        c.json(
+          { invitations: await listInvitations(repos, now()) } satisfies InvitationListResponse,
+          200,
+        ),
       )
-      .post('/invitations', validate('json', InvitationCreateRequest), (c) =>
-        c.json(createInvitation(db, c.req.valid('json'), actor(c)), 201),
+      .post('/invitations', validate('json', InvitationCreateRequest), async (c) =>
+        c.json(await createInvitation(repos, c.req.valid('json'), actor(c)), 201),
       )
-      .delete('/invitations/:code', (c) =>
-        c.json(revokeInvitation(db, c.req.param('code'), actor(c)), 200),
+      .delete('/invitations/:code', async (c) =>
+        c.json(await revokeInvitation(repos, c.req.param('code'), actor(c)), 200),
       )
       // Users
       .get('/users', async (c) =>
@@ -86,17 +94,17 @@ export const adminRoutes = ({ repos, db, env, now }: AppDeps) => {
         ),
       )
       // Devices and forgotten passwords (issue 15)
-      .get('/users/:id/devices', (c) =>
+      .get('/users/:id/devices', async (c) =>
         c.json(
           {
-            devices: listDevices(db, c.req.param('id'), currentDeviceOf(c)),
+            devices: await listDevices(repos, c.req.param('id'), currentDeviceOf(c)),
           } satisfies DeviceListResponse,
           200,
         ),
       )
-      .post('/devices/:id/revoke', (c) =>
+      .post('/devices/:id/revoke', async (c) =>
         c.json(
-          revokeDevice(db, c.req.param('id'), actor(c), {
+          await revokeDevice(repos, c.req.param('id'), actor(c), {
             asAdmin: true,
             currentId: currentDeviceOf(c),
           }),

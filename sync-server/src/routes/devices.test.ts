@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { devices, sessions } from '../db/schema';
 import { AuditListResponse, CLEAR_SITE_DATA, DeviceListResponse, DeviceSummary } from '../protocol';
 import { userAgentSummary } from '../services/devices';
 import { blobRequest, mutation, patient, syncWorld, SyncClient, uid } from '../sync-test-utils';
@@ -65,21 +63,20 @@ describe('device lists', () => {
 
   it('note a contact naming the device as "last seen", at most once a minute', async () => {
     const w = await setup();
-    const seen = () =>
-      w.db.select().from(devices).where(eq(devices.id, w.alice.deviceId)).get()!.lastSeenAt;
+    const seen = async () => (await w.repos.devices.get(w.alice.deviceId))!.lastSeenAt;
     await w.alice.client.get('/api/auth/me', { 'x-device-id': w.alice.deviceId });
-    const before = seen();
+    const before = await seen();
     expect(before).toEqual(w.clock.now());
     w.clock.advance(30_000);
     await w.alice.client.get('/api/auth/me', { 'x-device-id': w.alice.deviceId });
-    expect(seen()).toEqual(before);
+    expect(await seen()).toEqual(before);
     w.clock.advance(31_000);
     await w.alice.client.get('/api/auth/me', { 'x-device-id': w.alice.deviceId });
-    expect(seen()).toEqual(w.clock.now());
+    expect(await seen()).toEqual(w.clock.now());
     // Someone else naming it does not make it seen.
     w.clock.advance(2 * MINUTE);
     await w.bob.client.get('/api/auth/me', { 'x-device-id': w.alice.deviceId });
-    expect(seen()).not.toEqual(w.clock.now());
+    expect(await seen()).not.toEqual(w.clock.now());
   });
 
   it('show an admin any user’s devices; nobody else may', async () => {
@@ -109,9 +106,7 @@ describe('revoking a device', () => {
     );
     expect(self.status).toBe(400);
     expect((await errorOf(self)).message).toMatch(/sign out/);
-    expect(
-      w.db.select().from(devices).where(eq(devices.id, w.aliceTablet.deviceId)).get()!.revokedAt,
-    ).toBeNull();
+    expect((await w.repos.devices.get(w.aliceTablet.deviceId))!.revokedAt).toBeNull();
 
     const res = await w.alice.client.post(
       `/api/devices/${w.aliceTablet.deviceId}/revoke`,
@@ -206,13 +201,11 @@ describe('revoking a device', () => {
       const res = await client.post(`/api/admin/devices/${w.aliceTablet.deviceId}/revoke`);
       expect(res.status).toBe(403);
     }
-    expect(
-      w.db.select().from(devices).where(eq(devices.id, w.aliceTablet.deviceId)).get()!.revokedAt,
-    ).toBeNull();
+    expect((await w.repos.devices.get(w.aliceTablet.deviceId))!.revokedAt).toBeNull();
     expect((await w.admin.post(`/api/admin/devices/${w.alice.deviceId}/revoke`)).status).toBe(200);
     // The session that synced from it ended (the tablet's did not).
-    const left = w.db.select().from(sessions).where(eq(sessions.userId, w.alice.userId)).all();
-    expect(left.map((s) => s.deviceId)).toEqual([w.aliceTablet.deviceId]);
+    const left = await w.rows('SELECT device_id FROM sessions WHERE user_id = ?', w.alice.userId);
+    expect(left.map((s) => s.device_id)).toEqual([w.aliceTablet.deviceId]);
   });
 });
 

@@ -12,20 +12,20 @@ export const currentDeviceOf = (c: Context<AppEnv & AuthedEnv>): string | null =
 };
 
 /** /api/devices: the signed-in user's own devices; they may revoke any but the one in hand. */
-export const deviceRoutes = ({ db, env, now }: AppDeps) =>
+export const deviceRoutes = ({ repos, env, now }: AppDeps) =>
   new Hono<AppEnv>()
     .use(requireUser)
-    .get('/', (c) =>
+    .get('/', async (c) =>
       c.json(
         {
-          devices: listDevices(db, c.get('user').id, currentDeviceOf(c)),
+          devices: await listDevices(repos, c.get('user').id, currentDeviceOf(c)),
         } satisfies DeviceListResponse,
         200,
       ),
     )
-    .post('/:id/revoke', (c) => {
+    .post('/:id/revoke', async (c) => {
       const actor = { userId: c.get('user').id, ip: clientIp(c, env.TRUST_PROXY), at: now() };
-      const device = revokeDevice(db, c.req.param('id'), actor, {
+      const device = await revokeDevice(repos, c.req.param('id'), actor, {
         asAdmin: false,
         currentId: currentDeviceOf(c),
       });

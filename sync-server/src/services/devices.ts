@@ -1,9 +1,8 @@
-import { desc, eq } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/connection';
-import { devices, sessions, type DeviceRow } from '../db/schema';
+import type { DeviceRow } from '../db/schema';
 import { ApiError } from '../errors';
+import type { Repositories, TxRepositories } from '../repositories';
 import { CLEAR_SITE_DATA, type DeviceSummary } from '../protocol';
-import { writeAuditDb, type Actor } from './audit';
+import { writeAudit, type Actor } from './audit';
 
 /*
  * Lost and stolen devices (issue 15): a user sees their devices and revokes another one; an admin
@@ -69,14 +68,12 @@ function toSummary(row: DeviceRow, currentId: string | null): DeviceSummary {
 }
 
 /** The devices a user has synced from, most recently seen first. */
-export function listDevices(db: Db, userId: string, currentId: string | null): DeviceSummary[] {
-  return db
-    .select()
-    .from(devices)
-    .where(eq(devices.userId, userId))
-    .orderBy(desc(devices.lastSeenAt))
-    .all()
-    .map((row) => toSummary(row, currentId));
+export async function listDevices(
+  repos: Pick<TxRepositories, 'devices'>,
+  userId: string,
+  currentId: string | null,
+): Promise<DeviceSummary[]> {
+  return (await repos.devices.listByUser(userId)).map((row) => toSummary(row, currentId));
 }
 
 export interface RevokeOptions {
@@ -90,41 +87,39 @@ export interface RevokeOptions {
  * Revokes a device and ends its sessions, in one transaction; audited. Revoking twice is
  * harmless (the first time stands). Someone else's device is "not found" to a non-admin.
  */
-export function revokeDevice(
-  db: Db,
+export async function revokeDevice(
+  repos: Repositories,
   deviceId: string,
   actor: Actor & { userId: string },
   { asAdmin, currentId }: RevokeOptions,
-): DeviceSummary {
-  return db.transaction(
-    (tx) => {
-      const row = tx.select().from(devices).where(eq(devices.id, deviceId)).get();
-      if (!row || (!asAdmin && row.userId !== actor.userId)) {
-        throw new ApiError(404, 'not_found', 'Device not found');
-      }
-      if (row.id === currentId) {
-        throw new ApiError(
-          400,
-          'invalid_request',
-          'This is the device you are using: sign out of it instead',
-        );
-      }
-      if (row.revokedAt) return toSummary(row, currentId);
-      const revoked = { ...row, revokedAt: actor.at, revokedBy: actor.userId };
-      tx.update(devices)
-        .set({ revokedAt: actor.at, revokedBy: actor.userId })
-        .where(eq(devices.id, deviceId))
-        .run();
-      const ended = tx.delete(sessions).where(eq(sessions.deviceId, deviceId)).run().changes;
-      writeAuditDb(tx, actor, 'device.revoke', deviceId, {
-        ownerId: row.userId,
-        byAdmin: row.userId !== actor.userId,
-        sessionsEnded: ended,
-      });
-      return toSummary(revoked, currentId);
-    },
-    { behavior: 'immediate' },
-  );
+): Promise<DeviceSummary> {
+  return repos.transaction(async (tx) => {
+    const row = await tx.devices.get(deviceId);
+    if (!row || (!asAdmin && row.userId !== actor.userId)) {
+      throw new ApiError(404, 'not_found', 'Device not found');
+    }
+    if (row.id === currentId) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        'This is the device you are using: sign out of it instead',
+      );
+    }
+    if (row.revokedAt) return toSummary(row, currentId);
+    // A conditional UPDATE (… WHERE revoked_at IS NULL): of two revocations at once on
+    // PostgreSQL, the second finds it done and answers the first one's, unaudited.
+    if (!(await tx.devices.revoke(deviceId, actor.at, actor.userId))) {
+      return toSummary((await tx.devices.get(deviceId)) ?? row, currentId);
+    }
+    const revoked = { ...row, revokedAt: actor.at, revokedBy: actor.userId };
+    const ended = await tx.devices.endSessions(deviceId);
+    await writeAudit(tx, actor, 'device.revoke', deviceId, {
+      ownerId: row.userId,
+      byAdmin: row.userId !== actor.userId,
+      sessionsEnded: ended,
+    });
+    return toSummary(revoked, currentId);
+  });
 }
 
 export const SEEN_RESOLUTION_MS = 60_000;
@@ -135,19 +130,16 @@ export const SEEN_RESOLUTION_MS = 60_000;
  * its session ended); otherwise a known device of the caller is noted as seen, at most once a
  * minute, so that "last seen" is true without a write on every request.
  */
-export function deviceContact(db: DbOrTx, deviceId: string, userId: string | null, now: Date) {
-  const row = db
-    .select({
-      userId: devices.userId,
-      revokedAt: devices.revokedAt,
-      lastSeenAt: devices.lastSeenAt,
-    })
-    .from(devices)
-    .where(eq(devices.id, deviceId))
-    .get();
+export async function deviceContact(
+  repos: Pick<TxRepositories, 'devices'>,
+  deviceId: string,
+  userId: string | null,
+  now: Date,
+): Promise<void> {
+  const row = await repos.devices.contactOf(deviceId);
   if (!row) return;
   if (row.revokedAt) throw deviceRevoked();
   if (row.userId === userId && now.getTime() - row.lastSeenAt.getTime() >= SEEN_RESOLUTION_MS) {
-    db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, deviceId)).run();
+    await repos.devices.markSeen(deviceId, now);
   }
 }

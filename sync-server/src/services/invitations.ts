@@ -1,7 +1,7 @@
-import { desc, eq } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/connection';
-import { invitations, teams, type InvitationRow } from '../db/schema';
-import type { TxRepositories } from '../repositories';
+import { eq } from 'drizzle-orm';
+import type { DbOrTx } from '../db/connection';
+import { invitations, type InvitationRow } from '../db/schema';
+import type { Repositories, TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import {
   INVITATION_ALPHABET,
@@ -11,7 +11,7 @@ import {
   type InvitationStatus,
   type Role,
 } from '../protocol';
-import { writeAuditDb, type Actor } from './audit';
+import { writeAudit, type Actor } from './audit';
 import { isUniqueViolation } from './db-errors';
 import { getTeamRow } from './teams';
 
@@ -56,48 +56,45 @@ function toInvitation(row: InvitationRow, teamName: string, now: Date): Invitati
   };
 }
 
-export function listInvitations(db: Db, now: Date): Invitation[] {
-  return db
-    .select({ invitation: invitations, teamName: teams.name })
-    .from(invitations)
-    .innerJoin(teams, eq(teams.id, invitations.teamId))
-    .orderBy(desc(invitations.createdAt))
-    .all()
-    .map(({ invitation, teamName }) => toInvitation(invitation, teamName, now));
+export async function listInvitations(
+  repos: Pick<TxRepositories, 'teams'>,
+  now: Date,
+): Promise<Invitation[]> {
+  return (await repos.teams.listInvitations()).map(({ invitation, teamName }) =>
+    toInvitation(invitation, teamName, now),
+  );
 }
 
-export function createInvitation(
-  db: Db,
+export async function createInvitation(
+  repos: Repositories,
   input: { teamId: string; role: Role; expiresInDays: number },
   actor: Actor,
-): Invitation {
+): Promise<Invitation> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return db.transaction(
-        (tx) => {
-          const team = getTeamRow(tx, input.teamId);
-          const row: InvitationRow = {
-            code: generateInvitationCode(),
-            teamId: team.id,
-            role: input.role,
-            createdBy: actor.userId,
-            createdAt: actor.at,
-            expiresAt: new Date(actor.at.getTime() + input.expiresInDays * DAY_MS),
-            usedAt: null,
-            usedBy: null,
-            revokedAt: null,
-          };
-          tx.insert(invitations).values(row).run();
-          // The code is a bearer credential until used: the log keeps only a prefix.
-          writeAuditDb(tx, actor, 'invitation.create', team.id, {
-            codePrefix: row.code.slice(0, 4),
-            role: row.role,
-            expiresAt: row.expiresAt.toISOString(),
-          });
-          return toInvitation(row, team.name, actor.at);
-        },
-        { behavior: 'immediate' },
-      );
+      return await repos.transaction(async (tx) => {
+        const team = await getTeamRow(tx, input.teamId);
+        const row: InvitationRow = {
+          code: generateInvitationCode(),
+          teamId: team.id,
+          role: input.role,
+          createdBy: actor.userId,
+          createdAt: actor.at,
+          expiresAt: new Date(actor.at.getTime() + input.expiresInDays * DAY_MS),
+          usedAt: null,
+          usedBy: null,
+          revokedAt: null,
+        };
+        // Stored only in the database, so that any server instance can redeem it.
+        await tx.teams.insertInvitation(row);
+        // The code is a bearer credential until used: the log keeps only a prefix.
+        await writeAudit(tx, actor, 'invitation.create', team.id, {
+          codePrefix: row.code.slice(0, 4),
+          role: row.role,
+          expiresAt: row.expiresAt.toISOString(),
+        });
+        return toInvitation(row, team.name, actor.at);
+      });
     } catch (err) {
       // 31^12 codes: a collision is astronomically unlikely, but cheap to survive.
       if (isUniqueViolation(err) && attempt < 3) continue;
@@ -106,26 +103,23 @@ export function createInvitation(
   }
 }
 
-export function revokeInvitation(db: Db, rawCode: string, actor: Actor): Invitation {
+export async function revokeInvitation(
+  repos: Repositories,
+  rawCode: string,
+  actor: Actor,
+): Promise<Invitation> {
   const code = normalizeInvitationCode(rawCode);
-  return db.transaction(
-    (tx) => {
-      const row = tx
-        .select({ invitation: invitations, teamName: teams.name })
-        .from(invitations)
-        .innerJoin(teams, eq(teams.id, invitations.teamId))
-        .where(eq(invitations.code, code))
-        .get();
-      if (!row) throw notFound('Invitation');
-      const revokedAt = row.invitation.revokedAt ?? actor.at;
-      tx.update(invitations).set({ revokedAt }).where(eq(invitations.code, code)).run();
-      writeAuditDb(tx, actor, 'invitation.revoke', row.invitation.teamId, {
-        codePrefix: code.slice(0, 4),
-      });
-      return toInvitation({ ...row.invitation, revokedAt }, row.teamName, actor.at);
-    },
-    { behavior: 'immediate' },
-  );
+  return repos.transaction(async (tx) => {
+    const row = await tx.teams.getInvitationWithTeam(code);
+    if (!row) throw notFound('Invitation');
+    // Revoking twice keeps the first time: the UPDATE sets revoked_at only when it is unset and
+    // answers the stored value, so two revocations at once agree on it too.
+    const revokedAt = (await tx.teams.revokeInvitation(code, actor.at)) ?? actor.at;
+    await writeAudit(tx, actor, 'invitation.revoke', row.invitation.teamId, {
+      codePrefix: code.slice(0, 4),
+    });
+    return toInvitation({ ...row.invitation, revokedAt }, row.teamName, actor.at);
+  });
 }
 
 /**
@@ -156,8 +150,8 @@ function redeemable(row: InvitationRow | undefined, now: Date): InvitationRow {
 }
 
 /**
- * Marks the invitation used; 400 invalid_invitation when another sign-up used it in the meantime
- * (on PostgreSQL two instances may check the same code at once).
+ * Marks the invitation used; 400 invalid_invitation when another sign-up used it, or an admin
+ * revoked it, in the meantime (on PostgreSQL two instances may handle the same code at once).
  */
 export async function markInvitationUsed(
   tx: Pick<TxRepositories, 'teams'>,
@@ -166,6 +160,8 @@ export async function markInvitationUsed(
   now: Date,
 ): Promise<void> {
   if (!(await tx.teams.markInvitationUsed(code, userId, now))) {
+    // Say what changed: the row as committed now.
+    redeemable(await tx.teams.getInvitation(code), now);
     throw new ApiError(400, 'invalid_invitation', 'This invitation has already been used');
   }
 }

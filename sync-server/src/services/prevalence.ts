@@ -1,10 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/connection';
-import { teamModelSettings, teams } from '../db/schema';
+import { inArray } from 'drizzle-orm';
+import type { DbOrTx } from '../db/connection';
+import { teamModelSettings } from '../db/schema';
 import { ApiError } from '../errors';
-import type { TxRepositories } from '../repositories';
+import type { Repositories, TxRepositories } from '../repositories';
 import type { ModelPrevalence } from '../protocol';
-import { writeAuditDb, type Actor } from './audit';
+import { writeAudit, type Actor } from './audit';
 import type { Scope } from './scope';
 
 /*
@@ -36,32 +36,32 @@ export function prevalencesOfDb(db: DbOrTx, teamIds: readonly string[]): ModelPr
 }
 
 /** The teams whose settings the caller may change, with their prevalences. */
-export function manageableSettings(
-  db: Db,
+export async function manageableSettings(
+  repos: Pick<TxRepositories, 'teams' | 'models'>,
   scope: Scope,
   isAdmin: boolean,
-): { teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] } {
-  const all = db.select({ id: teams.id, name: teams.name }).from(teams).orderBy(teams.name).all();
+): Promise<{ teams: { id: string; name: string }[]; modelPrevalence: ModelPrevalence[] }> {
+  const all = await repos.teams.teamNames();
   const mine = isAdmin ? all : all.filter((t) => scope.supervisorTeams.has(t.id));
   return {
     teams: mine,
-    modelPrevalence: prevalencesOfDb(
-      db,
+    modelPrevalence: await prevalencesOf(
+      repos,
       mine.map((t) => t.id),
     ),
   };
 }
 
 /** Sets (or, with null, clears) a team's prevalence for a model; admins and its supervisors only. */
-export function setPrevalence(
-  db: Db,
+export async function setPrevalence(
+  repos: Repositories,
   actor: Actor & { userId: string },
   scope: Scope,
   isAdmin: boolean,
   teamId: string,
   modelId: string,
   prevalence: number | null,
-): ModelPrevalence[] {
+): Promise<ModelPrevalence[]> {
   if (!isAdmin && !scope.supervisorTeams.has(teamId)) {
     throw new ApiError(
       403,
@@ -69,23 +69,22 @@ export function setPrevalence(
       "Only an administrator or a supervisor of the team may set its models' local prevalence",
     );
   }
-  return db.transaction((tx) => {
-    if (!tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
+  return repos.transaction(async (tx) => {
+    if (!(await tx.teams.getTeam(teamId))) {
       throw new ApiError(404, 'not_found', 'Team not found');
     }
-    const key = and(eq(teamModelSettings.teamId, teamId), eq(teamModelSettings.modelId, modelId));
-    if (prevalence === null) {
-      tx.delete(teamModelSettings).where(key).run();
-    } else {
-      tx.insert(teamModelSettings)
-        .values({ teamId, modelId, prevalence, updatedAt: actor.at, updatedBy: actor.userId })
-        .onConflictDoUpdate({
-          target: [teamModelSettings.teamId, teamModelSettings.modelId],
-          set: { prevalence, updatedAt: actor.at, updatedBy: actor.userId },
-        })
-        .run();
+    // An upsert (INSERT … ON CONFLICT DO UPDATE): two settings at once leave the last one.
+    if (prevalence === null) await tx.models.clearPrevalence(teamId, modelId);
+    else {
+      await tx.models.setPrevalence({
+        teamId,
+        modelId,
+        prevalence,
+        updatedAt: actor.at,
+        updatedBy: actor.userId,
+      });
     }
-    writeAuditDb(tx, actor, 'team.model_prevalence', teamId, { modelId, prevalence });
-    return prevalencesOfDb(tx, [teamId]);
+    await writeAudit(tx, actor, 'team.model_prevalence', teamId, { modelId, prevalence });
+    return prevalencesOf(tx, [teamId]);
   });
 }

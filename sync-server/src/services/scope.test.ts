@@ -2,7 +2,7 @@
 // These tests kill mutants that survived it (docs/mutation-testing.md).
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { mutation, patient, syncWorld } from '../sync-test-utils';
-import { scopeOfDb } from './scope';
+import { scopeOf } from './scope';
 
 async function setup() {
   const w = await syncWorld();
@@ -13,14 +13,14 @@ async function setup() {
 describe('scopeOf', () => {
   it("names a supervisor's teams in the fingerprint, so a change of them resets the pull", async () => {
     const w = await setup();
-    expect(scopeOfDb(w.db, w.sam.userId).fingerprint).toEqual([`supervisor:${w.teamA}`]);
+    expect((await scopeOf(w.repos, w.sam.userId)).fingerprint).toEqual([`supervisor:${w.teamA}`]);
     // Sam pulls team A's reviews, then also supervises team B: the next pull starts over.
     const first = await w.sam.pull();
     await w.admin.post(`/api/admin/teams/${w.teamB}/members`, {
       userId: w.sam.userId,
       role: 'supervisor',
     });
-    expect(scopeOfDb(w.db, w.sam.userId).fingerprint).toEqual(
+    expect((await scopeOf(w.repos, w.sam.userId)).fingerprint).toEqual(
       [`supervisor:${w.teamA}`, `supervisor:${w.teamB}`].sort(),
     );
     if (first.cursor > 0) expect((await w.sam.pull(first.cursor)).reset).toBe(true);
@@ -38,17 +38,17 @@ describe('scopeOf', () => {
     ]);
     const page = await w.alice.pull();
     expect(page.changes).toHaveLength(2);
-    const before = scopeOfDb(w.db, w.alice.userId).fingerprint;
+    const before = (await scopeOf(w.repos, w.alice.userId)).fingerprint;
     // Memberships are read in team-name order: swap the names' order.
     await w.admin.patch(`/api/admin/teams/${w.teamA}`, { name: 'Zeta' });
     await w.admin.patch(`/api/admin/teams/${w.teamB}`, { name: 'Alpha' });
-    expect(scopeOfDb(w.db, w.alice.userId).fingerprint).toEqual(before);
+    expect((await scopeOf(w.repos, w.alice.userId)).fingerprint).toEqual(before);
     expect(await w.alice.pull(page.cursor)).toMatchObject({ reset: false, changes: [] });
   });
 
   it('an unknown user is no admin and may read nothing', async () => {
     const w = await setup();
-    expect(scopeOfDb(w.db, 'no-such-user')).toEqual({
+    expect(await scopeOf(w.repos, 'no-such-user')).toEqual({
       userId: 'no-such-user',
       isAdmin: false,
       clinicianTeams: new Set(),
@@ -56,7 +56,7 @@ describe('scopeOf', () => {
       readTeams: [],
       fingerprint: [],
     });
-    expect(scopeOfDb(w.db, w.adminId).isAdmin).toBe(true);
+    expect((await scopeOf(w.repos, w.adminId)).isAdmin).toBe(true);
   });
 });
 

@@ -1,10 +1,10 @@
-import { and, asc, count, eq, inArray, min, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/connection';
-import { teamMemberships, teams, users, type TeamRow } from '../db/schema';
-import type { TxRepositories } from '../repositories';
+import { inArray, min } from 'drizzle-orm';
+import type { DbOrTx } from '../db/connection';
+import { teams, type TeamRow } from '../db/schema';
+import type { Repositories, TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import { DEFAULT_LOCK_MINUTES, type Membership, type Role, type Team } from '../protocol';
-import { writeAuditDb, type Actor } from './audit';
+import { writeAudit, type Actor } from './audit';
 import { isUniqueViolation } from './db-errors';
 
 function toTeam(row: TeamRow, memberCount: number): Team {
@@ -21,90 +21,86 @@ function toTeam(row: TeamRow, memberCount: number): Team {
 const nameTaken = (name: string) =>
   new ApiError(409, 'team_name_taken', `A team named "${name}" already exists`);
 
-function memberCount(db: DbOrTx, teamId: string): number {
-  const row = db
-    .select({ n: count() })
-    .from(teamMemberships)
-    .where(eq(teamMemberships.teamId, teamId))
-    .get();
-  return row?.n ?? 0;
-}
+/** The unique index on lower(name): "Clinic A" and "clinic a" are one name (db/schema.ts). */
+const NAME_INDEX = 'teams_name_unique';
 
-export function getTeamRow(db: DbOrTx, teamId: string): TeamRow {
-  const team = db.select().from(teams).where(eq(teams.id, teamId)).get();
+/**
+ * The team, or 404. With `forUpdate` (inside a transaction) its row stays locked until the end, so
+ * that two changes of one team at once are audited with the right previous value on PostgreSQL.
+ */
+export async function getTeamRow(
+  repos: Pick<TxRepositories, 'teams'>,
+  teamId: string,
+  forUpdate = false,
+): Promise<TeamRow> {
+  const team = await repos.teams.getTeam(teamId, forUpdate);
   if (!team) throw notFound('Team');
   return team;
 }
 
-export function listTeams(db: Db): Team[] {
-  const counts = db
-    .select({ teamId: teamMemberships.teamId, n: count().as('n') })
-    .from(teamMemberships)
-    .groupBy(teamMemberships.teamId)
-    .as('counts');
-  return db
-    .select({ team: teams, n: counts.n })
-    .from(teams)
-    .leftJoin(counts, eq(counts.teamId, teams.id))
-    .orderBy(asc(sql`lower(${teams.name})`))
-    .all()
-    .map(({ team, n }) => toTeam(team, n ?? 0));
+export async function listTeams(repos: Pick<TxRepositories, 'teams'>): Promise<Team[]> {
+  return (await repos.teams.listTeams()).map(({ team, memberCount }) => toTeam(team, memberCount));
 }
 
-export function createTeam(db: Db, name: string, actor: Actor): Team {
+export async function createTeam(repos: Repositories, name: string, actor: Actor): Promise<Team> {
   try {
-    return db.transaction(
-      (tx) => {
-        const row: TeamRow = {
-          id: crypto.randomUUID(),
-          name,
-          lockMinutes: DEFAULT_LOCK_MINUTES,
-          createdAt: actor.at,
-          updatedAt: actor.at,
-        };
-        tx.insert(teams).values(row).run();
-        writeAuditDb(tx, actor, 'team.create', row.id, { name });
-        return toTeam(row, 0);
-      },
-      { behavior: 'immediate' },
-    );
+    return await repos.transaction(async (tx) => {
+      const row: TeamRow = {
+        id: crypto.randomUUID(),
+        name,
+        lockMinutes: DEFAULT_LOCK_MINUTES,
+        createdAt: actor.at,
+        updatedAt: actor.at,
+      };
+      // Two admins creating the same name at once: the unique index refuses the second.
+      await tx.teams.insertTeam(row);
+      await writeAudit(tx, actor, 'team.create', row.id, { name });
+      return toTeam(row, 0);
+    });
   } catch (err) {
-    if (isUniqueViolation(err)) throw nameTaken(name);
+    if (isUniqueViolation(err, NAME_INDEX)) throw nameTaken(name);
     throw err;
   }
 }
 
-export function renameTeam(db: Db, teamId: string, name: string, actor: Actor): Team {
+export async function renameTeam(
+  repos: Repositories,
+  teamId: string,
+  name: string,
+  actor: Actor,
+): Promise<Team> {
   try {
-    return db.transaction(
-      (tx) => {
-        const team = getTeamRow(tx, teamId);
-        tx.update(teams).set({ name, updatedAt: actor.at }).where(eq(teams.id, teamId)).run();
-        writeAuditDb(tx, actor, 'team.update', teamId, { name, previousName: team.name });
-        return toTeam({ ...team, name, updatedAt: actor.at }, memberCount(tx, teamId));
-      },
-      { behavior: 'immediate' },
-    );
+    return await repos.transaction(async (tx) => {
+      const team = await getTeamRow(tx, teamId, true);
+      await tx.teams.updateTeam(teamId, { name, updatedAt: actor.at });
+      await writeAudit(tx, actor, 'team.update', teamId, { name, previousName: team.name });
+      return toTeam({ ...team, name, updatedAt: actor.at }, await tx.teams.memberCount(teamId));
+    });
   } catch (err) {
-    if (isUniqueViolation(err)) throw nameTaken(name);
+    if (isUniqueViolation(err, NAME_INDEX)) throw nameTaken(name);
     throw err;
   }
 }
 
 /** Sets how long the team's tablets stay unlocked while idle or hidden; admins only (route). */
-export function setLockMinutes(db: Db, teamId: string, lockMinutes: number, actor: Actor): Team {
-  return db.transaction(
-    (tx) => {
-      const team = getTeamRow(tx, teamId);
-      tx.update(teams).set({ lockMinutes, updatedAt: actor.at }).where(eq(teams.id, teamId)).run();
-      writeAuditDb(tx, actor, 'team.lock_minutes', teamId, {
-        lockMinutes,
-        previous: team.lockMinutes,
-      });
-      return toTeam({ ...team, lockMinutes, updatedAt: actor.at }, memberCount(tx, teamId));
-    },
-    { behavior: 'immediate' },
-  );
+export async function setLockMinutes(
+  repos: Repositories,
+  teamId: string,
+  lockMinutes: number,
+  actor: Actor,
+): Promise<Team> {
+  return repos.transaction(async (tx) => {
+    const team = await getTeamRow(tx, teamId, true);
+    await tx.teams.updateTeam(teamId, { lockMinutes, updatedAt: actor.at });
+    await writeAudit(tx, actor, 'team.lock_minutes', teamId, {
+      lockMinutes,
+      previous: team.lockMinutes,
+    });
+    return toTeam(
+      { ...team, lockMinutes, updatedAt: actor.at },
+      await tx.teams.memberCount(teamId),
+    );
+  });
 }
 
 /**
@@ -131,41 +127,33 @@ export function lockMinutesOfDb(db: DbOrTx, teamIds: readonly string[]): number 
 }
 
 /** Adds the user to the team, or changes their role there. An admin may add themselves. */
-export function upsertMembership(
-  db: Db,
+export async function upsertMembership(
+  repos: Repositories,
   teamId: string,
   userId: string,
   role: Role,
   actor: Actor,
-): Membership {
-  return db.transaction(
-    (tx) => {
-      getTeamRow(tx, teamId);
-      const user = tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).get();
-      if (!user) throw notFound('User');
-      tx.insert(teamMemberships)
-        .values({ teamId, userId, role, createdAt: actor.at })
-        .onConflictDoUpdate({
-          target: [teamMemberships.teamId, teamMemberships.userId],
-          set: { role },
-        })
-        .run();
-      writeAuditDb(tx, actor, 'team.member_upsert', teamId, { userId, role });
-      return { teamId, userId, role };
-    },
-    { behavior: 'immediate' },
-  );
+): Promise<Membership> {
+  return repos.transaction(async (tx) => {
+    await getTeamRow(tx, teamId);
+    // The user's existence is checked by the write itself (INSERT … SELECT FROM users).
+    if (!(await tx.teams.upsertMembership({ teamId, userId, role, createdAt: actor.at }))) {
+      throw notFound('User');
+    }
+    await writeAudit(tx, actor, 'team.member_upsert', teamId, { userId, role });
+    return { teamId, userId, role };
+  });
 }
 
-export function removeMembership(db: Db, teamId: string, userId: string, actor: Actor): void {
-  db.transaction(
-    (tx) => {
-      getTeamRow(tx, teamId);
-      const where = and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.userId, userId));
-      const result = tx.delete(teamMemberships).where(where).run();
-      if (result.changes === 0) throw notFound('Membership');
-      writeAuditDb(tx, actor, 'team.member_remove', teamId, { userId });
-    },
-    { behavior: 'immediate' },
-  );
+export async function removeMembership(
+  repos: Repositories,
+  teamId: string,
+  userId: string,
+  actor: Actor,
+): Promise<void> {
+  await repos.transaction(async (tx) => {
+    await getTeamRow(tx, teamId);
+    if (!(await tx.teams.deleteMembership(teamId, userId))) throw notFound('Membership');
+    await writeAudit(tx, actor, 'team.member_remove', teamId, { userId });
+  });
 }

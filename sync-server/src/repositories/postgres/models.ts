@@ -85,4 +85,26 @@ export class PgModelsRepository implements ModelsRepository {
       .set({ status: 'retired' })
       .where(and(eq(modelVersions.id, id), eq(modelVersions.version, version)));
   }
+
+  async setPrevalence(s: {
+    teamId: string;
+    modelId: string;
+    prevalence: number;
+    updatedAt: Date;
+    updatedBy: string;
+  }) {
+    await this.db
+      .insert(teamModelSettings)
+      .values(s)
+      .onConflictDoUpdate({
+        target: [teamModelSettings.teamId, teamModelSettings.modelId],
+        set: { prevalence: s.prevalence, updatedAt: s.updatedAt, updatedBy: s.updatedBy },
+      });
+  }
+
+  async clearPrevalence(teamId: string, modelId: string) {
+    await this.db
+      .delete(teamModelSettings)
+      .where(and(eq(teamModelSettings.teamId, teamId), eq(teamModelSettings.modelId, modelId)));
+  }
 }

@@ -89,4 +89,32 @@ export class SqliteModelsRepository implements ModelsRepository {
         .run();
     });
   }
+
+  setPrevalence(s: {
+    teamId: string;
+    modelId: string;
+    prevalence: number;
+    updatedAt: Date;
+    updatedBy: string;
+  }) {
+    return this.r.run(() => {
+      this.r.db
+        .insert(teamModelSettings)
+        .values(s)
+        .onConflictDoUpdate({
+          target: [teamModelSettings.teamId, teamModelSettings.modelId],
+          set: { prevalence: s.prevalence, updatedAt: s.updatedAt, updatedBy: s.updatedBy },
+        })
+        .run();
+    });
+  }
+
+  clearPrevalence(teamId: string, modelId: string) {
+    return this.r.run(() => {
+      this.r.db
+        .delete(teamModelSettings)
+        .where(and(eq(teamModelSettings.teamId, teamId), eq(teamModelSettings.modelId, modelId)))
+        .run();
+    });
+  }
 }
