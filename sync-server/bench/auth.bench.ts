@@ -9,13 +9,17 @@ import path from 'node:path';
 import { createApp } from '../src/app';
 import { openDatabase } from '../src/db/connection';
 import { PASSWORD, tempDir, TestClient, testEnv, withAdmin } from '../src/test-utils';
+import { sqliteRepositories } from '../src/repositories/sqlite';
 
 const N = Number(process.env.BENCH_N ?? 60);
 const SESSION_N = Number(process.env.BENCH_SESSION_N ?? 20 * N);
 
 const folder = tempDir('fdx-bench-auth-');
 const database = openDatabase(path.join(folder.dir, 'fielddx.sqlite'));
-const app = createApp({ db: database.db, env: testEnv({ TRUST_PROXY: true }) });
+const app = createApp({
+  repos: sqliteRepositories(database.db),
+  env: testEnv({ TRUST_PROXY: true }),
+});
 
 const ms = (list: number[]) => {
   const sorted = [...list].sort((x, y) => x - y);

@@ -12,7 +12,8 @@ import { createApp } from '../src/app';
 import { openDataDir } from '../src/db/connection';
 import { PullResponse, PushResponse } from '../src/protocol';
 import { pullRemaining } from '../src/services/pull-remaining';
-import { scopeOfDb } from '../src/services/scope';
+import { scopeOf } from '../src/services/scope';
+import { sqliteRepositories } from '../src/repositories/sqlite';
 import { tempDir, testEnv, testPasswords, TestClient, withAdmin } from '../src/test-utils';
 
 const SIZES = [10_000, 100_000];
@@ -42,8 +43,9 @@ function patient(i: number, teamId: string) {
 async function measure(n: number) {
   const data = tempDir('fdx-remaining-bench-');
   const database = openDataDir(data.dir);
+  const repos = sqliteRepositories(database.db);
   const app = createApp({
-    db: database.db,
+    repos,
     env: testEnv({ DATA_DIR: data.dir }),
     passwords: testPasswords,
   });
@@ -77,7 +79,7 @@ async function measure(n: number) {
   // The reader is a clinician of `mine` only.
   const removed = await admin.delete(`/api/admin/teams/${other}/members/${adminId}`);
   if (!removed.ok) throw new Error(`remove: ${removed.status}`);
-  const scope = scopeOfDb(database.db, adminId);
+  const scope = await scopeOf(repos, adminId);
   const reader = 'bench-reader';
   const firstPage = async (remaining: boolean) => {
     const t0 = performance.now();
@@ -98,7 +100,7 @@ async function measure(n: number) {
     withCount.push(w.t);
     remaining = w.page.remaining;
     const t0 = performance.now();
-    await pullRemaining(database.db, scope, w.page.cursor);
+    await pullRemaining(repos.sync, scope, w.page.cursor);
     countOnly.push(performance.now() - t0);
   }
   database.close();

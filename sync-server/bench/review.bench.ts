@@ -33,6 +33,7 @@ import {
   TestClock,
   withAdmin,
 } from '../src/test-utils';
+import { sqliteRepositories } from '../src/repositories/sqlite';
 
 const REPO_DIR = path.resolve(fileURLToPath(new URL('..', import.meta.url)), '..');
 const OUT_FILE = path.join(REPO_DIR, 'bench-results', 'review.json');
@@ -179,7 +180,12 @@ async function main() {
     new Date(Date.parse('2026-01-15T08:00:00Z') - WEEKS * 7 * 86_400_000),
   );
   const env = testEnv({ DATA_DIR: data.dir });
-  const app = createApp({ db: database.db, env, passwords: testPasswords, now: clock.now });
+  const app = createApp({
+    repos: sqliteRepositories(database.db),
+    env,
+    passwords: testPasswords,
+    now: clock.now,
+  });
   const { admin, createTeam, invite } = await withAdmin(app);
 
   const request = async (client: TestClient, method: string, url: string, body?: unknown) => {

@@ -13,6 +13,7 @@ import { createApp } from '../src/app';
 import { openDataDir } from '../src/db/connection';
 import { PullResponse, PushResponse } from '../src/protocol';
 import { tempDir, testEnv, testPasswords, TestClient, withAdmin } from '../src/test-utils';
+import { sqliteRepositories } from '../src/repositories/sqlite';
 
 const quick = process.argv.includes('--quick');
 const N = 10_000;
@@ -50,7 +51,7 @@ async function world() {
     database.sqlite.pragma(`wal_autocheckpoint = ${Number(process.env.WAL_AUTOCHECKPOINT)}`);
   }
   const env = testEnv({ DATA_DIR: data.dir });
-  const app = createApp({ db: database.db, env, passwords: testPasswords });
+  const app = createApp({ repos: sqliteRepositories(database.db), env, passwords: testPasswords });
   const { admin, adminId, createTeam } = await withAdmin(app);
   const teamId = await createTeam('Bench');
   await admin.post(`/api/admin/teams/${teamId}/members`, { userId: adminId, role: 'clinician' });

@@ -7,7 +7,6 @@ import { loadSession } from './auth/middleware';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
 import type { BlobStore } from './blob-store/store';
 import type { AppDeps, AppEnv } from './context';
-import type { Db } from './db/connection';
 import type { Env } from './env';
 import { ApiError, errorBody } from './errors';
 import { silentLogger, type Logger } from './logger';
@@ -25,7 +24,6 @@ import { reviewRoutes } from './routes/review';
 import { syncRoutes } from './routes/sync';
 import { teamRoutes } from './routes/teams';
 import type { Repositories } from './repositories';
-import { sqliteRepositories } from './repositories/sqlite';
 import { buildCsp } from './static/csp';
 import { readIndexScriptHashes, serveWebApp } from './static/serve';
 
@@ -37,7 +35,8 @@ const hasOwnBodyLimit = (path: string) =>
   path === '/api/sync/push' || path.startsWith('/api/blobs/') || path === '/api/admin/models';
 
 export interface CreateAppOptions {
-  db: Db;
+  /** Every table: sqliteRepositories(db) or postgresRepositories(pool) (repositories/). */
+  repos: Repositories;
   env: Env;
   /** Where blob bytes go (the filesystem under DATA_DIR when not given). */
   blobStore?: BlobStore;
@@ -45,14 +44,11 @@ export interface CreateAppOptions {
   now?: () => Date;
   /** Tests may inject cheaper argon2 parameters; production uses PRODUCTION_ARGON2. */
   passwords?: PasswordHasher;
-  /** Every table's repository: the SQLite ones of `db` when unset. */
-  repos?: Repositories;
 }
 
 export function createApp(options: CreateAppOptions) {
   const deps: AppDeps = {
-    repos: options.repos ?? sqliteRepositories(options.db),
-    db: options.db,
+    repos: options.repos,
     env: options.env,
     blobStore: options.blobStore,
     logger: options.logger ?? silentLogger,

@@ -1,6 +1,5 @@
 import type { PasswordHasher } from './auth/password';
 import type { BlobStore } from './blob-store/store';
-import type { Db } from './db/connection';
 import type { SessionRow, UserRow } from './db/schema';
 import type { Env } from './env';
 import type { Logger } from './logger';
@@ -10,11 +9,6 @@ import type { Repositories } from './repositories';
 export interface AppDeps {
   /** Every table, on SQLite or PostgreSQL (repositories/). */
   repos: Repositories;
-  /**
-   * The SQLite database, for the services not yet moved behind `repos` (issue 17); absent on
-   * PostgreSQL. To be removed when none is left.
-   */
-  db: Db;
   env: Env;
   /** Where blob bytes go; the filesystem store under env.DATA_DIR when not given. */
   blobStore?: BlobStore;

@@ -21,7 +21,7 @@ const imported = await importBundledModels(
   logger,
 );
 if (imported > 0) logger.info('bundled models imported', { count: imported });
-const app = createApp({ repos, db: database.sqlite!, blobStore, env, logger });
+const app = createApp({ repos, blobStore, env, logger });
 
 if (!existsSync(env.WEB_DIR)) {
   console.warn(

@@ -19,6 +19,7 @@ import {
   withAdmin,
   type TestApp,
 } from './test-utils';
+import { sqliteRepositories } from './repositories/sqlite';
 
 let folder: ReturnType<typeof tempDir>;
 let opened: OpenedDatabase[];
@@ -30,7 +31,7 @@ function instance(file: string): TestApp {
   const database = openDatabase(file);
   opened.push(database);
   return createApp({
-    db: database.db,
+    repos: sqliteRepositories(database.db),
     env: testEnv({ TRUST_PROXY: true }),
     now: clock.now,
     passwords: testPasswords,

@@ -359,7 +359,6 @@ async function freshWorld() {
     const db: Db = drizzle({ client: sqlite, schema });
     app = createApp({
       repos: sqliteRepositories(db),
-      db,
       env: inProcess.env,
       now: inProcess.clock.now,
       passwords: testPasswords,

@@ -144,7 +144,6 @@ export async function makeTestApp(options: TestAppOptions = {}) {
   const env = testEnv(options.env);
   const app = createApp({
     repos: database.repos,
-    db: database.db,
     env,
     blobStore: options.blobStore,
     now: clock.now,

@@ -5,6 +5,7 @@ import { createApp } from '../app';
 import { openDatabase } from '../db/connection';
 import type { Logger, LogFields } from '../logger';
 import { ORIGIN, testEnv, testPasswords } from '../test-utils';
+import { sqliteRepositories } from '../repositories/sqlite';
 
 /** A real HTTP server (the parser is Node's, not app.request's) with a logger that keeps lines. */
 async function realServer() {
@@ -21,7 +22,12 @@ async function realServer() {
     error: keep('error'),
   };
   const { db, close } = openDatabase(':memory:');
-  const app = createApp({ db, env: testEnv(), logger, passwords: testPasswords });
+  const app = createApp({
+    repos: sqliteRepositories(db),
+    env: testEnv(),
+    logger,
+    passwords: testPasswords,
+  });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const port = (server.address() as { port: number }).port;

@@ -2,8 +2,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../db/connection';
 import { auditLog } from '../db/schema';
 import { AuditListResponse } from '../protocol';
-import { writeAudit, writeAuditDb } from '../services/audit';
+import { writeAudit } from '../services/audit';
 import { DAY, errorOf, makeTestApp, withAdmin } from '../test-utils';
+import { sqliteRepositories } from '../repositories/sqlite';
 
 /* Issue 13, "Audit log viewer": filters, server-side pages, admins only, append-only. */
 
@@ -118,10 +119,11 @@ describe('GET /api/admin/audit', () => {
 });
 
 describe('the audit log in the database', () => {
-  it('is append-only: UPDATE and DELETE are refused by triggers, INSERT works', () => {
+  it('is append-only: UPDATE and DELETE are refused by triggers, INSERT works', async () => {
     const { sqlite, db, close } = openDatabase(':memory:');
     onTestFinished(close);
-    writeAuditDb(db, { userId: 'u', ip: 'ip', at: new Date() }, 'auth.login', 'u');
+    const repos = sqliteRepositories(db);
+    await writeAudit(repos, { userId: 'u', ip: 'ip', at: new Date() }, 'auth.login', 'u');
     expect(() => sqlite.prepare("UPDATE audit_log SET user_id = 'someone else'").run()).toThrow(
       /audit_log is append-only/,
     );

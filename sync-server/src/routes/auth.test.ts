@@ -200,7 +200,6 @@ async function secondInstance(t: Awaited<ReturnType<typeof setup>>) {
   const pool = new pg.Pool({ connectionString, max: 4 });
   onTestFinished(() => pool.end());
   return createApp({
-    db: t.db,
     repos: postgresRepositories(pool),
     env: t.env,
     now: t.clock.now,

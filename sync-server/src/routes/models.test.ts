@@ -301,7 +301,6 @@ describe('model files in the shared blob store', () => {
     onTestFinished(other.remove);
     const b = createApp({
       repos: s.repos,
-      db: s.db,
       env: testEnv({ DATA_DIR: other.dir }),
       blobStore: store,
       now: s.clock.now,

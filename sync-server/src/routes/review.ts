@@ -18,11 +18,11 @@ import {
   type ReviewTeamsResponse,
 } from '../protocol';
 import { dashboard, manifestPrevalence, type PrevalenceOf } from '../services/review-dashboard';
-import { writeAudit, writeAuditDb } from '../services/audit';
+import { writeAudit } from '../services/audit';
 import { csvChunks, exportPages, fhirChunks, textStream } from '../services/review-export';
 import { REVIEW_SIDE_TABLES } from '../services/review-index';
 import { listReviewTeams, queue, reportBundle } from '../services/review-queue';
-import { scopeOf, scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 import { push } from '../services/sync';
 import { contactOf } from './sync';
 
@@ -57,7 +57,7 @@ const REJECT_STATUS = { invalid: 400, forbidden: 403, append_only: 409 } as cons
  * they supervise (every team for an admin). The protocol is described in protocol/review.ts.
  */
 export const reviewRoutes = (
-  { repos, db, env, now }: AppDeps,
+  { repos, env, now }: AppDeps,
   prevalenceOf: PrevalenceOf = manifestPrevalence(),
 ) => {
   /**

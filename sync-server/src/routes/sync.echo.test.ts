@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MutationResult, PullResponse } from '../protocol';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 import { pull, touchDevice } from '../services/sync';
 import { mutation, patient, report, SyncClient, syncWorld } from '../sync-test-utils';
 
@@ -169,7 +169,7 @@ describe('no echo pull', () => {
     expect(one.hasMore).toBe(false);
 
     // A bound on the rows looked at ends a page with nothing in it but a cursor further on.
-    const scope = scopeOfDb(w.db, w.alice.userId);
+    const scope = await scopeOf(w.repos, w.alice.userId);
     let device = await touchDevice(w.sync, w.alice.deviceId, w.alice.userId, new Date());
     const first = await pull(w.sync, scope, device, 0, 1000, { acked, maxExamined: 2 });
     expect(first).toMatchObject({ count: 0, hasMore: true, cursor: seqs[1] });

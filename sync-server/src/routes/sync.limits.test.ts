@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { records } from '../db/schema';
 import { PULL_PAGE_MAX_BYTES, RECORD_LIMITS, type MutationResult } from '../protocol';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 import { pull, touchDevice } from '../services/sync';
 import { diagnosis, mutation, patient, SyncClient, syncWorld } from '../sync-test-utils';
 import { SESSION_COOKIE } from '../auth/cookie';
@@ -160,7 +160,7 @@ describe('pull page size in bytes (adversarial test, hole 4)', () => {
     const a = patient(w.teamA);
     const b = patient(w.teamA);
     await w.alice.push([mutation('patients', a), mutation('patients', b)]);
-    const scope = scopeOfDb(w.db, w.bob.userId);
+    const scope = await scopeOf(w.repos, w.bob.userId);
     const device = await touchDevice(w.sync, w.bob.deviceId, w.bob.userId, new Date());
     const first = await pull(w.sync, scope, device, 0, 1000, { maxBytes: 1 });
     expect(first).toMatchObject({ count: 1, hasMore: true });

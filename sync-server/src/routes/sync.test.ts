@@ -15,7 +15,7 @@ import {
   syncWorld,
   uid,
 } from '../sync-test-utils';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 import { push as pushService } from '../services/sync';
 import { DAY, errorOf, TestClient } from '../test-utils';
 
@@ -502,7 +502,11 @@ describe('push: a mutation id stored for another user (behind the device binding
     // The route refuses bob on alice's device id (409 above); the service does not rely on it.
     const results = await pushService(
       w.sync,
-      { scope: scopeOfDb(w.db, w.bob.userId), deviceId: w.alice.deviceId, now: w.clock.now() },
+      {
+        scope: await scopeOf(w.repos, w.bob.userId),
+        deviceId: w.alice.deviceId,
+        now: w.clock.now(),
+      },
       [m],
     );
     expect(results).toEqual([

@@ -16,7 +16,7 @@ import {
   type PushResponse,
 } from '../protocol';
 import { pullRemaining, withRemaining } from '../services/pull-remaining';
-import { scopeOfDb } from '../services/scope';
+import { scopeOf } from '../services/scope';
 import { userAgentSummary } from '../services/devices';
 import { listOpenConflicts, pull, push, touchDevice, type DeviceContact } from '../services/sync';
 
@@ -32,7 +32,7 @@ const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when se
  * /api/sync (DESIGN 4): push, pull and the open conflicts, for a signed-in user, within the scope
  * their team memberships give (services/scope.ts).
  */
-export const syncRoutes = ({ repos, db, env, now }: AppDeps) => {
+export const syncRoutes = ({ repos, env, now }: AppDeps) => {
   // The rest of the app (scope, sessions) stays on SQLite for now; push and pull go through the
   // repository, which is what a PostgreSQL deployment replaces (repositories/).
   const repo = repos.sync;
@@ -56,7 +56,12 @@ export const syncRoutes = ({ repos, db, env, now }: AppDeps) => {
         await touchDevice(repo, deviceId, user.id, at, contactOf(c));
         const results = await push(
           repo,
-          { scope: scopeOfDb(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
+          {
+            scope: await scopeOf(repos, user.id),
+            deviceId,
+            now: at,
+            ip: clientIp(c, env.TRUST_PROXY),
+          },
           mutations,
         );
         return c.json({ results } satisfies PushResponse, 200);
@@ -81,7 +86,7 @@ export const syncRoutes = ({ repos, db, env, now }: AppDeps) => {
       const user = c.get('user')!;
       const device = await touchDevice(repo, deviceId.data, user.id, now(), contactOf(c));
       const { cursor, limit, acked, remaining } = parsed.data;
-      const scope = scopeOfDb(db, user.id);
+      const scope = await scopeOf(repos, user.id);
       const page = await pull(repo, scope, device, cursor, limit, { acked });
       const body =
         remaining && !page.reset
@@ -93,7 +98,7 @@ export const syncRoutes = ({ repos, db, env, now }: AppDeps) => {
       return c.body(body, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
     })
     .get('/conflicts', async (c) => {
-      const scope = scopeOfDb(db, c.get('user')!.id);
+      const scope = await scopeOf(repos, c.get('user')!.id);
       return c.json(
         { conflicts: await listOpenConflicts(repo, scope) } satisfies ConflictListResponse,
         200,

@@ -1,6 +1,4 @@
 import type { z } from 'zod';
-import type { DbOrTx } from '../db/connection';
-import { auditLog } from '../db/schema';
 import {
   endOf,
   startOf,
@@ -39,20 +37,6 @@ export function writeAudit(
     detail,
   });
 }
-
-/** Legacy synchronous writeAudit for code not yet on repositories (issue 17): to be removed. */
-export function writeAuditDb(
-  db: DbOrTx,
-  actor: Actor,
-  action: AuditAction,
-  target: string | null = null,
-  detail: Record<string, unknown> | null = null,
-): void {
-  db.insert(auditLog)
-    .values({ at: actor.at, userId: actor.userId, action, target, ip: actor.ip, detail })
-    .run();
-}
-
 /**
  * A page of the log, newest first, filtered by acting user, action and time (keyset pagination on
  * the id, so a page costs the same however deep it is and new entries do not shift pages).

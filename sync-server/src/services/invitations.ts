@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { invitations, type InvitationRow } from '../db/schema';
+import { type InvitationRow } from '../db/schema';
 import type { Repositories, TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import {
@@ -133,12 +131,6 @@ export async function findRedeemableInvitation(
 ): Promise<InvitationRow> {
   return redeemable(await tx.teams.getInvitation(code), now);
 }
-
-/** Legacy synchronous findRedeemableInvitation (issue 17): to be removed. */
-export function findRedeemableInvitationDb(tx: DbOrTx, code: string, now: Date): InvitationRow {
-  return redeemable(tx.select().from(invitations).where(eq(invitations.code, code)).get(), now);
-}
-
 function redeemable(row: InvitationRow | undefined, now: Date): InvitationRow {
   const invalid = (message: string) => new ApiError(400, 'invalid_invitation', message);
   if (!row) throw invalid('Invitation code not found');
@@ -164,12 +156,4 @@ export async function markInvitationUsed(
     redeemable(await tx.teams.getInvitation(code), now);
     throw new ApiError(400, 'invalid_invitation', 'This invitation has already been used');
   }
-}
-
-/** Legacy synchronous markInvitationUsed (issue 17): to be removed. */
-export function markInvitationUsedDb(tx: DbOrTx, code: string, userId: string, now: Date): void {
-  tx.update(invitations)
-    .set({ usedAt: now, usedBy: userId })
-    .where(eq(invitations.code, code))
-    .run();
 }

@@ -1,6 +1,3 @@
-import { inArray } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { teamModelSettings } from '../db/schema';
 import { ApiError } from '../errors';
 import type { Repositories, TxRepositories } from '../repositories';
 import type { ModelPrevalence } from '../protocol';
@@ -20,21 +17,6 @@ export async function prevalencesOf(
   if (teamIds.length === 0) return [];
   return repos.models.prevalencesOf(teamIds);
 }
-
-/** Legacy synchronous prevalencesOf for code not yet on repositories (issue 17): to be removed. */
-export function prevalencesOfDb(db: DbOrTx, teamIds: readonly string[]): ModelPrevalence[] {
-  if (teamIds.length === 0) return [];
-  return db
-    .select({
-      teamId: teamModelSettings.teamId,
-      modelId: teamModelSettings.modelId,
-      prevalence: teamModelSettings.prevalence,
-    })
-    .from(teamModelSettings)
-    .where(inArray(teamModelSettings.teamId, [...teamIds]))
-    .all();
-}
-
 /** The teams whose settings the caller may change, with their prevalences. */
 export async function manageableSettings(
   repos: Pick<TxRepositories, 'teams' | 'models'>,

@@ -1,4 +1,4 @@
-import { syncRepository, type SyncStore } from './sync';
+import type { SyncRepository } from '../repositories/sync.repository';
 import type { Scope } from './scope';
 
 /**
@@ -12,11 +12,11 @@ import type { Scope } from './scope';
  * On a first download (nothing acknowledged yet) it is exact. It walks the rowid range after the
  * cursor like the pull itself, so a route asks for it once per sync (`?remaining=1`), not per page.
  */
-export function pullRemaining(store: SyncStore, scope: Scope, after: number): Promise<number> {
+export function pullRemaining(repo: SyncRepository, scope: Scope, after: number): Promise<number> {
   const clinical = [...scope.clinicianTeams];
   const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
   if (clinical.length === 0 && supervisedOnly.length === 0) return Promise.resolve(0);
-  return syncRepository(store).countChanges(after, clinical, supervisedOnly);
+  return repo.countChanges(after, clinical, supervisedOnly);
 }
 
 /** A pull page's JSON body (an object) with `remaining` added, without parsing it again. */

@@ -1,5 +1,3 @@
-import type Database from 'better-sqlite3';
-import type { Db } from '../db/connection';
 import type { TxRepositories } from '../repositories';
 import type {
   ParsedFilters,
@@ -40,8 +38,6 @@ import { ageInMonths, flagVitals } from './vitals';
  * for an admin).
  */
 
-const client = (db: Db) => (db as Db & { $client: Database.Database }).$client;
-
 /** The teams the caller reviews, or a 403 when none (a clinician, an admin-less user). */
 export async function reviewTeams(
   repos: Pick<TxRepositories, 'teams'>,
@@ -50,15 +46,6 @@ export async function reviewTeams(
   if (scope.isAdmin) return repos.teams.allTeamIds();
   return supervisedTeams(scope);
 }
-
-/** Legacy synchronous reviewTeams (issue 17): to be removed. */
-export function reviewTeamsDb(db: Db, scope: Scope): string[] {
-  if (scope.isAdmin) {
-    return client(db).prepare('SELECT id FROM teams ORDER BY id').pluck().all() as string[];
-  }
-  return supervisedTeams(scope);
-}
-
 function supervisedTeams(scope: Scope): string[] {
   const teams = [...scope.supervisorTeams].sort();
   if (teams.length === 0) {

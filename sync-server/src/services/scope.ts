@@ -1,8 +1,4 @@
-import { eq } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { users } from '../db/schema';
 import type { TxRepositories } from '../repositories';
-import { membershipsOfDb } from './users';
 
 /**
  * What a user may read and write (DESIGN 3), from their team memberships at the time of the
@@ -57,15 +53,6 @@ function scopeFrom(
   ].sort();
   return { userId, isAdmin, clinicianTeams, supervisorTeams, readTeams, fingerprint };
 }
-
-/** Legacy synchronous scopeOf for code not yet on repositories (issue 17): to be removed. */
-export function scopeOfDb(db: DbOrTx, userId: string): Scope {
-  const isAdmin =
-    db.select({ isAdmin: users.isAdmin }).from(users).where(eq(users.id, userId)).get()?.isAdmin ??
-    false;
-  return scopeFrom(userId, isAdmin, membershipsOfDb(db, userId));
-}
-
 export const canRead = (scope: Scope, teamId: string) =>
   scope.clinicianTeams.has(teamId) || scope.supervisorTeams.has(teamId);
 

@@ -1,6 +1,4 @@
-import type { Db } from '../db/connection';
 import type { ConflictRow, DeviceRow } from '../db/schema';
-import { sqliteSyncRepository } from '../repositories/sqlite/sync.repository';
 import type { PageRow, PushKey, SyncRepository } from '../repositories/sync.repository';
 import { ApiError } from '../errors';
 import {
@@ -55,18 +53,6 @@ type StoredResult =
     }
   | { status: 'rejected'; code: RejectCode; reason: string };
 
-/**
- * The repository of a database: services take either (tests and the SQLite routes pass the
- * drizzle database; a PostgreSQL app passes its repository).
- */
-export type SyncStore = Db | SyncRepository;
-
-export function syncRepository(store: SyncStore): SyncRepository {
-  return 'transaction' in store && 'scanChanges' in store
-    ? store
-    : sqliteSyncRepository(store as Db);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Devices
 
@@ -86,15 +72,13 @@ export interface DeviceContact {
 }
 
 export function touchDevice(
-  store: SyncStore,
+  repo: SyncRepository,
   deviceId: string,
   userId: string,
   now: Date,
   contact: DeviceContact = {},
 ): Promise<DeviceRow> {
-  return syncRepository(store).transaction((tx) =>
-    touchDeviceIn(tx, deviceId, userId, now, contact),
-  );
+  return repo.transaction((tx) => touchDeviceIn(tx, deviceId, userId, now, contact));
 }
 
 /** touchDevice inside a transaction the caller holds. */
@@ -183,12 +167,12 @@ function parseData(json: string): RecordData {
  * `mutationId` checked); each is validated here so that a bad one is rejected on its own.
  */
 export function push(
-  store: SyncStore,
+  repo: SyncRepository,
   ctx: PushContext,
   mutations: readonly { mutationId: string }[],
 ): Promise<MutationResult[]> {
   // The whole push in one transaction: one commit instead of one per mutation.
-  return syncRepository(store).transaction(async (tx) => {
+  return repo.transaction(async (tx) => {
     if (ctx.touch) {
       await touchDeviceIn(tx, ctx.deviceId, ctx.touch.userId, ctx.now, ctx.touch.contact);
     }
@@ -519,8 +503,8 @@ export interface PullPage {
   reset: boolean;
 }
 
-export function currentMaxSeq(store: SyncStore): Promise<number> {
-  return syncRepository(store).maxSeq();
+export function currentMaxSeq(repo: SyncRepository): Promise<number> {
+  return repo.maxSeq();
 }
 
 const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
@@ -547,14 +531,14 @@ const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
  * clinical records reach them through /api/review, and only those of shared reports.
  */
 export async function pull(
-  store: SyncStore,
+  repo: SyncRepository,
   scope: Scope,
   device: DeviceRow,
   cursor: number,
   limit: number,
   { acked = 0, maxBytes = PULL_PAGE_MAX_BYTES, maxExamined = PULL_MAX_EXAMINED } = {},
 ): Promise<PullPage> {
-  const s = syncRepository(store);
+  const s = repo;
   const fingerprint = scope.fingerprint;
   const clinical = [...scope.clinicianTeams];
   const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
@@ -634,10 +618,10 @@ export async function pull(
 export const MAX_LISTED_CONFLICTS = 500;
 
 /** Open conflicts of the teams where the caller is a clinician (the only writers that conflict). */
-export async function listOpenConflicts(store: SyncStore, scope: Scope): Promise<Conflict[]> {
+export async function listOpenConflicts(repo: SyncRepository, scope: Scope): Promise<Conflict[]> {
   const teams = [...scope.clinicianTeams];
   if (teams.length === 0) return [];
-  const rows = await syncRepository(store).openConflicts(teams, MAX_LISTED_CONFLICTS);
+  const rows = await repo.openConflicts(teams, MAX_LISTED_CONFLICTS);
   return rows.map((c) => ({
     id: c.id,
     table: c.tableName,

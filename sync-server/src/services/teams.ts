@@ -1,6 +1,4 @@
-import { inArray, min } from 'drizzle-orm';
-import type { DbOrTx } from '../db/connection';
-import { teams, type TeamRow } from '../db/schema';
+import { type TeamRow } from '../db/schema';
 import type { Repositories, TxRepositories } from '../repositories';
 import { ApiError, notFound } from '../errors';
 import { DEFAULT_LOCK_MINUTES, type Membership, type Role, type Team } from '../protocol';
@@ -114,18 +112,6 @@ export async function lockMinutesOf(
   if (teamIds.length === 0) return DEFAULT_LOCK_MINUTES;
   return (await repos.teams.minLockMinutes(teamIds)) ?? DEFAULT_LOCK_MINUTES;
 }
-
-/** Legacy synchronous lockMinutesOf for code not yet on repositories (issue 17): to be removed. */
-export function lockMinutesOfDb(db: DbOrTx, teamIds: readonly string[]): number {
-  if (teamIds.length === 0) return DEFAULT_LOCK_MINUTES;
-  const row = db
-    .select({ minutes: min(teams.lockMinutes) })
-    .from(teams)
-    .where(inArray(teams.id, [...teamIds]))
-    .get();
-  return row?.minutes ?? DEFAULT_LOCK_MINUTES;
-}
-
 /** Adds the user to the team, or changes their role there. An admin may add themselves. */
 export async function upsertMembership(
   repos: Repositories,

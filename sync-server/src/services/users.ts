@@ -1,8 +1,6 @@
 import { prevalencesOf } from './prevalence';
-import { asc, eq } from 'drizzle-orm';
 import { invalidateUserSessions } from '../auth/session';
-import type { DbOrTx } from '../db/connection';
-import { teamMemberships, teams, type UserRow } from '../db/schema';
+import { type UserRow } from '../db/schema';
 import { ApiError, notFound } from '../errors';
 import type { Repositories, TxRepositories } from '../repositories';
 import type { AdminUser, MeResponse, MembershipSummary } from '../protocol';
@@ -15,18 +13,6 @@ export function membershipsOf(
 ): Promise<MembershipSummary[]> {
   return repos.teams.membershipsOf(userId);
 }
-
-/** Legacy synchronous membershipsOf for code not yet on repositories (issue 17): to be removed. */
-export function membershipsOfDb(db: DbOrTx, userId: string): MembershipSummary[] {
-  return db
-    .select({ teamId: teams.id, teamName: teams.name, role: teamMemberships.role })
-    .from(teamMemberships)
-    .innerJoin(teams, eq(teams.id, teamMemberships.teamId))
-    .where(eq(teamMemberships.userId, userId))
-    .orderBy(asc(teams.name))
-    .all();
-}
-
 export async function meOf(
   repos: Pick<TxRepositories, 'teams' | 'models'>,
   user: UserRow,
