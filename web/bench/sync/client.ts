@@ -149,6 +149,7 @@ function timedTransport(): SyncTransport {
       }
     };
   return {
+    prepare: inner.prepare,
     push: timed('push', inner.push),
     pull: timed('pull', inner.pull),
     putBlob: timed('putBlob', inner.putBlob),
