@@ -222,8 +222,10 @@ function sealedTable(
    */
   const inOrder = <T, R>(trans: object, ready: Promise<T>, issue: (value: T) => Promise<R>) => {
     const before = queue.get(trans);
-    const wait = before ? Promise.all([ready, before]).then(([value]) => value) : ready;
-    const done = keepAlive(trans, table.name, wait, issue);
+    // One keep-alive per transaction at a time: the next starts when the write before is done
+    // (in its success callback's microtasks, the transaction still active), not beside it.
+    const start = () => keepAlive(trans, table.name, ready, issue);
+    const done = before ? before.then(start) : start();
     const settled = done.then(
       () => {},
       () => {},
