@@ -52,11 +52,16 @@ export const syncRoutes = ({ repos, db, env, now }: AppDeps) => {
       async (c) => {
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;
-        const at = now();
-        await touchDevice(repo, deviceId, user.id, at, contactOf(c));
+        // The device's contact is noted in the push's own transaction: one commit, not two.
         const results = await push(
           repo,
-          { scope: scopeOfDb(db, user.id), deviceId, now: at, ip: clientIp(c, env.TRUST_PROXY) },
+          {
+            scope: scopeOfDb(db, user.id),
+            deviceId,
+            now: now(),
+            ip: clientIp(c, env.TRUST_PROXY),
+            touch: { userId: user.id, contact: contactOf(c) },
+          },
           mutations,
         );
         return c.json({ results } satisfies PushResponse, 200);
