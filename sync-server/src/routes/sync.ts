@@ -33,8 +33,6 @@ const PUSH_TOO_LARGE = 'A push body may be at most 5 MiB (once inflated, when se
  * their team memberships give (services/scope.ts).
  */
 export const syncRoutes = ({ repos, env, now }: AppDeps) => {
-  // The rest of the app (scope, sessions) stays on SQLite for now; push and pull go through the
-  // repository, which is what a PostgreSQL deployment replaces (repositories/).
   const repo = repos.sync;
   return new Hono<AppEnv>()
     .use(requireUser)
@@ -52,15 +50,15 @@ export const syncRoutes = ({ repos, env, now }: AppDeps) => {
       async (c) => {
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;
-        const at = now();
-        await touchDevice(repo, deviceId, user.id, at, contactOf(c));
+        // The device's contact is noted in the push's own transaction: one commit, not two.
         const results = await push(
           repo,
           {
             scope: await scopeOf(repos, user.id),
             deviceId,
-            now: at,
+            now: now(),
             ip: clientIp(c, env.TRUST_PROXY),
+            touch: { userId: user.id, contact: contactOf(c) },
           },
           mutations,
         );

@@ -118,6 +118,7 @@ const countingFetch: typeof fetch = async (input, init) => {
   const body = init?.body;
   if (typeof body === 'string') wire.up += utf8Length(body);
   else if (body instanceof Blob) wire.up += body.size;
+  else if (ArrayBuffer.isView(body)) wire.up += body.byteLength;
   wire.requests++;
   const res = await fetch(input, init);
   const length = Number(res.headers.get('content-length') ?? NaN);
@@ -149,6 +150,7 @@ function timedTransport(): SyncTransport {
       }
     };
   return {
+    prepare: inner.prepare,
     push: timed('push', inner.push),
     pull: timed('pull', inner.pull),
     putBlob: timed('putBlob', inner.putBlob),

@@ -127,4 +127,35 @@ describe('encryption at rest', () => {
     raw.close();
     await expect(db.encounters.toArray()).rejects.toThrow(DecryptError);
   });
+
+  it('writes batches asked for at once in the order they were asked for, and a write after them last', async () => {
+    const vault = unlockedVault();
+    const db = freshDatabase(vault);
+    opened.push(db);
+    const batch = (n: number, size: number, label: string) =>
+      Array.from({ length: size }, (_, i) => ({
+        id: `e${String(i).padStart(3, '0')}`,
+        patientId: 'p1',
+        date: '2026-01-02',
+        complaint: `${label} ${i}`,
+      }));
+    // Three batches of the same ids, larger first (sealed last), then a single row: each later
+    // write must win whatever the order the sealing finishes in.
+    await db.transaction('rw', [db.encounters], async () => {
+      const writes = [
+        db.encounters.bulkPut(batch(1, 300, 'first') as never),
+        db.encounters.bulkPut(batch(2, 100, 'second') as never),
+        db.encounters.bulkPut(batch(3, 20, 'third') as never),
+        db.encounters.put({ ...batch(4, 1, 'single')[0]! } as never),
+      ];
+      await Promise.all(writes);
+    });
+    const back = (await db.encounters.toArray()) as unknown as { id: string; complaint: string }[];
+    expect(back).toHaveLength(300);
+    expect(back[0]!.complaint).toBe('single 0');
+    expect(back[10]!.complaint).toBe('third 10');
+    expect(back[50]!.complaint).toBe('second 50');
+    expect(back[200]!.complaint).toBe('first 200');
+    expect(await rawText(db.name)).not.toContain('first 200');
+  });
 });

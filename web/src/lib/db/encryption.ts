@@ -157,7 +157,18 @@ function codecFor(name: string, schema: DBCoreTableSchema): Codec | null {
   return null;
 }
 
-function sealedTable(table: DBCoreTable, codec: Codec, keys: KeySource): DBCoreTable {
+/**
+ * Per transaction, the write that the next one must wait for (see `inOrder`): shared by every
+ * table, so writes reach IndexedDB in the order they were asked for.
+ */
+type WriteQueue = WeakMap<object, Promise<void>>;
+
+function sealedTable(
+  table: DBCoreTable,
+  codec: Codec,
+  keys: KeySource,
+  queue: WriteQueue,
+): DBCoreTable {
   // Rows written before encryption existed are read as they are, until the first unlock seals
   // them (keyring.ts): nothing is lost in between.
   const decode = <T>(stored: T): T =>
@@ -203,18 +214,48 @@ function sealedTable(table: DBCoreTable, codec: Codec, keys: KeySource): DBCoreT
     return keepAlive(trans, table.name, decodeMany(rows), (opened) => opened);
   };
 
+  /**
+   * Issues a write once `ready` has settled and the writes asked for before it in this transaction
+   * are done, keeping the transaction open meanwhile. A caller may so ask for several batches at
+   * once: each is sealed (WebCrypto, other threads) while IndexedDB writes the one before, and
+   * they are written in the order they were asked for.
+   */
+  const inOrder = <T, R>(trans: object, ready: Promise<T>, issue: (value: T) => Promise<R>) => {
+    const before = queue.get(trans);
+    // One keep-alive per transaction at a time: the next starts when the write before is done
+    // (in its success callback's microtasks, the transaction still active), not beside it.
+    const start = () => keepAlive(trans, table.name, ready, issue);
+    const done = before ? before.then(start) : start();
+    const settled = done.then(
+      () => {},
+      () => {},
+    );
+    queue.set(trans, settled);
+    void settled.then(() => {
+      if (queue.get(trans) === settled) queue.delete(trans);
+    });
+    return done;
+  };
+
   return {
     ...table,
     mutate(req: DBCoreMutateRequest) {
-      if (req.type !== 'add' && req.type !== 'put') return table.mutate(req);
       try {
-        if (encodeAsync && req.values.length >= BATCH) {
+        const writes = req.type === 'add' || req.type === 'put';
+        if (writes && encodeAsync && req.values.length >= BATCH) {
           keys.key();
-          return keepAlive(req.trans, table.name, encodeMany(req.values as Row[]), (values) =>
+          return inOrder(req.trans, encodeMany(req.values as Row[]), (values) =>
             table.mutate({ ...req, values }),
           );
         }
-        return table.mutate({ ...req, values: req.values.map((row) => encode(row as Row)) });
+        const encoded = writes
+          ? { ...req, values: req.values.map((row) => encode(row as Row)) }
+          : req;
+        // A batch asked for before this write is still being sealed: this one waits its turn.
+        if (queue.has(req.trans)) {
+          return inOrder(req.trans, Promise.resolve(), () => table.mutate(encoded));
+        }
+        return table.mutate(encoded);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -282,13 +323,16 @@ export function encryptionMiddleware(keys: KeySource): Middleware<DBCore> {
     stack: 'dbcore',
     name: 'Encryption',
     level: -10,
-    create: (down) => ({
-      ...down,
-      table(name) {
-        const table = down.table(name);
-        const codec = codecFor(name, table.schema);
-        return codec ? sealedTable(table, codec, keys) : table;
-      },
-    }),
+    create: (down) => {
+      const queue: WriteQueue = new WeakMap();
+      return {
+        ...down,
+        table(name) {
+          const table = down.table(name);
+          const codec = codecFor(name, table.schema);
+          return codec ? sealedTable(table, codec, keys, queue) : table;
+        },
+      };
+    },
   };
 }

@@ -69,20 +69,26 @@ async function storeServerRecords(
   // Patients arriving with their visits get their last visit as they are written; the visits of
   // patients already stored move those up afterwards.
   const visits = latestVisits(byTable.get('encounters') ?? []);
+  // Every chunk is asked for at once: the encryption layer seals the next ones while IndexedDB
+  // writes the first, and writes them in this order (encryption.ts).
+  const writes: Promise<unknown>[] = [];
   for (const table of SYNC_TABLES) {
     const rows = byTable.get(table);
     if (!rows?.length) continue;
     for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
       const chunk = rows.slice(i, i + WRITE_CHUNK);
-      await db
-        .table(table)
-        .bulkPut(
-          table === 'patients'
-            ? chunk.map((r) => patientRow(r, local.get(keyOf(table, r.id)), visits.get(r.id)))
-            : chunk,
-        );
+      writes.push(
+        db
+          .table(table)
+          .bulkPut(
+            table === 'patients'
+              ? chunk.map((r) => patientRow(r, local.get(keyOf(table, r.id)), visits.get(r.id)))
+              : chunk,
+          ),
+      );
     }
   }
+  await Promise.all(writes);
   for (const patient of byTable.get('patients') ?? []) visits.delete(patient.id);
   if (visits.size > 0) await markVisits(db, visits);
 }

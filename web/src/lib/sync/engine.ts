@@ -216,29 +216,36 @@ async function pushOutbox(
       bytes: summary.bytesUp,
     });
   };
+  /** A batch read from the outbox and its request, encoded once (JSON, and gzip by the transport). */
+  const outgoing = async (after?: number) => {
+    const batch = await nextBatch(db, after);
+    const request: PushRequest = { deviceId: device, mutations: batch.map(toWireMutation) };
+    const text = batch.length > 0 ? JSON.stringify(request) : '';
+    if (batch.length > 0) transport.prepare?.(request, text);
+    return { batch, request, bytes: text.length };
+  };
   let recording: Promise<void> = Promise.resolve();
   try {
-    for (let batch = await nextBatch(db); batch.length > 0;) {
+    for (let next = await outgoing(); next.batch.length > 0;) {
+      const { batch, request, bytes } = next;
       const images = batch.filter((row) => row.table === 'attachments' && row.op === 'put');
       for (let i = 0; i < images.length; i += BLOB_UPLOADS_AT_ONCE) {
         const group = images.slice(i, i + BLOB_UPLOADS_AT_ONCE);
         await Promise.all(group.map((row) => uploadBlob(db, transport, row, summary)));
       }
-      const request: PushRequest = { deviceId: device, mutations: batch.map(toWireMutation) };
-      const bytes = JSON.stringify(request).length;
       const answer = transport.push(request);
       const lastSeq = batch[batch.length - 1]!.seq;
-      const following = nextBatch(db, lastSeq);
+      // The next batch is read and encoded while this one travels and the server applies it.
+      const following = outgoing(lastSeq);
       following.catch(() => {}); // awaited below, or dropped when this push fails
       const { results } = await answer;
-      const sent = batch;
-      recording = recording.then(() => record(sent, results, bytes));
+      recording = recording.then(() => record(batch, results, bytes));
       recording.catch(() => {}); // awaited below or in finally
-      batch = await following;
-      if (batch.length === 0) {
+      next = await following;
+      if (next.batch.length === 0) {
         // Edits made during the last push (and rebased by its answer) come after what was read.
         await recording;
-        batch = await nextBatch(db, lastSeq);
+        next = await outgoing(lastSeq);
       }
     }
   } finally {

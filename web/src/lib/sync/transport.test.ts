@@ -34,6 +34,21 @@ describe('httpTransport push', () => {
     expect(sent).toEqual([{ encoding: 'gzip', text: JSON.stringify(request) }]);
   });
 
+  it('sends what prepare() encoded ahead, and encodes a push it was not given', async () => {
+    const { sent, fetchImpl } = recorder(ok);
+    const transport = httpTransport('', fetchImpl);
+    const first = { deviceId: 'device-0001', mutations: [] };
+    const second = { deviceId: 'device-0002', mutations: [] };
+    // The text given is what goes (the engine made it from this request: its byte count).
+    transport.prepare!(first, JSON.stringify(first));
+    await transport.push(first);
+    await transport.push(second);
+    expect(sent).toEqual([
+      { encoding: 'gzip', text: JSON.stringify(first) },
+      { encoding: 'gzip', text: JSON.stringify(second) },
+    ]);
+  });
+
   it('sends it plain when told not to compress', async () => {
     const { sent, fetchImpl } = recorder(ok);
     await httpTransport('', fetchImpl, { compress: false }).push(request);
