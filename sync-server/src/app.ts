@@ -9,6 +9,7 @@ import type { BlobStore } from './blob-store/store';
 import type { AppDeps, AppEnv } from './context';
 import type { Env } from './env';
 import { ApiError, errorBody } from './errors';
+import { NUL_MESSAGE } from './protocol/nul';
 import { silentLogger, type Logger } from './logger';
 import { deviceGate } from './middleware/device-gate';
 import { originCheck } from './middleware/origin';
@@ -84,6 +85,13 @@ export function createApp(options: CreateAppOptions) {
     .use(originCheck(env.PUBLIC_ORIGIN))
     .use('/api/*', async (c, next) => {
       c.header('Cache-Control', 'no-store');
+      await next();
+    })
+    .use('/api/*', async (c, next) => {
+      // A path parameter or query value holding U+0000 would reach the database (protocol/nul.ts).
+      if (/%00/i.test(c.req.url)) {
+        throw new ApiError(400, 'invalid_request', `The address ${NUL_MESSAGE}`);
+      }
       await next();
     })
     .use('/api/*', compress())

@@ -105,6 +105,11 @@ const noSqlite = new Proxy({} as never, {
   },
 });
 
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
+
 /** A fresh database of the dialect TEST_DB names (or `dialect`), with its repositories. */
 export async function testDatabase(
   options: { dialect?: 'sqlite' | 'postgres'; file?: string; poolMax?: number } = {},
@@ -116,7 +121,8 @@ export async function testDatabase(
       db: noSqlite,
       sqlite: noSqlite,
       pool: opened.pool,
-      close: () => opened.close(),
+      // Once: a test may close early and again when it finishes.
+      close: once(() => opened.close()),
     };
   }
   const database = openDatabase(options.file ?? ':memory:');

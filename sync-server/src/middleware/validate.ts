@@ -2,6 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
 import type { z } from 'zod';
 import { ApiError } from '../errors';
+import { hasNulCharacter, NUL_MESSAGE } from '../protocol/nul';
 
 type Issue = z.core.$ZodIssue;
 
@@ -24,14 +25,22 @@ export function formatIssue(issue: Issue, input: unknown): string {
 
 /**
  * Validates one part of the request with a protocol schema; failures become 400 invalid_request
- * naming the field (malformed JSON is caught earlier by hono and mapped to invalid_json).
+ * naming the field (malformed JSON is caught earlier by hono and mapped to invalid_json). A string
+ * holding U+0000 is refused too (protocol/nul.ts), unless `nulCheckedLater` says the handler
+ * checks it itself (push refuses such a record alone, not the whole push).
  */
 export const validate = <T extends z.ZodType, Target extends keyof ValidationTargets>(
   target: Target,
   schema: T,
+  options: { nulCheckedLater?: boolean } = {},
 ) =>
   zValidator(target, schema, (result, c) => {
-    if (result.success) return;
+    if (result.success) {
+      if (!options.nulCheckedLater && hasNulCharacter(result.data)) {
+        throw new ApiError(400, 'invalid_request', `The request ${NUL_MESSAGE}`);
+      }
+      return;
+    }
     if (target === 'json') {
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {

@@ -1,5 +1,4 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { records } from '../db/schema';
 import { PULL_PAGE_MAX_BYTES, RECORD_LIMITS, type MutationResult } from '../protocol';
 import { scopeOf } from '../services/scope';
 import { pull, touchDevice } from '../services/sync';
@@ -105,23 +104,22 @@ describe('record bounds at push (adversarial test, hole 1)', () => {
     expect((await w.alice.pushOne(mutation('patients', ok))).status).toBe('applied');
     for (const table of ['patients', 'reports'] as const) {
       const id = `deep-${table}`;
-      w.db
-        .insert(records)
-        .values({
-          seq: 1000 + (table === 'reports' ? 1 : 0),
-          tableName: table,
-          id,
-          teamId: w.teamA,
-          version: 1,
-          deleted: false,
-          updatedAt: new Date(),
-          updatedBy: w.alice.userId,
-          data: JSON.stringify({ id, teamId: w.teamA, status: 'draft', deep: 0 }).replace(
-            '0}',
-            `${nestedJson(1_500)}}`,
-          ),
-        })
-        .run();
+      await w.rows(
+        `INSERT INTO records (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
+         VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`,
+        1000 + (table === 'reports' ? 1 : 0),
+        table,
+        id,
+        w.teamA,
+        // 0/1 on SQLite, a boolean on PostgreSQL.
+        w.pool ? false : 0,
+        Date.now(),
+        w.alice.userId,
+        JSON.stringify({ id, teamId: w.teamA, status: 'draft', deep: 0 }).replace(
+          '0}',
+          `${nestedJson(1_500)}}`,
+        ),
+      );
     }
     const changes = await w.bob.pullAll();
     expect(changes.map((c) => c.id)).toContain(ok.id);

@@ -46,7 +46,8 @@ export const syncRoutes = ({ repos, env, now }: AppDeps) => {
           throw new ApiError(413, 'payload_too_large', PUSH_TOO_LARGE);
         },
       }),
-      validate('json', PushEnvelope),
+      // Each mutation is checked for U+0000 on its own (services/sync.ts).
+      validate('json', PushEnvelope, { nulCheckedLater: true }),
       async (c) => {
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;

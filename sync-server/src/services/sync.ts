@@ -24,6 +24,7 @@ import {
 } from './review-index';
 import { nextRevision } from './review-model';
 import { canRead, type Scope } from './scope';
+import { hasNulCharacter, NUL_MESSAGE } from '../protocol/nul';
 
 /*
  * Push and pull (DESIGN 4). A push is one write transaction of the sync repository (BEGIN
@@ -297,6 +298,7 @@ async function applyMutation(
   if (typeof teamId !== 'string' || teamId === '') {
     return { stored: reject('invalid', 'data.teamId: must be a team id') };
   }
+  if (hasNulCharacter(m)) return { stored: reject('invalid', `the record ${NUL_MESSAGE}`) };
   const limits = RECORD_LIMITS[m.table];
   // Depth first: it is checked without recursion, and bounds what JSON.stringify walks.
   if (nestsDeeperThan(m.data, limits.maxDepth)) {
