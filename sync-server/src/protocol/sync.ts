@@ -88,7 +88,9 @@ export const DeviceId = z
 const WireId = z
   .string({ error: 'must be a string' })
   .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+  .max(100, 'must be at most 100 characters')
+  // The ids are keys in the database, which on PostgreSQL cannot hold U+0000 (protocol/nul.ts).
+  .refine((id) => !id.includes('\0'), 'must not contain a NUL character (U+0000)');
 
 /** A record as JSON: a plain object. The server checks `id` and `teamId`; the rest is the device's. */
 export const RecordData = z.record(z.string(), z.unknown(), { error: 'must be an object' });
