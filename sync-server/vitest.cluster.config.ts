@@ -8,7 +8,7 @@ export default defineProject({
     name: 'sync-server-cluster',
     environment: 'node',
     include: ['src/sync.property.test.ts'],
-    env: { TEST_DB: 'postgres', SYNC_PROPERTY_INSTANCES: '2', SYNC_PROPERTY_RUNS: '30' },
+    env: { TEST_DB: 'postgres', SYNC_PROPERTY_INSTANCES: '2', SYNC_PROPERTY_RUNS: '100' },
     testTimeout: 300_000,
     hookTimeout: 120_000,
   },

@@ -333,10 +333,11 @@ let base: {
   'teamA' | 'teamB' | 'alice' | 'bob' | 'carol' | 'sam'
 >;
 let inProcess: Awaited<ReturnType<typeof syncWorld>> | undefined;
+let cluster: Awaited<ReturnType<typeof clusterSyncWorld>> | undefined;
 
 beforeAll(async () => {
   if (INSTANCES > 0) {
-    base = await clusterSyncWorld(INSTANCES);
+    base = cluster = await clusterSyncWorld(INSTANCES);
   } else {
     base = inProcess = await syncWorld();
     // SQLite: each run starts from a copy of the database; PostgreSQL (TEST_DB=postgres): from the
@@ -667,6 +668,8 @@ describe('sync under an unreliable network (property)', () => {
           seed: SEED,
         },
       );
+      // Through the proxy, every instance answered part of the runs.
+      if (cluster) expect(cluster.proxy.served.filter((n) => n > 0)).toHaveLength(INSTANCES);
       if (RUNS >= 100) {
         // ('skipped copy kept' is counted too, but is rarer than one in 30 runs.)
         for (const k of [
