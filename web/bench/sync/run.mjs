@@ -18,7 +18,7 @@
 //    Where the time goes: the transport calls (fetch + server + JSON parse), Resource Timing of each
 //    request (server = request sent → first byte), the server process's CPU time (/proc), and the
 //    rest (IndexedDB and the engine's own work).
-// Writes bench-results/sync.json. Environment: BENCH_RUNS (3), BENCH_RECORDS (10000),
+// Writes bench-results/sync.json (sync-postgres.json with DATABASE_URL, i.e. bench:sync:pg). Environment: BENCH_RUNS (3), BENCH_RECORDS (10000),
 // BENCH_BIG (100000), BENCH_ATTACHMENTS (100), BENCH_ATTACHMENT_BYTES (204800), BENCH_GZIP (1: pushes
 // gzip-encoded as the app sends them; 0: plain), CHROMIUM_PATH.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,12 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const webDir = fileURLToPath(new URL('../../', import.meta.url));
 const rootDir = fileURLToPath(new URL('../../../', import.meta.url));
 const serverDir = join(rootDir, 'sync-server');
-const resultsFile = join(rootDir, 'bench-results/sync.json');
+// DATABASE_URL (bench:sync:pg) runs the server on PostgreSQL: its figures go to a file of their own.
+const DATABASE = process.env.DATABASE_URL ? 'postgres' : 'sqlite';
+const resultsFile = join(
+  rootDir,
+  DATABASE === 'postgres' ? 'bench-results/sync-postgres.json' : 'bench-results/sync.json',
+);
 
 const int = (name, fallback) => {
   const v = Number(process.env[name] ?? fallback);
@@ -528,6 +533,7 @@ async function main() {
       runs: attachmentRuns,
     },
     serverMemory: memory,
+    database: DATABASE,
     profile,
     jsonPage500: jsonPage,
     pass: {
