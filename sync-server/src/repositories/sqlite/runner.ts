@@ -75,22 +75,43 @@ export class SqliteRunner {
   /** BEGIN IMMEDIATE … COMMIT around `fn`, rolled back when it throws; never nested. */
   async transaction<T>(fn: (runner: SqliteRunner) => Promise<T>): Promise<T> {
     if (this.inTransaction) throw new Error('a transaction cannot be nested');
-    const c = (this.db as Db & { $client: Database.Database }).$client;
+    const s = transactionStatements(this.db);
     await this.gate.acquire();
     try {
-      c.prepare('BEGIN IMMEDIATE').run();
+      s.begin.run();
       try {
         const result = await fn(new SqliteRunner(this.db, this.gate, true));
-        c.prepare('COMMIT').run();
+        s.commit.run();
         return result;
       } catch (error) {
-        if (c.inTransaction) c.prepare('ROLLBACK').run();
+        // Also after a failed COMMIT: the connection must not stay inside the transaction.
+        if (s.client.inTransaction) s.rollback.run();
         throw error;
       }
     } finally {
       this.gate.release();
     }
   }
+}
+
+const statements = new WeakMap<Db, ReturnType<typeof prepareTransaction>>();
+
+function prepareTransaction(db: Db) {
+  // drizzle() returns the database with its driver as $client; the Db type leaves it out.
+  const client = (db as Db & { $client: Database.Database }).$client;
+  return {
+    client,
+    begin: client.prepare('BEGIN IMMEDIATE'),
+    commit: client.prepare('COMMIT'),
+    rollback: client.prepare('ROLLBACK'),
+  };
+}
+
+/** BEGIN, COMMIT and ROLLBACK of a connection, prepared once (a push runs one transaction each). */
+function transactionStatements(db: Db) {
+  let s = statements.get(db);
+  if (!s) statements.set(db, (s = prepareTransaction(db)));
+  return s;
 }
 
 /** The runner of a connection outside any transaction. */

@@ -12,7 +12,7 @@ import {
 } from '../../db/schema';
 import type { ReviewState, SyncTable } from '../../protocol';
 import type { CountKey, CurrentRow, IndexedRow, PageRow, SyncRepository } from '../sync.repository';
-import { gateOf, settle, type Gate } from './runner';
+import { sqliteRunner, type SqliteRunner } from './runner';
 
 /*
  * The SQLite implementation: statements prepared once per connection on the driver itself
@@ -22,11 +22,9 @@ import { gateOf, settle, type Gate } from './runner';
  * One connection serves every request, and a transaction on it is the connection's: while a push
  * is between BEGIN IMMEDIATE and COMMIT, any statement run on the connection is part of it (it
  * would see the push's uncommitted rows, and be rolled back with them). So the connection is held
- * exclusively: a transaction takes the gate below, and every repository call outside a transaction
- * waits for the gate when it is taken. Because every call here settles at once, a transaction whose
- * function awaits only this repository runs to its COMMIT in one turn of the event loop, so the
- * synchronous code of other services (auth, sessions…) cannot run inside it either; the gate is
- * what keeps that true when a transaction does wait on something else.
+ * exclusively: a transaction takes the connection's gate (runner.ts, shared by every SQLite
+ * repository), and every repository call outside a transaction waits for the gate while it is
+ * taken, whichever repository makes it.
  */
 
 function prepare(db: Db) {
@@ -34,9 +32,6 @@ function prepare(db: Db) {
   const c = (db as Db & { $client: Database.Database }).$client;
   return {
     c,
-    begin: c.prepare('BEGIN IMMEDIATE'),
-    commit: c.prepare('COMMIT'),
-    rollback: c.prepare('ROLLBACK'),
     getApplied: c.prepare<[string, string], { userId: string; result: string }>(
       'SELECT user_id AS userId, result FROM applied_mutations WHERE device_id = ? AND mutation_id = ?',
     ),
@@ -263,40 +258,17 @@ class SqliteSyncRepository implements SyncRepository {
   constructor(
     private readonly db: Db,
     private readonly s: Statements,
-    private readonly gate: Gate,
-    /** True for the repository handed to a transaction's function: it holds the gate. */
-    private readonly inTransaction: boolean,
+    /** The connection's runner (runner.ts): inside a transaction for the repository given to one. */
+    private readonly runner: SqliteRunner,
   ) {}
 
   /** A statement, run now unless another caller's transaction holds the connection. */
   private run<T>(op: () => T): Promise<T> {
-    if (this.inTransaction || !this.gate.held) return settle(op);
-    return this.gate.acquire().then(() => {
-      try {
-        return op();
-      } finally {
-        this.gate.release();
-      }
-    });
+    return this.runner.run(op);
   }
 
-  async transaction<T>(fn: (tx: SyncRepository) => Promise<T>): Promise<T> {
-    if (this.inTransaction) throw new Error('a sync transaction cannot be nested');
-    await this.gate.acquire();
-    try {
-      this.s.begin.run();
-      try {
-        const result = await fn(new SqliteSyncRepository(this.db, this.s, this.gate, true));
-        this.s.commit.run();
-        return result;
-      } catch (error) {
-        // Also after a failed COMMIT: the connection must not stay inside the transaction.
-        if (this.s.c.inTransaction) this.s.rollback.run();
-        throw error;
-      }
-    } finally {
-      this.gate.release();
-    }
+  transaction<T>(fn: (tx: SyncRepository) => Promise<T>): Promise<T> {
+    return this.runner.transaction((r) => fn(new SqliteSyncRepository(this.db, this.s, r)));
   }
 
   /** Nothing to prepare: each statement is a function call into the same process. */
@@ -597,7 +569,7 @@ const repositories = new WeakMap<Db, SyncRepository>();
 export function sqliteSyncRepository(db: Db): SyncRepository {
   let repo = repositories.get(db);
   if (!repo) {
-    repo = new SqliteSyncRepository(db, prepare(db), gateOf(db), false);
+    repo = new SqliteSyncRepository(db, prepare(db), sqliteRunner(db));
     repositories.set(db, repo);
   }
   return repo;
