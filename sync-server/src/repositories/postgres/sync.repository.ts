@@ -97,14 +97,16 @@ const SQL = {
     WHERE encounter_id = ANY($1::text[])`,
   getConflict: `SELECT table_name AS "tableName", record_id AS "recordId" FROM conflicts WHERE id = $1`,
   // As SQLite's pullPage (repositories/sqlite): the device's own acknowledged write, stored as
-  // sent, comes without its data.
+  // sent, comes without its data. A scalar subquery, not EXISTS: PostgreSQL turned the EXISTS into
+  // a hash of the device's whole history built for every page (38 ms per 500 rows at 20,000 rows of
+  // history, against 3.5 ms with two primary-key lookups per row).
   pullPage: `SELECT table_name AS "tableName", id, version, seq, deleted::int AS deleted,
-      CASE WHEN seq <= $1 AND EXISTS (
-        SELECT 1 FROM record_history h
+      CASE WHEN seq <= $1 AND (
+        SELECT a.result::jsonb -> 'seq' = to_jsonb(records.seq)
+        FROM record_history h
         JOIN applied_mutations a ON a.device_id = h.device_id AND a.mutation_id = h.mutation_id
         WHERE h.seq = records.seq AND h.device_id = $2
-          AND a.result::jsonb -> 'seq' = to_jsonb(records.seq)
-      ) THEN NULL ELSE data END AS data
+      ) IS TRUE THEN NULL ELSE data END AS data
     FROM records
     WHERE seq > $3
       AND (team_id = ANY($4::text[])
