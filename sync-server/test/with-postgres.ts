@@ -3,7 +3,7 @@
  * (test/postgres.ts, Debian's postgresql binaries), creates an empty database, runs the command
  * with DATABASE_URL set to it, then stops the server and removes the folder. For the benchmarks
  * that start the real server, e.g. `pnpm bench:sync:pg`:
- *   (from sync-server/) tsx test/with-postgres.ts node ../web/bench/sync/run.mjs
+ *   (from sync-server/) tsx test/with-postgres.ts pnpm --workspace-root bench:sync
  */
 import { spawn } from 'node:child_process';
 import { startPostgres } from './postgres';
