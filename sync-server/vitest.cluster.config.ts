@@ -7,6 +7,8 @@ export default defineProject({
   test: {
     name: 'sync-server-cluster',
     environment: 'node',
+    // One PostgreSQL server for the run, stopped at its end (test/postgres-global-setup.ts).
+    globalSetup: ['test/postgres-global-setup.ts'],
     include: ['src/sync.property.test.ts'],
     env: { TEST_DB: 'postgres', SYNC_PROPERTY_INSTANCES: '2', SYNC_PROPERTY_RUNS: '100' },
     testTimeout: 300_000,

@@ -11,6 +11,8 @@ export default defineProject({
   test: {
     name: 'sync-server-pg',
     environment: 'node',
+    // One PostgreSQL server for the run, stopped at its end (test/postgres-global-setup.ts).
+    globalSetup: ['test/postgres-global-setup.ts'],
     include: [
       'src/routes/**/*.test.ts',
       'src/repositories/**/*.test.ts',

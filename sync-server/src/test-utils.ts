@@ -11,7 +11,7 @@ import { openDatabase, type Db } from './db/connection';
 import { parseEnv, type Env } from './env';
 import type { Logger } from './logger';
 import pg from 'pg';
-import { startPostgres, type TestPostgres } from '../test/postgres';
+import { runningTestPostgres, startPostgres, type TestPostgres } from '../test/postgres';
 import { migratePostgres, openPostgres } from './db/postgres';
 import type { Repositories } from './repositories';
 import { postgresRepositories } from './repositories/postgres';
@@ -59,13 +59,20 @@ export const DAY = 24 * 60 * MINUTE;
 export const TEST_DB: 'sqlite' | 'postgres' =
   process.env.TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 
-let sharedServer: Promise<TestPostgres> | undefined;
+let sharedServer: Promise<Pick<TestPostgres, 'url' | 'createDatabase'>> | undefined;
 let template: Promise<string> | undefined;
 let databases = 0;
 
-/** The process's PostgreSQL test server, started on first use (stopped when the process exits). */
-export function testPostgresServer(): Promise<TestPostgres> {
-  return (sharedServer ??= startPostgres());
+/**
+ * The PostgreSQL test server: the one the Vitest project's global setup started
+ * (FDX_TEST_POSTGRES_URL), or, outside those projects (benchmarks), one started on first use and
+ * stopped when the process exits.
+ */
+export function testPostgresServer(): Promise<Pick<TestPostgres, 'url' | 'createDatabase'>> {
+  const running = process.env.FDX_TEST_POSTGRES_URL;
+  return (sharedServer ??= running
+    ? Promise.resolve(runningTestPostgres(running))
+    : startPostgres());
 }
 
 /** A new, migrated PostgreSQL database of the process's test server: its URL. */

@@ -142,8 +142,9 @@ export async function startPostgres(
           '-t',
           '60',
           '-o',
-          // Durability is pointless for a throw-away test cluster and costs seconds per suite.
-          `-p ${port} -k "${dir}" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+          // Durability is pointless for a throw-away test cluster and costs seconds per suite; one
+          // server serves every test process of a run, each with its pools (test-utils.ts).
+          `-p ${port} -k "${dir}" -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400`,
         ]);
         started = true;
         break;
@@ -154,19 +155,7 @@ export async function startPostgres(
     const host = '127.0.0.1';
     const urlOf = (database: string) =>
       `postgres://postgres@${host}:${port}/${encodeURIComponent(database)}`;
-    const createDatabase = async (name: string, template?: string) => {
-      const client = new pg.Client({ connectionString: urlOf('postgres') });
-      await client.connect();
-      try {
-        await client.query(
-          `CREATE DATABASE ${pg.escapeIdentifier(name)}` +
-            (template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''),
-        );
-      } finally {
-        await client.end();
-      }
-      return urlOf(name);
-    };
+    const createDatabase = databaseCreator(urlOf);
     const url = await createDatabase(options.database ?? 'fielddx_test');
     return {
       host,
@@ -192,4 +181,34 @@ export async function startPostgres(
       `Could not start a test PostgreSQL: ${(error as Error).message}\n${stderr}\n${serverLog}`,
     );
   }
+}
+
+/** CREATE DATABASE on the server whose databases `urlOf` names; the new database's URL. */
+function databaseCreator(urlOf: (database: string) => string) {
+  return async (name: string, template?: string) => {
+    const client = new pg.Client({ connectionString: urlOf('postgres') });
+    await client.connect();
+    try {
+      await client.query(
+        `CREATE DATABASE ${pg.escapeIdentifier(name)}` +
+          (template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''),
+      );
+    } finally {
+      await client.end();
+    }
+    return urlOf(name);
+  };
+}
+
+/**
+ * A test server that is already running, from the URL of one of its databases: what the Vitest
+ * projects' global setup (test/postgres-global-setup.ts) hands to every test process.
+ */
+export function runningTestPostgres(url: string): Pick<TestPostgres, 'url' | 'createDatabase'> {
+  const urlOf = (database: string) => {
+    const u = new URL(url);
+    u.pathname = `/${encodeURIComponent(database)}`;
+    return u.toString();
+  };
+  return { url, createDatabase: databaseCreator(urlOf) };
 }
