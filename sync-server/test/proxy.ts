@@ -52,7 +52,12 @@ export async function startProxy(
     origin: '',
     served: [],
     onForward: null,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive connections (a browser's) would hold close() open for good.
+        server.closeAllConnections();
+      }),
   };
 
   const server = createServer(async (req, res) => {

@@ -31,10 +31,12 @@ const instances = await startCluster(count, {
 upstreams.push(...instances.map((s) => s.origin));
 console.log(`${count} instances${postgres ? ' on PostgreSQL' : ''} behind ${proxy.origin}`);
 
+// PostgreSQL is stopped right after the instances: if anything after it hung until Playwright's
+// SIGKILL, the server would be left running with nobody to stop it.
 const stop = async () => {
   await Promise.all(instances.map((s) => s.stop('SIGTERM')));
-  await proxy.close();
   await postgres?.stop();
+  await proxy.close();
   process.exit(0);
 };
 process.once('SIGTERM', () => void stop());
