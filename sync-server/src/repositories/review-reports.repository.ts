@@ -1,3 +1,5 @@
+import type { QueueRow } from './review-queue.repository';
+
 /*
  * What the supervisor's dashboard and the exports (services/review-dashboard.ts, review-export.ts)
  * read from the review read models (services/review-index.ts). Times are milliseconds since the
@@ -75,28 +77,8 @@ export interface ReportFilter {
   finding?: 'positive' | 'negative';
 }
 
-/** One report of an export, with the names of its team and clinician. */
-export interface ExportRow {
-  reportId: string;
-  teamId: string;
-  teamName: string | null;
-  patientId: string;
-  patientName: string;
-  sex: string;
-  birthDate: string | null;
-  village: string;
-  clinicianId: string;
-  clinicianName: string | null;
-  revision: number;
-  state: string;
-  sharedAt: number;
-  firstSharedAt: number;
-  reviewedAt: number | null;
-  positive: number;
-  abnormal: number;
-  disagreement: number;
-  priority: number;
-}
+/** One report of an export: a queue row without its rank (its state as stored). */
+export type ExportRow = Omit<QueueRow, 'rank' | 'state'> & { state: string };
 
 /** Where the previous page of an export ended. */
 export interface ExportCursor {
