@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../../db/connection';
+import { IdleCheckpoint } from './checkpoint';
 
 /*
  * How every SQLite repository runs its statements (see the comment atop sync.repository.ts): one
@@ -82,6 +83,7 @@ export class SqliteRunner {
       try {
         const result = await fn(new SqliteRunner(this.db, this.gate, true));
         s.commit.run();
+        s.checkpoint.committed();
         return result;
       } catch (error) {
         // Also after a failed COMMIT: the connection must not stay inside the transaction.
@@ -104,10 +106,14 @@ function prepareTransaction(db: Db) {
     begin: client.prepare('BEGIN IMMEDIATE'),
     commit: client.prepare('COMMIT'),
     rollback: client.prepare('ROLLBACK'),
+    checkpoint: new IdleCheckpoint(client, gateOf(db)),
   };
 }
 
-/** BEGIN, COMMIT and ROLLBACK of a connection, prepared once (a push runs one transaction each). */
+/**
+ * BEGIN, COMMIT and ROLLBACK of a connection, prepared once (a push runs one transaction each), and
+ * its idle checkpoint (checkpoint.ts).
+ */
 function transactionStatements(db: Db) {
   let s = statements.get(db);
   if (!s) statements.set(db, (s = prepareTransaction(db)));
