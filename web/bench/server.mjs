@@ -59,7 +59,10 @@ export async function stopServer(child) {
  * at once, so a caller can stop a server that never answers. `output()` is the last 20 KB it printed.
  */
 export function spawnSyncServer({ serverDir, port, origin, dataDir, wwwDir }) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+  // BENCH_SERVER_CPU_PROFILE=<folder>: the server writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_SERVER_CPU_PROFILE;
+  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/index.ts'], {
     cwd: serverDir,
     env: {
       ...process.env,

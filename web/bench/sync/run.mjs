@@ -420,8 +420,24 @@ async function main() {
     await cdp.detach().catch(() => {});
     profile.pullPageCpu = profileSummary(cpuProfile);
     await b(() => window.bench.drop());
-    log(`profile: ${JSON.stringify({ ...profile, pullPageCpu: undefined })}`);
+    // And a push of RECORDS, syncOnce as the app runs it, under the same profiler.
+    const c = await newClinician('profile-push');
+    await b((name) => window.bench.open(name), 'prof-push-cpu');
+    await b(([n, x]) => window.bench.seedPatients(n, x), [RECORDS, c]);
+    const pushCdp = await context.newCDPSession(page);
+    await pushCdp.send('Profiler.enable');
+    await pushCdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await pushCdp.send('Profiler.start');
+    profile.pushUnderProfiler = await b(() => window.bench.sync());
+    const { profile: pushProfile } = await pushCdp.send('Profiler.stop');
+    await pushCdp.detach().catch(() => {});
+    profile.pushPageCpu = profileSummary(pushProfile, 25);
+    await b(() => window.bench.drop());
+    log(
+      `profile: ${JSON.stringify({ ...profile, pullPageCpu: undefined, pushPageCpu: undefined })}`,
+    );
     log(`page CPU during a pull: ${JSON.stringify(profile.pullPageCpu)}`);
+    log(`page CPU during a push: ${JSON.stringify(profile.pushPageCpu)}`);
   }
 
   // 5. server memory during a BIG-record pull --------------------------------------------------------
