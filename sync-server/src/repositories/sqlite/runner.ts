@@ -83,7 +83,7 @@ export class SqliteRunner {
       try {
         const result = await fn(new SqliteRunner(this.db, this.gate, true));
         s.commit.run();
-        s.checkpoint.committed();
+        s.checkpoint?.committed();
         return result;
       } catch (error) {
         // Also after a failed COMMIT: the connection must not stay inside the transaction.
@@ -106,7 +106,11 @@ function prepareTransaction(db: Db) {
     begin: client.prepare('BEGIN IMMEDIATE'),
     commit: client.prepare('COMMIT'),
     rollback: client.prepare('ROLLBACK'),
-    checkpoint: new IdleCheckpoint(client, gateOf(db)),
+    // Only a WAL has checkpoints (an in-memory database, as in tests, has none).
+    checkpoint:
+      client.pragma('journal_mode', { simple: true }) === 'wal'
+        ? new IdleCheckpoint(client, gateOf(db))
+        : undefined,
   };
 }
 
