@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app';
 import * as schema from './db/schema';
 import type { Db } from './db/connection';
-import { PullResponse, PushResponse, type MutationResult, type PullChange } from './protocol';
+import {
+  PullResponse,
+  PushResponse,
+  type CursorAdvance,
+  type MutationResult,
+  type PullChange,
+} from './protocol';
 import { changedFields, jsonEqual, type RecordData } from './services/merge';
 import { sqliteRepositories } from './repositories/sqlite';
 import {
@@ -48,7 +54,9 @@ interface Pending {
 type Request =
   | { kind: 'push'; device: number; body: { deviceId: string; mutations: Pending[] } }
   | { kind: 'pull'; device: number; cursor: number; acked: number };
-type Response = { kind: 'push'; results: MutationResult[] } | { kind: 'pull'; page: PullResponse };
+type Response =
+  | { kind: 'push'; results: MutationResult[]; cursorAdvance?: CursorAdvance }
+  | { kind: 'pull'; page: PullResponse };
 
 let mutationCounter = 0;
 /** What the runs exercised, summed over all runs: guards the property against going vacuous. */
@@ -136,8 +144,15 @@ class Device {
   }
 
   receive(response: Response) {
-    if (response.kind === 'push') for (const r of response.results) this.onResult(r);
-    else this.onPage(response.page);
+    if (response.kind === 'pull') return this.onPage(response.page);
+    for (const r of response.results) this.onResult(r);
+    // As the web app, in the transaction that records the answers: the push's own writes as sent
+    // are all that lies between `from` and `to`, so a device at `from` skips them.
+    const advance = response.cursorAdvance;
+    if (advance && this.cursor === advance.from) {
+      count('cursor advanced');
+      this.cursor = advance.to;
+    }
   }
 
   private onResult(r: MutationResult) {
@@ -222,7 +237,7 @@ async function send(devices: Device[], req: Request): Promise<Response> {
   if (req.kind === 'push') {
     const res = await d.client.post('/api/sync/push', req.body);
     expect(res.status).toBe(200);
-    return { kind: 'push', results: PushResponse.parse(await res.json()).results };
+    return { kind: 'push', ...PushResponse.parse(await res.json()) };
   }
   const res = await d.client.get(`/api/sync/pull?cursor=${req.cursor}&limit=3&acked=${req.acked}`, {
     'x-device-id': d.deviceId,
@@ -675,6 +690,7 @@ describe('sync under an unreliable network (property)', () => {
         for (const k of [
           'applied',
           'applied with seq',
+          'cursor advanced',
           'merged',
           'conflict',
           'resolved',

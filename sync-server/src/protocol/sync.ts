@@ -190,7 +190,21 @@ export const MutationResult = z.discriminatedUnion('status', [
 export type MutationResult = z.infer<typeof MutationResult>;
 
 /** One result per mutation, in the order of the request. */
-export const PushResponse = z.object({ results: z.array(MutationResult) });
+/**
+ * Given when the push's writes are the only changes between `from` and `to` and all were stored
+ * exactly as sent: a device whose pull cursor is `from` may move it to `to`, since it holds every
+ * one of them (docs/sync-no-echo.md, "Cursor advance"). An older server never sends it.
+ */
+export const CursorAdvance = z.object({
+  from: z.number().int().min(0),
+  to: z.number().int().min(0),
+});
+export type CursorAdvance = z.infer<typeof CursorAdvance>;
+
+export const PushResponse = z.object({
+  results: z.array(MutationResult),
+  cursorAdvance: CursorAdvance.optional(),
+});
 export type PushResponse = z.infer<typeof PushResponse>;
 
 const QueryInt = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {

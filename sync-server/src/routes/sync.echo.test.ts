@@ -3,7 +3,7 @@
  * holds, and nothing else. Each test names a record that must still come back.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { MutationResult, PullResponse } from '../protocol';
+import { PushResponse, type MutationResult, type PullResponse } from '../protocol';
 import { scopeOf } from '../services/scope';
 import { pull, touchDevice } from '../services/sync';
 import { mutation, patient, report, SyncClient, syncWorld } from '../sync-test-utils';
@@ -191,5 +191,110 @@ describe('no echo pull', () => {
     const res = await w.alice.pullRaw(0, 10, w.alice.deviceId, 'x');
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+});
+
+/** The whole answer of a push, cursorAdvance included. */
+async function pushAnswer(d: SyncClient, mutations: unknown[]): Promise<PushResponse> {
+  const res = await d.pushRaw(mutations);
+  expect(res.status).toBe(200);
+  return PushResponse.parse(await res.json());
+}
+
+describe('cursor advance (docs/sync-no-echo.md)', () => {
+  it('lets a device skip its own push: from the end of the sequence before it to its last write', async () => {
+    const w = await setup();
+    await w.bob.pushOne(mutation('patients', own(w, w.bob)));
+    const cursor = (await pullFrom(w.alice, 0, 0)).cursor;
+    const mine = [0, 1, 2].map(() => own(w, w.alice));
+    const answer = await pushAnswer(
+      w.alice,
+      mine.map((p) => mutation('patients', p)),
+    );
+    const seqs = answer.results.map(seqOf);
+    expect(answer.cursorAdvance).toEqual({ from: cursor, to: Math.max(...seqs) });
+    // Nothing lies beyond it for alice; bob gets all three.
+    expect(await w.alice.pull(answer.cursorAdvance!.to)).toMatchObject({ changes: [] });
+    expect((await w.bob.pullAll()).map((c) => c.id)).toEqual(
+      expect.arrayContaining(mine.map((p) => p.id)),
+    );
+  });
+
+  it('names the end of the sequence, not the device’s cursor: a device behind does not move', async () => {
+    const w = await setup();
+    const cursor = (await pullFrom(w.alice, 0, 0)).cursor;
+    const theirs = await w.bob.pushOne(mutation('patients', own(w, w.bob)));
+    const answer = await pushAnswer(w.alice, [mutation('patients', own(w, w.alice))]);
+    expect(answer.cursorAdvance).toEqual({ from: seqOf(theirs), to: seqOf(answer.results[0]!) });
+    expect(answer.cursorAdvance!.from).not.toBe(cursor);
+  });
+
+  it('is not given when a write was not stored exactly as sent', async () => {
+    const w = await setup();
+    const p = own(w, w.alice);
+    await w.alice.pushOne(mutation('patients', p));
+    await pullFrom(w.alice, 0, 0);
+    // Merged with bob's edit: the device gets the record in the answer, but no seq.
+    await w.bob.pushOne(
+      mutation('patients', { ...p, version: 1, phone: '555', updatedBy: w.bob.userId }, 1),
+    );
+    await pullFrom(w.bob, 0, 0);
+    const merged = await pushAnswer(w.alice, [
+      mutation('patients', own(w, w.alice)),
+      mutation('patients', { ...p, version: 1, village: 'Mathare' }, 1),
+    ]);
+    expect(merged.results[1]).toMatchObject({ status: 'merged' });
+    expect(merged.cursorAdvance).toBeUndefined();
+    // A report: the server numbers its revision.
+    const reportAnswer = await pushAnswer(w.alice, [
+      mutation('reports', report(w.teamA, p.id, { updatedBy: w.alice.userId })),
+    ]);
+    expect(reportAnswer.cursorAdvance).toBeUndefined();
+    // An older edit arriving after the newer one is stored over it, without a seq.
+    const q = own(w, w.alice);
+    await w.alice.pushOne(mutation('patients', q));
+    await w.alice.pushOne(mutation('patients', { ...q, version: 1, village: 'Newer' }, 1));
+    const late = await pushAnswer(w.alice, [
+      mutation('patients', { ...q, version: 1, village: 'Older' }, 1),
+    ]);
+    expect(late.results[0]).toMatchObject({ status: 'applied', version: 3 });
+    expect(late.cursorAdvance).toBeUndefined();
+  });
+
+  it('is not given when nothing was written (a retry), and a refused mutation does not stop it', async () => {
+    const w = await setup();
+    await pullFrom(w.alice, 0, 0);
+    const m = mutation('patients', own(w, w.alice));
+    const first = await pushAnswer(w.alice, [m]);
+    expect(first.cursorAdvance).toBeDefined();
+    expect((await pushAnswer(w.alice, [m])).cursorAdvance).toBeUndefined();
+    const refused = mutation('patients', patient(w.teamB, { updatedBy: w.alice.userId }));
+    const mixed = await pushAnswer(w.alice, [refused, mutation('patients', own(w, w.alice))]);
+    expect(mixed.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    expect(mixed.cursorAdvance).toEqual({
+      from: first.cursorAdvance!.to,
+      to: seqOf(mixed.results[1]!),
+    });
+  });
+
+  it('is not given to a device that has not pulled from 0 in the user’s current scope', async () => {
+    const w = await setup();
+    // A new device: its first pull from 0 records the scope it downloads.
+    expect(
+      (await pushAnswer(w.alice, [mutation('patients', own(w, w.alice))])).cursorAdvance,
+    ).toBeUndefined();
+    await pullFrom(w.alice, 0, 0);
+    expect(
+      (await pushAnswer(w.alice, [mutation('patients', own(w, w.alice))])).cursorAdvance,
+    ).toBeDefined();
+    // Alice joins team B: her next pull must answer reset, whatever her cursor.
+    const added = await w.admin.post(`/api/admin/teams/${w.teamB}/members`, {
+      userId: w.alice.userId,
+      role: 'clinician',
+    });
+    expect(added.status).toBeLessThan(300);
+    expect(
+      (await pushAnswer(w.alice, [mutation('patients', own(w, w.alice))])).cursorAdvance,
+    ).toBeUndefined();
   });
 });

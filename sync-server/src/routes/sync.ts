@@ -18,7 +18,13 @@ import {
 import { pullRemaining, withRemaining } from '../services/pull-remaining';
 import { scopeOf } from '../services/scope';
 import { userAgentSummary } from '../services/devices';
-import { listOpenConflicts, pull, push, touchDevice, type DeviceContact } from '../services/sync';
+import {
+  listOpenConflicts,
+  pull,
+  pushBatch,
+  touchDevice,
+  type DeviceContact,
+} from '../services/sync';
 
 /** What a sync call tells about its device: the session it syncs with and its browser. */
 export const contactOf = (c: Context<AppEnv & AuthedEnv>): DeviceContact => ({
@@ -52,7 +58,7 @@ export const syncRoutes = ({ repos, env, now }: AppDeps) => {
         const { deviceId, mutations } = c.req.valid('json');
         const user = c.get('user')!;
         // The device's contact is noted in the push's own transaction: one commit, not two.
-        const results = await push(
+        const outcome = await pushBatch(
           repo,
           {
             scope: await scopeOf(repos, user.id),
@@ -63,7 +69,7 @@ export const syncRoutes = ({ repos, env, now }: AppDeps) => {
           },
           mutations,
         );
-        return c.json({ results } satisfies PushResponse, 200);
+        return c.json(outcome satisfies PushResponse, 200);
       },
     )
     .get('/pull', async (c) => {

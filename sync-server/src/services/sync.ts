@@ -8,6 +8,7 @@ import {
   PULL_PAGE_MAX_BYTES,
   RECORD_LIMITS,
   type Conflict,
+  type CursorAdvance,
   type MutationResult,
   type RejectCode,
   type SyncTable,
@@ -167,21 +168,53 @@ function parseData(json: string): RecordData {
  * Applies a push: one result per mutation, in order. `mutations` are the envelope's items (only
  * `mutationId` checked); each is validated here so that a bad one is rejected on its own.
  */
-export function push(
+export async function push(
   repo: SyncRepository,
   ctx: PushContext,
   mutations: readonly { mutationId: string }[],
 ): Promise<MutationResult[]> {
+  return (await pushBatch(repo, ctx, mutations)).results;
+}
+
+/** A push's answer: the results, and how far the device's pull cursor may move (see pushBatch). */
+export interface PushOutcome {
+  results: MutationResult[];
+  cursorAdvance?: CursorAdvance;
+}
+
+/**
+ * push(), also telling the device when its pull may skip this push's writes altogether
+ * (docs/sync-no-echo.md, "Cursor advance"): when every change the push made to the sequence is one
+ * of its own writes stored exactly as sent (each answered with its `seq`), the changes between the
+ * sequence's end before the push (`from`) and after it (`to`) are all records the device holds as
+ * they are. A device whose pull cursor is `from` may set it to `to`; its next pull then starts
+ * after them instead of walking past them. Only for a device whose last pull from 0 was made in the
+ * caller's current scope (else that pull answers `reset` whatever the cursor).
+ */
+export function pushBatch(
+  repo: SyncRepository,
+  ctx: PushContext,
+  mutations: readonly { mutationId: string }[],
+): Promise<PushOutcome> {
   // The whole push in one transaction: one commit instead of one per mutation.
   return repo.transaction(async (tx) => {
-    if (ctx.touch) {
-      await touchDeviceIn(tx, ctx.deviceId, ctx.touch.userId, ctx.now, ctx.touch.contact);
-    }
+    const device = ctx.touch
+      ? await touchDeviceIn(tx, ctx.deviceId, ctx.touch.userId, ctx.now, ctx.touch.contact)
+      : undefined;
     await tx.preparePush(ctx.deviceId, mutations.map(pushKey));
+    // Inside the sync write transaction: nobody else moves the sequence until it commits.
+    const before = await tx.maxSeq();
     const results: MutationResult[] = [];
     for (const raw of mutations) results.push(await applyOne(tx, ctx, raw));
     await tx.notePush(ctx.deviceId, ctx.now.getTime());
-    return results;
+    const after = await tx.maxSeq();
+    // Every write takes the next seq, so `after - before` writes were made; a retried mutation's
+    // stored answer names a seq at or below `before`.
+    const asSent = results.filter((r) => r.status === 'applied' && (r.seq ?? 0) > before).length;
+    const scopeKnown = device !== undefined && sameTeams(device.scope, ctx.scope.fingerprint);
+    return after > before && asSent === after - before && scopeKnown
+      ? { results, cursorAdvance: { from: before, to: after } }
+      : { results };
   });
 }
 

@@ -454,7 +454,7 @@ async function profilePush() {
     void body;
     const response = await transport.push(request);
     const transportMs = t();
-    await applyPushResults(d, batch, response.results);
+    await applyPushResults(d, batch, response.results, response.cursorAdvance);
     const applyMs = t();
     steps.push({ nextBatchMs, stringifyMs, transportMs, applyMs, batches: 1 });
   }

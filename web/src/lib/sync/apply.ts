@@ -1,4 +1,9 @@
-import { SYNC_TABLES, type MutationResult, type PullChange } from 'sync-server/protocol';
+import {
+  SYNC_TABLES,
+  type CursorAdvance,
+  type MutationResult,
+  type PullChange,
+} from 'sync-server/protocol';
 import { patientLookupFields } from '$lib/domain/patient';
 import type { Patient, SyncedTable } from '$lib/domain/records';
 import type { ConflictRow, FieldDxDatabase, OutboxRow } from '$lib/db/database';
@@ -247,6 +252,7 @@ export async function applyPushResults(
   db: FieldDxDatabase,
   sent: OutboxRow[],
   results: MutationResult[],
+  cursorAdvance?: CursorAdvance,
   now = new Date(),
 ): Promise<PushOutcome> {
   const outcome: PushOutcome = { applied: 0, merged: 0, conflicts: 0, rejected: [] };
@@ -310,6 +316,11 @@ export async function applyPushResults(
       for (const [table, byRecord] of versions) await recordVersions(db, table, byRecord);
       if (acked > 0 && acked > (await readAcked(db))) {
         await db.syncState.put({ key: 'acked', value: acked });
+      }
+      // Everything between the two is this push's own writes as sent (docs/sync-no-echo.md): with
+      // the cursor at `from` the device holds all of it, and its next pull starts after it.
+      if (cursorAdvance && (await readCursor(db)) === cursorAdvance.from) {
+        await db.syncState.put({ key: 'cursor', value: cursorAdvance.to });
       }
     },
   );

@@ -1,4 +1,4 @@
-import type { Mutation, MutationResult, PushRequest } from 'sync-server/protocol';
+import type { Mutation, PushRequest, PushResponse } from 'sync-server/protocol';
 import { ApiError } from '$lib/api/errors';
 import { blobOf, type FieldDxDatabase, type OutboxRow } from '$lib/db/database';
 import {
@@ -201,8 +201,12 @@ async function pushOutbox(
   // The same figure as the status bar's "waiting" (refused edits included): a native count,
   // where reading every row to leave the few refused ones out cost ~150 ms per 10,000.
   const waiting = await db.outbox.count();
-  const record = async (sent: OutboxRow[], results: MutationResult[], bytes: number) => {
-    const outcome = await applyPushResults(db, sent, results);
+  const record = async (
+    sent: OutboxRow[],
+    { results, cursorAdvance }: PushResponse,
+    bytes: number,
+  ) => {
+    const outcome = await applyPushResults(db, sent, results, cursorAdvance);
     summary.applied += outcome.applied;
     summary.merged += outcome.merged;
     summary.conflicts += outcome.conflicts;
@@ -238,8 +242,8 @@ async function pushOutbox(
       // The next batch is read and encoded while this one travels and the server applies it.
       const following = outgoing(lastSeq);
       following.catch(() => {}); // awaited below, or dropped when this push fails
-      const { results } = await answer;
-      recording = recording.then(() => record(batch, results, bytes));
+      const answered = await answer;
+      recording = recording.then(() => record(batch, answered, bytes));
       recording.catch(() => {}); // awaited below or in finally
       next = await following;
       if (next.batch.length === 0) {

@@ -14,7 +14,7 @@ import type { FieldDxDatabase } from '$lib/db/database';
 import { createPatient, getPatient, updatePatient } from '$lib/db/patients';
 import { freshDatabase, asKnown } from '$lib/db/test-db';
 import type { PatientFields } from '$lib/domain/records';
-import { readAcked } from './apply';
+import { readAcked, readCursor } from './apply';
 import { syncOnce } from './engine';
 import { httpTransport, type SyncTransport } from './transport';
 
@@ -154,5 +154,36 @@ describe('no echo pull', () => {
     expect(await readAcked(tablet)).toBe(0);
     for (const p of patients)
       expect((await asKnown(tablet, 'patients', await getPatient(tablet, p.id)))?.version).toBe(1);
+  });
+
+  it('moves its cursor past its own push when nothing else was written meanwhile', async () => {
+    const { a, b } = await setup();
+    const tabletA = device();
+    const tabletB = device();
+    await syncOnce(tabletA, a.transport); // the first pull from 0 records the user's scope
+    const pulledFrom: number[] = [];
+    const watched: SyncTransport = {
+      ...a.transport,
+      pull: (deviceId, cursor, limit, acked, remaining) => {
+        pulledFrom.push(cursor);
+        return a.transport.pull(deviceId, cursor, limit, acked, remaining);
+      },
+    };
+    for (const givenName of ['Awa', 'Binta', 'Coumba'])
+      await createPatient(tabletA, { ...fields, givenName }, a.author);
+    expect(await syncOnce(tabletA, watched)).toMatchObject({ pushed: 3, pulled: 0 });
+    // The pull starts after the three writes (their highest seq is acked): none is walked again.
+    expect(pulledFrom).toEqual([await readAcked(tabletA)]);
+    expect(await readCursor(tabletA)).toBe(await readAcked(tabletA));
+
+    // B writes between A's last pull and A's next push: A's cursor stays, and B's record comes.
+    await createPatient(tabletB, { ...fields, givenName: 'Dado' }, b.author);
+    await syncOnce(tabletB, b.transport);
+    const before = await readCursor(tabletA);
+    await createPatient(tabletA, { ...fields, givenName: 'Eyram' }, a.author);
+    pulledFrom.length = 0;
+    expect(await syncOnce(tabletA, watched)).toMatchObject({ pushed: 1, pulled: 1 });
+    expect(pulledFrom).toEqual([before]);
+    expect(await readCursor(tabletA)).toBe(await readAcked(tabletA));
   });
 });
