@@ -22,6 +22,7 @@ import {
   nextBatch,
   PUSH_BATCH,
   PUSH_MAX_BYTES,
+  pushBody,
   syncOnce,
   toWireMutation,
   type SyncProgress,
@@ -592,19 +593,40 @@ describe('syncOnce: progress, push batches by size, a restart at the start', () 
 
   it('ends a push batch before the row that would pass PUSH_MAX_BYTES, and sends a larger row alone', async () => {
     const tablet = device();
-    const half = PUSH_MAX_BYTES / 2 - 12;
+    // Sizes are of each mutation's JSON on the wire: `envelope` bytes besides the notes.
+    const envelope = JSON.stringify(toWireMutation(row(0))).length;
+    const half = PUSH_MAX_BYTES / 2 - envelope;
     await tablet.outbox.bulkAdd([row(half), row(half), row(1), row(PUSH_MAX_BYTES), row(1)]);
     const batches: number[][] = [];
     for (let batch = await nextBatch(tablet); batch.length > 0;) {
-      batches.push(batch.map((r) => JSON.stringify(r.data).length));
+      batches.push(batch.map((r) => JSON.stringify(toWireMutation(r)).length));
       batch = await nextBatch(tablet, batch[batch.length - 1]!.seq);
     }
     expect(batches).toEqual([
       [PUSH_MAX_BYTES / 2, PUSH_MAX_BYTES / 2],
-      [13],
-      [PUSH_MAX_BYTES + 12],
-      [13],
+      [envelope + 1],
+      [PUSH_MAX_BYTES + envelope],
+      [envelope + 1],
     ]);
+  });
+
+  it('counts the bytes of UTF-8, not characters, against PUSH_MAX_BYTES', async () => {
+    const tablet = device();
+    // 'é' is two bytes: each of these is over half the limit in bytes, a quarter in characters.
+    const accented = (): OutboxRow => ({
+      ...row(0),
+      data: { notes: 'é'.repeat(PUSH_MAX_BYTES / 4) },
+    });
+    await tablet.outbox.bulkAdd([accented(), accented()]);
+    const first = await nextBatch(tablet);
+    expect(first).toHaveLength(1);
+    expect(await nextBatch(tablet, first[0]!.seq)).toHaveLength(1);
+  });
+
+  it('sends the body JSON.stringify would make of the request', () => {
+    const batch = [row(3), { ...row(2), data: { notes: 'é"\\\n' }, resolvesConflictId: 'c-1' }];
+    const request = { deviceId: 'device-1', mutations: batch.map(toWireMutation) };
+    expect(pushBody('device-1', batch)).toBe(JSON.stringify(request));
   });
 
   it('fails when the server restarts a download that had just started, and records no success', async () => {
