@@ -42,17 +42,20 @@ export async function readCatalog(client: pg.Client | pg.Pool): Promise<Map<stri
     table_name: string;
     column_name: string;
     data_type: string;
+    collation_name: string | null;
     is_nullable: string;
     column_default: string | null;
     is_identity: string;
   }>(
-    `SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity
+    `SELECT table_name, column_name, data_type, collation_name, is_nullable, column_default,
+            is_identity
        FROM information_schema.columns WHERE table_schema = 'public'
       ORDER BY table_name, ordinal_position`,
   );
   for (const c of columns.rows) {
     table(c.table_name).columns[c.column_name] = {
-      type: c.data_type,
+      // A collation of its own (null: the database's), written as drizzle's type names it.
+      type: c.collation_name ? `${c.data_type} COLLATE "${c.collation_name}"` : c.data_type,
       notNull: c.is_nullable === 'NO',
       default: c.column_default === null ? null : normalizeExpression(c.column_default),
       identity: c.is_identity === 'YES',

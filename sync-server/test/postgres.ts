@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,11 @@ import pg from 'pg';
 
 /**
  * A real PostgreSQL server for tests: initdb into a temporary folder, postgres on a free loopback
- * port with its unix socket in that folder, stopped and deleted by stop() (and, should the test
- * process end without calling it, by an exit hook). Nothing is skipped when PostgreSQL is missing:
- * startPostgres() fails and says which Debian package to install.
+ * port with its unix socket in that folder, stopped and deleted by stop(). Should the process that
+ * started it end without calling stop(), an exit hook stops it, and when no hook runs (a signal,
+ * SIGKILL, Playwright ending its webServer's process group) a reaper does (startReaper below).
+ * Nothing is skipped when PostgreSQL is missing: startPostgres() fails and says which Debian
+ * package to install.
  */
 export interface TestPostgres {
   host: string;
@@ -75,6 +77,36 @@ function serverUser(): { uid: number; gid: number } | null {
   return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
+/**
+ * The reaper: a shell loop in its own session (so a signal to the owner's process group spares it)
+ * that checks once a second whether the owner is still alive and the folder still there. When the
+ * owner is gone (a zombie counts as gone: nobody may ever collect it) and the folder is left, it
+ * stops the server with `stopCommand` and deletes the folder; when stop() deleted the folder, it
+ * just ends. pg_ctl starts the postmaster in a session of its own, so nothing else would stop it.
+ */
+const REAPER_SCRIPT = `
+owner=$1; dir=$2; shift 2
+alive() {
+  kill -0 "$owner" 2>/dev/null || return 1
+  [ -r "/proc/$owner/stat" ] || return 0
+  case "$(sed 's/.*) //' "/proc/$owner/stat" | cut -d' ' -f1)" in Z) return 1 ;; esac
+}
+while alive && [ -d "$dir" ]; do sleep 1; done
+if [ -d "$dir" ]; then "$@" >/dev/null 2>&1; rm -rf "$dir"; fi
+`;
+
+function startReaper(owner: number, dir: string, stopCommand: string[]): void {
+  const reaper = spawn(
+    'sh',
+    ['-c', REAPER_SCRIPT, 'fielddx-pg-reaper', String(owner), dir, ...stopCommand],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
+  reaper.unref();
+}
+
 export async function startPostgres(
   options: { database?: string; binDir?: string } = {},
 ): Promise<TestPostgres> {
@@ -90,28 +122,29 @@ export async function startPostgres(
       : [path.join(bin, tool), args];
     return execFileAsync(cmd, argv, { env: { ...process.env, LC_ALL: 'C' } });
   };
+  const pgCtlStop = (mode: 'fast' | 'immediate') => [
+    ...(user ? ['runuser', '-u', 'postgres', '--'] : []),
+    path.join(bin, 'pg_ctl'),
+    'stop',
+    '-D',
+    data,
+    '-m',
+    mode,
+    '-w',
+  ];
   let started = false;
   const cleanUp = () => {
     if (started) {
       started = false;
-      spawnSync(
-        user ? 'runuser' : path.join(bin, 'pg_ctl'),
-        [
-          ...(user ? ['-u', 'postgres', '--', path.join(bin, 'pg_ctl')] : []),
-          'stop',
-          '-D',
-          data,
-          '-m',
-          'immediate',
-          '-w',
-        ],
-        { stdio: 'ignore' },
-      );
+      const [cmd, ...argv] = pgCtlStop('immediate');
+      spawnSync(cmd!, argv, { stdio: 'ignore' });
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // A test process that dies before stop() must not leave a server behind.
+  // A process that exits before stop() must not leave a server behind: the exit hook when it exits
+  // normally, the reaper when it is killed. Started before initdb, so that no moment is uncovered.
   process.once('exit', cleanUp);
+  startReaper(process.pid, dir, pgCtlStop('fast'));
 
   try {
     await run('initdb', [

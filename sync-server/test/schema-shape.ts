@@ -42,6 +42,8 @@ function columnShape(column: Column): ColumnShape {
   if (type === 'PgCustomColumn' && column.getSQLType() === 'bigint') {
     if (column.mapFromDriverValue('0') instanceof Date) type = 'PgTimestampMs';
   }
+  // Text in byte order (schema.pg.ts byteText): SQLite's text always compares as bytes.
+  if (type === 'PgCustomColumn' && column.getSQLType() === 'text COLLATE "C"') type = 'PgText';
   const c = column as Column & {
     autoIncrement?: boolean;
     generatedIdentity?: { type: string };

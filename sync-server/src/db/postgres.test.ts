@@ -115,7 +115,56 @@ describe.concurrent('the test PostgreSQL harness', { timeout: SERVER_TIMEOUT }, 
     expect(existsSync(server.dir)).toBe(false);
     expect(await refused(server.host, server.port)).toBe(true);
   });
+
+  // No exit hook runs on a signal: the reaper the harness starts with each server must stop it.
+  it.for(['SIGKILL', 'SIGTERM'] as const)(
+    'stops and deletes them within seconds when the process that started them is killed (%s)',
+    async (signal) => {
+      const script = fileURLToPath(new URL('../../test/postgres-orphan.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', script, 'wait'], {
+        cwd: path.dirname(path.dirname(script)),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const line = await new Promise<string>((resolve, reject) => {
+          let stdout = '';
+          child.stdout.on('data', (d: Buffer) => {
+            stdout += d.toString();
+            if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!);
+          });
+          child.once('error', reject);
+          child.once('exit', (code) => reject(new Error(`the child exited early (${code})`)));
+        });
+        const server = JSON.parse(line) as { dir: string; host: string; port: number };
+        const postmaster = Number(
+          readFileSync(path.join(server.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0],
+        );
+        expect(processExists(postmaster)).toBe(true);
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill(signal);
+        await exited;
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && (processExists(postmaster) || existsSync(server.dir))) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(processExists(postmaster)).toBe(false);
+        expect(existsSync(server.dir)).toBe(false);
+        expect(await refused(server.host, server.port)).toBe(true);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+  );
 });
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('on a real PostgreSQL', { timeout: SERVER_TIMEOUT }, () => {
   let server: TestPostgres;

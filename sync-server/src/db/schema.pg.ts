@@ -33,6 +33,15 @@ const timestampMs = customType<{ data: Date; driverData: string | number }>({
 const timestamp = (name: string) => timestampMs(name);
 /** A plain millisecond time or another count that outgrows int4 (2^31 ms is under 25 days). */
 const big = (name: string) => bigint(name, { mode: 'number' });
+/**
+ * Text in byte order (COLLATE "C"), as SQLite compares it, whatever the database's locale: for a
+ * key that orders pages and is the last column of their indexes, so that the index's order is the
+ * order the queries ask for (they say COLLATE "C" themselves) and no sort is added among equal
+ * leading keys.
+ */
+const byteText = customType<{ data: string; driverData: string }>({
+  dataType: () => 'text COLLATE "C"',
+});
 
 export const users = pgTable(
   'users',
@@ -344,7 +353,7 @@ export const teamModelSettings = pgTable(
 export const reviewReports = pgTable(
   'review_reports',
   {
-    reportId: text('report_id').primaryKey(),
+    reportId: byteText('report_id').primaryKey(),
     teamId: text('team_id').notNull(),
     patientId: text('patient_id').notNull(),
     encounterId: text('encounter_id'),

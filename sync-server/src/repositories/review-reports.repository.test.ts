@@ -4,7 +4,8 @@ import * as sqliteSchema from '../db/schema';
 import * as pgSchema from '../db/schema.pg';
 import { SQL_WEEK, weekNumber } from '../services/stats';
 import { TEST_DB, testDatabase, type TestDatabase } from '../test-utils';
-import type { ReportFilter, ReviewReportsRepository } from './review-reports.repository';
+import type { ParsedFilters } from './review-queue.repository';
+import type { ReviewReportsRepository } from './review-reports.repository';
 
 /*
  * The contract of ReviewReportsRepository on both dialects, where they differ: sums (numeric, as a
@@ -394,27 +395,76 @@ describe.each(dialects)('ReviewReportsRepository (%s)', (dialect) => {
     });
   });
 
-  it('filters an export page on each column', async () => {
+  it('filters an export page on each of the queue filters', async () => {
     const { repo, insert } = await setup(dialect);
     await insert('reviewReports', [
       reportRow('pos', { positive: 1, models: '|alpha:1|', disagreement: 1, sharedAt: T0 - DAY }),
       reportRow('neg', { positive: 0, models: '|alpha:0|Beta:0|', clinicianId: 'u-2' }),
       reportRow('none', { village: 'Other', villageKey: 'other', state: 'returned' }),
     ]);
-    const ids = async (f: ReportFilter) =>
+    const ids = async (f: ParsedFilters) =>
       (await repo.exportPage('team-a', f, null, 10)).map((r) => r.reportId);
     expect(await ids({ finding: 'positive' })).toEqual(['pos']);
     expect(await ids({ finding: 'negative' })).toEqual(['neg']);
-    expect(await ids({ modelsContain: '|alpha:' })).toEqual(['pos', 'neg']);
-    expect(await ids({ modelsContain: '|beta:' })).toEqual([]); // case-sensitive
-    expect(await ids({ modelsContain: '|Beta:0|' })).toEqual(['neg']);
-    expect(await ids({ disagreement: 1 })).toEqual(['pos']);
-    expect(await ids({ disagreement: 0 })).toEqual(['neg', 'none']);
+    expect(await ids({ modelId: 'alpha' })).toEqual(['pos', 'neg']);
+    expect(await ids({ modelId: 'alpha', finding: 'positive' })).toEqual(['pos']);
+    expect(await ids({ modelId: 'beta' })).toEqual([]); // case-sensitive
+    expect(await ids({ modelId: 'Beta', finding: 'negative' })).toEqual(['neg']);
+    expect(await ids({ disagreement: 'true' })).toEqual(['pos']);
+    expect(await ids({ disagreement: 'false' })).toEqual(['neg', 'none']);
     expect(await ids({ clinicianId: 'u-2' })).toEqual(['neg']);
-    expect(await ids({ villageKey: 'other' })).toEqual(['none']);
+    expect(await ids({ village: 'OTHER' })).toEqual(['none']);
     expect(await ids({ state: 'returned' })).toEqual(['none']);
-    expect(await ids({ sharedFrom: T0 - DAY, sharedBefore: T0 })).toEqual(['pos']);
-    expect(await ids({ sharedFrom: T0 })).toEqual(['neg', 'none']);
+    expect(await ids({ from: '2026-01-14', to: '2026-01-14' })).toEqual(['pos']);
+    expect(await ids({ from: '2026-01-15' })).toEqual(['neg', 'none']);
+  });
+
+  it('exports exactly the reports the queue lists, for every filter', async () => {
+    const { t, repo, insert } = await setup(dialect);
+    // Every filter column varied, with reports that match one filter and miss another.
+    const rows = Array.from({ length: 24 }, (_, i) =>
+      reportRow(`r-${String(i).padStart(2, '0')}`, {
+        clinicianId: i % 3 === 0 ? 'u-2' : 'u-1',
+        village: i % 4 === 0 ? 'Other' : 'Kisumu',
+        villageKey: i % 4 === 0 ? 'other' : 'kisumu',
+        state: (['awaiting', 'approved', 'returned'] as const)[i % 3],
+        sharedAt: T0 + (i % 5) * DAY - 2 * DAY,
+        disagreement: i % 2,
+        positive: i % 5 === 1 ? 1 : 0,
+        models: ['', '|alpha:1|', '|alpha:0|', '|alpha:0|Beta:1|', '|Beta:0|'][i % 5],
+      }),
+    );
+    await insert('reviewReports', [...rows, reportRow('other-team', { teamId: 'team-b' })]);
+    const filters: ParsedFilters[] = [
+      {},
+      { state: 'awaiting' },
+      { state: 'returned', clinicianId: 'u-2' },
+      { clinicianId: 'u-1' },
+      { village: 'other' },
+      { village: 'KISUMU', state: 'approved' },
+      { from: '2026-01-14' },
+      { to: '2026-01-15' },
+      { from: '2026-01-14', to: '2026-01-15' },
+      { disagreement: 'true' },
+      { disagreement: 'false', finding: 'negative' },
+      { finding: 'positive' },
+      { modelId: 'alpha' },
+      { modelId: 'alpha', finding: 'negative' },
+      { modelId: 'Beta', finding: 'positive' },
+      { modelId: 'beta' },
+      { state: 'awaiting', village: 'Kisumu', from: '2026-01-13', modelId: 'alpha' },
+    ];
+    for (const f of filters) {
+      const queued = (await t.repos.reviewQueue.page('team-a', f, 'age', null, 100)).map(
+        (r) => r.reportId,
+      );
+      const exported = (await repo.exportPage('team-a', f, null, 100)).map((r) => r.reportId);
+      expect(exported, JSON.stringify(f)).toEqual(queued);
+    }
+    // Not vacuous: the filters split the reports in many ways.
+    const sizes = new Set<number>();
+    for (const f of filters) sizes.add((await repo.exportPage('team-a', f, null, 100)).length);
+    expect(sizes.size).toBeGreaterThan(6);
   });
 
   it('reads live records and the latest verdict of each diagnosis', async () => {

@@ -1,4 +1,4 @@
-import type { QueueRow } from './review-queue.repository';
+import type { ParsedFilters, QueueRow } from './review-queue.repository';
 
 /*
  * What the supervisor's dashboard and the exports (services/review-dashboard.ts, review-export.ts)
@@ -61,22 +61,6 @@ export interface VerdictCount {
   n: number;
 }
 
-/** Conditions on review_reports rows (the queue filters, already turned into column values). */
-export interface ReportFilter {
-  state?: string;
-  clinicianId?: string;
-  villageKey?: string;
-  /** Inclusive lower bound of shared_at. */
-  sharedFrom?: number;
-  /** Exclusive upper bound of shared_at. */
-  sharedBefore?: number;
-  disagreement?: 0 | 1;
-  /** A substring of review_reports.models (|<modelId>:<0|1>|…|), case-sensitive. */
-  modelsContain?: string;
-  /** positive = 1, or positive = 0 with at least one model. */
-  finding?: 'positive' | 'negative';
-}
-
 /** One report of an export: a queue row without its rank (its state as stored). */
 export type ExportRow = Omit<QueueRow, 'rank' | 'state'> & { state: string };
 
@@ -133,13 +117,14 @@ export interface ReviewReportsRepository {
   verdictCounts(teamIds: readonly string[], start: number, end: number): Promise<VerdictCount[]>;
 
   /**
-   * Up to `limit` reports of one team matching the filter, in share order (shared_at, then
-   * report id in bytes), after `after` when given: keyset pages that neither skip nor repeat a
-   * report when several share a time.
+   * Up to `limit` reports of one team matching the queue's filters (state included: the same
+   * reports as the queue's pages, by the same SQL), in share order (shared_at, then report id in
+   * bytes), after `after` when given: keyset pages that neither skip nor repeat a report when
+   * several share a time.
    */
   exportPage(
     teamId: string,
-    filter: ReportFilter,
+    filters: ParsedFilters,
     after: ExportCursor | null,
     limit: number,
   ): Promise<ExportRow[]>;

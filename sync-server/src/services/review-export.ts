@@ -1,9 +1,5 @@
 import type { TxRepositories } from '../repositories';
-import type {
-  ExportCursor,
-  ExportRow,
-  ReportFilter,
-} from '../repositories/review-reports.repository';
+import type { ExportCursor, ExportRow } from '../repositories/review-reports.repository';
 import type { RecordData } from './merge';
 import { reviewTeams, type ParsedFilters } from './review-queue';
 import { ageYears, diagnosisIdsOf, diagnosisPositive, imageOf, str } from './review-model';
@@ -38,28 +34,6 @@ export interface Page {
 
 const key = (table: string, id: string) => `${table}/${id}`;
 
-const DAY_MS = 86_400_000;
-const dayStart = (date: string) => Date.parse(`${date}T00:00:00.000Z`);
-
-/** The queue filters as conditions on review_reports rows (the queue's whereOf, state included). */
-export function reportFilter(f: ParsedFilters): ReportFilter {
-  const out: ReportFilter = {};
-  if (f.state) out.state = f.state;
-  if (f.clinicianId) out.clinicianId = f.clinicianId;
-  if (f.village) out.villageKey = f.village.toLowerCase();
-  if (f.from) out.sharedFrom = dayStart(f.from);
-  if (f.to) out.sharedBefore = dayStart(f.to) + DAY_MS;
-  if (f.disagreement) out.disagreement = f.disagreement === 'true' ? 1 : 0;
-  // Model and finding: a substring of review_reports.models (|<modelId>:<0|1>|...|).
-  if (f.modelId) {
-    const finding = f.finding ? `${f.finding === 'positive' ? 1 : 0}|` : '';
-    out.modelsContain = `|${f.modelId}:${finding}`;
-  } else if (f.finding) {
-    out.finding = f.finding;
-  }
-  return out;
-}
-
 async function exportTeams(
   repos: Pick<TxRepositories, 'teams'>,
   scope: Scope,
@@ -79,12 +53,11 @@ export async function* exportPages(
   pageSize = EXPORT_PAGE,
 ): AsyncGenerator<Page> {
   const teams = await exportTeams(repos, scope, f.teamId);
-  const filter = reportFilter(f);
   // Team by team, each in share order along its (team_id, shared_at, report_id) index.
   for (const team of teams) {
     let after: ExportCursor | null = null;
     for (;;) {
-      const rows = await repos.reviewReports.exportPage(team, filter, after, pageSize);
+      const rows = await repos.reviewReports.exportPage(team, f, after, pageSize);
       if (rows.length === 0) break;
       yield await loadPage(repos, rows);
       const last = rows[rows.length - 1]!;

@@ -68,8 +68,6 @@ async function teamsFor(
   return [teamId];
 }
 
-// The SQLite statements, for review-export.ts until it moves to repositories (issue 17).
-export { QUEUE_COLUMNS, QUEUE_FROM, whereOf } from '../repositories/sqlite/review-queue';
 export type { ParsedFilters };
 
 interface Cursor {

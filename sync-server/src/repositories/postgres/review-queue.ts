@@ -2,8 +2,6 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { PgDbOrTx } from '../../db/postgres';
 import type { StateCounts, SyncTable } from '../../protocol';
 import {
-  modelNeedle,
-  periodOf,
   type ParsedFilters,
   type QueueDiagnosisRow,
   type QueueKey,
@@ -13,6 +11,7 @@ import {
   type ReviewQueueRepository,
   type StoredRecord,
 } from '../review-queue.repository';
+import { whereOf } from './review-filter';
 
 /*
  * The same statements as sqlite/review-queue.ts, meaning the same on PostgreSQL:
@@ -22,10 +21,8 @@ import {
  *   other). The indexes are on the column's own collation, so the ORDER BY keeps its index walk
  *   only where that collation is "C" already; the page boundary is written so that its leading
  *   columns stay index conditions (see `afterKey`).
- * - The village filter compares village_key, lower-cased by JavaScript on both dialects
- *   (review-index.ts), with the filter lower-cased by JavaScript too: no lower() of either
- *   database, whose case tables differ outside ASCII.
- * - strpos for SQLite's instr; sums cast to int (sum of integers is bigint, of bigint numeric,
+ * - The filters: review-filter.ts, shared with the exports.
+ * - Sums cast to int (sum of integers is bigint, of bigint numeric,
  *   which node-postgres gives as a string).
  * - records.deleted is a boolean here, an integer in SQLite.
  * - Millisecond times are bigint, which drizzle's execute() returns as strings (it reads with
@@ -39,28 +36,6 @@ const list = (values: readonly unknown[]) =>
     values.map((v) => sql`${v}`),
     sql`, `,
   );
-
-/** The filters over review_reports (or review_counts) AS r. */
-function whereOf(teams: readonly string[], f: ParsedFilters, withState: boolean): SQL {
-  const terms: SQL[] = [
-    teams.length === 1 ? sql`r.team_id = ${teams[0]}` : sql`r.team_id IN (${list(teams)})`,
-  ];
-  if (withState && f.state) terms.push(sql`r.state = ${f.state}`);
-  if (f.clinicianId) terms.push(sql`r.clinician_id = ${f.clinicianId}`);
-  if (f.village) terms.push(sql`r.village_key = ${f.village.toLowerCase()}`);
-  const period = periodOf(f);
-  if (period.from !== undefined) terms.push(sql`r.shared_at >= ${period.from}`);
-  if (period.to !== undefined) terms.push(sql`r.shared_at < ${period.to}`);
-  if (f.disagreement) terms.push(sql`r.disagreement = ${f.disagreement === 'true' ? 1 : 0}`);
-  if (f.modelId) {
-    terms.push(sql`strpos(r.models, ${modelNeedle(f)}) > 0`);
-  } else if (f.finding === 'positive') {
-    terms.push(sql`r.positive = 1`);
-  } else if (f.finding === 'negative') {
-    terms.push(sql`r.positive = 0 AND r.models <> ''`);
-  }
-  return sql.join(terms, sql` AND `);
-}
 
 const QUEUE_COLUMNS = sql.raw(`r.report_id AS "reportId", r.team_id AS "teamId",
   t.name AS "teamName", r.patient_id AS "patientId", r.patient_name AS "patientName", r.sex,

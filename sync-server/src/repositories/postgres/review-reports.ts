@@ -3,9 +3,10 @@ import type { PgDbOrTx } from '../../db/postgres';
 import type {
   ExportCursor,
   ExportRow,
-  ReportFilter,
   ReviewReportsRepository,
 } from '../review-reports.repository';
+import type { ParsedFilters } from '../review-queue.repository';
+import { whereOf } from './review-filter';
 
 /*
  * The same SQL as sqlite/review-reports.ts, meaning the same thing on PostgreSQL:
@@ -129,18 +130,9 @@ export class PgReviewReportsRepository implements ReviewReportsRepository {
     }));
   }
 
-  async exportPage(teamId: string, f: ReportFilter, after: ExportCursor | null, limit: number) {
-    const where: SQL[] = [sql`r.team_id = ${teamId}`];
-    if (f.state !== undefined) where.push(sql`r.state = ${f.state}`);
-    if (f.clinicianId !== undefined) where.push(sql`r.clinician_id = ${f.clinicianId}`);
-    if (f.villageKey !== undefined) where.push(sql`r.village_key = ${f.villageKey}`);
-    if (f.sharedFrom !== undefined) where.push(sql`r.shared_at >= ${f.sharedFrom}`);
-    if (f.sharedBefore !== undefined) where.push(sql`r.shared_at < ${f.sharedBefore}`);
-    if (f.disagreement !== undefined) where.push(sql`r.disagreement = ${f.disagreement}`);
-    // strpos, like SQLite's instr, is case-sensitive.
-    if (f.modelsContain !== undefined) where.push(sql`strpos(r.models, ${f.modelsContain}) > 0`);
-    if (f.finding === 'positive') where.push(sql`r.positive = 1`);
-    else if (f.finding === 'negative') where.push(sql`r.positive = 0 AND r.models <> ''`);
+  async exportPage(teamId: string, f: ParsedFilters, after: ExportCursor | null, limit: number) {
+    // The queue's filters, state included (review-filter.ts).
+    const where: SQL[] = [whereOf([teamId], f, true)];
     if (after) {
       // The >= lets the (team_id, shared_at, …) index start at the cursor's time.
       where.push(sql`r.shared_at >= ${after.sharedAt}

@@ -2,8 +2,6 @@ import type Database from 'better-sqlite3';
 import type { Db } from '../../db/connection';
 import type { StateCounts, SyncTable } from '../../protocol';
 import {
-  modelNeedle,
-  periodOf,
   type ParsedFilters,
   type QueueDiagnosisRow,
   type QueueKey,
@@ -13,6 +11,7 @@ import {
   type ReviewQueueRepository,
   type StoredRecord,
 } from '../review-queue.repository';
+import { whereOf } from './review-filter';
 import type { SqliteRunner } from './runner';
 
 /*
@@ -34,60 +33,12 @@ function prepared(db: Db, sql: string): Database.Statement {
 
 const REVIEW_STATES = ['awaiting', 'approved', 'returned'] as const;
 
-/** WHERE clause and parameters of the filters over review_reports (or review_counts) AS r. */
-export function whereOf(
-  teams: readonly string[],
-  f: ParsedFilters,
-  withState: boolean,
-): { sql: string; params: unknown[] } {
-  const terms = [
-    teams.length === 1 ? 'r.team_id = ?' : `r.team_id IN (${teams.map(() => '?').join(', ')})`,
-  ];
-  const params: unknown[] = [...teams];
-  if (withState && f.state) {
-    terms.push('r.state = ?');
-    params.push(f.state);
-  }
-  if (f.clinicianId) {
-    terms.push('r.clinician_id = ?');
-    params.push(f.clinicianId);
-  }
-  if (f.village) {
-    // village_key is the village lower-cased by JavaScript (review-index.ts), and so is this.
-    terms.push('r.village_key = ?');
-    params.push(f.village.toLowerCase());
-  }
-  const period = periodOf(f);
-  if (period.from !== undefined) {
-    terms.push('r.shared_at >= ?');
-    params.push(period.from);
-  }
-  if (period.to !== undefined) {
-    terms.push('r.shared_at < ?');
-    params.push(period.to);
-  }
-  if (f.disagreement) {
-    terms.push('r.disagreement = ?');
-    params.push(f.disagreement === 'true' ? 1 : 0);
-  }
-  // Model and finding: a substring of review_reports.models (|<modelId>:<0|1>|...|).
-  if (f.modelId) {
-    terms.push('instr(r.models, ?) > 0');
-    params.push(modelNeedle(f));
-  } else if (f.finding === 'positive') {
-    terms.push('r.positive = 1');
-  } else if (f.finding === 'negative') {
-    terms.push("r.positive = 0 AND r.models <> ''");
-  }
-  return { sql: terms.join(' AND '), params };
-}
-
-export const QUEUE_COLUMNS = `r.report_id AS reportId, r.team_id AS teamId, t.name AS teamName,
+const QUEUE_COLUMNS = `r.report_id AS reportId, r.team_id AS teamId, t.name AS teamName,
   r.patient_id AS patientId, r.patient_name AS patientName, r.sex, r.birth_date AS birthDate,
   r.village, r.clinician_id AS clinicianId, u.name AS clinicianName, r.revision, r.state,
   r.shared_at AS sharedAt, r.first_shared_at AS firstSharedAt, r.reviewed_at AS reviewedAt,
   r.positive, r.abnormal, r.disagreement, r.priority, r.rank`;
-export const QUEUE_FROM = `review_reports r LEFT JOIN teams t ON t.id = r.team_id
+const QUEUE_FROM = `review_reports r LEFT JOIN teams t ON t.id = r.team_id
   LEFT JOIN users u ON u.id = r.clinician_id`;
 
 /** Ascending on every column, so that each has an index per team (db/schema.ts). */

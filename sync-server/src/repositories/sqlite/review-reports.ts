@@ -8,12 +8,13 @@ import type {
   LatestVerdict,
   ModelWeek,
   RecordText,
-  ReportFilter,
   ReviewReportsRepository,
   TeamClinician,
   TeamName,
   VerdictCount,
 } from '../review-reports.repository';
+import type { ParsedFilters } from '../review-queue.repository';
+import { whereOf } from './review-filter';
 import type { SqliteRunner } from './runner';
 
 /*
@@ -47,26 +48,6 @@ const EXPORT_COLUMNS = `r.report_id AS reportId, r.team_id AS teamId, t.name AS 
   r.positive, r.abnormal, r.disagreement, r.priority`;
 const EXPORT_FROM = `review_reports r LEFT JOIN teams t ON t.id = r.team_id
   LEFT JOIN users u ON u.id = r.clinician_id`;
-
-/** WHERE terms and parameters of a filter over review_reports AS r. */
-function filterTerms(f: ReportFilter): { terms: string[]; params: unknown[] } {
-  const terms: string[] = [];
-  const params: unknown[] = [];
-  const add = (term: string, value: unknown) => {
-    terms.push(term);
-    params.push(value);
-  };
-  if (f.state !== undefined) add('r.state = ?', f.state);
-  if (f.clinicianId !== undefined) add('r.clinician_id = ?', f.clinicianId);
-  if (f.villageKey !== undefined) add('r.village_key = ?', f.villageKey);
-  if (f.sharedFrom !== undefined) add('r.shared_at >= ?', f.sharedFrom);
-  if (f.sharedBefore !== undefined) add('r.shared_at < ?', f.sharedBefore);
-  if (f.disagreement !== undefined) add('r.disagreement = ?', f.disagreement);
-  if (f.modelsContain !== undefined) add('instr(r.models, ?) > 0', f.modelsContain);
-  if (f.finding === 'positive') terms.push('r.positive = 1');
-  else if (f.finding === 'negative') terms.push("r.positive = 0 AND r.models <> ''");
-  return { terms, params };
-}
 
 export class SqliteReviewReportsRepository implements ReviewReportsRepository {
   constructor(private readonly r: SqliteRunner) {}
@@ -162,10 +143,11 @@ export class SqliteReviewReportsRepository implements ReviewReportsRepository {
     );
   }
 
-  exportPage(teamId: string, filter: ReportFilter, after: ExportCursor | null, limit: number) {
-    const { terms, params } = filterTerms(filter);
-    const where = ['r.team_id = ?', ...terms];
-    const values: unknown[] = [teamId, ...params];
+  exportPage(teamId: string, filters: ParsedFilters, after: ExportCursor | null, limit: number) {
+    // The queue's filters, state included (review-filter.ts).
+    const filter = whereOf([teamId], filters, true);
+    const where = [filter.sql];
+    const values: unknown[] = [...filter.params];
     // Along the (team_id, shared_at, report_id) index.
     if (after) {
       where.push('(r.shared_at > ? OR (r.shared_at = ? AND r.report_id > ?))');

@@ -1,0 +1,1 @@
+ALTER TABLE "review_reports" ALTER COLUMN "report_id" SET DATA TYPE text COLLATE "C";
