@@ -69,7 +69,8 @@ function wireJsonOf(row: OutboxRow): string {
   return json;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+// JSON text holds no raw control characters: anything outside space..U+007F is not ASCII.
+const NON_ASCII = /[^ -\u007f]/;
 const utf8 = new TextEncoder();
 /** Bytes of a string in UTF-8 (the server's limit is in bytes; most records are ASCII). */
 const utf8Bytes = (text: string) =>
