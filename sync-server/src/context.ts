@@ -22,6 +22,11 @@ export type AppEnv = {
     /** The signed-in user, set by the session middleware on /api. */
     user: UserRow | null;
     session: SessionRow | null;
+    /**
+     * Set by gzipBody when the inflated body cannot hold U+0000: JSON writes it only as the
+     * escape \u0000, which the body does not contain (protocol/nul.ts).
+     */
+    bodyNulFree?: boolean;
   };
 };
 

@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SESSION_COOKIE } from '../auth/cookie';
-import { PUSH_BODY_LIMIT, PushResponse } from '../protocol';
+import { PUSH_BODY_LIMIT, PushResponse, type MutationResult } from '../protocol';
 import { mutation, patient, syncWorld, type SyncClient } from '../sync-test-utils';
 import { ORIGIN } from '../test-utils';
 
@@ -40,6 +40,25 @@ async function expectError(res: Response, status: number, code: string) {
 }
 
 describe('compressed pushes', () => {
+  it('still refuses a record holding U+0000 alone, and stores a literal backslash-u0000 as text', async () => {
+    // gzipBody skips the per-record search when the bytes hold no \u0000 escape (context.ts).
+    const w = await setup();
+    const bad = patient(w.teamA, { notes: 'Ama\u0000' });
+    const literal = patient(w.teamA, { notes: 'C:\\u0000 is not a NUL' });
+    const good = patient(w.teamA);
+    const body = {
+      deviceId: w.alice.deviceId,
+      mutations: [bad, literal, good].map((p) => mutation('patients', p)),
+    };
+    const res = await postRaw(w.alice, gzipped(body), { 'content-encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: MutationResult[] };
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'applied', 'applied']);
+    expect((results[0] as { reason: string }).reason).toMatch(/NUL character/);
+    const pulled = await w.bob.pullAll();
+    expect(pulled.find((c) => c.id === literal.id)?.record.notes).toBe('C:\\u0000 is not a NUL');
+  });
+
   it('applies a gzip-encoded push exactly as a plain one', async () => {
     const w = await setup();
     const ps = [0, 1, 2].map(() => patient(w.teamA));

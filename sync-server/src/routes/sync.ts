@@ -65,6 +65,7 @@ export const syncRoutes = ({ repos, env, now }: AppDeps) => {
             deviceId,
             now: now(),
             ip: clientIp(c, env.TRUST_PROXY),
+            nulFree: c.get('bodyNulFree') === true,
             touch: { userId: user.id, contact: contactOf(c) },
           },
           mutations,

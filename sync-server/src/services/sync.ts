@@ -141,6 +141,8 @@ export interface PushContext {
   now: Date;
   /** For the audit log of review-side writes. */
   ip?: string;
+  /** The request body is known to hold no U+0000 (gzipBody): the per-record search is skipped. */
+  nulFree?: boolean;
   /**
    * When set, the device's contact (touchDevice) is noted in the push's own transaction, as the
    * review route does for its single write: one commit for both.
@@ -331,7 +333,9 @@ async function applyMutation(
   if (typeof teamId !== 'string' || teamId === '') {
     return { stored: reject('invalid', 'data.teamId: must be a team id') };
   }
-  if (hasNulCharacter(m)) return { stored: reject('invalid', `the record ${NUL_MESSAGE}`) };
+  if (!ctx.nulFree && hasNulCharacter(m)) {
+    return { stored: reject('invalid', `the record ${NUL_MESSAGE}`) };
+  }
   const limits = RECORD_LIMITS[m.table];
   // Depth first: it is checked without recursion, and bounds what JSON.stringify walks.
   if (nestsDeeperThan(m.data, limits.maxDepth)) {
