@@ -147,9 +147,9 @@ class Device {
     if (response.kind === 'pull') return this.onPage(response.page);
     for (const r of response.results) this.onResult(r);
     // As the web app, in the transaction that records the answers: the push's own writes as sent
-    // are all that lies between `from` and `to`, so a device at `from` skips them.
+    // are all its pull would walk between `from` and `to`, so a device there skips them.
     const advance = response.cursorAdvance;
-    if (advance && this.cursor === advance.from) {
+    if (advance && this.cursor >= advance.from && this.cursor < advance.to) {
       count('cursor advanced');
       this.cursor = advance.to;
     }

@@ -191,9 +191,10 @@ export type MutationResult = z.infer<typeof MutationResult>;
 
 /** One result per mutation, in the order of the request. */
 /**
- * Given when the push's writes are the only changes between `from` and `to` and all were stored
- * exactly as sent: a device whose pull cursor is `from` may move it to `to`, since it holds every
- * one of them (docs/sync-no-echo.md, "Cursor advance"). An older server never sends it.
+ * Given when the push's writes, all stored exactly as sent, are the only changes the device's pull
+ * would walk between `from` and `to`: a device whose pull cursor is at least `from` and below `to`
+ * may move it to `to`, since it holds every one of them (docs/sync-no-echo.md, "Cursor advance").
+ * An older server never sends it.
  */
 export const CursorAdvance = z.object({
   from: z.number().int().min(0),

@@ -187,16 +187,18 @@ export interface PushOutcome {
 /**
  * push(), also telling the device when its pull may skip this push's writes altogether
  * (docs/sync-no-echo.md, "Cursor advance"): when every change the push made to the sequence is one
- * of its own writes stored exactly as sent (each answered with its `seq`), the changes between the
- * sequence's end before the push (`from`) and after it (`to`) are all records the device holds as
- * they are. A device whose pull cursor is `from` may set it to `to`; its next pull then starts
- * after them instead of walking past them. Only for a device whose last pull from 0 was made in the
- * caller's current scope (else that pull answers `reset` whatever the cursor).
+ * of its own writes stored exactly as sent (each answered with its `seq`), everything a pull of
+ * the caller's would walk between `from` (its last change before the push) and `to` (the push's
+ * last write) is records the device holds as they are. A device whose pull cursor is at least
+ * `from` and below `to` may set it to `to`; its next pull then starts after them instead of walking
+ * past them. Only for a device whose last pull from 0 was made in the caller's current scope
+ * (else that pull answers `reset` whatever the cursor).
  */
 export function pushBatch(
   repo: SyncRepository,
   ctx: PushContext,
   mutations: readonly { mutationId: string }[],
+  { maxExamined = PULL_MAX_EXAMINED } = {},
 ): Promise<PushOutcome> {
   // The whole push in one transaction: one commit instead of one per mutation.
   return repo.transaction(async (tx) => {
@@ -214,9 +216,12 @@ export function pushBatch(
     // stored answer names a seq at or below `before`.
     const asSent = results.filter((r) => r.status === 'applied' && (r.seq ?? 0) > before).length;
     const scopeKnown = device !== undefined && sameTeams(device.scope, ctx.scope.fingerprint);
-    return after > before && asSent === after - before && scopeKnown
-      ? { results, cursorAdvance: { from: before, to: after } }
-      : { results };
+    if (after === before || asSent !== after - before || !scopeKnown) return { results };
+    // Below the push, the device stands wherever its pull walked the caller's last change: on a
+    // server of many teams that is seldom the end of the sequence.
+    const { clinical, supervisedOnly } = pullTeams(ctx.scope);
+    const from = await tx.lastChangeInScope(before, clinical, supervisedOnly, maxExamined);
+    return { results, cursorAdvance: { from, to: after } };
   });
 }
 
@@ -546,6 +551,14 @@ export function currentMaxSeq(repo: SyncRepository): Promise<number> {
   return repo.maxSeq();
 }
 
+/** What a pull reads: every table of these teams, and only the review side of those. */
+function pullTeams(scope: Scope): { clinical: string[]; supervisedOnly: string[] } {
+  return {
+    clinical: [...scope.clinicianTeams],
+    supervisedOnly: [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t)),
+  };
+}
+
 const sameTeams = (a: readonly string[] | null, b: readonly string[]) =>
   a !== null && a.length === b.length && a.every((t, i) => t === b[i]);
 
@@ -579,8 +592,7 @@ export async function pull(
 ): Promise<PullPage> {
   const s = repo;
   const fingerprint = scope.fingerprint;
-  const clinical = [...scope.clinicianTeams];
-  const supervisedOnly = [...scope.supervisorTeams].filter((t) => !scope.clinicianTeams.has(t));
+  const { clinical, supervisedOnly } = pullTeams(scope);
   // A cursor this caller was served is the seq of a record it may pull, and that record (or its
   // later version) is still there. Checked against what the caller may pull, not the global
   // sequence, so that probing cursors does not reveal how much other teams write. After a change

@@ -121,6 +121,14 @@ const SQL = {
       AND (team_id = ANY($2::text[])
            OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($3::text[])))
     LIMIT 1`,
+  // The inner index scan runs backwards and stops at the first of the caller's rows.
+  lastChangeInScope: `SELECT seq FROM (SELECT seq, team_id, table_name FROM records
+      WHERE seq <= $1 ORDER BY seq DESC LIMIT $2) r
+    WHERE team_id = ANY($3::text[])
+       OR (table_name IN ${REVIEW_TABLES} AND team_id = ANY($4::text[]))
+    LIMIT 1`,
+  lowestOfLast: `SELECT count(*) AS n, min(seq) AS lowest FROM (SELECT seq FROM records
+      WHERE seq <= $1 ORDER BY seq DESC LIMIT $2) r`,
   notePull: `UPDATE devices SET last_pulled_cursor = $1 WHERE id = $2`,
   notePullScope: `UPDATE devices SET last_pulled_cursor = $1, scope = $3::jsonb WHERE id = $2`,
 
@@ -548,6 +556,25 @@ class PgSyncRepository implements SyncRepository {
     supervisedOnly: readonly string[],
   ) {
     return (await this.first('cursorKnown', [cursor, clinical, supervisedOnly])) !== undefined;
+  }
+  async lastChangeInScope(
+    atOrBelow: number,
+    clinical: readonly string[],
+    supervisedOnly: readonly string[],
+    maxExamined: number,
+  ) {
+    const found = await this.first<{ seq: number }>('lastChangeInScope', [
+      atOrBelow,
+      maxExamined,
+      clinical,
+      supervisedOnly,
+    ]);
+    if (found) return Number(found.seq);
+    const last = (await this.first<{ n: number; lowest: number | null }>('lowestOfLast', [
+      atOrBelow,
+      maxExamined,
+    ]))!;
+    return Number(last.n) < maxExamined || last.lowest === null ? 0 : Number(last.lowest) - 1;
   }
   async countChanges(
     after: number,

@@ -97,6 +97,22 @@ function prepare(db: Db) {
                   AND team_id IN (SELECT value FROM json_each(?))))
        ORDER BY seq LIMIT ?`,
     ),
+    // The subquery walks the rowid backwards and the outer LIMIT stops at the first of the
+    // caller's rows, so the usual case (their own write is the latest) reads one row.
+    lastChangeInScope: c
+      .prepare<[number, number, string, string], number>(
+        `SELECT seq FROM (SELECT seq, team_id, table_name FROM records
+                          WHERE seq <= ? ORDER BY seq DESC LIMIT ?)
+         WHERE team_id IN (SELECT value FROM json_each(?))
+            OR (table_name IN ('reviews', 'comments', 'followups')
+                AND team_id IN (SELECT value FROM json_each(?)))
+         LIMIT 1`,
+      )
+      .pluck(),
+    lowestOfLast: c.prepare<[number, number], { n: number; lowest: number | null }>(
+      `SELECT count(*) AS n, min(seq) AS lowest FROM (SELECT seq FROM records
+         WHERE seq <= ? ORDER BY seq DESC LIMIT ?)`,
+    ),
     countChanges: c
       .prepare<[number, string, string], number>(
         `SELECT count(*) FROM records
@@ -408,6 +424,24 @@ class SqliteSyncRepository implements SyncRepository {
         this.s.cursorKnown.get(cursor, JSON.stringify(clinical), JSON.stringify(supervisedOnly)) ===
         1,
     );
+  }
+  lastChangeInScope(
+    atOrBelow: number,
+    clinical: readonly string[],
+    supervisedOnly: readonly string[],
+    maxExamined: number,
+  ) {
+    return this.run(() => {
+      const found = this.s.lastChangeInScope.get(
+        atOrBelow,
+        maxExamined,
+        JSON.stringify(clinical),
+        JSON.stringify(supervisedOnly),
+      );
+      if (found !== undefined) return found;
+      const { n, lowest } = this.s.lowestOfLast.get(atOrBelow, maxExamined)!;
+      return n < maxExamined || lowest === null ? 0 : lowest - 1;
+    });
   }
   countChanges(after: number, clinical: readonly string[], supervisedOnly: readonly string[]) {
     return this.run(() =>

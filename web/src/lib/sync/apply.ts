@@ -317,10 +317,14 @@ export async function applyPushResults(
       if (acked > 0 && acked > (await readAcked(db))) {
         await db.syncState.put({ key: 'acked', value: acked });
       }
-      // Everything between the two is this push's own writes as sent (docs/sync-no-echo.md): with
-      // the cursor at `from` the device holds all of it, and its next pull starts after it.
-      if (cursorAdvance && (await readCursor(db)) === cursorAdvance.from) {
-        await db.syncState.put({ key: 'cursor', value: cursorAdvance.to });
+      // All the device's pull would walk between the two is this push's own writes as sent
+      // (docs/sync-no-echo.md): with its cursor there, the device holds all of it, and its next
+      // pull starts after it.
+      if (cursorAdvance) {
+        const cursor = await readCursor(db);
+        if (cursor >= cursorAdvance.from && cursor < cursorAdvance.to) {
+          await db.syncState.put({ key: 'cursor', value: cursorAdvance.to });
+        }
       }
     },
   );
