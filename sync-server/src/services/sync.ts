@@ -178,6 +178,14 @@ export async function push(
   return (await pushBatch(repo, ctx, mutations)).results;
 }
 
+/**
+ * How many changes a push walks back at most to find where the device's pull stands (pushBatch).
+ * Usually it reads one (the user's own last write); a team that wrote nothing for a long while
+ * walks over other teams' changes, which the pull it spares would walk too. About 25 ms at most
+ * here, paid by the first batch of such a sync only: the next ones stop at the first one's writes.
+ */
+export const ADVANCE_MAX_WALK = 50_000;
+
 /** A push's answer: the results, and how far the device's pull cursor may move (see pushBatch). */
 export interface PushOutcome {
   results: MutationResult[];
@@ -198,7 +206,7 @@ export function pushBatch(
   repo: SyncRepository,
   ctx: PushContext,
   mutations: readonly { mutationId: string }[],
-  { maxExamined = PULL_MAX_EXAMINED } = {},
+  { maxExamined = ADVANCE_MAX_WALK } = {},
 ): Promise<PushOutcome> {
   // The whole push in one transaction: one commit instead of one per mutation.
   return repo.transaction(async (tx) => {
