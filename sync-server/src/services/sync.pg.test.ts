@@ -163,4 +163,93 @@ describe('concurrent pushes from several instances on PostgreSQL', { timeout: TI
     expect(seen.size).toBe(current.rows.length);
     for (const row of current.rows) expect(seen.get(row.id), row.id).toBe(row.version);
   });
+
+  // The device's contact (touchDevice: its row, its session's binding) is written before the
+  // lock and everything else of a push after it (repositories/postgres BEFORE_LOCK). One tablet
+  // whose retries reach every instance at once, with its contact, while it pulls: a push that read
+  // the stored results before taking the lock would apply the batch twice (or fail on the results'
+  // primary key); a push waiting for the lock while another holds it and waits for the device's
+  // row would deadlock; two first contacts would both insert the device.
+  it('answers one batch sent through every instance at once the same, written once', async () => {
+    const pool = instances[0]!.pool;
+    const userId = 'user-retry';
+    const deviceId = 'device-retry';
+    const at = NOW.getTime();
+    await pool.query(
+      `INSERT INTO users (id, email, name, password_hash, created_at)
+       VALUES ($1, 'retry@example.org', 'Retry', 'x', $2)`,
+      [userId, at],
+    );
+    const sessions = Array.from({ length: INSTANCES }, (_, i) => `session-retry-${i}`);
+    for (const id of sessions) {
+      await pool.query(
+        `INSERT INTO sessions (id, user_id, expires_at, created_at) VALUES ($1, $2, $3, $3)`,
+        [id, userId, at + 3_600_000],
+      );
+    }
+    const before = (await pool.query<{ n: number }>('SELECT count(*) AS n FROM record_history'))
+      .rows[0]!.n;
+    const BATCHES = 6;
+    const COPIES = 3;
+    const sent: Promise<MutationResult[]>[] = [];
+    const pulls: Promise<unknown>[] = [];
+    for (let b = 0; b < BATCHES; b++) {
+      const mutations = Array.from({ length: 3 }, (_, k) => {
+        const p = patient(TEAM, {}, `retry-${b}-${k}`);
+        return {
+          mutationId: `retry-${b}-${k}`,
+          table: 'patients',
+          id: p.id,
+          op: 'put',
+          baseVersion: 0,
+          data: p,
+        };
+      });
+      for (let copy = 0; copy < COPIES; copy++) {
+        for (let i = 0; i < INSTANCES; i++) {
+          // Some copies without the contact: those take no row lock on the device before the
+          // sync lock, so only the lock orders them against the others.
+          const touch =
+            copy === 0
+              ? undefined
+              : { userId, contact: { sessionId: sessions[i]!, userAgent: `ua-${i}` } };
+          sent.push(
+            push(repos[i]!, { scope: scopeOf(userId), deviceId, now: NOW, touch }, mutations),
+          );
+        }
+      }
+      pulls.push(
+        touchDevice(repos[b % INSTANCES]!, deviceId, userId, NOW, { sessionId: sessions[0]! }),
+      );
+    }
+    const answered = await Promise.all(sent);
+    await Promise.all(pulls);
+
+    // Every copy of a batch got the same answer: applied once, at one version and seq.
+    for (let b = 0; b < BATCHES; b++) {
+      const copies = answered.slice(b * COPIES * INSTANCES, (b + 1) * COPIES * INSTANCES);
+      for (const results of copies) {
+        expect(results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
+        expect(results).toEqual(copies[0]);
+      }
+    }
+    const after = (await pool.query<{ n: number }>('SELECT count(*) AS n FROM record_history'))
+      .rows[0]!.n;
+    expect(after - before).toBe(BATCHES * 3);
+    const stored = await pool.query<{ n: number }>(
+      `SELECT count(*) AS n FROM applied_mutations WHERE device_id = $1`,
+      [deviceId],
+    );
+    expect(stored.rows[0]!.n).toBe(BATCHES * 3);
+    const device = await pool.query<{ lastPushAt: number | null }>(
+      `SELECT last_push_at AS "lastPushAt" FROM devices WHERE id = $1`,
+      [deviceId],
+    );
+    expect(device.rows[0]!.lastPushAt).toBe(at);
+    const bound = await pool.query<{ n: number }>(
+      `SELECT count(*) AS n FROM sessions WHERE user_id = $1 AND device_id = $2`,
+      [userId, deviceId],
+    );
+    expect(bound.rows[0]!.n).toBe(INSTANCES);
+  });
 });

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, ne, or } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import * as schema from '../../db/schema.pg';
@@ -68,8 +68,11 @@ const SQL = {
       (seq, table_name, id, version, team_id, data, deleted, at, by, device_id, mutation_id)
     VALUES ($1, $2, $3, $5, $4, $9, $6, $7, $8, $10, $11)`,
   // The held-back writes of a push (see PushCache), all three tables in one round trip: each
-  // array parameter is one column, rows are unnest()ed in order.
-  flushWrites: `WITH current AS (
+  // array parameter is one column, rows are unnest()ed in order. A held-back notePush rides along
+  // ($26, $27; null when there is none).
+  flushWrites: `WITH pushed AS (
+      UPDATE devices SET last_push_at = $26 WHERE id = $27::text
+    ), current AS (
       INSERT INTO records
         (seq, table_name, id, team_id, version, deleted, updated_at, updated_by, data)
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[],
@@ -85,16 +88,42 @@ const SQL = {
       (seq, table_name, id, version, team_id, data, deleted, at, by, device_id, mutation_id)
     SELECT * FROM unnest($15::bigint[], $16::text[], $17::text[], $18::int[], $19::text[],
       $20::text[], $21::bool[], $22::bigint[], $23::text[], $24::text[], $25::text[])`,
-  prepareApplied: `SELECT mutation_id AS "mutationId", user_id AS "userId", result
-    FROM applied_mutations WHERE device_id = $1 AND mutation_id = ANY($2::text[])`,
-  prepareRecords: `SELECT r.table_name AS "tableName", r.id, r.team_id AS "teamId", r.version,
-      r.deleted::int AS deleted, r.data
-    FROM records r JOIN unnest($1::text[], $2::text[]) AS k(table_name, id)
-      ON r.table_name = k.table_name AND r.id = k.id`,
-  prepareReportsOfPatients: `SELECT patient_id AS "ownerId", report_id AS id FROM review_reports
-    WHERE patient_id = ANY($1::text[])`,
-  prepareReportsOfEncounters: `SELECT encounter_id AS "ownerId", report_id AS id FROM review_reports
-    WHERE encounter_id = ANY($1::text[])`,
+  // What preparePush reads, in one round trip and one snapshot (taken under SYNC_WRITE_LOCK): the
+  // sequence, the batch's stored results, its current records, and the reports indexed under its
+  // patients and encounters; `kind` says which (see PREPARED).
+  preparePush: `SELECT 0 AS kind, NULL::text AS a, NULL::text AS b, NULL::text AS c,
+      coalesce(max(seq), 0)::bigint AS n, NULL::int AS m, NULL::text AS data FROM records
+    UNION ALL
+    SELECT 1, mutation_id, user_id, NULL, NULL, NULL, result FROM applied_mutations
+      WHERE device_id = $1 AND mutation_id = ANY($2::text[])
+    UNION ALL
+    SELECT 2, r.table_name, r.id, r.team_id, r.deleted::int, r.version, r.data
+      FROM records r JOIN unnest($3::text[], $4::text[]) AS k(table_name, id)
+        ON r.table_name = k.table_name AND r.id = k.id
+    UNION ALL
+    SELECT 3, patient_id, report_id, NULL, NULL, NULL, NULL FROM review_reports
+      WHERE patient_id = ANY($5::text[])
+    UNION ALL
+    SELECT 4, encounter_id, report_id, NULL, NULL, NULL, NULL FROM review_reports
+      WHERE encounter_id = ANY($6::text[])`,
+  syncLock: `SELECT pg_advisory_xact_lock($1)`,
+  // A device's first contact: see getDevice. Keyed like limits.ts and models.ts.
+  lockDeviceId: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+  // The row lock notePush's UPDATE takes, taken before SYNC_WRITE_LOCK (see BEFORE_LOCK).
+  lockDeviceRow: `SELECT 1 FROM devices WHERE id = $1 FOR NO KEY UPDATE`,
+  getDevice: `SELECT id, user_id AS "userId", created_at AS "createdAt",
+      last_seen_at AS "lastSeenAt", last_pulled_cursor AS "lastPulledCursor", scope,
+      last_push_at AS "lastPushAt", last_sync_at AS "lastSyncAt", user_agent AS "userAgent",
+      revoked_at AS "revokedAt", revoked_by AS "revokedBy"
+    FROM devices WHERE id = $1`,
+  bindSession: `UPDATE sessions SET device_id = $2
+    WHERE id = $1 AND (device_id IS NULL OR device_id <> $2)`,
+  noteSync: `UPDATE devices SET last_seen_at = $1, last_sync_at = $1, user_agent = $2 WHERE id = $3`,
+  // noteSync and a held-back bindSession (see PgSyncRepository.pendingBind) in one round trip.
+  noteSyncBinding: `WITH bound AS (
+      UPDATE sessions SET device_id = $3 WHERE id = $4 AND (device_id IS NULL OR device_id <> $3)
+    )
+    UPDATE devices SET last_seen_at = $1, last_sync_at = $1, user_agent = $2 WHERE id = $3`,
   getConflict: `SELECT table_name AS "tableName", record_id AS "recordId" FROM conflicts WHERE id = $1`,
   // As SQLite's pullPage (repositories/sqlite): the device's own acknowledged write, stored as
   // sent, comes without its data. A scalar subquery, not EXISTS: PostgreSQL turned the EXISTS into
@@ -249,7 +278,59 @@ class PushCache {
   reportsOf: { patients: Map<string, string[]>; encounters: Map<string, string[]> } | null = null;
   pendingRecords: RecordWrite[] = [];
   pendingApplied: [string, string, string, string, number][] = [];
+  /** notePush's (at, deviceId), sent with the last flushWrites. */
+  pendingPush: [number, string] | null = null;
 }
+
+/**
+ * The statements a sync transaction may run before it takes SYNC_WRITE_LOCK: the device's contact
+ * (touchDevice), which reads and writes only `devices` and `sessions`, never the sequence. Every
+ * other statement of a transaction takes the lock first (PgSyncRepository.before), so a push holds
+ * it from its first read of the records, results or sequence (preparePush) to its commit. A pull's
+ * contact (touchDevice on its own) thus takes no lock at all.
+ *
+ * No deadlock: the only locks taken before SYNC_WRITE_LOCK are on the device (its id's advisory
+ * lock on a first contact, its row: noteSync, insertDevice, lockDeviceRow) and on its session's row
+ * (bindSession), and a transaction holding SYNC_WRITE_LOCK takes no other device's or session's
+ * lock: its notePush is on the row it locked before (preparePush locks it when the push came
+ * without its contact). Without that, a push holding the lock waits for the device's row while
+ * another push of the device holds the row and waits for the lock (sync.pg.test.ts saw it).
+ */
+const BEFORE_LOCK = new Set([
+  'getDevice',
+  'lockDeviceId',
+  'lockDeviceRow',
+  'insertDevice',
+  'bindSession',
+  'userDisabledAt',
+  'noteSync',
+  'noteSyncBinding',
+]);
+
+/** A row of SQL.preparePush; which columns mean what depends on `kind`. */
+interface PreparedRow {
+  kind: 0 | 1 | 2 | 3 | 4;
+  a: string;
+  b: string;
+  c: string;
+  n: number;
+  m: number;
+  data: string;
+}
+
+/** A devices row as SQL.getDevice reads it: times in milliseconds. */
+type RawDevice = Omit<
+  DeviceRow,
+  'createdAt' | 'lastSeenAt' | 'lastPushAt' | 'lastSyncAt' | 'revokedAt'
+> & {
+  createdAt: number;
+  lastSeenAt: number;
+  lastPushAt: number | null;
+  lastSyncAt: number | null;
+  revokedAt: number | null;
+};
+
+const dateOrNull = (ms: number | null) => (ms === null ? null : new Date(ms));
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -259,6 +340,12 @@ class PgSyncRepository implements SyncRepository {
   private lastSeq: number | undefined;
   /** In a transaction: the push's batched reads and held-back writes. */
   private readonly cache: PushCache | null;
+  /** In a transaction: whether it holds SYNC_WRITE_LOCK (see BEFORE_LOCK). */
+  private locked = false;
+  /** In a transaction: bindSession's (sessionId, deviceId), sent with noteSync when it follows. */
+  private pendingBind: [string, string] | null = null;
+  /** In a transaction: the device whose row it has locked (see BEFORE_LOCK). */
+  private deviceRowLocked: string | null = null;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -274,19 +361,72 @@ class PgSyncRepository implements SyncRepository {
     text: string,
     values: unknown[],
   ): Promise<R[]> {
-    if (SEES_HELD_BACK.has(name)) await this.flush();
+    await this.before(name);
     const res = await (this.client ?? this.pool).query<R>({ name: `fdx_${name}`, text, values });
     return res.rows;
   }
 
-  /** Sends the held-back writes (see PushCache). */
+  /**
+   * What must go before statement `name`: outside a transaction nothing. Inside one, a held-back
+   * bindSession; SYNC_WRITE_LOCK unless the statement is one of BEFORE_LOCK; the held-back writes
+   * before a statement that reads or writes their tables.
+   */
+  private async before(name: string): Promise<void> {
+    if (!this.client) return;
+    await this.sendBind();
+    if (!BEFORE_LOCK.has(name)) await this.lock();
+    if (SEES_HELD_BACK.has(name)) await this.flush();
+  }
+
+  private async sendBind(): Promise<void> {
+    const bind = this.pendingBind;
+    if (!bind) return;
+    this.pendingBind = null;
+    await this.client!.query({ name: 'fdx_bindSession', text: SQL.bindSession, values: bind });
+  }
+
+  /** In a transaction: sends a held-back bindSession, then takes SYNC_WRITE_LOCK. */
+  private async holdLock(): Promise<void> {
+    await this.sendBind();
+    await this.lock();
+  }
+
+  /** Takes SYNC_WRITE_LOCK once per transaction (see the top of the file). */
+  private async lock(): Promise<void> {
+    if (this.locked) return;
+    this.locked = true;
+    await this.client!.query({
+      name: 'fdx_syncLock',
+      text: SQL.syncLock,
+      values: [SYNC_WRITE_LOCK],
+    });
+  }
+
+  /** Sends what is held back before COMMIT. */
+  private async finish(): Promise<void> {
+    await this.sendBind();
+    await this.flush();
+  }
+
+  /** Sends the held-back writes (see PushCache), under SYNC_WRITE_LOCK. */
   private async flush(): Promise<void> {
     const c = this.cache;
-    if (!c || (c.pendingRecords.length === 0 && c.pendingApplied.length === 0)) return;
+    if (!c) return;
+    const notePush = c.pendingPush;
+    const writes = c.pendingRecords.length > 0 || c.pendingApplied.length > 0;
+    if (!writes && !notePush) return;
+    await this.sendBind();
+    await this.lock();
+    if (!writes) {
+      c.pendingPush = null;
+      await this.client!.query({ name: 'fdx_notePush', text: SQL.notePush, values: notePush! });
+      return;
+    }
     const history = c.pendingRecords;
     const applied = c.pendingApplied;
     c.pendingRecords = [];
     c.pendingApplied = [];
+    c.pendingPush = null;
     // One row per record in `records` (ON CONFLICT cannot touch a row twice): its last write.
     const latest = new Map<string, RecordWrite>();
     for (const r of history) latest.set(recordKey(r.table, r.id), r);
@@ -321,6 +461,8 @@ class PgSyncRepository implements SyncRepository {
         col(history, (r) => r.by),
         col(history, (r) => r.deviceId),
         col(history, (r) => r.mutationId),
+        notePush?.[0] ?? null,
+        notePush?.[1] ?? null,
       ],
     });
   }
@@ -340,11 +482,11 @@ class PgSyncRepository implements SyncRepository {
     let healthy = true;
     try {
       await client.query('BEGIN');
-      // Every sync write transaction, on every instance, one at a time (see the top of the file).
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SYNC_WRITE_LOCK]);
+      // SYNC_WRITE_LOCK is taken by the first statement that needs it (see BEFORE_LOCK): every
+      // sync write, on every instance, one at a time (see the top of the file).
       const tx = new PgSyncRepository(this.pool, client);
       const result = await fn(tx);
-      await tx.flush();
+      await tx.finish();
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -359,7 +501,16 @@ class PgSyncRepository implements SyncRepository {
   async preparePush(deviceId: string, keys: readonly PushKey[]) {
     const c = this.cache;
     if (!c) throw new Error('preparePush belongs inside a sync transaction');
-    await this.flush();
+    if (this.deviceRowLocked !== deviceId && !this.locked) {
+      // A push without its contact: notePush's row, locked before the lock (see BEFORE_LOCK). A
+      // row not there yet may be a first contact's, not committed: wait for it as getDevice does,
+      // or the row appears, unlocked, for notePush to wait on under the lock.
+      if ((await this.rows('lockDeviceRow', SQL.lockDeviceRow, [deviceId])).length === 0) {
+        await this.exec('lockDeviceId', [`devices\n${deviceId}`]);
+        await this.exec('lockDeviceRow', [deviceId]);
+      }
+      this.deviceRowLocked = deviceId;
+    }
     c.deviceId = deviceId;
     c.applied.clear();
     c.records.clear();
@@ -372,53 +523,45 @@ class PgSyncRepository implements SyncRepository {
     }
     const owners = (table: string) =>
       [...located.values()].filter((k) => k.table === table).map((k) => k.id);
-    const patients = owners('patients');
-    const encounters = owners('encounters');
-    const byOwner = (ids: string[], rows: { ownerId: string; id: string }[]) => {
-      const map = new Map<string, string[]>(ids.map((id) => [id, []]));
-      for (const r of rows) map.get(r.ownerId)?.push(r.id);
-      return map;
-    };
-    // One after the other: a pg connection runs one query at a time anyway.
-    const applied = await this.rows<{ mutationId: string; userId: string; result: string }>(
-      'prepareApplied',
-      SQL.prepareApplied,
-      [deviceId, mutationIds],
-    );
-    const records = await this.rows<CurrentRow & { tableName: string; id: string }>(
-      'prepareRecords',
-      SQL.prepareRecords,
-      [[...located.values()].map((k) => k.table), [...located.values()].map((k) => k.id)],
-    );
-    const ofPatients = patients.length
-      ? await this.rows<{ ownerId: string; id: string }>(
-          'prepareReportsOfPatients',
-          SQL.prepareReportsOfPatients,
-          [patients],
-        )
-      : [];
-    const ofEncounters = encounters.length
-      ? await this.rows<{ ownerId: string; id: string }>(
-          'prepareReportsOfEncounters',
-          SQL.prepareReportsOfEncounters,
-          [encounters],
-        )
-      : [];
+    const patients = new Map<string, string[]>(owners('patients').map((id) => [id, []]));
+    const encounters = new Map<string, string[]>(owners('encounters').map((id) => [id, []]));
+    // One round trip for all of it; rows() flushes what is held back and takes the lock first.
+    const rows = await this.rows<PreparedRow>('preparePush', SQL.preparePush, [
+      deviceId,
+      mutationIds,
+      [...located.values()].map((k) => k.table),
+      [...located.values()].map((k) => k.id),
+      [...patients.keys()],
+      [...encounters.keys()],
+    ]);
     for (const id of mutationIds) c.applied.set(id, null);
-    for (const a of applied) c.applied.set(a.mutationId, { userId: a.userId, result: a.result });
     for (const key of located.keys()) c.records.set(key, null);
-    for (const r of records) {
-      c.records.set(recordKey(r.tableName, r.id), {
-        teamId: r.teamId,
-        version: r.version,
-        deleted: r.deleted,
-        data: r.data,
-      });
+    for (const r of rows) {
+      switch (r.kind) {
+        case 0:
+          // Read under the lock: the sequence stays this until this transaction writes.
+          this.lastSeq = r.n;
+          break;
+        case 1:
+          c.applied.set(r.a, { userId: r.b, result: r.data });
+          break;
+        case 2:
+          c.records.set(recordKey(r.a, r.b), {
+            teamId: r.c,
+            version: r.m,
+            deleted: r.n as 0 | 1,
+            data: r.data,
+          });
+          break;
+        case 3:
+          patients.get(r.a)?.push(r.b);
+          break;
+        case 4:
+          encounters.get(r.a)?.push(r.b);
+          break;
+      }
     }
-    c.reportsOf = {
-      patients: byOwner(patients, ofPatients),
-      encounters: byOwner(encounters, ofEncounters),
-    };
+    c.reportsOf = { patients, encounters };
   }
   async getApplied(deviceId: string, mutationId: string) {
     const c = this.cache;
@@ -436,6 +579,8 @@ class PgSyncRepository implements SyncRepository {
   ) {
     const c = this.cache;
     if (!c) return this.exec('insertApplied', [deviceId, mutationId, userId, result, at]);
+    // Held back, but the lock is taken now: the write is made under it, whenever it is sent.
+    await this.holdLock();
     if (c.deviceId === deviceId) c.applied.set(mutationId, { userId, result });
     c.pendingApplied.push([deviceId, mutationId, userId, result, at]);
   }
@@ -470,6 +615,7 @@ class PgSyncRepository implements SyncRepository {
   async writeRecord(r: RecordWrite) {
     const c = this.cache;
     if (c) {
+      await this.holdLock();
       c.records.set(recordKey(r.table, r.id), {
         teamId: r.teamId,
         version: r.version,
@@ -500,15 +646,18 @@ class PgSyncRepository implements SyncRepository {
     return this.first<{ tableName: string; recordId: string }>('getConflict', [id]);
   }
   async insertConflict(row: ConflictRow) {
+    await this.before('insertConflict');
     await this.orm.insert(schema.conflicts).values(row);
   }
   async resolveConflict(id: string, at: number, mutationId: string) {
+    await this.before('resolveConflict');
     await this.orm
       .update(schema.conflicts)
       .set({ status: 'resolved', resolvedAt: new Date(at), resolvedByMutation: mutationId })
       .where(and(eq(schema.conflicts.id, id), eq(schema.conflicts.status, 'open')));
   }
   async insertAudit(e: AuditEntry) {
+    await this.before('insertAudit');
     await this.orm.insert(schema.auditLog).values({
       at: new Date(e.at),
       userId: e.userId,
@@ -518,25 +667,45 @@ class PgSyncRepository implements SyncRepository {
       detail: e.detail,
     });
   }
-  notePush(deviceId: string, at: number) {
-    return this.exec('notePush', [at, deviceId]);
+  async notePush(deviceId: string, at: number) {
+    // Held back in a transaction: sent with the last flushWrites, one round trip fewer.
+    if (this.cache) this.cache.pendingPush = [at, deviceId];
+    else await this.exec('notePush', [at, deviceId]);
   }
 
-  async getDevice(id: string) {
-    const [row] = await this.orm.select().from(schema.devices).where(eq(schema.devices.id, id));
-    return row as DeviceRow | undefined;
+  async getDevice(id: string): Promise<DeviceRow | undefined> {
+    let row = await this.first<RawDevice>('getDevice', [id]);
+    if (!row && this.client) {
+      // A first contact (touchDevice registers the device). Two instances reached at once by a
+      // new device would both insert it and one fail on the primary key, now that the contact
+      // comes before SYNC_WRITE_LOCK (BEFORE_LOCK): first contacts of one device id take turns,
+      // and the later one reads the row the earlier one committed.
+      await this.exec('lockDeviceId', [`devices\n${id}`]);
+      row = await this.first<RawDevice>('getDevice', [id]);
+    }
+    if (!row) return undefined;
+    return {
+      ...row,
+      createdAt: new Date(row.createdAt),
+      lastSeenAt: new Date(row.lastSeenAt),
+      lastPushAt: dateOrNull(row.lastPushAt),
+      lastSyncAt: dateOrNull(row.lastSyncAt),
+      revokedAt: dateOrNull(row.revokedAt),
+    };
   }
   async insertDevice(row: DeviceRow) {
+    await this.before('insertDevice');
     await this.orm.insert(schema.devices).values(row);
+    if (this.client) this.deviceRowLocked = row.id;
   }
   async bindSession(sessionId: string, deviceId: string) {
-    const s = schema.sessions;
-    await this.orm
-      .update(s)
-      .set({ deviceId })
-      .where(and(eq(s.id, sessionId), or(isNull(s.deviceId), ne(s.deviceId, deviceId))));
+    if (!this.client) return this.exec('bindSession', [sessionId, deviceId]);
+    // Held back until the next statement: noteSync usually, which sends it along.
+    await this.sendBind();
+    this.pendingBind = [sessionId, deviceId];
   }
   async userDisabledAt(userId: string) {
+    await this.before('userDisabledAt');
     const [row] = await this.orm
       .select({ disabledAt: schema.users.disabledAt })
       .from(schema.users)
@@ -544,10 +713,14 @@ class PgSyncRepository implements SyncRepository {
     return row;
   }
   async noteSync(deviceId: string, at: Date, userAgent: string | null) {
-    await this.orm
-      .update(schema.devices)
-      .set({ lastSeenAt: at, lastSyncAt: at, userAgent })
-      .where(eq(schema.devices.id, deviceId));
+    const bind = this.pendingBind;
+    if (bind?.[1] === deviceId) {
+      this.pendingBind = null;
+      await this.exec('noteSyncBinding', [at.getTime(), userAgent, deviceId, bind[0]]);
+    } else {
+      await this.exec('noteSync', [at.getTime(), userAgent, deviceId]);
+    }
+    if (this.client) this.deviceRowLocked = deviceId;
   }
 
   async cursorKnown(
