@@ -76,10 +76,21 @@ function wireJsonOf(row: OutboxRow): string {
 
 // JSON text holds no raw control characters: anything outside space..U+007F is not ASCII.
 const NON_ASCII = /[^ -\u007f]/;
-const utf8 = new TextEncoder();
-/** Bytes of a string in UTF-8 (the server's limit is in bytes; most records are ASCII). */
-const utf8Bytes = (text: string) =>
-  NON_ASCII.test(text) ? utf8.encode(text).byteLength : text.length;
+
+/**
+ * Bytes of a string in UTF-8 (the server's limit is in bytes), counted without encoding it: most
+ * records are ASCII, and encoding every accented one cost ~50 ms of a 10,000-record push.
+ */
+export function utf8Bytes(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // U+0080–U+07FF take 2 bytes, the rest of the BMP 3, and a surrogate pair 4 (2 per unit).
+    if (unit > 0x7f) bytes += unit <= 0x7ff || (unit >= 0xd800 && unit <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
+}
 
 /** The JSON of a push of these rows: JSON.stringify of the request, from each row's wire JSON. */
 export function pushBody(deviceId: string, batch: readonly OutboxRow[]): string {

@@ -23,6 +23,7 @@ import {
   PUSH_BATCH,
   PUSH_MAX_BYTES,
   pushBody,
+  utf8Bytes,
   syncOnce,
   toWireMutation,
   type SyncProgress,
@@ -621,6 +622,22 @@ describe('syncOnce: progress, push batches by size, a restart at the start', () 
     const first = await nextBatch(tablet);
     expect(first).toHaveLength(1);
     expect(await nextBatch(tablet, first[0]!.seq)).toHaveLength(1);
+  });
+
+  it('counts UTF-8 bytes as TextEncoder does', () => {
+    const encoder = new TextEncoder();
+    for (const text of [
+      '',
+      'abc',
+      'Traoré',
+      'Keïta — Ségou',
+      'ꦗꦮ',
+      'x😀y',
+      '€ 5',
+      '\u07ff\u0800',
+    ]) {
+      expect(utf8Bytes(text), text).toBe(encoder.encode(text).byteLength);
+    }
   });
 
   it('sends the body JSON.stringify would make of the request', () => {
