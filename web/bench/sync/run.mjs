@@ -413,29 +413,30 @@ async function main() {
     profile.idbRequestLatency = await b(() => window.bench.requestLatency(500));
     profile.idbWriteFloor = await b(([n, x]) => window.bench.writeFloor(n, x), [RECORDS, a]);
     await b(() => window.bench.drop());
-    // The same pull again on a fresh device, under the V8 sampling profiler of the page.
+    /** `run` under the V8 sampling profiler of the page: its result and the profile. */
+    const underProfiler = async (run) => {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+      const result = await run();
+      const { profile: cpuProfile } = await cdp.send('Profiler.stop');
+      await cdp.detach().catch(() => {});
+      return { result, cpuProfile };
+    };
+    // The same pull again on a fresh device, under the profiler.
     await b((name) => window.bench.open(name), 'prof-pull-cpu');
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
-    await cdp.send('Profiler.start');
-    profile.pullUnderProfiler = await b(() => window.bench.profilePull());
-    const { profile: cpuProfile } = await cdp.send('Profiler.stop');
-    await cdp.detach().catch(() => {});
-    profile.pullPageCpu = profileSummary(cpuProfile);
+    const pulled = await underProfiler(() => b(() => window.bench.profilePull()));
+    profile.pullUnderProfiler = pulled.result;
+    profile.pullPageCpu = profileSummary(pulled.cpuProfile);
     await b(() => window.bench.drop());
     // And a push of RECORDS, syncOnce as the app runs it, under the same profiler.
     const c = await newClinician('profile-push');
     await b((name) => window.bench.open(name), 'prof-push-cpu');
     await b(([n, x]) => window.bench.seedPatients(n, x), [RECORDS, c]);
-    const pushCdp = await context.newCDPSession(page);
-    await pushCdp.send('Profiler.enable');
-    await pushCdp.send('Profiler.setSamplingInterval', { interval: 500 });
-    await pushCdp.send('Profiler.start');
-    profile.pushUnderProfiler = await b(() => window.bench.sync());
-    const { profile: pushProfile } = await pushCdp.send('Profiler.stop');
-    await pushCdp.detach().catch(() => {});
-    profile.pushPageCpu = profileSummary(pushProfile, 25);
+    const pushed = await underProfiler(() => b(() => window.bench.sync()));
+    profile.pushUnderProfiler = pushed.result;
+    profile.pushPageCpu = profileSummary(pushed.cpuProfile, 25);
     await b(() => window.bench.drop());
     log(
       `profile: ${JSON.stringify({ ...profile, pullPageCpu: undefined, pushPageCpu: undefined })}`,
