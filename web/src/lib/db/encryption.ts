@@ -82,8 +82,16 @@ function clearFields(schema: DBCoreTableSchema): string[] {
  */
 function aadOf(table: string, schema: DBCoreTableSchema, row: Row): Uint8Array {
   const { autoIncrement, extractKey } = schema.primaryKey;
-  if (autoIncrement || !extractKey) return textBytes(table);
+  if (autoIncrement || !extractKey) return tableAad(table);
   return textBytes(`${table}\u0000${JSON.stringify(extractKey(row))}`);
+}
+
+const tableAads = new Map<string, Uint8Array>();
+/** The table name's bytes, encoded once: a push opens thousands of outbox rows. Never mutated. */
+function tableAad(table: string): Uint8Array {
+  let aad = tableAads.get(table);
+  if (!aad) tableAads.set(table, (aad = textBytes(table)));
+  return aad;
 }
 
 function jsonCodec(table: string, schema: DBCoreTableSchema, seals: (row: Row) => boolean): Codec {
