@@ -532,7 +532,14 @@ async function writeFloor(n: number, author: Author) {
     const b = await time(`floor-b${round}`, (d, c) =>
       d.settings.bulkPut(c.map((r) => ({ key: r.id, value: r }))),
     );
-    for (const [k, v] of Object.entries({ patientsMs: a, unindexedMs: b }))
+    // The same records ten to a row: what storing several records per IndexedDB row would save.
+    const c = await time(`floor-c${round}`, (d, chunk) => {
+      const packed = [];
+      for (let i = 0; i < chunk.length; i += 10)
+        packed.push({ key: chunk[i]!.id, value: chunk.slice(i, i + 10) });
+      return d.settings.bulkPut(packed);
+    });
+    for (const [k, v] of Object.entries({ patientsMs: a, unindexedMs: b, tenPerRowMs: c }))
       best[k] = Math.min(best[k] ?? Infinity, v);
   }
   return { n, ...best };
