@@ -635,8 +635,10 @@ describe('syncOnce: progress, push batches by size, a restart at the start', () 
       'x😀y',
       '€ 5',
       '\u07ff\u0800',
+      'Ségou — 😀 '.repeat(40_000), // past the reused buffer
+      'Ségou '.repeat(30_000), // within it, after a longer one
     ]) {
-      expect(utf8Bytes(text), text).toBe(encoder.encode(text).byteLength);
+      expect(utf8Bytes(text), text.slice(0, 20)).toBe(encoder.encode(text).byteLength);
     }
   });
 
