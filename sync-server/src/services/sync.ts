@@ -182,7 +182,8 @@ export async function push(
  * How many changes a push walks back at most to find where the device's pull stands (pushBatch).
  * Usually it reads one (the user's own last write); a team that wrote nothing for a long while
  * walks over other teams' changes, which the pull it spares would walk too. About 25 ms at most
- * here, paid by the first batch of such a sync only: the next ones stop at the first one's writes.
+ * here on SQLite and 20 ms on PostgreSQL (inside the sync write lock, so other pushes wait), paid
+ * by the first batch of such a sync only: the next ones stop at the first one's writes.
  */
 export const ADVANCE_MAX_WALK = 50_000;
 
