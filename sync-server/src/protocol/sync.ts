@@ -21,7 +21,7 @@ export const SyncTable = z.enum(SYNC_TABLES, { error: `must be one of ${SYNC_TAB
 export type SyncTable = z.infer<typeof SyncTable>;
 
 /** At most this many mutations in one push. */
-export const MAX_PUSH_MUTATIONS = 1000;
+export const MAX_PUSH_MUTATIONS = 3000;
 /** A push body may be this large (the other JSON routes allow 1 MiB). */
 export const PUSH_BODY_LIMIT = 5 * 1024 * 1024;
 /** One record's JSON may be this large (UTF-8 bytes): the largest of RECORD_LIMITS. */

@@ -523,12 +523,12 @@ describe('push: a mutation id stored for another user (behind the device binding
 });
 
 describe('push: request limits and auth', () => {
-  it('refuses more than 1,000 mutations with 400 and a body over 5 MiB with 413', async () => {
+  it('refuses more than 3,000 mutations with 400 and a body over 5 MiB with 413', async () => {
     const w = await setup();
-    const many = Array.from({ length: 1001 }, () => mutation('patients', patient(w.teamA)));
+    const many = Array.from({ length: 3001 }, () => mutation('patients', patient(w.teamA)));
     const tooMany = await w.alice.pushRaw(many);
     expect(tooMany.status).toBe(400);
-    expect((await errorOf(tooMany)).message).toBe('mutations: must hold at most 1000 mutations');
+    expect((await errorOf(tooMany)).message).toBe('mutations: must hold at most 3000 mutations');
 
     const fat = (n: number) =>
       Array.from({ length: n }, () =>
