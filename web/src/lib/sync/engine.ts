@@ -27,11 +27,6 @@ export const PUSH_MAX_BYTES = 4 * 1024 * 1024;
 /** The server's largest page: fewer round trips and transactions on the device. */
 export const PULL_PAGE = 1000;
 /**
- * The first page of a download is small: storing (IndexedDB, a new device's bottleneck) starts as
- * soon as it arrives instead of after the server made and sent a full page.
- */
-export const PULL_FIRST_PAGE = 100;
-/**
  * Pages downloaded ahead of storing (about 1 MB each at most). Storing several pages in one
  * transaction is also cheaper for IndexedDB than one transaction each.
  */
@@ -189,7 +184,7 @@ async function syncAs(
   const fetchPage = (from: number) => {
     const first = !counted;
     counted = true;
-    return transport.pull(device, from, first ? PULL_FIRST_PAGE : PULL_PAGE, acked, first);
+    return transport.pull(device, from, PULL_PAGE, acked, first);
   };
   let downloaded = 0;
   let total: number | null = null;
