@@ -40,6 +40,19 @@ describe('a NUL character (U+0000)', () => {
     expect(unknown.status).toBe(400);
   });
 
+  it('in a pushed table name or id is rejected alone, not a 500 (PostgreSQL read them first)', async () => {
+    w = await syncWorld();
+    const good = patient(w.teamA);
+    const res = await w.alice.pushRaw([
+      { mutationId: 'm-nul-table', table: '\u0000', id: 'x' },
+      { ...mutation('patients', patient(w.teamA)), mutationId: 'm-nul-id', id: 'a\u0000' },
+      mutation('patients', good),
+    ]);
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: MutationResult[] };
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'applied']);
+  });
+
   it('in a pushed record rejects that record alone; the rest of the push applies', async () => {
     w = await syncWorld();
     const bad = patient(w.teamA, { name: 'Ama\u0000' });

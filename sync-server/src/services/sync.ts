@@ -234,13 +234,17 @@ export function pushBatch(
   });
 }
 
-/** What a mutation names, read before it is validated: only strings are taken. */
+/**
+ * What a mutation names, read before it is validated: only strings are taken, and none holding
+ * U+0000, which PostgreSQL's text cannot hold (such a mutation is rejected when it is validated).
+ */
 function pushKey(raw: { mutationId: string }): PushKey {
   const { table, id } = raw as { table?: unknown; id?: unknown };
+  const usable = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0');
   return {
     mutationId: raw.mutationId,
-    ...(typeof table === 'string' ? { table } : {}),
-    ...(typeof id === 'string' ? { id } : {}),
+    ...(usable(table) ? { table } : {}),
+    ...(usable(id) ? { id } : {}),
   };
 }
 
