@@ -240,7 +240,7 @@ export function pushBatch(
  */
 function pushKey(raw: { mutationId: string }): PushKey {
   const { table, id } = raw as { table?: unknown; id?: unknown };
-  const usable = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0');
+  const usable = (v: unknown): v is string => typeof v === 'string' && !hasNulCharacter(v);
   return {
     mutationId: raw.mutationId,
     ...(usable(table) ? { table } : {}),
