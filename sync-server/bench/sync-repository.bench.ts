@@ -4,7 +4,7 @@
  * folder): `pnpm --filter sync-server bench:sync-repository` (or `npx tsx bench/sync-repository.bench.ts`
  * in sync-server/). No HTTP, no auth: what the database layer costs on each dialect.
  *
- * Each run is a fresh database: 10,000 new ~1 KB patients pushed in the app's batches of 1,000
+ * Each run is a fresh database: 10,000 new ~1 KB patients pushed in the app's batches of 3,000
  * mutations (one push() each), then pulled by another device in the app's pages of 1,000. Prints
  * one JSON object with the median and the range of BENCH_RUNS runs (default 3) per dialect.
  * `--dialect sqlite|postgres` runs one only.
@@ -22,7 +22,7 @@ import { pull, push } from '../src/services/sync';
 import { tempDir } from '../src/test-utils';
 
 const N = 10_000;
-const BATCH = 1_000; // web/src/lib/sync: mutations per push request
+const BATCH = 3_000; // web/src/lib/sync: mutations per push request (PUSH_BATCH)
 const PAGE = 1_000; // web/src/lib/sync/engine.ts PULL_PAGE
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.argv.includes('--dialect')

@@ -506,7 +506,8 @@ async function requestLatency(n: number) {
 /**
  * The floor for storing n pulled patients: bulkPut in transactions of PULL_STORE_CHUNK (what a pull
  * stores at once) on fresh databases, (a) as the app stores them, (b) as plain values in a table
- * without secondary indexes. No sync code involved.
+ * without secondary indexes, (c) ten to a row, (d) rows of nothing but a key (rawKeyOnly). No
+ * sync code involved.
  */
 async function writeFloor(n: number, author: Author) {
   const rows = Array.from({ length: n }, (_, i) => patientRows(i, author, new Date()).row);
@@ -539,10 +540,48 @@ async function writeFloor(n: number, author: Author) {
         packed.push({ key: chunk[i]!.id, value: chunk.slice(i, i + 10) });
       return d.settings.bulkPut(packed);
     });
-    for (const [k, v] of Object.entries({ patientsMs: a, unindexedMs: b, tenPerRowMs: c }))
+    const d = await rawKeyOnly(`floor-d${round}`, rows.length);
+    for (const [k, v] of Object.entries({
+      patientsMs: a,
+      unindexedMs: b,
+      tenPerRowMs: c,
+      rawKeyOnlyMs: d,
+    }))
       best[k] = Math.min(best[k] ?? Infinity, v);
   }
   return { n, ...best };
+}
+
+/**
+ * IndexedDB's own cost per row: n rows holding only their key, put without Dexie or encryption
+ * into a store without indexes, in transactions of PULL_STORE_CHUNK. What a pull of n records
+ * costs at the least while each record is a row of its own.
+ */
+async function rawKeyOnly(name: string, n: number): Promise<number> {
+  const idb = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore('rows', { keyPath: 'id' });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const ids = Array.from({ length: n }, () => uuidv7());
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += PULL_STORE_CHUNK) {
+    await new Promise<void>((resolve, reject) => {
+      const tx = idb.transaction('rows', 'readwrite');
+      const store = tx.objectStore('rows');
+      for (const id of ids.slice(i, i + PULL_STORE_CHUNK)) store.put({ id });
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const ms = performance.now() - t0;
+  idb.close();
+  await new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = request.onerror = resolve;
+  });
+  return r1(ms);
 }
 
 const bench = {

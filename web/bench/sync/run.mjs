@@ -590,7 +590,7 @@ FieldDx sync benchmark (Chromium ${result.environment.chromium}, ${result.enviro
       .slice(0, 6)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} (of ${profile.pullPageCpu.totalMs})
-    one IndexedDB get: ${profile.idbRequestLatency.perRequestMs} ms sequential; bulkPut of ${RECORDS} patients alone (5,000 per transaction, as a pull stores them): ${profile.idbWriteFloor.patientsMs} ms (in a table without indexes ${profile.idbWriteFloor.unindexedMs}; ten records per row there ${profile.idbWriteFloor.tenPerRowMs})
+    one IndexedDB get: ${profile.idbRequestLatency.perRequestMs} ms sequential; bulkPut of ${RECORDS} patients alone (5,000 per transaction, as a pull stores them): ${profile.idbWriteFloor.patientsMs} ms (in a table without indexes ${profile.idbWriteFloor.unindexedMs}; ten records per row there ${profile.idbWriteFloor.tenPerRowMs}; ${RECORDS} rows of a key alone, without Dexie or encryption ${profile.idbWriteFloor.rawKeyOnlyMs})
     JSON in the page, one 500-record page (${round(jsonPage.bytes / 1024)} KB): parse ${jsonPage.parseMs} ms, re-stringify ${jsonPage.stringifyMs} ms
   written to ${resultsFile} (${result.totalS} s)${pageErrors.length ? `\n  page errors: ${pageErrors.join(' | ')}` : ''}`);
 }
