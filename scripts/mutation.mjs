@@ -75,17 +75,17 @@ const AREAS = {
   // sync.ts in parts, for shorter runs: the device binding, push with its per-mutation merge, and
   // pull (the conflict listing only by the whole-file area; the SQL itself is in repositories/).
   'sync-device': {
-    mutate: ['sync-server/src/services/sync.ts:86-182'],
+    mutate: ['sync-server/src/services/sync.ts:61-137'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-push': {
-    mutate: ['sync-server/src/services/sync.ts:183-508'],
+    mutate: ['sync-server/src/services/sync.ts:138-553'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-pull': {
-    mutate: ['sync-server/src/services/sync.ts:509-616'],
+    mutate: ['sync-server/src/services/sync.ts:554-681'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
@@ -110,8 +110,8 @@ const AREAS = {
   'web-lost-edit': {
     mutate: [
       'web/src/lib/sync/rebase.ts',
-      'web/src/lib/sync/apply.ts:103-144',
-      'web/src/lib/sync/apply.ts:220-351',
+      'web/src/lib/sync/apply.ts:112-164',
+      'web/src/lib/sync/apply.ts:219-385',
     ],
     config: 'web/vitest.mutation.config.ts',
     tests: web([
@@ -150,7 +150,7 @@ const AREAS = {
   },
   // apply.ts outside web-lost-edit: storing server records, where patients sort, the reset.
   'web-apply': {
-    mutate: ['web/src/lib/sync/apply.ts:1-102', 'web/src/lib/sync/apply.ts:145-219'],
+    mutate: ['web/src/lib/sync/apply.ts:1-111', 'web/src/lib/sync/apply.ts:165-218'],
     config: 'web/vitest.mutation.config.ts',
     tests: webSyncTests,
   },

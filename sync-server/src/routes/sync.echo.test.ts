@@ -310,6 +310,24 @@ describe('cursor advance (docs/sync-no-echo.md)', () => {
     });
   });
 
+  it('does not count a retried mutation as a write, even when it was the last one before', async () => {
+    const w = await setup();
+    const p = own(w, w.alice);
+    await w.alice.pushOne(mutation('patients', p));
+    await pullFrom(w.alice, 0, 0);
+    // The retry's stored answer names the highest seq before this push; the report's revision is
+    // numbered by the server (applied, no seq): the device must pull it, so no advance.
+    const retried = mutation('patients', own(w, w.alice));
+    await pushAnswer(w.alice, [retried]);
+    const answer = await pushAnswer(w.alice, [
+      retried,
+      mutation('reports', report(w.teamA, p.id, { updatedBy: w.alice.userId })),
+    ]);
+    expect(answer.results[1]).toMatchObject({ status: 'applied' });
+    expect(answer.results[1]).not.toHaveProperty('seq');
+    expect(answer.cursorAdvance).toBeUndefined();
+  });
+
   it('is not given to a device that has not pulled from 0 in the user’s current scope', async () => {
     const w = await setup();
     // A new device: its first pull from 0 records the scope it downloads.
