@@ -184,6 +184,11 @@ describe('no echo pull', () => {
       if (!page.hasMore) break;
     }
     expect(got).toEqual([theirs.id]);
+
+    // The walk reads one row past its bound, so a page that stops at it says more is to come.
+    device = await touchDevice(w.sync, w.alice.deviceId, w.alice.userId, new Date());
+    const bounded = await pull(w.sync, scope, device, 0, 1, { acked, maxExamined: 5 });
+    expect(bounded).toMatchObject({ count: 0, hasMore: true, cursor: seqs[4] });
   });
 
   it('refuses an acked that is not a whole number', async () => {
