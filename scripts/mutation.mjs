@@ -32,6 +32,7 @@ const webSyncTests = web([
   'membership.test.ts',
   'no-echo.test.ts',
   'pages.test.ts',
+  'progress.test.ts',
   'sync.test.ts',
   'sync.property.test.ts',
   'transport.test.ts',

@@ -138,18 +138,22 @@ describe('no echo pull', () => {
     expect(await readAcked(tablet)).toBeGreaterThan(0);
 
     let resets = 0;
+    const asked: boolean[] = [];
     const resetting: SyncTransport = {
       ...a.transport,
-      pull: (deviceId, cursor, limit, acked) => {
+      pull: (deviceId, cursor, limit, acked, remaining) => {
+        asked.push(remaining ?? false);
         if (cursor > 0 && resets++ === 0) {
           return Promise.resolve({ changes: [], cursor: 0, hasMore: true, reset: true });
         }
-        return a.transport.pull(deviceId, cursor, limit, acked);
+        return a.transport.pull(deviceId, cursor, limit, acked, remaining);
       },
     };
     // The reset drops the records; the download from 0 must not leave them out.
     const summary = await syncOnce(tablet, resetting);
     expect(resets).toBe(1);
+    // The download that starts again asks for its total again (the progress bar's).
+    expect(asked).toEqual([true, true]);
     expect(summary.pulled).toBe(2);
     expect(await readAcked(tablet)).toBe(0);
     for (const p of patients)
