@@ -235,16 +235,18 @@ export function pushBatch(
 }
 
 /**
- * What a mutation names, read before it is validated: only strings are taken, and none holding
- * U+0000, which PostgreSQL's text cannot hold (such a mutation is rejected when it is validated).
+ * What a mutation names, read before it is validated: only a table and an id that the mutation's
+ * own schema accepts (a query could not take every string: PostgreSQL's text refuses U+0000). A
+ * mutation naming any other is rejected alone when it is validated.
  */
 function pushKey(raw: { mutationId: string }): PushKey {
   const { table, id } = raw as { table?: unknown; id?: unknown };
-  const usable = (v: unknown): v is string => typeof v === 'string' && !hasNulCharacter(v);
+  const tableOk = Mutation.shape.table.safeParse(table);
+  const idOk = Mutation.shape.id.safeParse(id);
   return {
     mutationId: raw.mutationId,
-    ...(usable(table) ? { table } : {}),
-    ...(usable(id) ? { id } : {}),
+    ...(tableOk.success ? { table: tableOk.data } : {}),
+    ...(idOk.success ? { id: idOk.data } : {}),
   };
 }
 
