@@ -4,6 +4,7 @@
 //
 //   pnpm mutation                 every area
 //   pnpm mutation merge scope     some areas (sync-device, sync-push, sync-pull: parts of sync.ts;
+//                                sync-teams: how SQLite reads the caller's teams;
 //                                web-lost-edit: rebase.ts and the guards in apply.ts; web-transport,
 //                                web-engine, web-apply: the other parts of web/src/lib/sync)
 //   MUTATION_CONCURRENCY=2 pnpm mutation web-sync
@@ -84,14 +85,25 @@ const AREAS = {
     tests: syncTests,
   },
   'sync-push': {
-    mutate: ['sync-server/src/services/sync.ts:138-553'],
+    mutate: ['sync-server/src/services/sync.ts:138-543'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
   },
   'sync-pull': {
-    mutate: ['sync-server/src/services/sync.ts:554-681'],
+    mutate: ['sync-server/src/services/sync.ts:544-671'],
     config: 'sync-server/vitest.mutation.config.ts',
     tests: syncTests,
+  },
+  // What a pull, its count and the cursor advance read on SQLite: one arm per team.
+  'sync-teams': {
+    mutate: ['sync-server/src/repositories/sqlite/team-changes.ts'],
+    config: 'sync-server/vitest.mutation.config.ts',
+    tests: server([
+      'repositories/team-changes.test.ts',
+      'routes/sync.echo.test.ts',
+      'routes/sync.remaining.test.ts',
+      'sync.property.test.ts',
+    ]),
   },
   auth: {
     mutate: ['sync-server/src/auth/**/*.ts', '!sync-server/src/auth/**/*.test.ts'],

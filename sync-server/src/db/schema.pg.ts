@@ -210,7 +210,11 @@ export const records = pgTable(
     // text, not jsonb: the exact JSON the device sent, streamed back by pulls without parsing.
     data: text('data').notNull(),
   },
-  (t) => [uniqueIndex('records_table_id').on(t.tableName, t.id)],
+  // records_team_seq: see schema.ts.
+  (t) => [
+    uniqueIndex('records_table_id').on(t.tableName, t.id),
+    index('records_team_seq').on(t.teamId, t.seq, t.tableName),
+  ],
 );
 
 export const recordHistory = pgTable(

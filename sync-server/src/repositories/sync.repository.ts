@@ -285,15 +285,13 @@ export interface SyncRepository extends ReviewIndexRepository {
   ): Promise<boolean>;
   /**
    * Where a pull of the same teams stands once it has walked everything up to `atOrBelow`: the
-   * highest seq at or below it that such a pull would walk; when none is among the `maxExamined`
-   * changes just below it, the seq under the lowest of those (0 when they reach the start), since
-   * nothing of the caller's lies above that. A push's cursor advance starts there.
+   * highest seq at or below it that such a pull would walk, or 0. A push's cursor advance starts
+   * there.
    */
   lastChangeInScope(
     atOrBelow: number,
     clinical: readonly string[],
     supervisedOnly: readonly string[],
-    maxExamined: number,
   ): Promise<number>;
   /** How many records a pull would return (same teams) after `after`: the pull's "remaining". */
   countChanges(

@@ -13,6 +13,7 @@ import {
 import type { ReviewState, SyncTable } from '../../protocol';
 import type { CountKey, CurrentRow, IndexedRow, PageRow, SyncRepository } from '../sync.repository';
 import { sqliteRunner, type SqliteRunner } from './runner';
+import { TeamChanges } from './team-changes';
 
 /*
  * The SQLite implementation: statements prepared once per connection on the driver itself
@@ -32,6 +33,8 @@ function prepare(db: Db) {
   const c = (db as Db & { $client: Database.Database }).$client;
   return {
     c,
+    /** The usual pull, its count and a push's cursor advance: team by team (team-changes.ts). */
+    teamChanges: new TeamChanges(c),
     getApplied: c.prepare<[string, string], { userId: string; result: string }>(
       'SELECT user_id AS userId, result FROM applied_mutations WHERE device_id = ? AND mutation_id = ?',
     ),
@@ -76,9 +79,10 @@ function prepare(db: Db) {
       'SELECT table_name AS tableName, record_id AS recordId FROM conflicts WHERE id = ?',
     ),
     /**
-     * The changes after a cursor: every table of the teams where the caller is a clinician (a JSON
-     * array), and only the review-side tables of the teams they only supervise (another array), in
-     * seq order: a walk of the rowid range after the cursor. A row at or below the device's `acked`
+     * The changes after a cursor, for a caller in more teams than team-changes.ts reads in one
+     * statement: every table of the teams where the caller is a clinician (a JSON array), and only
+     * the review-side tables of the teams they only supervise (another array), in seq order: a
+     * walk of the rowid range after the cursor. A row at or below the device's `acked`
      * whose latest write is that device's own push stored as sent (its answer carried this very
      * seq) comes without its data: the device already holds it.
      */
@@ -97,42 +101,6 @@ function prepare(db: Db) {
                   AND team_id IN (SELECT value FROM json_each(?))))
        ORDER BY seq LIMIT ?`,
     ),
-    // The subquery walks the rowid backwards and the outer LIMIT stops at the first of the
-    // caller's rows, so the usual case (their own write is the latest) reads one row.
-    lastChangeInScope: c
-      .prepare<[number, number, string, string], number>(
-        `SELECT seq FROM (SELECT seq, team_id, table_name FROM records
-                          WHERE seq <= ? ORDER BY seq DESC LIMIT ?)
-         WHERE team_id IN (SELECT value FROM json_each(?))
-            OR (table_name IN ('reviews', 'comments', 'followups')
-                AND team_id IN (SELECT value FROM json_each(?)))
-         LIMIT 1`,
-      )
-      .pluck(),
-    lowestOfLast: c.prepare<[number, number], { n: number; lowest: number | null }>(
-      `SELECT count(*) AS n, min(seq) AS lowest FROM (SELECT seq FROM records
-         WHERE seq <= ? ORDER BY seq DESC LIMIT ?)`,
-    ),
-    countChanges: c
-      .prepare<[number, string, string], number>(
-        `SELECT count(*) FROM records
-         WHERE seq > ?
-           AND (team_id IN (SELECT value FROM json_each(?))
-                OR (table_name IN ('reviews', 'comments', 'followups')
-                    AND team_id IN (SELECT value FROM json_each(?))))`,
-      )
-      .pluck(),
-    cursorKnown: c
-      .prepare<[number, string, string], 1>(
-        `SELECT 1 FROM records
-         WHERE seq >= ?
-           AND (team_id IN (SELECT value FROM json_each(?))
-                OR (table_name IN ('reviews', 'comments', 'followups')
-                    AND team_id IN (SELECT value FROM json_each(?))))
-         LIMIT 1`,
-      )
-      .pluck(),
-
     // Review read models (services/review-index.ts).
     firstWriteAt: c
       .prepare<[string, string], number>(
@@ -418,46 +386,38 @@ class SqliteSyncRepository implements SyncRepository {
     });
   }
 
+  // Each of these reads the caller's teams from records_team_seq (team-changes.ts).
   cursorKnown(cursor: number, clinical: readonly string[], supervisedOnly: readonly string[]) {
-    return this.run(
-      () =>
-        this.s.cursorKnown.get(cursor, JSON.stringify(clinical), JSON.stringify(supervisedOnly)) ===
-        1,
-    );
+    return this.run(() => this.s.teamChanges.known({ clinical, supervisedOnly }, cursor));
   }
   lastChangeInScope(
     atOrBelow: number,
     clinical: readonly string[],
     supervisedOnly: readonly string[],
-    maxExamined: number,
   ) {
-    return this.run(() => {
-      const found = this.s.lastChangeInScope.get(
-        atOrBelow,
-        maxExamined,
-        JSON.stringify(clinical),
-        JSON.stringify(supervisedOnly),
-      );
-      if (found !== undefined) return found;
-      const { n, lowest } = this.s.lowestOfLast.get(atOrBelow, maxExamined)!;
-      return n < maxExamined || lowest === null ? 0 : lowest - 1;
-    });
+    return this.run(() => this.s.teamChanges.last({ clinical, supervisedOnly }, atOrBelow));
   }
   countChanges(after: number, clinical: readonly string[], supervisedOnly: readonly string[]) {
-    return this.run(() =>
-      this.s.countChanges.get(after, JSON.stringify(clinical), JSON.stringify(supervisedOnly))!,
-    );
+    return this.run(() => this.s.teamChanges.count({ clinical, supervisedOnly }, after));
   }
   scanChanges(q: Parameters<SyncRepository['scanChanges']>[0], visit: (row: PageRow) => boolean) {
     return this.run(() => {
-      const rows = this.s.pullPage.iterate(
-        q.acked,
-        q.deviceId,
-        q.cursor,
-        JSON.stringify(q.clinical),
-        JSON.stringify(q.supervisedOnly),
-        q.limit,
-      );
+      // A caller in more teams than one statement names walks the whole sequence instead.
+      const rows = TeamChanges.fitOnePage(q)
+        ? this.s.teamChanges.page(q, {
+            acked: q.acked,
+            deviceId: q.deviceId,
+            cursor: q.cursor,
+            limit: q.limit,
+          })
+        : this.s.pullPage.iterate(
+            q.acked,
+            q.deviceId,
+            q.cursor,
+            JSON.stringify(q.clinical),
+            JSON.stringify(q.supervisedOnly),
+            q.limit,
+          );
       for (const row of rows) {
         if (!visit(row)) break; // ends the statement's iteration
       }

@@ -1,0 +1,1 @@
+CREATE INDEX "records_team_seq" ON "records" USING btree ("team_id","seq","table_name");
