@@ -14,8 +14,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { startPostgres } from '../test/postgres';
-import { openDataDir } from '../src/db/connection';
 import type { DeviceRow } from '../src/db/schema';
+import { openDataDir } from '../src/db/connection';
 import { openPostgres } from '../src/db/postgres';
 import { postgresSyncRepository } from '../src/repositories/postgres/sync.repository';
 import { sqliteSyncRepository } from '../src/repositories/sqlite/sync.repository';
@@ -23,6 +23,7 @@ import type { SyncRepository } from '../src/repositories/sync.repository';
 import type { Scope } from '../src/services/scope';
 import { pull, push } from '../src/services/sync';
 import { tempDir } from '../src/test-utils';
+import { benchCreation, benchDevice } from './fixtures';
 
 const OTHER = Number(process.env.BENCH_OTHER ?? 200_000);
 const MINE = Number(process.env.BENCH_MINE ?? 2_000);
@@ -36,25 +37,6 @@ const only = process.argv.includes('--dialect')
 
 const MY_TEAM = 'team-mine';
 
-function patient(i: number, teamId: string, userId: string) {
-  return {
-    id: `0192f0c8-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
-    teamId,
-    version: 0,
-    updatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(),
-    updatedBy: userId,
-    deleted: false,
-    givenName: `Given${i}`,
-    familyName: `Family${i}`,
-    sex: i % 2 ? 'female' : 'male',
-    birthDate: '1990-04-01',
-    birthDateEstimated: false,
-    village: 'Village '.repeat(60).slice(0, 480) + i, // pads the record to ~1 KB of JSON
-    phone: '+254700000000',
-    identifiers: [{ kind: 'National ID', value: `ID-${i}` }],
-  };
-}
-
 function clinicianOf(team: string): Scope {
   const userId = `user-${team}`;
   return {
@@ -67,39 +49,14 @@ function clinicianOf(team: string): Scope {
   };
 }
 
-function device(id: string, userId: string): DeviceRow {
-  const now = new Date();
-  return {
-    id,
-    userId,
-    createdAt: now,
-    lastSeenAt: now,
-    lastPulledCursor: null,
-    scope: null,
-    lastPushAt: null,
-    lastSyncAt: now,
-    userAgent: null,
-    revokedAt: null,
-    revokedBy: null,
-  };
-}
-
 /** Pushes records [from, to) in batches, each record's team chosen by `teamOf`. */
 async function fill(repo: SyncRepository, from: number, to: number, teamOf: (i: number) => string) {
   for (let start = from; start < to; start += BATCH) {
     const byTeam = new Map<string, unknown[]>();
     for (let i = start; i < Math.min(start + BATCH, to); i++) {
       const team = teamOf(i);
-      const data = patient(i, team, `user-${team}`);
       const list = byTeam.get(team) ?? [];
-      list.push({
-        mutationId: `m-${i}`,
-        table: 'patients',
-        id: data.id,
-        baseVersion: 0,
-        op: 'put',
-        data,
-      });
+      list.push(benchCreation(i, team, `user-${team}`));
       byTeam.set(team, list);
     }
     for (const [team, mutations] of byTeam) {
@@ -145,7 +102,7 @@ async function measure(repo: SyncRepository) {
   await fill(repo, 0, total, teamOf);
   const fillMs = Math.round(performance.now() - t0);
   const scope = clinicianOf(MY_TEAM);
-  const reader = device('bench-reader', scope.userId);
+  const reader = benchDevice('bench-reader', scope.userId);
   const fresh = await pullAll(repo, scope, reader, 0);
   if (fresh.count !== mine) throw new Error(`pull: ${fresh.count} records, expected ${mine}`);
   await fill(repo, total, total + LATER, (i) => `team-other-${i % OTHER_TEAMS}`);

@@ -12,7 +12,6 @@
 import { cpus, loadavg } from 'node:os';
 import { startPostgres } from '../test/postgres';
 import { openDataDir } from '../src/db/connection';
-import type { DeviceRow } from '../src/db/schema';
 import { openPostgres } from '../src/db/postgres';
 import { postgresSyncRepository } from '../src/repositories/postgres/sync.repository';
 import { sqliteSyncRepository } from '../src/repositories/sqlite/sync.repository';
@@ -20,6 +19,7 @@ import type { SyncRepository } from '../src/repositories/sync.repository';
 import type { Scope } from '../src/services/scope';
 import { pull, push } from '../src/services/sync';
 import { tempDir } from '../src/test-utils';
+import { benchCreation, benchDevice } from './fixtures';
 
 const N = 10_000;
 const BATCH = 3_000; // web/src/lib/sync: mutations per push request (PUSH_BATCH)
@@ -32,25 +32,6 @@ const only = process.argv.includes('--dialect')
 const TEAM = 'team-bench';
 const USER = 'user-bench';
 
-function patient(i: number) {
-  return {
-    id: `0192f0c8-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
-    teamId: TEAM,
-    version: 0,
-    updatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(),
-    updatedBy: USER,
-    deleted: false,
-    givenName: `Given${i}`,
-    familyName: `Family${i}`,
-    sex: i % 2 ? 'female' : 'male',
-    birthDate: '1990-04-01',
-    birthDateEstimated: false,
-    village: 'Village '.repeat(60).slice(0, 480) + i, // pads the record to ~1 KB of JSON
-    phone: '+254700000000',
-    identifiers: [{ kind: 'National ID', value: `ID-${i}` }],
-  };
-}
-
 const scope: Scope = {
   userId: USER,
   isAdmin: false,
@@ -60,35 +41,8 @@ const scope: Scope = {
   fingerprint: [`clinician:${TEAM}`],
 };
 
-function device(id: string): DeviceRow {
-  const now = new Date();
-  return {
-    id,
-    userId: USER,
-    createdAt: now,
-    lastSeenAt: now,
-    lastPulledCursor: null,
-    scope: null,
-    lastPushAt: null,
-    lastSyncAt: now,
-    userAgent: null,
-    revokedAt: null,
-    revokedBy: null,
-  };
-}
-
 async function once(repo: SyncRepository): Promise<{ push: number; pull: number }> {
-  const mutations = Array.from({ length: N }, (_, i) => {
-    const data = patient(i);
-    return {
-      mutationId: `m-${i}`,
-      table: 'patients',
-      id: data.id,
-      baseVersion: 0,
-      op: 'put',
-      data,
-    };
-  });
+  const mutations = Array.from({ length: N }, (_, i) => benchCreation(i, TEAM, USER));
   const t0 = performance.now();
   for (let i = 0; i < N; i += BATCH) {
     const results = await push(
@@ -104,7 +58,7 @@ async function once(repo: SyncRepository): Promise<{ push: number; pull: number 
   const t1 = performance.now();
   let cursor = 0;
   let count = 0;
-  const reader = device('bench-reader');
+  const reader = benchDevice('bench-reader', USER);
   for (;;) {
     const page = await pull(repo, scope, reader, cursor, PAGE);
     count += page.count;

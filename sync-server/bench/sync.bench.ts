@@ -10,6 +10,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { createApp } from '../src/app';
+import { benchPatient } from './fixtures';
 import { openDataDir } from '../src/db/connection';
 import { PullResponse, PushResponse } from '../src/protocol';
 import { tempDir, testEnv, testPasswords, TestClient, withAdmin } from '../src/test-utils';
@@ -19,25 +20,6 @@ const quick = process.argv.includes('--quick');
 const N = 10_000;
 const BATCH = 500;
 const BIG = quick ? 10_000 : 100_000;
-
-function patient(i: number, teamId: string, version = 0) {
-  return {
-    id: `0192f0c8-0000-7000-8000-${i.toString(16).padStart(12, '0')}`,
-    teamId,
-    version,
-    updatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(),
-    updatedBy: 'bench',
-    deleted: false,
-    givenName: `Given${i}`,
-    familyName: `Family${i}`,
-    sex: i % 2 ? 'female' : 'male',
-    birthDate: '1990-04-01',
-    birthDateEstimated: false,
-    village: 'Village '.repeat(60).slice(0, 480) + i, // pads the record to ~1 KB of JSON
-    phone: '+254700000000',
-    identifiers: [{ kind: 'National ID', value: `ID-${i}` }],
-  };
-}
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const ms = (t: number) => Math.round(t * 10) / 10;
@@ -65,7 +47,7 @@ async function world() {
     for (let start = from; start < from + count; start += BATCH) {
       const mutations = [];
       for (let i = start; i < Math.min(start + BATCH, from + count); i++) {
-        const rec = { ...patient(i, teamId, version), phone: tag };
+        const rec = { ...benchPatient(i, teamId, { version }), phone: tag };
         mutations.push({
           mutationId: `${tag}-${i}`,
           table: 'patients',

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openDatabase } from '../db/connection';
 import { SYNC_TABLES, type SyncTable } from '../protocol';
-import { pgSyncStore, SYNC_DB, type PgSyncStore } from '../sync-test-utils';
+import { TEST_DB, testDatabase, type TestDatabase } from '../test-utils';
 import { MAX_TEAM_ARMS, TEAM_CHANGES_SQL, TeamChanges } from './sqlite/team-changes';
-import { sqliteSyncRepository } from './sqlite/sync.repository';
 import type { PageRow, RecordWrite, SyncRepository } from './sync.repository';
 
 /*
@@ -72,28 +70,20 @@ const SCOPES: [string, Teams][] = [
   ['teams with no changes', { clinical: ['team-none'], supervisedOnly: ['team-none-2'] }],
 ];
 
-const sqlite = openDatabase(':memory:');
-let pg: PgSyncStore | undefined;
-beforeAll(async () => {
-  if (SYNC_DB === 'postgres') pg = await pgSyncStore();
-  for (const repo of [sqliteSyncRepository(sqlite.db), ...(pg ? [pg.repo] : [])]) {
-    await repo.transaction(async (tx) => {
+const dialects = TEST_DB === 'postgres' ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
+
+/** A fresh database of `dialect` holding WRITES, for the tests of the block that calls this. */
+function databaseWithWrites(dialect: 'sqlite' | 'postgres') {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await testDatabase({ dialect });
+    await db.repos.sync.transaction(async (tx) => {
       for (const w of WRITES) await tx.writeRecord(w);
     });
-  }
-}, 120_000);
-afterAll(async () => {
-  sqlite.close();
-  await pg?.close();
-});
-
-// SQLite always; PostgreSQL too in the sync-server-pg project (SYNC_DB=postgres).
-const dialects: [string, () => SyncRepository][] = [
-  ['sqlite', () => sqliteSyncRepository(sqlite.db)],
-  ...(SYNC_DB === 'postgres'
-    ? [['postgres', () => pg!.repo] as [string, () => SyncRepository]]
-    : []),
-];
+  }, 120_000);
+  afterAll(() => db.close());
+  return () => db;
+}
 
 async function page(repo: SyncRepository, t: Teams, cursor: number, limit: number) {
   const rows: PageRow[] = [];
@@ -106,7 +96,10 @@ async function page(repo: SyncRepository, t: Teams, cursor: number, limit: numbe
 
 const CURSORS = [0, 1, 37, 999, 1_000, 1_999, 2_000, 5_000];
 
-describe.each(dialects)('the caller’s changes, team by team (%s)', (_name, repository) => {
+describe.each(dialects)('the caller’s changes, team by team (%s)', (dialect) => {
+  const db = databaseWithWrites(dialect);
+  const repository = () => db().repos.sync;
+
   it.each(SCOPES)('%s: pages in seq order, with nothing out of scope', async (_scope, t) => {
     const repo = repository();
     const expected = model(t);
@@ -144,8 +137,9 @@ describe.each(dialects)('the caller’s changes, team by team (%s)', (_name, rep
 });
 
 describe('SQLite reads each team from records_team_seq', () => {
+  const db = databaseWithWrites('sqlite');
   it(`pages by team for up to ${MAX_TEAM_ARMS} teams, and walks the sequence only beyond`, async () => {
-    const repo = sqliteSyncRepository(sqlite.db);
+    const repo = db().repos.sync;
     const byTeam = vi.spyOn(TeamChanges.prototype, 'page');
     try {
       for (const n of [1, MAX_TEAM_ARMS, MAX_TEAM_ARMS + 1]) {
@@ -159,7 +153,7 @@ describe('SQLite reads each team from records_team_seq', () => {
       byTeam.mockRestore();
     }
     // Each statement is prepared once per number of teams of each kind, then kept.
-    const prepare = vi.spyOn(sqlite.sqlite, 'prepare');
+    const prepare = vi.spyOn(db().sqlite, 'prepare');
     try {
       const t = { clinical: [TEAMS[7]!, TEAMS[8]!], supervisedOnly: [TEAMS[9]!] };
       for (let i = 0; i < 3; i++) {
@@ -173,7 +167,7 @@ describe('SQLite reads each team from records_team_seq', () => {
   });
 
   const plan = (sql: string, params: Record<string, unknown>) =>
-    (sqlite.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map(
+    (db().sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map(
       (r) => r.detail,
     );
   const teams = { clinical: ['a', 'b'], supervisedOnly: ['c'] };
