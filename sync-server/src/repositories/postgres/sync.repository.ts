@@ -47,7 +47,9 @@ const REVIEW_TABLES = `('reviews', 'comments', 'followups')`;
  * read from records_team_seq team by team. The bound is written as a comparison of (team_id, seq),
  * which only that index can take as a range: with `seq > bound` alone PostgreSQL may walk the
  * primary key and filter on the team instead, which it costs as if the team's rows were spread
- * evenly over the sequence (a quiet team's are not: 20,000 rows read for none, measured).
+ * evenly over the sequence (a quiet team's are not: 20,000 rows read for none, measured). The
+ * review-side filter is written `(table_name || '')` for the same reason: as a plain column it let
+ * the planner read every team's reviews from records_table_id and sort them.
  */
 function teamSeqs(
   op: '>' | '>=' | '<=',

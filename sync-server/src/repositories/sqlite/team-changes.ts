@@ -29,10 +29,13 @@ function teamParams({ clinical, supervisedOnly }: Teams): Record<string, string>
   return params;
 }
 
-/** One arm per team: `arm(teamParam, extraCondition)` makes each; joined by UNION ALL. */
+/**
+ * The arms joined by UNION ALL, one per team, made by `arm(teamParameter, reviewSideFilter)`: the
+ * filter is empty for a clinician's team.
+ */
 function arms(
   { clinical, supervisedOnly }: Teams,
-  arm: (team: string, reviewSideOnly: string) => string,
+  arm: (team: string, reviewSideFilter: string) => string,
 ): string {
   return [
     ...clinical.map((_, i) => arm(`@c${i}`, '')),
