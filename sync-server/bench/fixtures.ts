@@ -1,5 +1,4 @@
-/** What the server benchmarks push and pull: ~1 KB patients, and a device row for the services. */
-import type { DeviceRow } from '../src/db/schema';
+/** What the server benchmarks push: ~1 KB patients. */
 
 /** Patient `i` of `teamId`, as a device sends it: ~1 KB of JSON. */
 export function benchPatient(i: number, teamId: string, { version = 0, updatedBy = 'bench' } = {}) {
@@ -18,24 +17,6 @@ export function benchPatient(i: number, teamId: string, { version = 0, updatedBy
     village: 'Village '.repeat(60).slice(0, 480) + i, // pads the record to ~1 KB of JSON
     phone: '+254700000000',
     identifiers: [{ kind: 'National ID', value: `ID-${i}` }],
-  };
-}
-
-/** A device of `userId` that has never synced, as pull() is handed one. */
-export function benchDevice(id: string, userId: string): DeviceRow {
-  const now = new Date();
-  return {
-    id,
-    userId,
-    createdAt: now,
-    lastSeenAt: now,
-    lastPulledCursor: null,
-    scope: null,
-    lastPushAt: null,
-    lastSyncAt: now,
-    userAgent: null,
-    revokedAt: null,
-    revokedBy: null,
   };
 }
 

@@ -20,10 +20,10 @@ import { openPostgres } from '../src/db/postgres';
 import { postgresSyncRepository } from '../src/repositories/postgres/sync.repository';
 import { sqliteSyncRepository } from '../src/repositories/sqlite/sync.repository';
 import type { SyncRepository } from '../src/repositories/sync.repository';
-import type { Scope } from '../src/services/scope';
-import { pull, push } from '../src/services/sync';
+import { scopeFrom, type Scope } from '../src/services/scope';
+import { newDeviceRow, pull, push } from '../src/services/sync';
 import { tempDir } from '../src/test-utils';
-import { benchCreation, benchDevice } from './fixtures';
+import { benchCreation } from './fixtures';
 
 const OTHER = Number(process.env.BENCH_OTHER ?? 200_000);
 const MINE = Number(process.env.BENCH_MINE ?? 2_000);
@@ -37,17 +37,9 @@ const only = process.argv.includes('--dialect')
 
 const MY_TEAM = 'team-mine';
 
-function clinicianOf(team: string): Scope {
-  const userId = `user-${team}`;
-  return {
-    userId,
-    isAdmin: false,
-    clinicianTeams: new Set([team]),
-    supervisorTeams: new Set(),
-    readTeams: [team],
-    fingerprint: [`clinician:${team}`],
-  };
-}
+/** A clinician of `team` alone. */
+const clinicianOf = (team: string): Scope =>
+  scopeFrom(`user-${team}`, false, [{ teamId: team, role: 'clinician' }]);
 
 /** Pushes records [from, to) in batches, each record's team chosen by `teamOf`. */
 async function fill(repo: SyncRepository, from: number, to: number, teamOf: (i: number) => string) {
@@ -102,7 +94,7 @@ async function measure(repo: SyncRepository) {
   await fill(repo, 0, total, teamOf);
   const fillMs = Math.round(performance.now() - t0);
   const scope = clinicianOf(MY_TEAM);
-  const reader = benchDevice('bench-reader', scope.userId);
+  const reader = newDeviceRow('bench-reader', scope.userId, new Date());
   const fresh = await pullAll(repo, scope, reader, 0);
   if (fresh.count !== mine) throw new Error(`pull: ${fresh.count} records, expected ${mine}`);
   await fill(repo, total, total + LATER, (i) => `team-other-${i % OTHER_TEAMS}`);

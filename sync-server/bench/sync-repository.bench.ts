@@ -16,10 +16,10 @@ import { openPostgres } from '../src/db/postgres';
 import { postgresSyncRepository } from '../src/repositories/postgres/sync.repository';
 import { sqliteSyncRepository } from '../src/repositories/sqlite/sync.repository';
 import type { SyncRepository } from '../src/repositories/sync.repository';
-import type { Scope } from '../src/services/scope';
-import { pull, push } from '../src/services/sync';
+import { scopeFrom } from '../src/services/scope';
+import { newDeviceRow, pull, push } from '../src/services/sync';
 import { tempDir } from '../src/test-utils';
-import { benchCreation, benchDevice } from './fixtures';
+import { benchCreation } from './fixtures';
 
 const N = 10_000;
 const BATCH = 3_000; // web/src/lib/sync: mutations per push request (PUSH_BATCH)
@@ -32,14 +32,7 @@ const only = process.argv.includes('--dialect')
 const TEAM = 'team-bench';
 const USER = 'user-bench';
 
-const scope: Scope = {
-  userId: USER,
-  isAdmin: false,
-  clinicianTeams: new Set([TEAM]),
-  supervisorTeams: new Set(),
-  readTeams: [TEAM],
-  fingerprint: [`clinician:${TEAM}`],
-};
+const scope = scopeFrom(USER, false, [{ teamId: TEAM, role: 'clinician' }]);
 
 async function once(repo: SyncRepository): Promise<{ push: number; pull: number }> {
   const mutations = Array.from({ length: N }, (_, i) => benchCreation(i, TEAM, USER));
@@ -58,7 +51,7 @@ async function once(repo: SyncRepository): Promise<{ push: number; pull: number 
   const t1 = performance.now();
   let cursor = 0;
   let count = 0;
-  const reader = benchDevice('bench-reader', USER);
+  const reader = newDeviceRow('bench-reader', USER, new Date());
   for (;;) {
     const page = await pull(repo, scope, reader, cursor, PAGE);
     count += page.count;

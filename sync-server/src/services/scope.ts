@@ -36,7 +36,8 @@ export async function scopeOf(
   return scopeFrom(userId, isAdmin, memberships);
 }
 
-function scopeFrom(
+/** The scope these memberships give (their team ids and roles). */
+export function scopeFrom(
   userId: string,
   isAdmin: boolean,
   memberships: readonly { teamId: string; role: string }[],

@@ -83,6 +83,28 @@ export function touchDevice(
   return repo.transaction((tx) => touchDeviceIn(tx, deviceId, userId, now, contact));
 }
 
+/** The row of a device seen for the first time: it has pulled and pushed nothing yet. */
+export function newDeviceRow(
+  id: string,
+  userId: string,
+  now: Date,
+  userAgent: string | null = null,
+): DeviceRow {
+  return {
+    id,
+    userId,
+    createdAt: now,
+    lastSeenAt: now,
+    lastPulledCursor: null,
+    scope: null,
+    lastPushAt: null,
+    lastSyncAt: now,
+    userAgent,
+    revokedAt: null,
+    revokedBy: null,
+  };
+}
+
 /** touchDevice inside a transaction the caller holds. */
 async function touchDeviceIn(
   tx: SyncRepository,
@@ -97,19 +119,7 @@ async function touchDeviceIn(
   if (contact.sessionId) await tx.bindSession(contact.sessionId, deviceId);
   const userAgent = contact.userAgent ?? row?.userAgent ?? null;
   if (!row) {
-    const device: DeviceRow = {
-      id: deviceId,
-      userId,
-      createdAt: now,
-      lastSeenAt: now,
-      lastPulledCursor: null,
-      scope: null,
-      lastPushAt: null,
-      lastSyncAt: now,
-      userAgent,
-      revokedAt: null,
-      revokedBy: null,
-    };
+    const device = newDeviceRow(deviceId, userId, now, userAgent);
     await tx.insertDevice(device);
     return device;
   }
